@@ -1,0 +1,86 @@
+"""Results that carry their direction: every number copos reports says what it bounds and how."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from copos.solvers.base import SolveInfo
+
+BoundKind = Literal["lower", "upper", "exact", "neither"]
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A bound on ``quantity`` with its provenance.
+
+    ``kind`` is ``lower`` or ``upper`` (a valid bound when the solve is accurate), ``exact``
+    (computed combinatorially or by an exact cone), or ``neither``.  ``verified`` is true only
+    when the solve's residuals were checked after the solve and are within tolerance (or no
+    solver was involved).
+    """
+
+    value: float
+    kind: BoundKind
+    quantity: str
+    cone: str
+    level: int | None
+    view: str
+    solve: SolveInfo | None
+    time: float
+    certificate: dict[str, Any] = field(default_factory=dict, repr=False)
+    note: str = ""
+
+    @property
+    def verified(self) -> bool:
+        """The bound's numbers were checked after the solve (or no solver was involved)."""
+        return self.solve is None or self.solve.accurate
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly summary (certificate arrays omitted)."""
+        return {
+            "quantity": self.quantity,
+            "value": self.value,
+            "kind": self.kind,
+            "cone": self.cone,
+            "level": self.level,
+            "view": self.view,
+            "verified": self.verified,
+            "time": self.time,
+            "solve": None if self.solve is None else self.solve.to_dict(),
+            "note": self.note,
+        }
+
+
+def format_table(bounds: list[Bound], title: str = "") -> str:
+    """A fixed-width text table: quantity, cone, level, view, kind, value, status, time."""
+    header = f"{'quantity':<14} {'cone':<16} {'lvl':>3} {'view':<4} {'bound':<7} {'value':>12} {'status':<18} {'time[s]':>8}"
+    lines = [title, header, "-" * len(header)] if title else [header, "-" * len(header)]
+    for bound in bounds:
+        status = "exact" if bound.solve is None else bound.solve.status
+        if bound.solve is not None and bound.solve.optimal and not bound.solve.accurate:
+            status += " (unverified)"
+        level = "" if bound.level is None else str(bound.level)
+        lines.append(
+            f"{bound.quantity:<14} {bound.cone:<16} {level:>3} {bound.view:<4} {bound.kind:<7} "
+            f"{bound.value:>12.6f} {status:<18} {bound.time:>8.3f}"
+        )
+    return "\n".join(lines)
+
+
+def bounds_to_json(bounds: list[Bound]) -> str:
+    """The bounds as a JSON array (NaN and infinities written as strings)."""
+    return json.dumps([_finite(b.to_dict()) for b in bounds], indent=2)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return str(value)
+    return value
