@@ -12,7 +12,7 @@ cvxpy (or PICOS) symmetric expression via :meth:`Cone.constraints` and knows :at
 from copos.cones.base import Cone, Formulation, Membership, orthant_lift
 from copos.cones.basic import DNN, PSD, SPN, CompletelyPositive, Copositive, Nonnegative
 
-# MEMBERSHIP from copos.cones.membership import CopositivityResult, CPFactorization, cp_factorize, is_copositive
+from copos.cones.membership import CopositivityResult, CPFactorization, cp_factorize, is_copositive
 from copos.cones.parrilo import Parrilo, ParriloDual
 from copos.cones.polya import DeKlerkPasechnik, DeKlerkPasechnikDual
 from copos.cones.polyhedral import AtomCOP, AtomCP, SimplexGridCOP, SimplexGridCP

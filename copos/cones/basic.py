@@ -115,9 +115,8 @@ class SPN(Cone):
         if k > 0:
             constraints.append(model.nonneg(difference[:k, :k]))
         if k < self.n:
+            # M - P vanishes outside the leading block; by symmetry one side of it suffices.
             constraints.append(model.equal(difference[k:, :], 0))
-            if k > 0:
-                constraints.append(model.equal(difference[:k, k:], 0))
         return Formulation(constraints, {"P": P, "N": difference})
 
 

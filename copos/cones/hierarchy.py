@@ -11,7 +11,7 @@ from abc import abstractmethod
 
 from copos._validation import check_level
 from copos.cones.base import Cone, Formulation, lifted, pushed
-from copos.solvers.modeling import Expression, Model
+from copos.solvers.modeling import Expression, Model, symmetric_equal
 
 
 class HierarchyCone(Cone):
@@ -41,5 +41,7 @@ class HierarchyCone(Cone):
             return full._formulate_orthant(lifted(M, self.n, self.k, model), model)
         Y = model.symmetric(2 * self.n - self.k)
         inner = full._formulate_orthant(Y, model)
-        constraints = [*inner.constraints, model.equal(M, pushed(Y, self.n, self.k, model))]
+        image = pushed(Y, self.n, self.k, model)
+        link = symmetric_equal(model, model.vec(M), model.vec(image), self.n)
+        constraints = [*inner.constraints, link]
         return Formulation(constraints, {**inner.auxiliaries, "Y": Y})

@@ -28,7 +28,7 @@ from copos.cones.base import Cone, Family, Formulation, Side
 from copos.cones.basic import DNN, SPN
 from copos.cones.hierarchy import HierarchyCone
 from copos.errors import InvalidInputError
-from copos.solvers.modeling import Expression, Model
+from copos.solvers.modeling import Expression, Model, symmetric_equal
 
 Gram = Literal["blocks", "full"]
 
@@ -134,12 +134,14 @@ class ParriloDual(HierarchyCone):
             return self._full_moments(M, operator, model)
         structure = gram_structure(self.n, self.level)
         y = model.variable((structure.num_coefficients,))
-        constraints = [model.equal(model.vec(M), model.matmul(operator.T.tocsr(), y))]
+        constraints = [symmetric_equal(model, model.vec(M), model.matmul(operator.T.tocsr(), y), self.n)]
         moments = []
         for size, block_map in zip(structure.block_sizes, structure.block_maps, strict=True):
             moment, extra = model.psd_variable(size)
             constraints += extra
-            constraints.append(model.equal(model.vec(moment), model.matmul(block_map.T.tocsr(), y)))
+            constraints.append(
+                symmetric_equal(model, model.vec(moment), model.matmul(block_map.T.tocsr(), y), size)
+            )
             moments.append(moment)
         if structure.num_scalars:
             constraints.append(model.nonneg(model.matmul(structure.scalar_map.T.tocsr(), y)))
@@ -149,7 +151,11 @@ class ParriloDual(HierarchyCone):
         structure = full_gram_structure(self.n, self.level)
         y = model.variable((structure.gram_map.shape[0],))
         moment, constraints = model.psd_variable(structure.size)
-        constraints.append(model.equal(model.vec(moment), model.matmul(structure.gram_map.T.tocsr(), y)))
+        constraints.append(
+            symmetric_equal(
+                model, model.vec(moment), model.matmul(structure.gram_map.T.tocsr(), y), structure.size
+            )
+        )
         even = model.matmul(
             sp.csr_matrix(
                 ([1.0] * len(structure.even_rows), (range(len(structure.even_rows)), structure.even_rows)),
@@ -157,5 +163,7 @@ class ParriloDual(HierarchyCone):
             ),
             y,
         )
-        constraints.append(model.equal(model.vec(M), model.matmul(operator.T.tocsr(), even)))
+        constraints.append(
+            symmetric_equal(model, model.vec(M), model.matmul(operator.T.tocsr(), even), self.n)
+        )
         return Formulation(constraints, {"moments": y, "moment_matrix": moment})

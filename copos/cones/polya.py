@@ -15,7 +15,7 @@ from __future__ import annotations
 from copos.cones._polynomial import coefficient_operator
 from copos.cones.base import Cone, Family, Formulation, Side
 from copos.cones.hierarchy import HierarchyCone
-from copos.solvers.modeling import Expression, Model
+from copos.solvers.modeling import Expression, Model, symmetric_equal
 
 
 class DeKlerkPasechnik(HierarchyCone):
@@ -60,5 +60,8 @@ class DeKlerkPasechnikDual(HierarchyCone):
     def _formulate_orthant(self, M: Expression, model: Model) -> Formulation:
         operator = coefficient_operator(self.n, self.level)
         y = model.variable((operator.shape[0],), nonneg=True)
-        constraints = [model.nonneg(y), model.equal(model.vec(M), model.matmul(operator.T.tocsr(), y))]
+        constraints = [
+            model.nonneg(y),
+            symmetric_equal(model, model.vec(M), model.matmul(operator.T.tocsr(), y), self.n),
+        ]
         return Formulation(constraints, {"multipliers": y})

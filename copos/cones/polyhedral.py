@@ -22,7 +22,7 @@ from copos._validation import as_finite_array, check_dimension
 from copos.cones._polynomial import simplex_grid
 from copos.cones.base import Cone, Family, Formulation, Membership, Side, orthant_lift
 from copos.errors import InvalidInputError
-from copos.solvers.modeling import Expression, Model
+from copos.solvers.modeling import Expression, Model, symmetric_equal
 
 FloatArray = NDArray[np.float64]
 
@@ -123,7 +123,9 @@ class AtomCP(Cone):
         rows = _gram_rows(self.atoms)
         constraints = [
             model.nonneg(weights),
-            model.equal(model.vec(M), model.matmul(np.ascontiguousarray(rows.T), weights)),
+            symmetric_equal(
+                model, model.vec(M), model.matmul(np.ascontiguousarray(rows.T), weights), self.n
+            ),
         ]
         return Formulation(constraints, {"weights": weights})
 

@@ -44,6 +44,18 @@ class Model(Protocol):
     def equal(self, lhs: Expression, rhs: Expression) -> Constraint: ...
 
 
+def symmetric_equal(model: Model, vec_lhs: Expression, vec_rhs: Expression, n: int) -> Constraint:
+    """``vec_lhs == vec_rhs`` for vectorized symmetric ``n x n`` matrices, one row per pair i <= j.
+
+    Imposing both triangles gives a rank-deficient equality system that interior-point solvers
+    handle badly, so only the upper triangle is kept.
+    """
+    from copos.cones._polynomial import triangle_selector
+
+    select = triangle_selector(n)
+    return model.equal(model.matmul(select, vec_lhs), model.matmul(select, vec_rhs))
+
+
 class CvxpyModel:
     """Build cvxpy expressions and constraints."""
 

@@ -1,0 +1,250 @@
+r"""The Pilanci–Ergen convex program of a scalar-output two-layer ReLU network.
+
+For :math:`c = 1` and activation patterns :math:`D_1,\dots,D_P` (see
+:mod:`copos.network.arrangements`):
+
+.. math::
+
+    \min_{v_i, w_i \in \mathbb R^d}\ \tfrac12\Big\|\sum_{i=1}^P D_iX(v_i - w_i) - y\Big\|_2^2
+        + \beta\sum_{i=1}^P\big(\|v_i\|_2 + \|w_i\|_2\big)
+    \quad\text{s.t.}\quad (2D_i - I_n)Xv_i \ge 0,\ (2D_i - I_n)Xw_i \ge 0 .
+
+On the cone :math:`\{u : (2D_i - I)Xu \ge 0\}` the ReLU is linear, :math:`(Xu)_+ = D_iXu`, so every
+feasible point is a ReLU network with the same objective: each nonzero :math:`v_i` gives a
+neuron :math:`u = v_i/\sqrt{\|v_i\|}` with output weight :math:`+\sqrt{\|v_i\|}`, each nonzero
+:math:`w_i` one with output weight :math:`-\sqrt{\|w_i\|}`.
+
+How to read the value
+---------------------
+* **Complete arrangements** (``bound_kind="exact"``): the value equals the training optimum
+  :math:`p^\star(m)` of :class:`~copos.network.problem.TrainingProblem` for every width
+  :math:`m` at least the number of recovered neurons (at most :math:`n + 1` suffice), and it is a
+  lower bound on the objective of every network of any width (group a network's neurons by
+  pattern to get a feasible point).  Both statements hold up to the solver's accuracy.
+* **Incomplete (e.g. sampled) arrangements** (``bound_kind="upper"``): the program is a
+  restriction, so its value is the objective of a real network (the recovered one) and hence an
+  upper bound on :math:`p^\star(m)` for every width :math:`m` at least the number of recovered
+  neurons.  It is not a lower bound on anything.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import cvxpy as cp
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from copos._validation import as_finite_array, check_positive
+from copos.errors import InvalidInputError
+from copos.network.arrangements import Arrangements, enumerate_arrangements
+from copos.network.problem import TrainingProblem
+from copos.solvers import DEFAULT_SOLVER, SolveInfo, require_solution, solve
+
+FloatArray = NDArray[np.float64]
+BoundKind = Literal["exact", "upper"]
+
+#: Blocks with norm at most this times the largest block norm are not turned into neurons.
+DEFAULT_NEURON_TOL = 1e-6
+#: Relative discrepancy between the recovered network and the convex value that triggers a warning.
+DEFAULT_RECOVERY_TOL = 1e-6
+
+
+def network_objective(problem: TrainingProblem, U: ArrayLike, V: ArrayLike) -> float:
+    r"""Training objective of the network :math:`X \mapsto (XU)_+V`.
+
+    .. math:: \tfrac12\|(XU)_+V - Y\|_F^2 + \tfrac\beta2\big(\|U\|_F^2 + \|V\|_F^2\big)
+
+    with ``U`` of shape ``(d, m)`` and ``V`` of shape ``(m, c)``.
+    """
+    U_arr = as_finite_array(U, "U", ndim=2)
+    V_arr = as_finite_array(V, "V", ndim=2)
+    if U_arr.shape[0] != problem.d or V_arr.shape != (U_arr.shape[1], problem.c):
+        raise InvalidInputError(
+            f"U must be (d, m) = ({problem.d}, m) and V (m, c) = (m, {problem.c}); "
+            f"got U {U_arr.shape}, V {V_arr.shape}"
+        )
+    residual = np.maximum(problem.X @ U_arr, 0.0) @ V_arr - problem.Y
+    penalty = float(np.sum(U_arr**2) + np.sum(V_arr**2))
+    return 0.5 * float(np.sum(residual**2)) + 0.5 * problem.beta * penalty
+
+
+@dataclass(frozen=True, eq=False)
+class ConvexProgramResult:
+    """Solution of the Pilanci–Ergen convex program and the network recovered from it.
+
+    Attributes
+    ----------
+    value:
+        Optimal value of the convex program (as computed by the solver).
+    bound_kind:
+        ``"exact"`` for complete arrangements (value = training optimum, and a lower bound on
+        every network), ``"upper"`` for incomplete ones (value = objective of a real network).
+    solve:
+        How the program was solved, with residuals checked afterwards.
+    U, V:
+        Recovered weights, shapes ``(d, m)`` and ``(m, 1)``.
+    recovered_objective:
+        Training objective of ``(U, V)``, computed with numpy.
+    v_blocks, w_blocks:
+        Solution blocks :math:`v_i`, :math:`w_i` as rows of ``(P, d)`` arrays.
+    arrangements:
+        The patterns used.
+    """
+
+    value: float
+    bound_kind: BoundKind
+    solve: SolveInfo
+    U: FloatArray
+    V: FloatArray
+    recovered_objective: float
+    v_blocks: FloatArray
+    w_blocks: FloatArray
+    arrangements: Arrangements
+
+    @property
+    def num_neurons(self) -> int:
+        """Number of neurons of the recovered network (nonzero blocks)."""
+        return int(self.U.shape[1])
+
+    @property
+    def recovery_gap(self) -> float:
+        """Recovered network's objective minus the convex value (0 up to solver accuracy)."""
+        return self.recovered_objective - self.value
+
+    @property
+    def relative_recovery_gap(self) -> float:
+        """``|recovery_gap| / max(1, |value|)``."""
+        return abs(self.recovery_gap) / max(1.0, abs(self.value))
+
+    def network(self) -> Any:
+        """The recovered network as a :class:`copos.network.model.TwoLayerReLU`."""
+        from copos.network.model import TwoLayerReLU
+
+        return TwoLayerReLU(self.U, self.V)
+
+
+def solve_convex_program(
+    problem: TrainingProblem,
+    arrangements: Arrangements | None = None,
+    *,
+    solver: str = DEFAULT_SOLVER,
+    neuron_tol: float = DEFAULT_NEURON_TOL,
+    recovery_tol: float = DEFAULT_RECOVERY_TOL,
+) -> ConvexProgramResult:
+    r"""Solve the group-lasso convex program (module docstring) and recover a ReLU network.
+
+    .. math::
+
+        \min_{v_i,w_i}\ \tfrac12\Big\|\sum_i D_iX(v_i-w_i)-y\Big\|^2+\beta\sum_i(\|v_i\|+\|w_i\|)
+        \ \ \text{s.t.}\ (2D_i-I)Xv_i\ge0,\ (2D_i-I)Xw_i\ge0
+
+    Parameters
+    ----------
+    problem:
+        Training problem with scalar output (``c = 1``).
+    arrangements:
+        Patterns to use; default :func:`~copos.network.arrangements.enumerate_arrangements`
+        ``(problem.X)`` (complete, so the value is exact).
+    solver:
+        ``"clarabel"`` or ``"scs"``.
+    neuron_tol:
+        Blocks with norm ``<= neuron_tol * max block norm`` are not turned into neurons.
+    recovery_tol:
+        A :class:`RuntimeWarning` is issued when the recovered network's objective differs from
+        the convex value by more than ``recovery_tol * max(1, |value|)``; the discrepancy is
+        always recorded in the result.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``c != 1`` (use the copositive program) or the patterns do not match ``X``.
+    SolverError
+        If the solver returns no solution.
+    """
+    _check_scalar_output(problem)
+    patterns = enumerate_arrangements(problem.X) if arrangements is None else arrangements
+    if patterns.n != problem.n:
+        raise InvalidInputError(
+            f"arrangements have patterns of length {patterns.n}, but X has {problem.n} rows"
+        )
+    program, v_var, w_var = _build_program(problem, patterns)
+    info = solve(program, solver=solver)
+    require_solution(program, info)
+    v_blocks = np.asarray(v_var.value, dtype=np.float64).T
+    w_blocks = np.asarray(w_var.value, dtype=np.float64).T
+    U, V = recover_network(v_blocks, w_blocks, neuron_tol=neuron_tol)
+    result = ConvexProgramResult(
+        value=float(program.value),
+        bound_kind="exact" if patterns.complete else "upper",
+        solve=info,
+        U=U,
+        V=V,
+        recovered_objective=network_objective(problem, U, V),
+        v_blocks=v_blocks,
+        w_blocks=w_blocks,
+        arrangements=patterns,
+    )
+    _warn_if_inconsistent(result, check_positive(recovery_tol, "recovery_tol"))
+    return result
+
+
+def recover_network(
+    v_blocks: ArrayLike, w_blocks: ArrayLike, *, neuron_tol: float = DEFAULT_NEURON_TOL
+) -> tuple[FloatArray, FloatArray]:
+    r"""Neurons :math:`(u, \alpha) = (b/\sqrt{\|b\|},\ \pm\sqrt{\|b\|})` of the nonzero blocks.
+
+    ``v_blocks`` (sign ``+``) and ``w_blocks`` (sign ``-``) are ``(P, d)`` arrays; blocks with
+    norm ``<= neuron_tol * (largest block norm)`` are dropped.  Returns ``U (d, m)`` and
+    ``V (m, 1)``; each neuron is balanced, :math:`\|u\| = |\alpha|`, so its weight decay
+    :math:`\tfrac\beta2(\|u\|^2+\alpha^2)` equals :math:`\beta\|b\|`.
+    """
+    blocks = np.vstack(
+        [as_finite_array(v_blocks, "v_blocks", 2), as_finite_array(w_blocks, "w_blocks", 2)]
+    )
+    signs = np.concatenate([np.ones(len(v_blocks)), -np.ones(len(w_blocks))])
+    norms = np.linalg.norm(blocks, axis=1)
+    keep = norms > neuron_tol * float(norms.max(initial=0.0))
+    keep &= norms > 0
+    roots = np.sqrt(norms[keep])
+    U = (blocks[keep] / roots[:, None]).T
+    V = (signs[keep] * roots)[:, None]
+    return U, V
+
+
+def _check_scalar_output(problem: TrainingProblem) -> None:
+    if problem.c != 1:
+        raise InvalidInputError(
+            f"the Pilanci-Ergen convex program needs a scalar output (c = 1); got c = {problem.c}. "
+            "For vector outputs use the copositive program of Sahiner et al. (2021) or its "
+            "doubly-nonnegative relaxation."
+        )
+
+
+def _build_program(
+    problem: TrainingProblem, patterns: Arrangements
+) -> tuple[cp.Problem, cp.Variable, cp.Variable]:
+    """The cvxpy problem with block variables stored as columns of two ``(d, P)`` matrices."""
+    masks = patterns.masks.T
+    signs = 2.0 * masks - 1.0
+    X = problem.X
+    v_var = cp.Variable((problem.d, len(patterns)), name="v")
+    w_var = cp.Variable((problem.d, len(patterns)), name="w")
+    prediction = cp.sum(cp.multiply(masks, X @ (v_var - w_var)), axis=1)
+    penalty = cp.sum(cp.norm(v_var, 2, axis=0)) + cp.sum(cp.norm(w_var, 2, axis=0))
+    objective = 0.5 * cp.sum_squares(prediction - problem.Y[:, 0]) + problem.beta * penalty
+    constraints = [cp.multiply(signs, X @ v_var) >= 0, cp.multiply(signs, X @ w_var) >= 0]
+    return cp.Problem(cp.Minimize(objective), constraints), v_var, w_var
+
+
+def _warn_if_inconsistent(result: ConvexProgramResult, recovery_tol: float) -> None:
+    if result.relative_recovery_gap > recovery_tol:
+        warnings.warn(
+            f"the recovered network's objective {result.recovered_objective:.10g} differs from the "
+            f"convex value {result.value:.10g} by {result.recovery_gap:.3g} (solve status "
+            f"{result.solve.status!r}); tighten the solver tolerance or lower neuron_tol",
+            RuntimeWarning,
+            stacklevel=3,
+        )

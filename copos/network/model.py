@@ -1,0 +1,490 @@
+r"""Two-layer ReLU networks :math:`f(X) = (XU)_+ V` and their training objectives.
+
+A network of width :math:`m` has first-layer weights :math:`U = [u_1, \dots, u_m] \in
+\mathbb R^{d\times m}` (one column per neuron) and second-layer weights :math:`V = [v_1, \dots,
+v_m]^\top \in \mathbb R^{m\times c}` (one row per neuron); there are no biases (a first-layer bias
+is the ones column of :attr:`copos.network.problem.TrainingProblem.X`).  The weight-decay
+objective is
+
+.. math::
+
+    F(U, V) = \tfrac12 \lVert (XU)_+ V - Y \rVert_F^2
+        + \tfrac{\beta}{2}\big(\lVert U\rVert_F^2 + \lVert V\rVert_F^2\big),
+
+and, by positive homogeneity of the ReLU and AM-GM, its minimum over rescalings
+:math:`(u_j, v_j) \to (\alpha_j u_j, v_j/\alpha_j)` is the path-norm objective
+
+.. math::
+
+    F_{\mathrm{path}}(U, V) = \tfrac12 \lVert (XU)_+ V - Y \rVert_F^2
+        + \beta \sum_j \lVert u_j\rVert_2 \lVert v_j\rVert_2 .
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from copos._validation import as_finite_array, check_dimension
+from copos.errors import CoposError, DataFileError, InvalidInputError
+from copos.network.problem import TrainingProblem
+
+FloatArray = NDArray[np.float64]
+
+#: Value of the ``kind`` entry written by :meth:`TwoLayerReLU.save`.
+NPZ_KIND = "copos.TwoLayerReLU"
+
+TORCH_HINT = (
+    "PyTorch is needed for this function but is not installed; "
+    "install it with `pip install torch` (or `pip install copos[torch]`)."
+)
+
+
+def _readonly(array: FloatArray) -> FloatArray:
+    """A read-only copy, so that a frozen network cannot be changed through its arrays."""
+    copy = np.array(array, dtype=np.float64, copy=True)
+    copy.flags.writeable = False
+    return copy
+
+
+def _check_weights(U: ArrayLike, V: ArrayLike) -> tuple[FloatArray, FloatArray]:
+    """Validate ``U`` (d×m) and ``V`` (m×c): finite, 2-D, matching width, ``d, c >= 1``."""
+    U_arr = as_finite_array(U, "U", ndim=2)
+    V_arr = as_finite_array(V, "V", ndim=2)
+    if U_arr.shape[1] != V_arr.shape[0]:
+        raise InvalidInputError(
+            f"U (d×m) and V (m×c) must have the same width m; got U {U_arr.shape} and "
+            f"V {V_arr.shape}. Note V holds one row per neuron (the transpose of a torch weight)."
+        )
+    if U_arr.shape[0] == 0 or V_arr.shape[1] == 0:
+        raise InvalidInputError(
+            f"U and V need d >= 1 and c >= 1; got U {U_arr.shape} and V {V_arr.shape}"
+        )
+    return U_arr, V_arr
+
+
+def _check_compatible(U: FloatArray, V: FloatArray, problem: TrainingProblem) -> None:
+    """Raise unless the network's ``d`` and ``c`` match ``problem``."""
+    if not isinstance(problem, TrainingProblem):
+        raise InvalidInputError(f"problem must be a TrainingProblem; got {type(problem).__name__}")
+    if U.shape[0] != problem.d or V.shape[1] != problem.c:
+        raise InvalidInputError(
+            f"network has d={U.shape[0]}, c={V.shape[1]} but the problem has d={problem.d}, "
+            f"c={problem.c}" + (" (including its bias column)" if problem.bias else "")
+        )
+
+
+def _check_tol(tol: Any) -> float:
+    """Return ``tol`` as a finite float ``>= 0``."""
+    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not np.isfinite(tol):
+        raise InvalidInputError(f"tol must be a finite number >= 0; got {tol!r}")
+    if tol < 0:
+        raise InvalidInputError(f"tol must be >= 0; got {tol!r}")
+    return float(tol)
+
+
+def _forward(U: FloatArray, V: FloatArray, X: FloatArray) -> FloatArray:
+    r"""Return :math:`(XU)_+ V` without any checks."""
+    return np.maximum(X @ U, 0.0) @ V
+
+
+def _objective_and_gradient_unchecked(
+    U: FloatArray, V: FloatArray, X: FloatArray, Y: FloatArray, beta: float
+) -> tuple[float, FloatArray, FloatArray]:
+    """Objective and gradient without validation (the training loop's inner kernel)."""
+    H = X @ U
+    A = np.maximum(H, 0.0)
+    R = A @ V - Y
+    value = 0.5 * float(np.vdot(R, R)) + 0.5 * beta * (float(np.vdot(U, U)) + float(np.vdot(V, V)))
+    grad_V = A.T @ R + beta * V
+    grad_U = X.T @ ((R @ V.T) * (H > 0)) + beta * U
+    return value, grad_U, grad_V
+
+
+def objective_and_gradient(
+    U: ArrayLike, V: ArrayLike, problem: TrainingProblem
+) -> tuple[float, FloatArray, FloatArray]:
+    r"""Weight-decay objective and its gradient at ``(U, V)``.
+
+    With :math:`H = XU`, :math:`A = H_+` and residual :math:`R = AV - Y`,
+
+    .. math::
+
+        F = \tfrac12\lVert R\rVert_F^2 + \tfrac\beta2(\lVert U\rVert_F^2 + \lVert V\rVert_F^2),
+        \quad
+        \nabla_V F = A^\top R + \beta V,
+        \quad
+        \nabla_U F = X^\top\big((R V^\top) \odot \mathbb 1[H > 0]\big) + \beta U .
+
+    At a kink (:math:`(XU)_{ij} = 0`) the returned vector is the element of the Clarke
+    subdifferential that uses ReLU'(0) = 0.
+
+    Parameters
+    ----------
+    U:
+        First-layer weights, shape ``(d, m)``.
+    V:
+        Second-layer weights, shape ``(m, c)``.
+    problem:
+        Data ``X`` (n×d), targets ``Y`` (n×c) and weight decay ``beta``.
+
+    Returns
+    -------
+    tuple
+        ``(F, grad_U, grad_V)`` with the gradients shaped like ``U`` and ``V``.
+    """
+    U_arr, V_arr = _check_weights(U, V)
+    _check_compatible(U_arr, V_arr, problem)
+    return _objective_and_gradient_unchecked(U_arr, V_arr, problem.X, problem.Y, problem.beta)
+
+
+def init_weights(
+    d: int,
+    m: int,
+    c: int,
+    *,
+    rng: np.random.Generator,
+    scale: float = 1.0,
+) -> tuple[FloatArray, FloatArray]:
+    r"""Random initial weights :math:`U_{ij} \sim \mathcal N(0, s^2/d)`, :math:`V_{ij} \sim
+    \mathcal N(0, s^2/m)` (fan-in scaling, ``s = scale``).
+
+    Parameters
+    ----------
+    d, m, c:
+        Input dimension, width and output dimension (all ``>= 1``).
+    rng:
+        Source of randomness; ``U`` is drawn before ``V``.
+    scale:
+        Multiplier ``s >= 0`` of both standard deviations.
+
+    Returns
+    -------
+    tuple
+        ``(U, V)`` of shapes ``(d, m)`` and ``(m, c)``.
+    """
+    d = check_dimension(d, "d")
+    m = check_dimension(m, "width m")
+    c = check_dimension(c, "c")
+    U = rng.standard_normal((d, m)) * (scale / np.sqrt(d))
+    V = rng.standard_normal((m, c)) * (scale / np.sqrt(m))
+    return U, V
+
+
+@dataclass(frozen=True, eq=False)
+class TwoLayerReLU:
+    r"""A two-layer ReLU network :math:`f(X) = (XU)_+ V` without biases.
+
+    Attributes
+    ----------
+    U:
+        First-layer weights, shape ``(d, m)``; column ``j`` is neuron ``u_j``.
+    V:
+        Second-layer weights, shape ``(m, c)``; row ``j`` is neuron ``v_j``.
+
+    Notes
+    -----
+    Both arrays are validated (finite, 2-D, same width ``m``, ``d, c >= 1``) and stored as
+    read-only float64 copies. Width ``m = 0`` is allowed (the zero function) so that
+    :meth:`pruned` can always return a network. Networks compare by identity; compare
+    ``U`` and ``V`` with :func:`numpy.allclose` to test equality of weights.
+    """
+
+    U: FloatArray
+    V: FloatArray
+
+    def __post_init__(self) -> None:
+        U, V = _check_weights(self.U, self.V)
+        object.__setattr__(self, "U", _readonly(U))
+        object.__setattr__(self, "V", _readonly(V))
+
+    # ------------------------------------------------------------------ sizes
+    @property
+    def d(self) -> int:
+        """Input dimension (rows of ``U``)."""
+        return int(self.U.shape[0])
+
+    @property
+    def m(self) -> int:
+        """Width: number of hidden neurons."""
+        return int(self.U.shape[1])
+
+    @property
+    def c(self) -> int:
+        """Output dimension (columns of ``V``)."""
+        return int(self.V.shape[1])
+
+    @property
+    def neuron_norms(self) -> tuple[FloatArray, FloatArray]:
+        r"""Per-neuron norms :math:`(\lVert u_j\rVert_2)_j` and :math:`(\lVert v_j\rVert_2)_j`."""
+        return np.linalg.norm(self.U, axis=0), np.linalg.norm(self.V, axis=1)
+
+    @property
+    def path_norm(self) -> float:
+        r"""Path norm :math:`\sum_j \lVert u_j\rVert_2 \lVert v_j\rVert_2`."""
+        u_norms, v_norms = self.neuron_norms
+        return float(np.dot(u_norms, v_norms))
+
+    # ------------------------------------------------------------ evaluation
+    def predict(self, X: ArrayLike) -> FloatArray:
+        r"""Network output :math:`f(X) = (XU)_+ V`.
+
+        Parameters
+        ----------
+        X:
+            Inputs of shape ``(k, d)``, one sample per row (with the ones column if the network
+            was trained with a bias), or a single sample of shape ``(d,)``.
+
+        Returns
+        -------
+        numpy.ndarray
+            Outputs of shape ``(k, c)`` (or ``(c,)`` for a single sample).
+        """
+        X_arr = as_finite_array(X, "X")
+        if X_arr.ndim not in (1, 2) or X_arr.shape[-1] != self.d:
+            raise InvalidInputError(
+                f"X must have shape (k, {self.d}) or ({self.d},) to match the network; "
+                f"got {X_arr.shape}"
+            )
+        return _forward(self.U, self.V, X_arr)
+
+    def residual(self, problem: TrainingProblem) -> FloatArray:
+        r"""Training residual :math:`Y - f(X)`, shape ``(n, c)``."""
+        _check_compatible(self.U, self.V, problem)
+        return problem.Y - _forward(self.U, self.V, problem.X)
+
+    def loss(self, problem: TrainingProblem) -> float:
+        r"""Data-fit term :math:`\tfrac12\lVert f(X) - Y\rVert_F^2` (no regulariser)."""
+        R = self.residual(problem)
+        return 0.5 * float(np.vdot(R, R))
+
+    def objective(self, problem: TrainingProblem) -> float:
+        r"""Weight-decay objective
+        :math:`\tfrac12\lVert f(X) - Y\rVert_F^2 + \tfrac\beta2(\lVert U\rVert_F^2 +
+        \lVert V\rVert_F^2)`.
+        """
+        weight = float(np.vdot(self.U, self.U)) + float(np.vdot(self.V, self.V))
+        return self.loss(problem) + 0.5 * problem.beta * weight
+
+    def path_norm_objective(self, problem: TrainingProblem) -> float:
+        r"""Path-norm objective
+        :math:`\tfrac12\lVert f(X) - Y\rVert_F^2 + \beta\sum_j \lVert u_j\rVert\lVert v_j\rVert`.
+
+        It never exceeds :meth:`objective` (AM-GM) and equals it for a :meth:`rebalanced` network.
+        """
+        return self.loss(problem) + problem.beta * self.path_norm
+
+    # --------------------------------------------------------- transformations
+    def rebalanced(self) -> TwoLayerReLU:
+        r"""The same function with every neuron rescaled so that :math:`\lVert u_j\rVert =
+        \lVert v_j\rVert`.
+
+        Each neuron becomes :math:`(\alpha_j u_j, v_j/\alpha_j)` with
+        :math:`\alpha_j = \sqrt{\lVert v_j\rVert/\lVert u_j\rVert}`, which minimises
+        :math:`\tfrac12(\lVert\alpha u_j\rVert^2 + \lVert v_j/\alpha\rVert^2)` over
+        :math:`\alpha > 0` (value :math:`\lVert u_j\rVert\lVert v_j\rVert`), so the predictions
+        are unchanged and the weight-decay objective drops to the path-norm objective.
+
+        Neurons with :math:`u_j = 0` or :math:`v_j = 0` compute the zero function; they are
+        **kept, as zeros** (both ``u_j`` and ``v_j`` set to 0), so the width and the neuron
+        order are preserved. Use :meth:`pruned` to drop them.
+        """
+        u_norms, v_norms = self.neuron_norms
+        alive = (u_norms > 0) & (v_norms > 0)
+        alpha = np.zeros_like(u_norms)
+        alpha[alive] = np.sqrt(v_norms[alive] / u_norms[alive])
+        inv_alpha = np.zeros_like(u_norms)
+        inv_alpha[alive] = 1.0 / alpha[alive]
+        return TwoLayerReLU(U=self.U * alpha[None, :], V=self.V * inv_alpha[:, None])
+
+    def pruned(self, tol: float = 1e-10, X: ArrayLike | None = None) -> TwoLayerReLU:
+        r"""Drop dead neurons.
+
+        Neuron ``j`` is dead when :math:`\lVert u_j\rVert\lVert v_j\rVert \le` ``tol`` (it
+        contributes (almost) nothing anywhere). If data ``X`` (k×d) is given, neurons that are
+        inactive on every row, :math:`\max_i (x_i^\top u_j)_+ \lVert v_j\rVert \le` ``tol``, are
+        dropped too: they do not change the predictions on ``X`` and only add weight decay.
+
+        Parameters
+        ----------
+        tol:
+            Absolute threshold, ``>= 0``.
+        X:
+            Optional data on which to test activity.
+
+        Returns
+        -------
+        TwoLayerReLU
+            A network of width ``<= m`` (possibly 0) with the surviving neurons in their order.
+        """
+        tol = _check_tol(tol)
+        u_norms, v_norms = self.neuron_norms
+        keep = u_norms * v_norms > tol
+        if X is not None:
+            X_arr = as_finite_array(X, "X", ndim=2)
+            if X_arr.shape[1] != self.d:
+                raise InvalidInputError(f"X must have {self.d} columns; got shape {X_arr.shape}")
+            if X_arr.shape[0] > 0:
+                activity = np.max(np.maximum(X_arr @ self.U, 0.0), axis=0) * v_norms
+                keep &= activity > tol
+        return TwoLayerReLU(U=self.U[:, keep], V=self.V[keep, :])
+
+    # ------------------------------------------------------------------ files
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the network to ``path`` as a ``.npz`` file (arrays ``U``, ``V`` and ``kind``).
+
+        The file is written to a temporary file in the same directory and moved into place with
+        :func:`os.replace`, so ``path`` is either the old file or the complete new one, never a
+        half-written file. The name is used as given (no ``.npz`` is appended).
+
+        Returns
+        -------
+        pathlib.Path
+            The path written.
+        """
+        # Imported here: copos.datasets imports copos.network, which may import this module.
+        from copos.datasets import atomic_write
+
+        target = Path(path)
+
+        def write(handle: Any) -> None:
+            np.savez(handle, U=self.U, V=self.V, kind=np.array(NPZ_KIND))
+
+        atomic_write(target, write)
+        return target
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> TwoLayerReLU:
+        """Read a network written by :meth:`save`.
+
+        Raises
+        ------
+        DataFileError
+            The file is missing, is not a readable ``.npz``, lacks ``U``/``V``, or the arrays
+            are not 2-D with a matching width.
+        InvalidInputError
+            The weights contain NaN or inf.
+        """
+        target = Path(path)
+        if not target.is_file():
+            raise DataFileError(f"network file {str(target)!r} does not exist (or is not a file)")
+        try:
+            with np.load(target, allow_pickle=False) as data:
+                missing = [key for key in ("U", "V") if key not in data.files]
+                if missing:
+                    raise DataFileError(
+                        f"{str(target)!r} is not a copos network file: missing array(s) "
+                        f"{', '.join(missing)} (found {', '.join(data.files) or 'none'})"
+                    )
+                U = np.asarray(data["U"])
+                V = np.asarray(data["V"])
+        except DataFileError:
+            raise
+        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+            raise DataFileError(f"cannot read network file {str(target)!r} as .npz: {exc}") from exc
+        if U.ndim != 2 or V.ndim != 2 or U.shape[1] != V.shape[0]:
+            raise DataFileError(
+                f"{str(target)!r} holds U {U.shape} and V {V.shape}; expected U (d×m) and "
+                "V (m×c) with the same m"
+            )
+        if not (np.issubdtype(U.dtype, np.number) and np.issubdtype(V.dtype, np.number)):
+            raise DataFileError(f"{str(target)!r}: U and V must be numeric arrays")
+        return cls(U=U, V=V)
+
+    # ------------------------------------------------------------------ torch
+    @classmethod
+    def from_torch(cls, module: Any) -> TwoLayerReLU:
+        """Convert ``Sequential(Linear(d, m, bias=False), ReLU(), Linear(m, c, bias=False))``.
+
+        ``U = W1ᵀ`` and ``V = W2ᵀ`` where ``W1`` (m×d) and ``W2`` (c×m) are the weights of the
+        two linear layers. Weights are detached, moved to the CPU and cast to float64.
+
+        Raises
+        ------
+        CoposError
+            PyTorch is not installed.
+        InvalidInputError
+            ``module`` has another architecture (other layers, biases, mismatched sizes).
+        """
+        torch = _import_torch()
+        nn = torch.nn
+        expected = "Sequential(Linear(d, m, bias=False), ReLU(), Linear(m, c, bias=False))"
+        if not isinstance(module, nn.Sequential) or len(module) != 3:
+            raise InvalidInputError(
+                f"from_torch expects {expected}; got {type(module).__name__}"
+                + (f" with {len(module)} layers" if isinstance(module, nn.Sequential) else "")
+            )
+        first, act, second = module[0], module[1], module[2]
+        if not (
+            isinstance(first, nn.Linear)
+            and isinstance(act, nn.ReLU)
+            and isinstance(second, nn.Linear)
+        ):
+            names = ", ".join(type(layer).__name__ for layer in (first, act, second))
+            raise InvalidInputError(f"from_torch expects {expected}; got Sequential({names})")
+        if first.bias is not None or second.bias is not None:
+            raise InvalidInputError(
+                "from_torch expects linear layers with bias=False; append a ones column to X "
+                "for a first-layer bias (copos networks have no biases)"
+            )
+        if first.out_features != second.in_features:
+            raise InvalidInputError(
+                f"layer sizes do not chain: Linear(.., {first.out_features}) then "
+                f"Linear({second.in_features}, ..)"
+            )
+        W1 = first.weight.detach().cpu().double().numpy()
+        W2 = second.weight.detach().cpu().double().numpy()
+        return cls(U=W1.T, V=W2.T)
+
+
+def _import_torch() -> Any:
+    """Import torch lazily, raising a :class:`CoposError` with an install hint if missing."""
+    try:
+        import torch
+    except ImportError as exc:
+        raise CoposError(TORCH_HINT) from exc
+    return torch
+
+
+def load_torch(path: str | os.PathLike[str]) -> TwoLayerReLU:
+    """Load a PyTorch network saved with ``torch.save(module, path)`` and convert it.
+
+    The file must hold the full module
+    ``Sequential(Linear(d, m, bias=False), ReLU(), Linear(m, c, bias=False))`` or its
+    ``state_dict()`` (keys ``"0.weight"`` and ``"2.weight"``). It is read with
+    ``torch.load(path, weights_only=False, map_location="cpu")``, which runs pickle code:
+    **only load files you trust.**
+
+    Raises
+    ------
+    CoposError
+        PyTorch is not installed.
+    DataFileError
+        The file is missing or torch cannot read it.
+    InvalidInputError
+        The module has another architecture.
+    """
+    torch = _import_torch()
+    target = Path(path)
+    if not target.is_file():
+        raise DataFileError(f"torch file {str(target)!r} does not exist (or is not a file)")
+    try:
+        obj = torch.load(target, weights_only=False, map_location="cpu")
+    except Exception as exc:  # torch raises many unrelated types for corrupt files
+        raise DataFileError(f"torch cannot read {str(target)!r}: {exc}") from exc
+    if isinstance(obj, dict) and set(obj) == {"0.weight", "2.weight"}:
+        W1 = obj["0.weight"].detach().cpu().double().numpy()
+        W2 = obj["2.weight"].detach().cpu().double().numpy()
+        if W1.ndim != 2 or W2.ndim != 2 or W1.shape[0] != W2.shape[1]:
+            raise DataFileError(
+                f"{str(target)!r}: state dict weights {W1.shape} and {W2.shape} do not chain"
+            )
+        return TwoLayerReLU(U=W1.T, V=W2.T)
+    return TwoLayerReLU.from_torch(obj)
