@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from numpy.typing import ArrayLike
 
+from copos.cones._polynomial import triangle_selector
 from copos.cones.base import Cone, Family, Formulation, Membership, Side
 from copos.errors import InvalidInputError
 from copos.solvers.modeling import Expression, Model
@@ -115,8 +116,12 @@ class SPN(Cone):
         if k > 0:
             constraints.append(model.nonneg(difference[:k, :k]))
         if k < self.n:
-            # M - P vanishes outside the leading block; by symmetry one side of it suffices.
-            constraints.append(model.equal(difference[k:, :], 0))
+            # M - P vanishes outside the leading block (each symmetric pair imposed once).
+            if k > 0:
+                constraints.append(model.equal(difference[k:, :k], 0))
+            free = self.n - k
+            upper = model.matmul(triangle_selector(free), model.vec(difference[k:, k:]))
+            constraints.append(model.equal(upper, 0))
         return Formulation(constraints, {"P": P, "N": difference})
 
 

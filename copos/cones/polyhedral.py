@@ -28,17 +28,18 @@ FloatArray = NDArray[np.float64]
 
 
 def _clean_atoms(atoms: ArrayLike, n: int, k: int) -> FloatArray:
-    """Validate atoms (rows), drop zeros and duplicates up to positive scaling."""
+    """Validate atoms (rows); drop zeros and atoms that repeat another up to positive scaling."""
     array = as_finite_array(atoms, "atoms", ndim=2)
     if array.shape[1] != n:
         raise InvalidInputError(f"atoms must have {n} columns; got shape {array.shape}")
     if np.any(array[:, :k] < 0):
         raise InvalidInputError(f"atoms must be >= 0 on the first k = {k} coordinates")
     norms = np.linalg.norm(array, axis=1)
-    array = array[norms > 1e-12] / norms[norms > 1e-12, None]
+    array, norms = array[norms > 1e-12], norms[norms > 1e-12]
     if len(array) == 0:
         raise InvalidInputError("the atom set must contain a nonzero vector")
-    return np.unique(np.round(array, 12), axis=0)
+    _, first = np.unique(np.round(array / norms[:, None], 12), axis=0, return_index=True)
+    return array[np.sort(first)]
 
 
 def _gram_rows(atoms: FloatArray) -> FloatArray:
@@ -53,16 +54,28 @@ def grid_atoms(n: int, m: int, k: int) -> FloatArray:
     return grid @ orthant_lift(n, k).T
 
 
-class AtomCOP(Cone):
-    """:math:`\\{M : a^\\top M a \\ge 0\\ \\forall a \\in A\\}`, outer approximation of COP."""
+class _AtomCone(Cone):
+    """A cone described by a finite atom set (rows of ``atoms``)."""
 
-    family: Family = "COP"
-    side: Side = "outer"
+    atoms: FloatArray
 
     def __init__(self, atoms: ArrayLike, k: int | None = None) -> None:
         raw = np.asarray(atoms, dtype=float)
         super().__init__(raw.shape[-1] if raw.ndim == 2 else 0, k)
         self.atoms = _clean_atoms(raw, self.n, self.k)
+
+    def _same_kind(self, other: object) -> bool:
+        return super()._same_kind(other) and np.array_equal(self.atoms, other.atoms)  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.n, self.k, self.atoms.tobytes()))
+
+
+class AtomCOP(_AtomCone):
+    """:math:`\\{M : a^\\top M a \\ge 0\\ \\forall a \\in A\\}`, outer approximation of COP."""
+
+    family: Family = "COP"
+    side: Side = "outer"
 
     @property
     def symbol(self) -> str:
@@ -88,23 +101,12 @@ class AtomCOP(Cone):
         certificate = {"atom": self.atoms[worst], "value": float(values[worst])}
         return Membership(bool(ratios[worst] >= -1e-12), float(ratios[worst]), self.name, certificate)
 
-    def _same_kind(self, other: object) -> bool:
-        return super()._same_kind(other) and np.array_equal(self.atoms, other.atoms)  # type: ignore[attr-defined]
 
-    def __hash__(self) -> int:
-        return hash((type(self).__name__, self.n, self.k, self.atoms.tobytes()))
-
-
-class AtomCP(Cone):
+class AtomCP(_AtomCone):
     """:math:`\\operatorname{cone}\\{aa^\\top : a \\in A\\}`, inner approximation of CP."""
 
     family: Family = "CP"
     side: Side = "inner"
-
-    def __init__(self, atoms: ArrayLike, k: int | None = None) -> None:
-        raw = np.asarray(atoms, dtype=float)
-        super().__init__(raw.shape[-1] if raw.ndim == 2 else 0, k)
-        self.atoms = _clean_atoms(raw, self.n, self.k)
 
     @property
     def symbol(self) -> str:
@@ -134,9 +136,6 @@ class AtomCP(Cone):
         lam = np.maximum(np.asarray(weights, dtype=float), 0.0)
         keep = lam > tol
         return (self.atoms[keep] * np.sqrt(lam[keep])[:, None]).T
-
-    _same_kind = AtomCOP._same_kind
-    __hash__ = AtomCOP.__hash__
 
 
 class SimplexGridCOP(AtomCOP):
