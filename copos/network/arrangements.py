@@ -40,6 +40,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import linprog
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
 
 from copos._validation import as_finite_array, check_dimension, check_positive
 from copos.errors import InvalidInputError, SolverError
@@ -72,7 +75,8 @@ class Arrangements:
     rank:
         Numerical rank of ``X``.
     witnesses:
-        Array of shape ``(P, d)``: row ``i`` is an ``h`` with ``1[X h >= 0] == patterns[i]``.
+        Array of shape ``(P, d)``: row ``i`` is an ``h`` with ``1[X h >= 0] == patterns[i]``
+        (on every row not treated as zero) and ``x_j^T h != 0`` on every nonzero row.
     """
 
     patterns: BoolArray
@@ -262,28 +266,34 @@ def _hyperplanes(X: FloatArray, tol: float) -> tuple[FloatArray, IntArray, Float
     check_positive(tol, "tol")
     rank = _rank(X, tol)
     coords = X @ _row_space_map(X, rank)
-    zero = _zero_rows(X, tol)
+    nonzero = ~_zero_rows(X, tol)
+    directions = coords[nonzero] / np.linalg.norm(coords[nonzero], axis=1, keepdims=True)
+    row_groups, row_orientation = _group_directions(directions, tol)
     groups = np.full(X.shape[0], -1, dtype=np.int64)
     orientation = np.ones(X.shape[0])
-    normals = np.empty((X.shape[0], rank))
-    count = 0
-    for j in np.flatnonzero(~zero):
-        direction = coords[j] / np.linalg.norm(coords[j])
-        groups[j], orientation[j] = _match_normal(normals[:count], direction, tol)
-        if groups[j] == count:
-            normals[count] = direction
-            count += 1
-    return normals[:count], groups, orientation, rank
+    groups[nonzero], orientation[nonzero] = row_groups, row_orientation
+    _, first = np.unique(row_groups, return_index=True)
+    normals = directions[first] * row_orientation[first, None]
+    return normals.reshape(first.size, rank), groups, orientation, rank
 
 
-def _match_normal(normals: FloatArray, direction: FloatArray, tol: float) -> tuple[int, float]:
-    """Index and orientation (+1/-1) of the row of ``normals`` parallel to ``direction``, or
-    ``(len(normals), 1)`` when there is none (distance of unit vectors ``<= tol``, up to sign)."""
-    for sign in (1.0, -1.0):
-        distances = np.linalg.norm(normals - sign * direction, axis=1)
-        if distances.size and float(distances.min()) <= tol:
-            return int(np.argmin(distances)), sign
-    return normals.shape[0], 1.0
+def _group_directions(directions: FloatArray, tol: float) -> tuple[IntArray, FloatArray]:
+    """Group unit vectors that are parallel up to sign (chains of distance ``<= tol``).
+
+    The connected components of the ``tol``-neighbourhood graph on ``directions`` and their
+    negatives come in pairs ``(+, -)``; a row's group is its pair, and its orientation is ``+1``
+    when its own component is the pair's smaller label.
+    """
+    count = directions.shape[0]
+    if count == 0:
+        return np.zeros(0, dtype=np.int64), np.ones(0)
+    points = np.vstack([directions, -directions])
+    pairs = cKDTree(points).query_pairs(tol, output_type="ndarray")
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(2 * count,) * 2)
+    _, labels = connected_components(graph, directed=False)
+    plus, minus = labels[:count], labels[count:]
+    _, groups = np.unique(np.minimum(plus, minus), return_inverse=True)
+    return groups.astype(np.int64), np.where(plus <= minus, 1.0, -1.0)
 
 
 def _cells(normals: FloatArray, rank: int, margin: float) -> tuple[IntArray, FloatArray, str]:

@@ -165,6 +165,8 @@ def solve_convex_program(
         If the solver returns no solution.
     """
     _check_scalar_output(problem)
+    recovery_tol = check_positive(recovery_tol, "recovery_tol")
+    neuron_tol = check_positive(neuron_tol, "neuron_tol")
     patterns = enumerate_arrangements(problem.X) if arrangements is None else arrangements
     if patterns.n != problem.n:
         raise InvalidInputError(
@@ -187,7 +189,7 @@ def solve_convex_program(
         w_blocks=w_blocks,
         arrangements=patterns,
     )
-    _warn_if_inconsistent(result, check_positive(recovery_tol, "recovery_tol"))
+    _warn_if_inconsistent(result, recovery_tol)
     return result
 
 
@@ -201,13 +203,12 @@ def recover_network(
     ``V (m, 1)``; each neuron is balanced, :math:`\|u\| = |\alpha|`, so its weight decay
     :math:`\tfrac\beta2(\|u\|^2+\alpha^2)` equals :math:`\beta\|b\|`.
     """
-    blocks = np.vstack(
-        [as_finite_array(v_blocks, "v_blocks", 2), as_finite_array(w_blocks, "w_blocks", 2)]
-    )
-    signs = np.concatenate([np.ones(len(v_blocks)), -np.ones(len(w_blocks))])
+    positive = as_finite_array(v_blocks, "v_blocks", ndim=2)
+    negative = as_finite_array(w_blocks, "w_blocks", ndim=2)
+    blocks = np.vstack([positive, negative])
+    signs = np.concatenate([np.ones(positive.shape[0]), -np.ones(negative.shape[0])])
     norms = np.linalg.norm(blocks, axis=1)
     keep = norms > neuron_tol * float(norms.max(initial=0.0))
-    keep &= norms > 0
     roots = np.sqrt(norms[keep])
     U = (blocks[keep] / roots[:, None]).T
     V = (signs[keep] * roots)[:, None]

@@ -1,0 +1,185 @@
+"""The Pilanci-Ergen convex program for scalar outputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from copos.errors import InvalidInputError
+from copos.network.arrangements import enumerate_arrangements, sample_arrangements
+from copos.network.convex import (
+    ConvexProgramResult,
+    network_objective,
+    recover_network,
+    solve_convex_program,
+)
+from copos.network.problem import TrainingProblem
+
+REL_TOL = 1e-5
+
+
+def numpy_objective(problem: TrainingProblem, U: np.ndarray, V: np.ndarray) -> float:
+    """0.5 ||(XU)_+ V - Y||^2 + beta/2 (||U||^2 + ||V||^2), written out independently."""
+    prediction = np.maximum(problem.X @ U, 0.0) @ V
+    loss = 0.5 * np.sum((prediction - problem.Y) ** 2)
+    return float(loss + 0.5 * problem.beta * (np.sum(U**2) + np.sum(V**2)))
+
+
+def gradient_descent(
+    problem: TrainingProblem, width: int, seed: int, steps: int = 3000, lr: float = 0.02
+) -> tuple[np.ndarray, np.ndarray]:
+    """Plain full-batch gradient descent on the nonconvex training objective."""
+    rng = np.random.default_rng(seed)
+    U = 0.5 * rng.standard_normal((problem.d, width))
+    V = 0.5 * rng.standard_normal((width, problem.c))
+    for _ in range(steps):
+        pre = problem.X @ U
+        hidden = np.maximum(pre, 0.0)
+        residual = hidden @ V - problem.Y
+        grad_V = hidden.T @ residual + problem.beta * V
+        grad_U = problem.X.T @ ((residual @ V.T) * (pre > 0)) + problem.beta * U
+        U, V = U - lr * grad_U, V - lr * grad_V
+    return U, V
+
+
+def random_problem(n: int, d: int, seed: int, beta: float = 0.1) -> TrainingProblem:
+    rng = np.random.default_rng(seed)
+    return TrainingProblem.from_data(rng.standard_normal((n, d)), rng.standard_normal(n), beta)
+
+
+def relative_gap(a: float, b: float) -> float:
+    return abs(a - b) / max(1.0, abs(b))
+
+
+@pytest.fixture(scope="module", params=[(10, 2, 0), (12, 2, 1), (8, 2, 2)])
+def solved(request: pytest.FixtureRequest) -> tuple[TrainingProblem, ConvexProgramResult]:
+    n, d, seed = request.param
+    problem = random_problem(n, d, seed)
+    return problem, solve_convex_program(problem)
+
+
+def test_recovered_network_attains_convex_value(
+    solved: tuple[TrainingProblem, ConvexProgramResult],
+) -> None:
+    problem, result = solved
+    assert result.bound_kind == "exact" and result.arrangements.complete
+    assert result.solve.status == "optimal"
+    assert relative_gap(numpy_objective(problem, result.U, result.V), result.value) <= REL_TOL
+    assert result.relative_recovery_gap <= REL_TOL
+    assert result.U.shape == (problem.d, result.num_neurons)
+    assert result.V.shape == (result.num_neurons, 1)
+    assert 0 < result.num_neurons <= 2 * len(result.arrangements)
+
+
+def test_convex_value_below_gradient_descent(
+    solved: tuple[TrainingProblem, ConvexProgramResult],
+) -> None:
+    problem, result = solved
+    trained = [numpy_objective(problem, *gradient_descent(problem, 10, seed)) for seed in range(4)]
+    slack = 1e-6 * max(1.0, result.value)
+    assert all(result.value <= value + slack for value in trained)
+    # gradient descent on a wide net gets close to the global optimum on these tiny problems
+    assert min(trained) <= 1.05 * result.value + 1e-3
+
+
+def test_convex_value_below_random_networks(
+    solved: tuple[TrainingProblem, ConvexProgramResult],
+) -> None:
+    problem, result = solved
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        width = int(rng.integers(1, 12))
+        U = rng.standard_normal((problem.d, width))
+        V = rng.standard_normal((width, 1)) * rng.uniform(0, 1)
+        assert result.value <= numpy_objective(problem, U, V) + 1e-7
+
+
+def test_sampled_arrangements_give_upper_bound(
+    solved: tuple[TrainingProblem, ConvexProgramResult],
+) -> None:
+    problem, exact = solved
+    sampled = sample_arrangements(problem.X, 8, seed=0)
+    result = solve_convex_program(problem, sampled)
+    assert result.bound_kind == "upper"
+    assert result.value >= exact.value - 1e-6 * max(1.0, exact.value)
+    assert relative_gap(numpy_objective(problem, result.U, result.V), result.value) <= REL_TOL
+
+
+def test_vector_output_is_refused() -> None:
+    rng = np.random.default_rng(0)
+    problem = TrainingProblem.from_data(
+        rng.standard_normal((6, 2)), rng.standard_normal((6, 2)), 0.1
+    )
+    with pytest.raises(InvalidInputError, match="copositive"):
+        solve_convex_program(problem)
+
+
+def test_mismatched_arrangements_are_refused() -> None:
+    problem = random_problem(6, 2, seed=0)
+    other = enumerate_arrangements(np.random.default_rng(1).standard_normal((5, 2)))
+    with pytest.raises(InvalidInputError, match="rows"):
+        solve_convex_program(problem, other)
+
+
+def test_scs_agrees_with_clarabel() -> None:
+    problem = random_problem(8, 2, seed=5)
+    clarabel = solve_convex_program(problem)
+    scs = solve_convex_program(problem, solver="scs", recovery_tol=1e-3)
+    assert relative_gap(scs.value, clarabel.value) <= 1e-4
+
+
+def test_bias_column_is_supported() -> None:
+    rng = np.random.default_rng(9)
+    problem = TrainingProblem.from_data(
+        rng.standard_normal((8, 2)), rng.standard_normal(8), 0.05, bias=True
+    )
+    result = solve_convex_program(problem)
+    assert result.arrangements.rank == 3
+    assert relative_gap(numpy_objective(problem, result.U, result.V), result.value) <= REL_TOL
+
+
+def test_recover_network_balances_neurons() -> None:
+    v_blocks = np.array([[3.0, 4.0], [0.0, 0.0]])
+    w_blocks = np.array([[0.0, 0.0], [1e-12, 0.0]])
+    U, V = recover_network(v_blocks, w_blocks)
+    assert U.shape == (2, 1) and V.shape == (1, 1)
+    np.testing.assert_allclose(U[:, 0], np.array([3.0, 4.0]) / np.sqrt(5.0))
+    np.testing.assert_allclose(V[0, 0], np.sqrt(5.0))
+    U, V = recover_network(np.zeros((0, 2)), -v_blocks)
+    np.testing.assert_allclose(V[:, 0], [-np.sqrt(5.0)])
+
+
+def test_network_objective_matches_formula_and_checks_shapes() -> None:
+    problem = random_problem(6, 3, seed=2)
+    rng = np.random.default_rng(3)
+    U, V = rng.standard_normal((3, 4)), rng.standard_normal((4, 1))
+    assert network_objective(problem, U, V) == pytest.approx(numpy_objective(problem, U, V))
+    with pytest.raises(InvalidInputError):
+        network_objective(problem, U.T, V)
+
+
+def test_network_method_builds_model(solved: tuple[TrainingProblem, ConvexProgramResult]) -> None:
+    pytest.importorskip("copos.network.model")
+    problem, result = solved
+    network = result.network()
+    np.testing.assert_allclose(
+        network.predict(problem.X), np.maximum(problem.X @ result.U, 0) @ result.V, atol=1e-12
+    )
+    assert network.objective(problem) == pytest.approx(result.recovered_objective, rel=1e-12)
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    n=st.integers(min_value=3, max_value=9),
+    seed=st.integers(min_value=0, max_value=2**32 - 1),
+    beta=st.floats(min_value=0.01, max_value=2.0),
+)
+def test_random_problems_recover_exactly(n: int, seed: int, beta: float) -> None:
+    problem = random_problem(n, 2, seed, beta=beta)
+    result = solve_convex_program(problem)
+    recovered = numpy_objective(problem, result.U, result.V)
+    assert relative_gap(recovered, result.value) <= REL_TOL
+    zero_network = 0.5 * float(np.sum(problem.Y**2))
+    assert result.value <= zero_network + 1e-7
