@@ -57,7 +57,7 @@ class Bound:
 
 def format_table(bounds: list[Bound], title: str = "") -> str:
     """A fixed-width text table: quantity, cone, level, view, kind, value, status, time."""
-    header = f"{'quantity':<14} {'cone':<16} {'lvl':>3} {'view':<4} {'bound':<7} {'value':>12} {'status':<18} {'time[s]':>8}"
+    header = f"{'quantity':<16} {'cone':<16} {'lvl':>3} {'view':<4} {'bound':<7} {'value':>12} {'status':<18} {'time[s]':>8}"
     lines = [title, header, "-" * len(header)] if title else [header, "-" * len(header)]
     for bound in bounds:
         status = "exact" if bound.solve is None else bound.solve.status
@@ -65,7 +65,7 @@ def format_table(bounds: list[Bound], title: str = "") -> str:
             status += " (unverified)"
         level = "" if bound.level is None else str(bound.level)
         lines.append(
-            f"{bound.quantity:<14} {bound.cone:<16} {level:>3} {bound.view:<4} {bound.kind:<7} "
+            f"{bound.quantity:<16} {bound.cone:<16} {level:>3} {bound.view:<4} {bound.kind:<7} "
             f"{bound.value:>12.6f} {status:<18} {bound.time:>8.3f}"
         )
     return "\n".join(lines)
