@@ -455,11 +455,11 @@ def _check_xy(X: ArrayLike, Y: ArrayLike) -> tuple[FloatArray, FloatArray]:
     return X_arr, Y_arr
 
 
-def _suffix(path: Path) -> str:
-    """The lower-case suffix, which must be ``.npz`` or ``.csv``."""
+def _suffix(path: Path, error: type[Exception] = DataFileError) -> str:
+    """The lower-case suffix, which must be ``.npz`` or ``.csv`` (else ``error`` is raised)."""
     suffix = path.suffix.lower()
     if suffix not in DATA_SUFFIXES:
-        raise DataFileError(
+        raise error(
             f"{str(path)!r}: unsupported file type {path.suffix or '(none)'!r}; use .npz or .csv"
         )
     return suffix
@@ -486,9 +486,16 @@ def save_data(path: str | os.PathLike[str], X: ArrayLike, Y: ArrayLike) -> Path:
     -------
     pathlib.Path
         The path written.
+
+    Raises
+    ------
+    InvalidInputError
+        Unsupported suffix, NaN/inf, or ``X``/``Y`` of the wrong shapes.
+    DataFileError
+        The directory does not exist or the file cannot be written.
     """
     target = Path(path)
-    suffix = _suffix(target)
+    suffix = _suffix(target, InvalidInputError)
     X_arr, Y_arr = _check_xy(X, Y)
     if suffix == ".npz":
 

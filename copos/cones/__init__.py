@@ -11,7 +11,6 @@ cvxpy (or PICOS) symmetric expression via :meth:`Cone.constraints` and knows :at
 
 from copos.cones.base import Cone, Formulation, Membership, orthant_lift
 from copos.cones.basic import DNN, PSD, SPN, CompletelyPositive, Copositive, Nonnegative
-
 from copos.cones.membership import CopositivityResult, CPFactorization, cp_factorize, is_copositive
 from copos.cones.parrilo import Parrilo, ParriloDual
 from copos.cones.polya import DeKlerkPasechnik, DeKlerkPasechnikDual

@@ -1,5 +1,30 @@
 """Two-layer ReLU networks: the training problem, networks, baselines and convex programs."""
 
+from copos.network.arrangements import (
+    Arrangements,
+    enumerate_arrangements,
+    expected_count,
+    sample_arrangements,
+)
+from copos.network.closed_form import ClosedFormResult, soft_threshold_optimum
+from copos.network.convex import ConvexProgramResult, solve_convex_program
+from copos.network.model import TwoLayerReLU
 from copos.network.problem import TrainingProblem
+from copos.network.training import TrainingRun, best_run, train, train_grid
 
-__all__ = ["TrainingProblem"]
+__all__ = [
+    "Arrangements",
+    "ClosedFormResult",
+    "ConvexProgramResult",
+    "TrainingProblem",
+    "TrainingRun",
+    "TwoLayerReLU",
+    "best_run",
+    "enumerate_arrangements",
+    "expected_count",
+    "sample_arrangements",
+    "soft_threshold_optimum",
+    "solve_convex_program",
+    "train",
+    "train_grid",
+]
