@@ -8,6 +8,15 @@ from copos.network.arrangements import (
 )
 from copos.network.closed_form import ClosedFormResult, soft_threshold_optimum
 from copos.network.convex import ConvexProgramResult, solve_convex_program
+from copos.network.copositive import (
+    CopositiveResult,
+    FrankWolfeResult,
+    Recovery,
+    frank_wolfe,
+    recover_network,
+    solve_copositive_dual,
+    solve_rel,
+)
 from copos.network.model import TwoLayerReLU
 from copos.network.problem import TrainingProblem
 from copos.network.training import TrainingRun, best_run, train, train_grid
@@ -16,15 +25,22 @@ __all__ = [
     "Arrangements",
     "ClosedFormResult",
     "ConvexProgramResult",
+    "CopositiveResult",
+    "FrankWolfeResult",
+    "Recovery",
     "TrainingProblem",
     "TrainingRun",
     "TwoLayerReLU",
     "best_run",
     "enumerate_arrangements",
     "expected_count",
+    "frank_wolfe",
+    "recover_network",
     "sample_arrangements",
     "soft_threshold_optimum",
+    "solve_copositive_dual",
     "solve_convex_program",
+    "solve_rel",
     "train",
     "train_grid",
 ]

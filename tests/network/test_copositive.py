@@ -1,0 +1,251 @@
+"""The copositive program of vector-output ReLU networks: REL, its dual, recovery, Frank-Wolfe."""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from copos.errors import InvalidInputError
+from copos.network.arrangements import enumerate_arrangements, sample_arrangements
+from copos.network.closed_form import soft_threshold_optimum
+from copos.network.convex import network_objective
+from copos.network.copositive import (
+    CopositiveResult,
+    cone_pca,
+    frank_wolfe,
+    recover_network,
+    solve_copositive_dual,
+    solve_rel,
+)
+from copos.network.problem import TrainingProblem
+from copos.network.training import train
+
+#: Lower-bound slack: REL may exceed a network's objective by this times max(1, |value|)
+#: (Clarabel's relative accuracy is about 1e-8; 1e-6 leaves a margin).
+BOUND_TOL = 1e-6
+#: Agreement of two solves of the same value (REL vs dual, REL vs recovered network).
+REL_TOL = 1e-5
+
+
+def random_problem(
+    seed: int, n: int = 6, d: int = 2, c: int = 2, beta: float = 0.1
+) -> TrainingProblem:
+    rng = np.random.default_rng(seed)
+    return TrainingProblem.from_data(rng.standard_normal((n, d)), rng.standard_normal((n, c)), beta)
+
+
+def relative_gap(a: float, b: float) -> float:
+    return abs(a - b) / max(1.0, abs(b))
+
+
+@pytest.fixture(scope="module")
+def small() -> tuple[TrainingProblem, CopositiveResult]:
+    problem = random_problem(0)
+    return problem, solve_rel(problem)
+
+
+# --- (a) REL is a lower bound on every network ----------------------------------------------
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(6, 8),
+    beta=st.sampled_from([0.05, 0.1, 0.5]),
+)
+def test_rel_is_below_random_and_trained_networks(seed: int, n: int, beta: float) -> None:
+    problem = random_problem(seed, n=n, beta=beta)
+    result = solve_rel(problem)
+    assert result.bound_kind == "lower"
+    slack = BOUND_TOL * max(1.0, abs(result.value))
+    rng = np.random.default_rng(seed)
+    for width in (1, 3, 8):
+        U = rng.standard_normal((problem.d, width))
+        V = rng.standard_normal((width, problem.c))
+        assert result.value <= network_objective(problem, U, V) + slack
+    run = train(problem, 8, epochs=300, seed=seed)
+    assert result.value <= run.best_objective + slack
+
+
+# --- (b, e) rank-2 data: the relaxation is exact and recovery attains it --------------------
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_rank_two_recovery_is_exact(seed: int) -> None:
+    problem = random_problem(seed, n=7, d=2, c=3)
+    result = solve_rel(problem)
+    recovery = recover_network(result, problem)
+    assert recovery.exact, recovery.message
+    assert relative_gap(recovery.objective, result.value) <= REL_TOL
+    assert recovery.objective == pytest.approx(network_objective(problem, recovery.U, recovery.V))
+    # the recovered network's residual is Z
+    residual = problem.Y - np.maximum(problem.X @ recovery.U, 0.0) @ recovery.V
+    assert np.allclose(residual, result.Z, atol=1e-4)
+
+
+def test_rank_two_training_does_not_beat_rel(
+    small: tuple[TrainingProblem, CopositiveResult],
+) -> None:
+    problem, result = small
+    best = min(train(problem, 20, epochs=2000, seed=seed).best_objective for seed in range(3))
+    assert best >= result.value - BOUND_TOL * max(1.0, result.value)
+    assert relative_gap(best, result.value) <= 1e-4
+
+
+# --- (c) whitened data, one-hot labels: the soft-thresholded SVD ------------------------------
+
+
+def test_whitened_one_hot_matches_closed_form() -> None:
+    rng = np.random.default_rng(3)
+    n, d = 4, 5
+    Q, _ = np.linalg.qr(rng.standard_normal((d, n)))
+    X = Q.T  # X X^T = I_n
+    Y = np.eye(3)[[0, 0, 1, 2]]
+    problem = TrainingProblem.from_data(X, Y, 0.5)
+    result = solve_rel(problem)
+    expected = soft_threshold_optimum(problem).value
+    assert relative_gap(result.value, expected) <= REL_TOL
+
+
+# --- (d) duality ---------------------------------------------------------------------------------
+
+
+def test_dual_level_zero_equals_rel_and_level_one_is_between(
+    small: tuple[TrainingProblem, CopositiveResult],
+) -> None:
+    problem, rel = small
+    level0 = solve_copositive_dual(problem, level=0)
+    level1 = solve_copositive_dual(problem, level=1)
+    assert (level0.cone, level1.cone, level1.level) == ("K^0", "K^1", 1)
+    assert level0.bound_kind == level1.bound_kind == "lower"
+    assert relative_gap(level0.value, rel.value) <= REL_TOL
+    recovered = recover_network(rel, problem).objective
+    assert level1.value >= level0.value - BOUND_TOL
+    assert level1.value <= recovered + BOUND_TOL * max(1.0, recovered)
+
+
+def test_dual_variable_is_feasible_for_the_semi_infinite_dual(
+    small: tuple[TrainingProblem, CopositiveResult],
+) -> None:
+    problem, _ = small
+    dual = solve_copositive_dual(problem, level=0)
+    patterns = dual.arrangements
+    worst = max(
+        cone_pca(
+            dual.Z.T @ (patterns.D(i)[:, None] * problem.X),
+            patterns.sign_matrix(i)[:, None] * problem.X,
+        )[1]
+        for i in range(len(patterns))
+    )
+    assert np.sqrt(worst) <= problem.beta * (1 + 1e-4)
+
+
+# --- (e) recovery failure is reported ------------------------------------------------------------
+
+
+def test_unfactorable_block_is_reported(small: tuple[TrainingProblem, CopositiveResult]) -> None:
+    problem, result = small
+    blocks = [np.zeros_like(S) for S in result.S]
+    blocks[0] = np.eye(problem.d)  # A S A^T = A A^T has negative entries: not in the cone
+    broken = dataclasses.replace(result, S=blocks)
+    recovery = recover_network(broken, problem)
+    assert not recovery.exact
+    assert "block 0" in recovery.message
+
+
+# --- (f) sampled arrangements -----------------------------------------------------------------
+
+
+def test_sampled_arrangements_are_labelled_neither() -> None:
+    problem = random_problem(4)
+    patterns = sample_arrangements(problem.X, 5, seed=0)
+    result = solve_rel(problem, patterns)
+    assert result.bound_kind == "neither"
+    assert "neither" in result.note
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dual = solve_copositive_dual(problem, patterns, level=0)
+    assert dual.bound_kind == "neither"
+
+
+# --- Frank-Wolfe -----------------------------------------------------------------------------------
+
+
+def test_cone_pca_matches_brute_force_in_the_plane() -> None:
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((6, 2))
+    A = np.where(rng.random(6) < 0.5, -1.0, 1.0)[:, None] * X
+    G = rng.standard_normal((2, 2))
+    angles = np.linspace(0, 2 * np.pi, 200_001)
+    circle = np.stack([np.cos(angles), np.sin(angles)])
+    feasible = np.all(A @ circle >= 0, axis=0)
+    expected = float(np.max(np.sum((G @ circle[:, feasible]) ** 2, axis=0), initial=0.0))
+    u, value = cone_pca(G, A)
+    assert value == pytest.approx(expected, rel=1e-6, abs=1e-12)
+    assert np.all(A @ u >= -1e-9)
+
+
+def test_frank_wolfe_is_an_upper_bound(small: tuple[TrainingProblem, CopositiveResult]) -> None:
+    problem, rel = small
+    recovery = recover_network(rel, problem)
+    radius = float(np.sum(np.linalg.norm(recovery.U, axis=0) * np.linalg.norm(recovery.V, axis=1)))
+    fw = frank_wolfe(problem, rel.arrangements, radius=radius, iterations=150)
+    assert fw.bound_kind == "upper"
+    assert fw.objective == pytest.approx(network_objective(problem, fw.U, fw.V))
+    assert rel.value - BOUND_TOL <= fw.objective <= fw.fw_value + 1e-9
+    assert fw.objective <= 1.05 * rel.value
+
+
+# --- (g) bad input -------------------------------------------------------------------------------
+
+
+def test_bad_input_raises(small: tuple[TrainingProblem, CopositiveResult]) -> None:
+    problem, result = small
+    other = random_problem(1, n=7)
+    with pytest.raises(InvalidInputError):
+        solve_rel(problem, enumerate_arrangements(other.X))
+    with pytest.raises(InvalidInputError):
+        solve_copositive_dual(problem, level=-1)
+    wrong_c = TrainingProblem.from_data(problem.X, problem.Y[:, :1], problem.beta)
+    with pytest.raises(InvalidInputError):
+        recover_network(result, wrong_c)
+    with pytest.raises(InvalidInputError):
+        frank_wolfe(problem, result.arrangements, radius=0.0)
+    wide = random_problem(2, n=5, d=4)
+    with pytest.raises(InvalidInputError):
+        frank_wolfe(wide, enumerate_arrangements(wide.X), radius=1.0)
+
+
+def test_rank_three_block_is_factored_through_cp_factorize() -> None:
+    problem = random_problem(6, n=6, d=3, c=2)
+    patterns = enumerate_arrangements(problem.X)
+    i = 0
+    A = patterns.sign_matrix(i)[:, None] * problem.X
+    rng = np.random.default_rng(0)
+    witness = patterns.witnesses[i] / np.linalg.norm(patterns.witnesses[i])
+    vectors = [witness + 0.05 * rng.standard_normal(3) for _ in range(4)]
+    vectors = [s for s in vectors if np.all(A @ s > 0)]
+    assert len(vectors) >= 3
+    blocks = [np.zeros((3, 3)) for _ in range(len(patterns))]
+    blocks[i] = sum(np.outer(s, s) for s in vectors)
+    result = CopositiveResult(
+        value=0.0,
+        bound_kind="lower",
+        note="synthetic",
+        solve=solve_rel(problem, patterns).solve,
+        S=blocks,
+        Z=problem.Y.copy(),
+        arrangements=patterns,
+        cone="DNN",
+        level=0,
+    )
+    recovery = recover_network(result, problem)
+    assert "not all blocks" not in recovery.message, recovery.message
+    gram = recovery.U @ recovery.U.T / (2 * problem.beta)
+    assert np.allclose(gram, blocks[i], atol=1e-6)
+    assert np.all(A @ recovery.U >= -1e-6)
