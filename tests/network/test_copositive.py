@@ -249,3 +249,29 @@ def test_rank_three_block_is_factored_through_cp_factorize() -> None:
     gram = recovery.U @ recovery.U.T / (2 * problem.beta)
     assert np.allclose(gram, blocks[i], atol=1e-6)
     assert np.all(A @ recovery.U >= -1e-6)
+
+
+# --- exact classes of REL: n <= 4 (DNN = CP) and whitened data (closed form) ------------------
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_rel_is_exact_for_four_samples(seed: int) -> None:
+    # With n <= 4 every A_i S_i A_i^T is a 4 x 4 DNN matrix, hence CP (Maxfield-Minc), so the
+    # relaxation is exact and recovery must reproduce its value, here in full rank d = 3.
+    problem = random_problem(seed, n=4, d=3, c=2, beta=0.1)
+    rel = solve_rel(problem)
+    recovery = recover_network(rel, problem)
+    assert recovery.exact, recovery.message
+    assert relative_gap(recovery.objective, rel.value) <= REL_TOL
+
+
+def test_closed_form_rel_and_training_agree_on_whitened_data() -> None:
+    from copos.datasets import whitened
+
+    problem = whitened(n=5, d=7, c=3, seed=2, beta=0.3)
+    closed = soft_threshold_optimum(problem)
+    rel = solve_rel(problem)
+    trained = min(train(problem, width, seed=seed, epochs=4000).best_objective for width in (3, 6) for seed in (0, 1))
+    assert relative_gap(rel.value, closed.value) <= REL_TOL
+    assert trained >= closed.value - BOUND_TOL * max(1.0, closed.value)
+    assert relative_gap(trained, closed.value) <= 1e-4
