@@ -37,7 +37,7 @@ class DeKlerkPasechnik(HierarchyCone):
 
     def _formulate_orthant(self, M: Expression, model: Model) -> Formulation:
         coefficients = model.matmul(coefficient_operator(self.n, self.level), model.vec(M))
-        return Formulation([model.nonneg(coefficients)])
+        return Formulation([model.nonneg(coefficients)], {"coefficients": coefficients})
 
 
 class DeKlerkPasechnikDual(HierarchyCone):

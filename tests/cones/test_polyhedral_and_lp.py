@@ -98,3 +98,13 @@ def test_lp_closed_form_for_horn() -> None:
         expected = Fraction(-1, r + 1) if r % 2 == 0 else Fraction(-1, r + 2)
         margin = DeKlerkPasechnik(5, r).margin(HORN, direction=J).margin
         assert margin == pytest.approx(float(expected), abs=1e-6)
+
+
+def test_lp_membership_certificate_is_the_coefficient_vector() -> None:
+    # 2I + J has (sum y) * y^T (2I + J) y with positive coefficients: a member with margin > 0,
+    # and the certificate lists those coefficients (one per monomial of degree r + 2 = 3).
+    M = 2 * np.eye(4) + np.ones((4, 4))
+    membership = DeKlerkPasechnik(4, 1).contains(M)
+    assert membership.member and membership.margin > 0
+    coefficients = membership.certificate["coefficients"]
+    assert coefficients.shape == (20,) and np.all(coefficients >= -1e-9)
