@@ -65,6 +65,16 @@ def check_positive(value: Any, name: str) -> float:
     return number
 
 
+def check_nonnegative(value: Any, name: str) -> float:
+    """Return a finite float ``>= 0``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InvalidInputError(f"{name} must be a finite number >= 0; got {value!r}")
+    number = float(value)
+    if not np.isfinite(number) or number < 0:
+        raise InvalidInputError(f"{name} must be a finite number >= 0; got {value!r}")
+    return number
+
+
 def check_dimension(value: Any, name: str, minimum: int = 1) -> int:
     """Return an integer dimension >= ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):

@@ -36,7 +36,7 @@ from typing import IO, Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from copos._validation import as_finite_array, check_dimension, check_positive
+from copos._validation import as_finite_array, check_dimension, check_nonnegative, check_positive
 from copos.errors import CoposError, DataFileError, InvalidInputError
 from copos.network.problem import TrainingProblem
 
@@ -57,15 +57,6 @@ SKLEARN_HINT = (
 def _check_seed(seed: Any) -> int:
     """Return a nonnegative integer seed."""
     return check_dimension(seed, "seed", minimum=0)
-
-
-def _check_nonnegative(value: Any, name: str) -> float:
-    """Return a finite float ``>= 0``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-        raise InvalidInputError(f"{name} must be a finite number >= 0; got {value!r}")
-    if value < 0:
-        raise InvalidInputError(f"{name} must be >= 0; got {value!r}")
-    return float(value)
 
 
 def one_hot(labels: ArrayLike, classes: int | None = None) -> FloatArray:
@@ -138,7 +129,7 @@ def spiral(
     """
     n_per_class = check_dimension(n_per_class, "n_per_class", minimum=2)
     classes = check_dimension(classes, "classes", minimum=2)
-    noise = _check_nonnegative(noise, "noise")
+    noise = check_nonnegative(noise, "noise")
     rng = np.random.default_rng(_check_seed(seed))
     radius = np.linspace(0.0, 1.0, n_per_class) / 2
     blocks = []
@@ -193,7 +184,7 @@ def planted(
     d = check_dimension(d, "d")
     c = check_dimension(c, "c")
     teacher_width = check_dimension(teacher_width, "teacher_width")
-    noise = _check_nonnegative(noise, "noise")
+    noise = check_nonnegative(noise, "noise")
     rng = np.random.default_rng(_check_seed(seed))
     U_teacher = rng.standard_normal((d, teacher_width))
     V_teacher = rng.standard_normal((teacher_width, c))

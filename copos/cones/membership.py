@@ -320,9 +320,9 @@ def _kaplan_candidates(blocks: FloatArray, threshold: float) -> Iterator[tuple[i
         for cluster in _negative_clusters(
             eigenvalues[row], negative[row], clustered[row], close[row]
         ):
-            vector = _positive_vector_in_span(vectors[row][:, cluster])
-            if vector is not None:
-                yield int(row), vector
+            positive = _positive_vector_in_span(vectors[row][:, cluster])
+            if positive is not None:
+                yield int(row), positive
 
 
 def _negative_clusters(
@@ -543,7 +543,7 @@ def _default_rank(n: int) -> int:
 
 def _relative_residual(B: FloatArray, A: FloatArray) -> float:
     r""":math:`\lVert BB^\top - A\rVert_F / \max(1, \lVert A\rVert_F)`."""
-    return float(np.linalg.norm(B @ B.T - A) / max(1.0, np.linalg.norm(A)))
+    return float(np.linalg.norm(B @ B.T - A)) / max(1.0, float(np.linalg.norm(A)))
 
 
 # ---- not-CP certificates -------------------------------------------------------------------

@@ -227,7 +227,7 @@ def residual_from_blocks(
 ) -> FloatArray:
     r""":math:`Z = (I_n + 2\sum_iD_iXS_iX^\top D_i)^{-1}Y`, the optimal residual at a REL optimum."""
     M = _lifted_matrix(problem, patterns, S)
-    return np.linalg.solve(np.eye(problem.n) + 2.0 * M, problem.Y)
+    return np.asarray(np.linalg.solve(np.eye(problem.n) + 2.0 * M, problem.Y), dtype=np.float64)
 
 
 def _symmetric(expr: cp.Expression) -> cp.Expression:

@@ -22,7 +22,6 @@ and, by positive homogeneity of the ReLU and AM-GM, its minimum over rescalings
 
 from __future__ import annotations
 
-import numbers
 import os
 import zipfile
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from copos._validation import as_finite_array, check_dimension
+from copos._validation import as_finite_array, check_dimension, check_nonnegative
 from copos.errors import CoposError, DataFileError, InvalidInputError
 from copos.network.problem import TrainingProblem
 
@@ -79,15 +78,6 @@ def _check_compatible(U: FloatArray, V: FloatArray, problem: TrainingProblem) ->
             f"network has d={U.shape[0]}, c={V.shape[1]} but the problem has d={problem.d}, "
             f"c={problem.c}" + (" (including its bias column)" if problem.bias else "")
         )
-
-
-def _check_tol(tol: Any) -> float:
-    """Return ``tol`` as a finite float ``>= 0``."""
-    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not np.isfinite(tol):
-        raise InvalidInputError(f"tol must be a finite number >= 0; got {tol!r}")
-    if tol < 0:
-        raise InvalidInputError(f"tol must be >= 0; got {tol!r}")
-    return float(tol)
 
 
 def _forward(U: FloatArray, V: FloatArray, X: FloatArray) -> FloatArray:
@@ -324,7 +314,7 @@ class TwoLayerReLU:
         TwoLayerReLU
             A network of width ``<= m`` (possibly 0) with the surviving neurons in their order.
         """
-        tol = _check_tol(tol)
+        tol = check_nonnegative(tol, "tol")
         u_norms, v_norms = self.neuron_norms
         keep = u_norms * v_norms > tol
         if X is not None:

@@ -117,7 +117,7 @@ class TrainingRun:
 # ---------------------------------------------------------------------------- validation
 def _check_unit_interval(value: Any, name: str) -> float:
     """A float in ``[0, 1)``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= float(value) < 1:
         raise InvalidInputError(f"{name} must be in [0, 1); got {value!r}")
     return float(value)
 

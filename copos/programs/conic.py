@@ -26,6 +26,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import cvxpy as cp
 import numpy as np
@@ -88,7 +89,7 @@ class ConicProgram:
         problem = cp.Problem(cp.Minimize(self.b @ y), formulation.constraints)
         return problem, {"y": y, "slack": slack, **formulation.auxiliaries}
 
-    def bound(self, cone: Cone, solver: str = DEFAULT_SOLVER, **options: object) -> Bound:
+    def bound(self, cone: Cone, solver: str = DEFAULT_SOLVER, **options: Any) -> Bound:
         """Solve over ``cone`` and label the optimum as a bound on :math:`v^\\star`."""
         kind = self.direction(cone)
         start = time.perf_counter()

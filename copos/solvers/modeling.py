@@ -8,16 +8,16 @@ with cvxopt), which lets the test suite cross-check the two transcriptions of on
 from __future__ import annotations
 
 import itertools
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
 
 import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-Expression = Any
-Constraint = Any
-ConstMatrix = NDArray[np.float64] | sp.spmatrix | sp.sparray
+Expression: TypeAlias = Any
+Constraint: TypeAlias = Any
+ConstMatrix: TypeAlias = NDArray[np.float64] | sp.spmatrix | sp.sparray
 
 
 class Model(Protocol):
