@@ -308,12 +308,20 @@ def _rel_program(
         DX = _masked_data(problem, patterns, i)
         A = _cone_rows(problem, patterns, i)
         lifted = lifted + 2.0 * (DX @ S_i @ DX.T)
-        constraints.append(A @ S_i @ A.T >= 0)
+        constraints.append(_pairwise_rows(A) @ cp.vec(S_i, order="F") >= 0)
     schur = cp.bmat([[T, problem.Y.T], [problem.Y, lifted]])
     constraints.append(_symmetric(schur) >> 0)
     penalty = sum(cp.trace(S_i) for S_i in blocks)
     objective = 0.5 * cp.trace(T) + problem.beta**2 * penalty
     return cp.Problem(cp.Minimize(objective), constraints), blocks
+
+
+def _pairwise_rows(A: FloatArray) -> FloatArray:
+    r"""Rows :math:`(a_k \otimes a_j)^\top` for :math:`j < k`, so that row ``@ vec(S)`` is
+    :math:`a_j^\top S a_k`: the off-diagonal entries of :math:`ASA^\top`, each once (the diagonal
+    ones are implied by :math:`S \succeq 0`)."""
+    upper, lower = np.triu_indices(A.shape[0], k=1)
+    return np.einsum("pi,pj->pij", A[lower], A[upper]).reshape(len(upper), -1)
 
 
 def _psd_value(value: FloatArray | None) -> FloatArray:
