@@ -1,20 +1,33 @@
 """The ``copos`` command.
 
-``copos`` alone runs the main job on a built-in problem (the stability-number hierarchy of C5,
-C7 and the Petersen graph); ``copos bound stability|stqp`` bounds one instance.  Every
-subcommand accepts ``--json``.  Exit codes: 0 success, 2 bad input, 3 solver failure.
+``copos`` alone runs the main job, ``copos tightness`` on its built-in default (the spiral data
+at beta = 0.1, widths 5, 10, 100, three seeds).  ``copos certify NET DATA --beta B`` certifies a
+trained network, ``copos verify CERTIFICATE DATA`` re-checks a certificate from the data alone,
+and ``copos bound stability|stqp`` bounds the classic copositive programs.  Every subcommand
+accepts ``--json``.
+
+Exit codes: 0 success (for ``certify``: certified optimal; for ``verify``: passed), 1 the
+question was answered "no" (not certified, or verification failed), 2 bad input, 3 solver
+failure.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
 
+from copos import datasets
+from copos.certificate import certify, verify
+from copos.datasets import load_data, load_problem
 from copos.errors import CoposError, DataFileError, SolverError
+from copos.network.model import TwoLayerReLU, load_torch
+from copos.network.problem import TrainingProblem
 from copos.programs import (
     Bound,
     bounds_to_json,
@@ -25,8 +38,11 @@ from copos.programs import (
     standard_quadratic,
 )
 from copos.solvers import CVXPY_SOLVERS, DEFAULT_SOLVER
+from copos.tightness import DEFAULT_METHODS, METHODS, check_tightness
 
-EXIT_OK, EXIT_BAD_INPUT, EXIT_SOLVER = 0, 2, 3
+DATASETS = ["spiral", "planted", "whitened", "iris", "wine", "breast_cancer", "digits"]
+
+EXIT_OK, EXIT_NO, EXIT_BAD_INPUT, EXIT_SOLVER = 0, 1, 2, 3
 
 GRAPHS: dict[str, Callable[[], nx.Graph]] = {
     "c5": lambda: nx.cycle_graph(5),
@@ -74,7 +90,9 @@ def _graph(name: str) -> nx.Graph:
         return nx.from_graph6_bytes(name.encode())
     except Exception as exc:  # networkx raises several exception types for bad graph6
         known = ", ".join(GRAPHS)
-        raise DataFileError(f"unknown graph {name!r}: give one of {known} or a graph6 string") from exc
+        raise DataFileError(
+            f"unknown graph {name!r}: give one of {known} or a graph6 string"
+        ) from exc
 
 
 def _levels(values: Sequence[str] | None) -> list[tuple[str, int]]:
@@ -84,7 +102,9 @@ def _levels(values: Sequence[str] | None) -> list[tuple[str, int]]:
     for value in values:
         family, _, level = value.partition(":")
         if not level.isdigit():
-            raise CoposError(f"--cone expects FAMILY:LEVEL such as parrilo:1 or grid:4; got {value!r}")
+            raise CoposError(
+                f"--cone expects FAMILY:LEVEL such as parrilo:1 or grid:4; got {value!r}"
+            )
         pairs.append((family, int(level)))
     return pairs
 
@@ -103,13 +123,78 @@ def _emit(bounds: list[Bound], as_json: bool, title: str) -> None:
         print(bounds_to_json(bounds))
     else:
         print(format_table(bounds, title))
-        print("\nupper/lower: bound on the quantity; 'unverified' marks a solve whose residuals failed the check.")
+        print(
+            "\nupper/lower: bound on the quantity; 'unverified' marks a solve whose residuals failed the check."
+        )
 
 
-def _cmd_main(args: argparse.Namespace) -> int:
-    bounds = stability_hierarchy(["c5", "c7", "petersen"], DEFAULT_HIERARCHY, args.solver)
-    _emit(bounds, args.json, "Stability number alpha(G): exact value and copositive bounds")
+def _problem(args: argparse.Namespace) -> TrainingProblem:
+    """The training problem named by ``--data`` (a file) or ``--dataset`` (built in)."""
+    if args.data is not None:
+        return load_problem(args.data, beta=args.beta, bias=args.bias)
+    builders: dict[str, Callable[[], TrainingProblem]] = {
+        "spiral": lambda: datasets.spiral(beta=args.beta, bias=args.bias),
+        "planted": lambda: datasets.planted(beta=args.beta, bias=args.bias),
+        "whitened": lambda: datasets.whitened(beta=args.beta),
+    }
+    if args.dataset in builders:
+        return builders[args.dataset]()
+    return datasets.real(args.dataset, pca=args.pca, beta=args.beta, bias=args.bias)[0]
+
+
+def _cmd_tightness(args: argparse.Namespace) -> int:
+    report = check_tightness(
+        _problem(args),
+        widths=args.widths,
+        seeds=args.seeds,
+        methods=args.methods,
+        solver=args.solver,
+        epochs=args.epochs,
+        progress=not args.json,
+    )
+    if args.output_json:
+        report.save_json(args.output_json)
+    if args.plot:
+        report.plot(args.plot)
+    print(report.to_json() if args.json else report.table())
     return EXIT_OK
+
+
+def _load_net(path: str) -> TwoLayerReLU:
+    if path.endswith((".pt", ".pth")):
+        return load_torch(path)
+    return TwoLayerReLU.load(path)
+
+
+def _cmd_certify(args: argparse.Namespace) -> int:
+    X, Y = load_data(args.data)
+    problem = TrainingProblem.from_data(X, Y, args.beta, bias=args.bias, name=Path(args.data).stem)
+    certificate = certify(
+        _load_net(args.net), problem, eps=args.eps, method=args.method, solver=args.solver
+    )
+    if args.output:
+        certificate.save(args.output)
+    if args.json:
+        print(certificate.to_json())
+    else:
+        print(
+            f"objective F        {certificate.objective:.10g}  (upper bound on p*)\n"
+            f"certified lower L  {certificate.lower_bound:.10g}  (sigma {certificate.sigma:.6g} by "
+            f"{certificate.method}, rigorous={certificate.rigorous})\n"
+            f"gap F - L          {certificate.gap:.3g}  (relative {certificate.relative_gap:.3g})\n"
+            f"verdict            {certificate.verdict}: {certificate.reason}"
+        )
+    return EXIT_OK if certificate.optimal else EXIT_NO
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    X, Y = load_data(args.data)
+    result = verify(args.certificate, X, Y)
+    if args.json:
+        print(json.dumps({"passed": result.passed, "reasons": result.reasons}, indent=2))
+    else:
+        print(result.summary())
+    return EXIT_OK if result.passed else EXIT_NO
 
 
 def _cmd_stability(args: argparse.Namespace) -> int:
@@ -120,29 +205,83 @@ def _cmd_stability(args: argparse.Namespace) -> int:
 
 def _cmd_stqp(args: argparse.Namespace) -> int:
     Q = _load_matrix(args.matrix)
-    bounds = [standard_quadratic(Q, family, level, args.solver) for family, level in _levels(args.cone)]
+    bounds = [
+        standard_quadratic(Q, family, level, args.solver) for family, level in _levels(args.cone)
+    ]
     bounds.append(grid_minimum(Q, args.grid)[0])
     _emit(bounds, args.json, "Standard quadratic program min x^T Q x over the simplex")
     return EXIT_OK
+
+
+def _add_tightness_arguments(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--data", help=".npz (arrays X, Y) or .csv (columns x*, y*) training data")
+    source.add_argument(
+        "--dataset", default="spiral", choices=DATASETS, help="built-in data (default spiral)"
+    )
+    parser.add_argument("--beta", type=float, default=0.1, help="weight decay (default 0.1)")
+    parser.add_argument(
+        "--bias", action="store_true", help="append a ones column (first-layer bias)"
+    )
+    parser.add_argument(
+        "--pca", type=int, default=None, help="PCA components for the scikit-learn data sets"
+    )
+    parser.add_argument("--widths", type=int, nargs="+", default=[5, 10, 100])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument(
+        "--methods", nargs="+", default=list(DEFAULT_METHODS), choices=sorted(METHODS)
+    )
+    parser.add_argument("--epochs", type=int, default=10_000, help="training epochs per run")
+    parser.add_argument("--output-json", help="also write the report as JSON to this file")
+    parser.add_argument(
+        "--plot", help="write the figure to PLOT.png and PLOT.pdf (needs matplotlib)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="copos", description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--solver", default=DEFAULT_SOLVER, choices=sorted(CVXPY_SOLVERS))
-    parser.set_defaults(handler=_cmd_main)
+    _add_tightness_arguments(parser)
+    parser.set_defaults(handler=_cmd_tightness)
     commands = parser.add_subparsers(title="commands")
-    bound = commands.add_parser("bound", help="bounds from the cone hierarchies").add_subparsers(title="programs")
+    tightness = commands.add_parser("tightness", help="every bound against trained networks")
+    _add_tightness_arguments(tightness)
+    tightness.set_defaults(handler=_cmd_tightness)
+    cert = commands.add_parser(
+        "certify", help="certify a trained network (exit 0 iff certified optimal)"
+    )
+    cert.add_argument("net", help=".npz written by TwoLayerReLU.save, or a torch .pt/.pth module")
+    cert.add_argument("data", help=".npz or .csv with X and Y")
+    cert.add_argument("--beta", type=float, required=True)
+    cert.add_argument("--bias", action="store_true", help="the net was trained with a ones column")
+    cert.add_argument("--eps", type=float, default=1e-6, help="relative gap accepted as optimal")
+    cert.add_argument("--method", default="auto", choices=["auto", "exact", "relaxation", "global"])
+    cert.add_argument("--output", help="write the certificate (JSON) to this file")
+    cert.set_defaults(handler=_cmd_certify)
+    check = commands.add_parser(
+        "verify", help="re-check a certificate from the data (exit 0 iff it holds)"
+    )
+    check.add_argument("certificate")
+    check.add_argument("data")
+    check.set_defaults(handler=_cmd_verify)
+    bound = commands.add_parser("bound", help="bounds from the cone hierarchies").add_subparsers(
+        title="programs"
+    )
     stability = bound.add_parser("stability", help="stability number of graphs")
-    stability.add_argument("--graph", nargs="+", default=["c5", "c7", "petersen"], help="names or graph6 strings")
+    stability.add_argument(
+        "--graph", nargs="+", default=["c5", "c7", "petersen"], help="names or graph6 strings"
+    )
     stability.add_argument("--cone", nargs="*", help="FAMILY:LEVEL, e.g. parrilo:1 dkp:2 grid:4")
     stability.set_defaults(handler=_cmd_stability)
-    stqp = bound.add_parser("stqp", help="standard quadratic program from a matrix file (.csv or .npy)")
+    stqp = bound.add_parser(
+        "stqp", help="standard quadratic program from a matrix file (.csv or .npy)"
+    )
     stqp.add_argument("matrix")
     stqp.add_argument("--cone", nargs="*", help="FAMILY:LEVEL, e.g. parrilo:1 dkp:2")
     stqp.add_argument("--grid", type=int, default=4, help="grid size m of the upper bound")
     stqp.set_defaults(handler=_cmd_stqp)
-    for sub in (stability, stqp):
+    for sub in (tightness, cert, check, stability, stqp):
         sub.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
         sub.add_argument("--solver", choices=sorted(CVXPY_SOLVERS), default=argparse.SUPPRESS)
     return parser
