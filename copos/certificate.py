@@ -904,6 +904,48 @@ def certify(
     return _build_certificate(net, problem, Z, norm, eps, options)
 
 
+@dataclass(frozen=True)
+class CheckedBound:
+    r"""A lower bound on :math:`p^\star` from an arbitrary dual candidate ``Z``, checked in numpy.
+
+    ``value`` :math:`= t\langle Z, Y\rangle - \tfrac12t^2\|Z\|_F^2` with
+    :math:`t = \min(1, \beta/\sigma)` and ``sigma`` a rigorous upper bound on :math:`\sigma(Z)`
+    when ``rigorous``; the solver that produced ``Z`` is not trusted at all.
+    """
+
+    value: float
+    scale: float
+    sigma: float
+    rigorous: bool
+    method: str
+    time: float
+
+
+def checked_lower_bound(
+    Z: ArrayLike,
+    problem: TrainingProblem,
+    *,
+    method: Method = "auto",
+    solver: str = DEFAULT_SOLVER,
+) -> CheckedBound:
+    r"""Turn any dual candidate :math:`Z` (e.g. from a relaxation's solve) into a checked bound.
+
+    Weak duality needs only :math:`\sigma(tZ) \le \beta`; computing :math:`\sigma(Z)` after the
+    solve (exactly, or by the repaired relaxation of :func:`dual_norm`) makes the bound valid
+    whatever the accuracy of the solve that produced :math:`Z`.
+    """
+    start = time.perf_counter()
+    Z_arr = as_finite_array(Z, "Z", ndim=2)
+    if Z_arr.shape != problem.Y.shape:
+        raise InvalidInputError(f"Z must have the shape of Y {problem.Y.shape}; got {Z_arr.shape}")
+    norm = dual_norm(Z_arr, problem.X, method=method, solver=solver)
+    scale = dual_scale(problem.beta, norm.value)
+    value = dual_lower_bound(Z_arr, problem.Y, scale)
+    return CheckedBound(
+        value, scale, norm.value, norm.rigorous, norm.method, time.perf_counter() - start
+    )
+
+
 def _build_certificate(
     net: TwoLayerReLU,
     problem: TrainingProblem,

@@ -12,10 +12,14 @@ size, and reports each value's gap to the best upper bound,
 Methods (``METHODS``): ``lifted-dnn`` (Prakhya et al.'s DNN relaxation, reduced form; lower),
 ``lifted-k1`` (the lifted copositive dual with the generalized Parrilo cone at level 1, small
 ``n`` only; lower), ``rel`` (Sahiner et al.'s DNN relaxation over complete arrangements; lower),
-``convex`` (the exact Pilanci-Ergen program, ``c = 1`` only; exact), ``certificate`` (the
+``convex`` (the exact Pilanci-Ergen program, ``c = 1`` only; exact), ``rel`` also reports the
+network recovered from its solution (upper), ``certificate`` (the
 certified lower bound of the best trained net; lower) and ``rounding`` (the lifted solution
 rounded to a network and polished; upper).  A lower bound counts as ``verified`` only when its
-numbers were checked after the solve.
+numbers were checked after the solve: each relaxation is reported twice, once as the solver's
+optimal value (verified only if the solve is accurate) and once as "Z, checked", the dual
+candidate :math:`Z` of the solve scaled by :math:`\min(1, \beta/\sigma(Z))` with
+:math:`\sigma(Z)` recomputed exactly or rigorously bounded (:mod:`copos.certificate`).
 """
 
 from __future__ import annotations
@@ -215,29 +219,31 @@ class _Context:
     lifted: Any = None
 
 
-Method = Callable[[_Context], MethodResult]
+Method = Callable[[_Context], list[MethodResult]]
 
 
-def _lifted_dnn(context: _Context) -> MethodResult:
+def _lifted_dnn(context: _Context) -> list[MethodResult]:
     from copos.network.lifted import solve_lifted_dnn
 
     result = solve_lifted_dnn(context.problem, form="reduced", solver=context.solver)
     context.lifted = result
-    return _from_bound("lifted-dnn (DNN, reduced)", result.to_bound())
+    row = _from_bound("lifted-dnn (DNN, reduced)", result.to_bound())
+    return [row, _checked("lifted-dnn", result.Z, context)]
 
 
-def _lifted_k1(context: _Context) -> MethodResult:
+def _lifted_k1(context: _Context) -> list[MethodResult]:
     from copos.network.lifted import solve_lifted_copositive_dual
 
     result = solve_lifted_copositive_dual(context.problem, level=1, solver=context.solver)
-    return _from_bound("lifted-k1 (COP dual, K^1)", result.to_bound())
+    row = _from_bound("lifted-k1 (COP dual, K^1)", result.to_bound())
+    return [row, _checked("lifted-k1", result.Z, context)]
 
 
-def _rel(context: _Context) -> MethodResult:
+def _rel(context: _Context) -> list[MethodResult]:
     from copos.network.copositive import solve_rel
 
     result = solve_rel(context.problem, solver=context.solver)
-    return MethodResult(
+    row = MethodResult(
         "rel (Sahiner, DNN)",
         result.bound_kind,
         result.value,
@@ -246,42 +252,77 @@ def _rel(context: _Context) -> MethodResult:
         result.solve.accurate,
         result.note,
     )
+    return [row, _checked("rel", result.Z, context), _recovered(result, context)]
 
 
-def _convex(context: _Context) -> MethodResult:
+def _recovered(result: Any, context: _Context) -> MethodResult:
+    """The network recovered from REL: a real network, so its objective is an upper bound."""
+    from copos.network.copositive import recover_network
+
+    start = time.perf_counter()
+    recovery = recover_network(result, context.problem)
+    status = "exact recovery" if recovery.exact else "inexact recovery"
+    return MethodResult(
+        f"rel recovered net (m={recovery.num_neurons})",
+        "upper",
+        recovery.objective,
+        time.perf_counter() - start,
+        status,
+        True,
+        recovery.message,
+    )
+
+
+def _checked(name: str, Z: Any, context: _Context) -> MethodResult:
+    """The solve's dual variable ``Z``, scaled to be feasible and evaluated in numpy."""
+    from copos.certificate import checked_lower_bound
+
+    bound = checked_lower_bound(Z, context.problem, solver=context.solver)
+    status = f"sigma(Z)/beta = {bound.sigma / context.problem.beta:.6f} ({bound.method})"
+    note = "dual candidate Z of the solve, scaled into the dual-feasible set after the solve"
+    return MethodResult(
+        f"{name} Z, checked", "lower", bound.value, bound.time, status, bound.rigorous, note
+    )
+
+
+def _convex(context: _Context) -> list[MethodResult]:
     from copos.network.convex import solve_convex_program
 
     start = time.perf_counter()
     result = solve_convex_program(context.problem, solver=context.solver)
-    return MethodResult(
-        "convex (Pilanci-Ergen, c=1)",
-        result.bound_kind,
-        result.value,
-        time.perf_counter() - start,
-        result.solve.status,
-        result.solve.accurate,
-        f"{result.num_neurons} neurons recovered",
-    )
+    return [
+        MethodResult(
+            "convex (Pilanci-Ergen, c=1)",
+            result.bound_kind,
+            result.value,
+            time.perf_counter() - start,
+            result.solve.status,
+            result.solve.accurate,
+            f"{result.num_neurons} neurons recovered",
+        )
+    ]
 
 
-def _certificate(context: _Context) -> MethodResult:
+def _certificate(context: _Context) -> list[MethodResult]:
     from copos.certificate import certify
 
     start = time.perf_counter()
     best = best_run(context.runs)
     certificate = certify(best.net, context.problem, solver=context.solver)
-    return MethodResult(
-        f"certificate (best net, m={best.width})",
-        "lower",
-        certificate.lower_bound,
-        time.perf_counter() - start,
-        certificate.verdict,
-        certificate.rigorous,
-        f"sigma by {certificate.method}; {certificate.reason}",
-    )
+    return [
+        MethodResult(
+            f"certificate (best net, m={best.width})",
+            "lower",
+            certificate.lower_bound,
+            time.perf_counter() - start,
+            certificate.verdict,
+            certificate.rigorous,
+            f"sigma by {certificate.method}; {certificate.reason}",
+        )
+    ]
 
 
-def _rounding(context: _Context) -> MethodResult:
+def _rounding(context: _Context) -> list[MethodResult]:
     from copos.network.rounding import round_lifted
 
     if context.lifted is None:
@@ -289,15 +330,17 @@ def _rounding(context: _Context) -> MethodResult:
     start = time.perf_counter()
     baseline = best_run(context.runs).best_objective
     result = round_lifted(context.lifted.Lambda, context.problem, baseline=baseline)
-    return MethodResult(
-        "rounding (TOS + polish)",
-        "upper",
-        result.polished_objective,
-        time.perf_counter() - start,
-        result.status,
-        True,
-        result.message,
-    )
+    return [
+        MethodResult(
+            "rounding (TOS + polish)",
+            "upper",
+            result.polished_objective,
+            time.perf_counter() - start,
+            result.status,
+            True,
+            result.message,
+        )
+    ]
 
 
 def _from_bound(name: str, bound: Any) -> MethodResult:
@@ -358,7 +401,7 @@ def check_tightness(
         if reason is not None:
             skipped[method] = reason
             continue
-        rows.append(METHODS[method](context))
+        rows.extend(METHODS[method](context))
     return TightnessReport(
         problem=problem.name,
         beta=problem.beta,

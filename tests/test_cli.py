@@ -16,8 +16,18 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_main_job_prints_the_hierarchy_table() -> None:
+def test_main_job_is_the_default_tightness_study() -> None:
+    # The README's first command: spiral, beta = 0.1, widths 5, 10, 100, seeds 0, 1, 2.
     result = run()
+    assert result.returncode == 0, result.stderr
+    assert "spiral: n=60, d=2, c=3, beta=0.1; widths [5, 10, 100], seeds [0, 1, 2]" in result.stdout
+    for method in ("sgd (adam, m=100)", "lifted-dnn", "rel (Sahiner, DNN)", "certificate"):
+        assert method in result.stdout
+    assert "upper" in result.stdout and "lower" in result.stdout
+
+
+def test_stability_table() -> None:
+    result = run("bound", "stability")
     assert result.returncode == 0, result.stderr
     assert "alpha(c5)" in result.stdout and "alpha(petersen)" in result.stdout
     assert "upper" in result.stdout and "lower" in result.stdout and "exact" in result.stdout
@@ -54,3 +64,89 @@ def test_bad_input_gives_message_and_exit_code(tmp_path: Path) -> None:
     level = run("bound", "stability", "--graph", "c5", "--cone", "parrilo:x")
     assert level.returncode == 2 and "FAMILY:LEVEL" in level.stderr
     assert "Traceback" not in missing.stderr + asym.stderr + graph.stderr + level.stderr
+
+
+def _small_data(tmp_path: Path) -> Path:
+    from copos.datasets import save_data, whitened
+
+    problem = whitened(n=4, d=6, c=2, seed=1, beta=0.2)
+    return save_data(tmp_path / "data.npz", problem.X, problem.Y)
+
+
+def test_tightness_on_a_file_with_json(tmp_path: Path) -> None:
+    data = _small_data(tmp_path)
+    result = run(
+        "tightness",
+        "--data",
+        str(data),
+        "--beta",
+        "0.2",
+        "--widths",
+        "2",
+        "4",
+        "--seeds",
+        "0",
+        "--epochs",
+        "500",
+        "--methods",
+        "rel",
+        "certificate",
+        "--json",
+        "--output-json",
+        str(tmp_path / "report.json"),
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["n"] == 4 and report["c"] == 2
+    assert json.loads((tmp_path / "report.json").read_text())["best_upper"] == report["best_upper"]
+
+
+def test_certify_and_verify_round_trip(tmp_path: Path) -> None:
+    from copos.datasets import load_problem
+    from copos.network.closed_form import soft_threshold_optimum
+
+    data = _small_data(tmp_path)
+    problem = load_problem(data, beta=0.2)
+    optimal = soft_threshold_optimum(problem).network()
+    net = optimal.save(tmp_path / "optimal.npz")
+    certificate = tmp_path / "certificate.json"
+    certified = run("certify", str(net), str(data), "--beta", "0.2", "--output", str(certificate))
+    assert certified.returncode == 0, certified.stdout + certified.stderr
+    assert "globally optimal" in certified.stdout
+    assert run("verify", str(certificate), str(data)).returncode == 0
+
+    tampered = json.loads(certificate.read_text())
+    tampered["lower_bound"] += 0.01
+    (tmp_path / "tampered.json").write_text(json.dumps(tampered))
+    rejected = run("verify", str(tmp_path / "tampered.json"), str(data), "--json")
+    assert rejected.returncode == 1
+    assert json.loads(rejected.stdout)["reasons"]
+
+    from copos.network.model import TwoLayerReLU
+
+    worse = TwoLayerReLU(optimal.U * 1.1, optimal.V).save(tmp_path / "worse.npz")
+    not_certified = run("certify", str(worse), str(data), "--beta", "0.2", "--json")
+    assert not_certified.returncode == 1
+    assert json.loads(not_certified.stdout)["verdict"] == "not certified"
+
+
+def test_certify_rejects_bad_input(tmp_path: Path) -> None:
+    data = _small_data(tmp_path)
+    from copos.network.model import TwoLayerReLU
+
+    net = TwoLayerReLU(np.ones((6, 3)), np.ones((3, 2))).save(tmp_path / "net.npz")
+    missing = run("certify", str(tmp_path / "nope.npz"), str(data), "--beta", "0.2")
+    assert missing.returncode == 2 and "nope.npz" in missing.stderr
+    negative = run("certify", str(net), str(data), "--beta", "-1")
+    assert negative.returncode == 2 and "beta" in negative.stderr
+    wrong = TwoLayerReLU(np.ones((3, 3)), np.ones((3, 2))).save(tmp_path / "wrong.npz")
+    shapes = run("certify", str(wrong), str(data), "--beta", "0.2")
+    assert shapes.returncode == 2 and "Traceback" not in shapes.stderr
+    nan = tmp_path / "nan.csv"
+    nan.write_text("x0,y0\n1.0,nan\n2.0,1.0\n")
+    bad = run("certify", str(net), str(nan), "--beta", "0.2")
+    assert bad.returncode == 2 and "NaN" in bad.stderr
+    garbage = tmp_path / "garbage.json"
+    garbage.write_text("{not json")
+    unreadable = run("verify", str(garbage), str(data))
+    assert unreadable.returncode == 2 and "Traceback" not in unreadable.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -50,7 +51,10 @@ def solve(
     settings = {**DEFAULT_OPTIONS[key], **options}
     start = time.perf_counter()
     try:
-        problem.solve(solver=CVXPY_SOLVERS[key], **settings)
+        with warnings.catch_warnings():
+            # cvxpy warns on inaccurate solutions; copos reports the status and residuals instead.
+            warnings.filterwarnings("ignore", message="Solution may be inaccurate")
+            problem.solve(solver=CVXPY_SOLVERS[key], **settings)
     except cp.error.SolverError as exc:
         return SolveInfo(
             solver=key,
