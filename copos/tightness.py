@@ -336,7 +336,8 @@ def _rounding(context: _Context) -> list[MethodResult]:
             "upper",
             result.polished_objective,
             time.perf_counter() - start,
-            result.status,
+            f"TOS {result.status}; "
+            + ("beats SGD" if result.improved_over_baseline else "does not beat SGD"),
             True,
             result.message,
         )
