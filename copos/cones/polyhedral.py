@@ -138,42 +138,40 @@ class AtomCP(_AtomCone):
         return (self.atoms[keep] * np.sqrt(lam[keep])[:, None]).T
 
 
-class SimplexGridCOP(AtomCOP):
-    """:math:`\\mathcal O_m = \\{M : x^\\top M x \\ge 0\\ \\forall x \\in \\Delta(n, m)\\}` (outer COP)."""
+class _SimplexGrid:
+    r"""Shared by the two grid cones: the atoms :math:`\Delta(n, m)` (lifted when ``k < n``)."""
+
+    n: int
+    k: int
 
     def __init__(self, n: int, m: int, k: int | None = None) -> None:
-        Cone.__init__(self, n, k)
+        Cone.__init__(self, n, k)  # type: ignore[arg-type]
         self.m = check_dimension(m, "m")
         self.atoms = _clean_atoms(grid_atoms(self.n, self.m, self.k), self.n, self.k)
+
+    @property
+    def level(self) -> int:
+        return self.m
+
+
+class SimplexGridCOP(_SimplexGrid, AtomCOP):
+    """:math:`\\mathcal O_m = \\{M : x^\\top M x \\ge 0\\ \\forall x \\in \\Delta(n, m)\\}` (outer COP)."""
 
     @property
     def symbol(self) -> str:
         return f"O_{self.m}"
 
     @property
-    def level(self) -> int:
-        return self.m
-
-    @property
     def dual(self) -> Cone:
         return SimplexGridCP(self.n, self.m, self.k)
 
 
-class SimplexGridCP(AtomCP):
+class SimplexGridCP(_SimplexGrid, AtomCP):
     """:math:`\\operatorname{cone}\\{xx^\\top : x \\in \\Delta(n, m)\\}` (inner CP)."""
-
-    def __init__(self, n: int, m: int, k: int | None = None) -> None:
-        Cone.__init__(self, n, k)
-        self.m = check_dimension(m, "m")
-        self.atoms = _clean_atoms(grid_atoms(self.n, self.m, self.k), self.n, self.k)
 
     @property
     def symbol(self) -> str:
         return f"CP_Delta({self.m})"
-
-    @property
-    def level(self) -> int:
-        return self.m
 
     @property
     def dual(self) -> Cone:
