@@ -1,0 +1,331 @@
+#!/usr/bin/env python
+r"""Benchmark: Bai et al.'s ADMM (copos) vs CVXPY+Clarabel vs pyscnn on the c = 1 convex program.
+
+Program (same for every solver): sampled activation patterns :math:`D_1..D_P`,
+
+.. math:: \min\ \tfrac12\|\textstyle\sum_i D_iX(v_i-w_i)-y\|^2+\beta\sum_i(\|v_i\|+\|w_i\|)
+    \ \ \text{s.t.}\ (2D_i-I)Xv_i\ge0,\ (2D_i-I)Xw_i\ge0 .
+
+Data (seeded): ``X`` i.i.d. standard Gaussian ``n x d`` (no bias), labels from a planted ReLU
+teacher of width 10, ``y = (X U_t)_+ a_t`` with ``U_t ~ N(0, 1/d)``, ``a_t ~ N(0, 1)``;
+``beta = 1e-2 * ||X^T y||_inf``; patterns ``sample_arrangements(X, P, seed=1)``.
+
+Cases: (n, d, P) = (500, 10, 200) and (2000, 20, 1000).
+
+Solvers (each case and solver in its own child process with a wall-clock limit):
+
+* ``clarabel``: :func:`copos.network.solve_convex_program` (CVXPY + Clarabel, default settings);
+  time includes CVXPY compilation.
+* ``copos-admm``: :func:`copos.solvers.arrangement_admm.solve_arrangement_admm` with the given
+  ``tol`` and ``time_limit=450`` s (default settings otherwise).
+* ``pyscnn``: ``scnn.models.ConvexReLU`` with gate vectors = the witnesses of the *same* sampled
+  patterns (``1[X h > 0]`` equals ``1[X h >= 0]`` for Gaussian data), ``scnn.solvers.AL``,
+  ``NeuronGL1(beta / n)`` (pyscnn divides the squared loss by ``n``), ``unitize_data=False`` (column
+  scaling would change the patterns), float64, CPU, ``return_convex=True``.  pyscnn is a
+  benchmark-only dependency and is imported only in its child process.
+
+For every solver the returned blocks are scored with numpy in the same way: the convex objective,
+the largest relative cone violation, and the objective of the ReLU network recovered with
+:func:`copos.network.convex.recover_network` (a true network).  ``rel_err`` is
+``|objective - reference| / reference`` where the reference is Clarabel's value when it finished,
+otherwise the copos ADMM value at the tightest tolerance run (its certified relative duality gap
+is printed, so the reference's own accuracy is known).  Threads are limited to
+``--threads`` (default 1) for every solver (the machine is shared).
+
+Usage::
+
+    python benchmarks/arrangement_admm.py [--max-seconds 1200] [--cases 500,2000]
+        [--solvers clarabel,copos-admm-1e-5,pyscnn-1e-6,...] [--limits CONFIG=S,...]
+        [--threads 1] [--csv PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_CSV = HERE / "results" / "arrangement_admm.csv"
+CASES = {500: (500, 10, 200), 2000: (2000, 20, 1000)}
+TEACHER_WIDTH = 10
+BETA_FACTOR = 1e-2
+SEED = 0
+#: internal wall-clock cap of the copos ADMM runs (returns status "time_limit" with its iterate)
+ADMM_TIME_LIMIT = 450.0
+#: solver configurations: name -> (solver, options)
+CONFIGS = {
+    "clarabel": ("clarabel", {}),
+    "copos-admm-1e-4": ("copos-admm", {"tol": 1e-4, "time_limit": ADMM_TIME_LIMIT}),
+    "copos-admm-1e-5": ("copos-admm", {"tol": 1e-5, "time_limit": ADMM_TIME_LIMIT}),
+    "copos-admm-1e-6": ("copos-admm", {"tol": 1e-6, "time_limit": ADMM_TIME_LIMIT}),
+    "pyscnn-1e-6": ("pyscnn", {"tol": 1e-6, "constraint_tol": 1e-6}),
+    "pyscnn-1e-8": ("pyscnn", {"tol": 1e-8, "constraint_tol": 1e-8}),
+}
+DEFAULT_CONFIGS = "clarabel,copos-admm-1e-4,copos-admm-1e-5,copos-admm-1e-6,pyscnn-1e-6,pyscnn-1e-8"
+
+COLUMNS = [
+    "n",
+    "d",
+    "P",
+    "config",
+    "status",
+    "time_s",
+    "iterations",
+    "objective",
+    "rel_err",
+    "recovered",
+    "cone_violation",
+    "neurons",
+    "lower_bound",
+    "reference",
+    "reference_from",
+    "note",
+]
+
+
+def make_problem(n: int, d: int, P: int):
+    import numpy as np
+
+    from copos.network import TrainingProblem, sample_arrangements
+
+    rng = np.random.default_rng(SEED)
+    X = rng.standard_normal((n, d))
+    teacher = rng.standard_normal((d, TEACHER_WIDTH)) / np.sqrt(d)
+    y = np.maximum(X @ teacher, 0.0) @ rng.standard_normal(TEACHER_WIDTH)
+    beta = BETA_FACTOR * float(np.abs(X.T @ y).max())
+    problem = TrainingProblem.from_data(X, y, beta, name=f"teacher-{n}-{d}")
+    return problem, sample_arrangements(X, P, seed=1)
+
+
+def score(problem, patterns, v_blocks, w_blocks) -> dict:
+    """Objective, cone violation and recovered-network objective of (P, d) blocks."""
+    import numpy as np
+
+    from copos.network.convex import network_objective, recover_network
+
+    masks = patterns.patterns.T.astype(float)
+    signs = 2.0 * masks - 1.0
+    X, y = problem.X, problem.Y[:, 0]
+    prediction = np.sum(masks * (X @ (v_blocks - w_blocks).T), axis=1)
+    penalty = np.linalg.norm(v_blocks, axis=1).sum() + np.linalg.norm(w_blocks, axis=1).sum()
+    objective = 0.5 * float(np.sum((prediction - y) ** 2)) + problem.beta * float(penalty)
+    worst, scale = 0.0, 1e-300
+    for blocks in (v_blocks, w_blocks):
+        pre = X @ blocks.T
+        scale = max(scale, float(np.abs(pre).max(initial=0.0)))
+        worst = max(worst, float(np.max(-signs * pre, initial=0.0)))
+    U, V = recover_network(v_blocks, w_blocks)
+    return {
+        "objective": objective,
+        "cone_violation": worst / scale,
+        "recovered": network_objective(problem, U, V),
+        "neurons": int(U.shape[1]),
+    }
+
+
+def _child(n: int, config: str) -> dict:
+    import numpy as np
+
+    problem, patterns = make_problem(*CASES[n])
+    solver, options = CONFIGS[config]
+    row: dict = {"n": n, "d": problem.d, "P": len(patterns), "config": config}
+    start = time.perf_counter()
+    if solver == "clarabel":
+        from copos.network import solve_convex_program
+
+        result = solve_convex_program(problem, patterns, solver="clarabel")
+        elapsed = time.perf_counter() - start
+        row.update(status=result.solve.status, iterations=result.solve.iterations)
+        v_blocks, w_blocks = result.v_blocks, result.w_blocks
+    elif solver == "copos-admm":
+        from copos.solvers.arrangement_admm import solve_arrangement_admm
+
+        result = solve_arrangement_admm(problem, patterns, **options)
+        elapsed = time.perf_counter() - start
+        row.update(
+            status=result.status, iterations=result.iterations, lower_bound=result.lower_bound
+        )
+        v_blocks, w_blocks = result.v_blocks, result.w_blocks
+    else:
+        import scnn.optimize
+        import torch
+        from scnn.metrics import Metrics
+        from scnn.models import ConvexReLU
+        from scnn.regularizers import NeuronGL1
+        from scnn.solvers import AL
+
+        torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+        gates = np.ascontiguousarray(patterns.witnesses.T)
+        model = ConvexReLU(gates, c=1)
+        solver_obj = AL(model, **options)
+        start = time.perf_counter()
+        fitted, metrics = scnn.optimize.optimize_model(
+            model,
+            solver_obj,
+            Metrics(),
+            problem.X,
+            problem.Y,
+            regularizer=NeuronGL1(problem.beta / problem.n),
+            return_convex=True,
+            unitize_data=False,
+            dtype="float64",
+            device="cpu",
+        )
+        elapsed = time.perf_counter() - start
+        check = (np.maximum(problem.X @ gates, 0.0) > 0).T
+        note = "" if np.array_equal(check, patterns.patterns) else "pattern mismatch"
+        v_blocks = np.asarray(fitted.parameters[0][0], dtype=float)
+        w_blocks = np.asarray(fitted.parameters[1][0], dtype=float)
+        iterations = getattr(metrics, "total_iters", None) if metrics is not None else None
+        row.update(status="done", iterations=iterations, note=note)
+    row["time_s"] = elapsed
+    row.update(score(problem, patterns, v_blocks, w_blocks))
+    return row
+
+
+def run_case(n: int, config: str, max_seconds: float, threads: int) -> dict:
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", str(n), config]
+    env = dict(os.environ)
+    for key in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[key] = str(threads)
+    n_, d, P = CASES[n]
+    base = {"n": n_, "d": d, "P": P, "config": config}
+    start = time.perf_counter()
+    try:
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=max_seconds, env=env)
+    except subprocess.TimeoutExpired:
+        return {
+            **base,
+            "status": "timeout",
+            "time_s": time.perf_counter() - start,
+            "note": f"killed after {max_seconds:g} s",
+        }
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        return {
+            **base,
+            "status": "error",
+            "time_s": time.perf_counter() - start,
+            "note": tail[:160],
+        }
+    return json.loads(lines[-1])
+
+
+def add_reference(rows: list[dict]) -> None:
+    """rel_err against Clarabel's value, or else the tightest finished copos ADMM run."""
+    for n in {row["n"] for row in rows}:
+        group = [row for row in rows if row["n"] == n]
+        reference, source = None, ""
+        for row in group:
+            if row["config"] == "clarabel" and row.get("status") == "optimal":
+                reference, source = row["objective"], "clarabel"
+        if reference is None:
+            admm = [r for r in group if r["config"].startswith("copos-admm") and "objective" in r]
+            if admm:
+                best = min(admm, key=lambda r: CONFIGS[r["config"]][1]["tol"])
+                reference = best["objective"]
+                above = (best.get("lower_bound", float("nan")) - reference) / reference
+                source = (
+                    f"{best['config']} (not certified: its dual lower bound on the sampled "
+                    f"optimum is {above:+.1e} relative to it)"
+                )
+        for row in group:
+            row["reference"] = reference
+            row["reference_from"] = source
+            if reference is not None and "objective" in row:
+                row["rel_err"] = abs(row["objective"] - reference) / abs(reference)
+
+
+def _fmt(value: object, spec: str) -> str:
+    if value is None or value == "":
+        return "-"
+    if isinstance(value, float):
+        return format(value, spec)
+    return str(value)
+
+
+def format_rows(rows: list[dict]) -> str:
+    header = (
+        f"{'n':>5} {'d':>3} {'P':>5} {'config':<16} {'status':<15} {'time_s':>8} {'iters':>6} "
+        f"{'objective':>14} {'rel_err':>8} {'recovered':>14} {'cone_viol':>9} {'neurons':>7}"
+    )
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        lines.append(
+            f"{row['n']:>5} {row['d']:>3} {row['P']:>5} {row['config']:<16} "
+            f"{_fmt(row.get('status'), ''):<15} {_fmt(row.get('time_s'), '.2f'):>8} "
+            f"{_fmt(row.get('iterations'), ''):>6} {_fmt(row.get('objective'), '.9g'):>14} "
+            f"{_fmt(row.get('rel_err'), '.1e'):>8} {_fmt(row.get('recovered'), '.9g'):>14} "
+            f"{_fmt(row.get('cone_violation'), '.1e'):>9} {_fmt(row.get('neurons'), ''):>7}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--child", nargs=2, metavar=("N", "CONFIG"), help=argparse.SUPPRESS)
+    parser.add_argument("--max-seconds", type=float, default=1200.0)
+    parser.add_argument("--cases", default="500,2000")
+    parser.add_argument("--solvers", default=DEFAULT_CONFIGS)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--limits",
+        default="",
+        help="per-configuration limits overriding --max-seconds, e.g. clarabel=240,pyscnn-1e-6=360",
+    )
+    parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(_child(int(args.child[0]), args.child[1])))
+        return 0
+    cases = [int(c) for c in args.cases.split(",") if c]
+    configs = [c for c in args.solvers.split(",") if c]
+    limits = {
+        key: float(value)
+        for key, value in (item.split("=") for item in args.limits.split(",") if item)
+    }
+    print(
+        f"c=1 convex program, sampled patterns, teacher labels, beta = {BETA_FACTOR:g}*||X^T y||_inf;"
+        f" python {platform.python_version()}, {args.threads} thread(s), "
+        f"limit {args.max_seconds:g} s per run",
+        flush=True,
+    )
+    rows = []
+    for n in cases:
+        for config in configs:
+            row = run_case(n, config, limits.get(config, args.max_seconds), args.threads)
+            rows.append(row)
+            print(
+                f"  n={n} {config}: {row.get('status')} {_fmt(row.get('time_s'), '.2f')} s",
+                flush=True,
+            )
+    add_reference(rows)
+    print(format_rows(rows))
+    for n in cases:
+        ref = next((r for r in rows if r["n"] == n), {})
+        print(
+            f"reference n={n}: {_fmt(ref.get('reference'), '.12g')} from {ref.get('reference_from')}"
+        )
+    for row in rows:
+        if row.get("note"):
+            print(f"note n={row['n']} {row['config']}: {row['note']}")
+    args.csv.parent.mkdir(parents=True, exist_ok=True)
+    with args.csv.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({key: row.get(key, "") for key in COLUMNS})
+    print(f"wrote {args.csv}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,166 @@
+"""Tests of the Bai et al. ADMM for the c = 1 convex program (copos.solvers.arrangement_admm).
+
+Reference values come from ``solve_convex_program(..., solver="clarabel")`` on the same patterns.
+Cone feasibility after recovery is checked two ways: the solver's ``cone_violation`` (largest
+negative entry of ``(2D_i - I) X b_i`` over all returned blocks, relative to ``max |X b_i|``), and
+directly: the recovered ReLU network's prediction ``(XU)_+ V`` must equal the convex model's
+``sum_i D_i X (v_i - w_i)``, which holds exactly when every block lies in its cone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from copos.errors import CoposError, InvalidInputError
+from copos.network import (
+    TrainingProblem,
+    enumerate_arrangements,
+    sample_arrangements,
+    solve_convex_program,
+)
+from copos.solvers.arrangement_admm import (
+    AdmmState,
+    ArrangementAdmmResult,
+    solve_arrangement_admm,
+)
+
+TIGHT = 1e-7
+
+
+def _problem(n: int, d: int, seed: int, beta_factor: float = 0.1) -> TrainingProblem:
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    teacher = rng.standard_normal((d, 5))
+    y = np.maximum(X @ teacher, 0.0) @ rng.standard_normal(5) + 0.1 * rng.standard_normal(n)
+    beta = beta_factor * float(np.abs(X.T @ y).max())
+    return TrainingProblem.from_data(X, y, beta)
+
+
+CASES = {
+    "complete-n30-d2": (30, 2, 5, None),
+    "sampled-n40-d3": (40, 3, 2, 30),
+    "sampled-n60-d4": (60, 4, 3, 40),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(CASES))
+def solved(request):
+    n, d, seed, samples = CASES[request.param]
+    problem = _problem(n, d, seed)
+    if samples is None:
+        patterns = enumerate_arrangements(problem.X)
+    else:
+        patterns = sample_arrangements(problem.X, samples, seed=1)
+    reference = solve_convex_program(problem, patterns, solver="clarabel")
+    result = solve_arrangement_admm(problem, patterns, tol=TIGHT, max_iters=20_000)
+    return problem, patterns, reference, result
+
+
+def test_value_matches_clarabel(solved):
+    _, patterns, reference, result = solved
+    assert isinstance(result, ArrangementAdmmResult)
+    assert result.status == "optimal"
+    assert result.solve.primal_residual <= TIGHT and result.solve.dual_residual <= TIGHT
+    assert abs(result.value - reference.value) <= 1e-5 * abs(reference.value)
+    assert result.bound_kind == ("exact" if patterns.complete else "upper")
+
+
+def test_recovered_network_objective_and_cones(solved):
+    problem, patterns, _, result = solved
+    assert abs(result.recovered_objective - result.value) <= 1e-6 * max(1.0, abs(result.value))
+    assert result.cone_violation <= 1e-6
+    masks = patterns.patterns.T.astype(float)
+    signs = 2.0 * masks - 1.0
+    pre = [problem.X @ blocks.T for blocks in (result.v_blocks, result.w_blocks)]  # (n, P) each
+    scale = max(1e-12, max(float(np.abs(p).max()) for p in pre))
+    worst = max(float(np.max(-signs * p, initial=0.0)) for p in pre)
+    assert worst <= 1e-6 * scale
+    assert worst == pytest.approx(result.cone_violation * scale, rel=1e-9, abs=1e-15)
+    convex_prediction = np.sum(masks * (problem.X @ (result.v_blocks - result.w_blocks).T), axis=1)
+    network_prediction = (np.maximum(problem.X @ result.U, 0.0) @ result.V)[:, 0]
+    scale = max(1.0, float(np.abs(convex_prediction).max()))
+    np.testing.assert_allclose(network_prediction, convex_prediction, atol=1e-6 * scale)
+
+
+def test_lower_bound_is_valid_and_tight(solved):
+    problem, patterns, reference, result = solved
+    slack = 1e-9 * max(1.0, abs(reference.value))
+    assert result.lower_bound <= reference.value + slack
+    assert result.lower_bound >= reference.value - 1e-4 * abs(reference.value)
+    assert result.duality_gap >= -slack
+    # weak duality does not depend on convergence: a 5-iteration run still gives a valid bound
+    rough = solve_arrangement_admm(problem, patterns, max_iters=5)
+    assert rough.status == "max_iterations"
+    assert rough.lower_bound <= reference.value + slack
+    assert rough.recovered_objective >= rough.lower_bound - slack
+
+
+def test_warm_start_cuts_iterations():
+    problem = _problem(40, 3, 2)
+    patterns = sample_arrangements(problem.X, 30, seed=1)
+    first = solve_arrangement_admm(problem, patterns, tol=1e-6)
+    nearby = problem.with_beta(problem.beta * 1.05)
+    cold = solve_arrangement_admm(nearby, patterns, tol=1e-6)
+    warm = solve_arrangement_admm(nearby, patterns, tol=1e-6, warm_start=first)
+    assert cold.status == warm.status == "optimal"
+    assert warm.iterations < cold.iterations
+    assert abs(warm.value - cold.value) <= 1e-5 * abs(cold.value)
+    again = solve_arrangement_admm(nearby, patterns, tol=1e-6, warm_start=warm.state)
+    assert isinstance(warm.state, AdmmState)
+    assert again.iterations <= warm.iterations
+
+
+def test_iteration_and_time_limits():
+    problem = _problem(40, 3, 2)
+    patterns = sample_arrangements(problem.X, 30, seed=1)
+    capped = solve_arrangement_admm(problem, patterns, tol=1e-12, max_iters=3)
+    assert capped.status == "max_iterations"
+    assert capped.iterations == 3
+    assert not capped.solve.accurate
+    assert np.isfinite(capped.value) and np.isfinite(capped.recovered_objective)
+    timed = solve_arrangement_admm(problem, patterns, tol=1e-14, max_iters=10**7, time_limit=0.05)
+    assert timed.status == "time_limit"
+
+
+def test_zero_targets_give_zero_network():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((15, 3))
+    problem = TrainingProblem.from_data(X, np.zeros(15), 0.1)
+    result = solve_arrangement_admm(problem, sample_arrangements(X, 10, seed=0))
+    assert result.status == "optimal"
+    assert result.value == pytest.approx(0.0, abs=1e-12)
+    assert result.num_neurons == 0
+
+
+def test_bad_input_raises_copos_errors():
+    problem = _problem(20, 2, 0)
+    patterns = sample_arrangements(problem.X, 10, seed=0)
+    vector = TrainingProblem.from_data(problem.X, np.ones((20, 2)), 0.1)
+    with pytest.raises(InvalidInputError, match="c = 1"):
+        solve_arrangement_admm(vector, patterns)
+    other = sample_arrangements(np.ones((7, 2)) + np.arange(14).reshape(7, 2), 5, seed=0)
+    with pytest.raises(InvalidInputError, match="length"):
+        solve_arrangement_admm(problem, other)
+    with pytest.raises(InvalidInputError):
+        solve_arrangement_admm(problem, patterns.patterns)  # type: ignore[arg-type]
+    for kwargs in (
+        {"tol": 0.0},
+        {"tol": float("nan")},
+        {"max_iters": 0},
+        {"max_iters": 2.5},
+        {"rho": -1.0},
+        {"time_limit": 0.0},
+        {"check_every": 0},
+        {"sigma": 0.0},
+        {"relaxation": 2.0},
+    ):
+        with pytest.raises(CoposError):
+            solve_arrangement_admm(problem, patterns, **kwargs)
+    smaller = sample_arrangements(problem.X, 3, seed=5)
+    previous = solve_arrangement_admm(problem, smaller, max_iters=5)
+    if len(smaller) != len(patterns):
+        with pytest.raises(InvalidInputError, match="warm_start"):
+            solve_arrangement_admm(problem, patterns, warm_start=previous)
+    with pytest.raises(InvalidInputError, match="warm_start"):
+        solve_arrangement_admm(problem, patterns, warm_start="state")  # type: ignore[arg-type]
