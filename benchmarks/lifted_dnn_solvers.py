@@ -1,0 +1,267 @@
+"""Lifted DNN relaxation (reduced form): copos ADMM against CVXPY+SCS and CVXPY+Clarabel.
+
+Run by hand::
+
+    python benchmarks/lifted_dnn_solvers.py --n 25 50 100 200 --time-limit 1800
+    python benchmarks/lifted_dnn_solvers.py --n 500 1000 --solvers admm
+
+Every case runs in its own child process (``--child``); the parent reads the child's peak
+resident memory from ``os.wait4`` (``ru_maxrss``) and kills it after ``--time-limit`` seconds.
+Wall time is end to end inside the child (model building included, data loading excluded).
+Writes ``benchmarks/results/lifted_dnn_solvers.csv`` (appending rows of new cases to existing
+ones unless ``--fresh``) and a PNG plot if matplotlib is importable.
+
+Columns: ``value`` final objective; ``rel_diff`` = (value - ref)/|ref| with ``ref`` the Clarabel
+value where Clarabel ran, else the best certified ADMM lower bound and its value (``ref_kind``);
+``lower_bound`` the certified lower bound (ADMM only; for CVXPY solvers the value is not
+certified).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+RESULTS = Path(__file__).resolve().parent / "results"
+CSV_PATH = RESULTS / "lifted_dnn_solvers.csv"
+PNG_PATH = RESULTS / "lifted_dnn_solvers.png"
+SOLVERS = ("admm", "admm-1e-6", "scs-1e-4", "scs-1e-6", "clarabel")
+CLARABEL_MAX_N = 100
+FIELDS = [
+    "data", "n", "d", "c", "solver", "status", "time_s", "peak_mb", "value", "lower_bound",
+    "gap", "iterations", "rel_diff", "ref", "ref_kind",
+]
+
+
+# ------------------------------------------------------------------------------ problems
+def make_problem(data: str, n: int, beta: float = 0.1) -> Any:
+    """Planted (d = 20, c = 10) or digits (PCA-20 + bias, c = 10, train split subsampled to n)."""
+    from copos.datasets import planted, real
+    from copos.network.problem import TrainingProblem
+
+    if data == "planted":
+        return planted(n=n, d=20, c=10, seed=0, beta=beta)
+    train, _ = real("digits", pca=20, beta=beta)
+    if n > train.n:
+        raise SystemExit(f"digits train split has only {train.n} samples")
+    rows = np.sort(np.random.default_rng(0).choice(train.n, size=n, replace=False))
+    return TrainingProblem(X=train.X[rows], Y=train.Y[rows], beta=beta, bias=True, name="digits")
+
+
+# ------------------------------------------------------------------------------ child
+def run_case(data: str, n: int, solver: str, time_limit: float) -> dict[str, Any]:
+    """Solve one case in this process and return its row (without memory)."""
+    problem = make_problem(data, n)
+    start = time.perf_counter()
+    if solver.startswith("admm"):
+        from copos.solvers.dnn_admm import solve_lifted_dnn_admm
+
+        tol = 1e-6 if solver == "admm-1e-6" else 1e-4
+        result = solve_lifted_dnn_admm(problem, tol=tol, max_iters=10**6, time_limit=time_limit)
+        row = {
+            "status": result.status, "value": result.value, "lower_bound": result.lower_bound,
+            "gap": result.gap, "iterations": result.iterations,
+        }
+    else:
+        row = _run_cvxpy(problem, solver)
+    row.update(time_s=time.perf_counter() - start, d=problem.d, c=problem.c)
+    return row
+
+
+def _run_cvxpy(problem: Any, solver: str) -> dict[str, Any]:
+    """The reduced form exactly as ``solve_lifted_dnn(form="reduced")`` builds it."""
+    import cvxpy as cp
+
+    from copos.network.lifted import (
+        LiftedLayout,
+        _primal_objective,
+        _reduced_blocks,
+        _sign_constraints,
+    )
+    from copos.solvers import solve
+
+    layout = LiftedLayout.from_problem(problem)
+    _, blocks = _reduced_blocks(layout)
+    constraints = [*blocks.constraints, *_sign_constraints(layout, blocks.ab)]
+    program = cp.Problem(cp.Minimize(_primal_objective(blocks, problem)), constraints)
+    if solver == "clarabel":
+        info = solve(program, solver="clarabel")
+    else:
+        eps = float(solver.split("-", 1)[1])
+        info = solve(program, solver="scs", eps_abs=eps, eps_rel=eps, max_iters=10**6)
+    value = float(program.value) if program.value is not None else float("nan")
+    return {
+        "status": info.status, "value": value, "lower_bound": float("nan"), "gap": float("nan"),
+        "iterations": info.iterations,
+    }
+
+
+# ------------------------------------------------------------------------------ parent
+def spawn(data: str, n: int, solver: str, time_limit: float) -> dict[str, Any]:
+    """Run one case in a child; add ``peak_mb`` (ru_maxrss of the child) and handle time-outs."""
+    command = [sys.executable, __file__, "--child", data, str(n), solver, str(time_limit)]
+    start = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen(command, stdout=out, stderr=err, text=True)
+        deadline = start + time_limit + 60.0
+        pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+        while pid == 0 and time.perf_counter() < deadline:
+            time.sleep(0.2)
+            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+        timed_out = pid == 0
+        if timed_out:
+            os.kill(child.pid, signal.SIGKILL)
+            _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    row: dict[str, Any] = {"data": data, "n": n, "solver": solver, "peak_mb": usage.ru_maxrss / 1024}
+    if timed_out:
+        row.update(status="killed_time_limit", time_s=time.perf_counter() - start)
+    elif child.returncode != 0 or not stdout.strip():
+        row.update(status=f"error rc={child.returncode}: {stderr.strip()[-200:]}", time_s=time.perf_counter() - start)
+    else:
+        row.update(json.loads(stdout.strip().splitlines()[-1]))
+    return row
+
+
+def add_references(rows: list[dict[str, Any]]) -> None:
+    """``ref``: Clarabel's value where available, else the ADMM value with the smallest gap."""
+    for r in rows:
+        r["ref"], r["ref_kind"], r["rel_diff"] = float("nan"), "", float("nan")
+    for key in {(r["data"], r["n"]) for r in rows}:
+        case = [r for r in rows if (r["data"], r["n"]) == key]
+        clarabel = [r for r in case if r["solver"] == "clarabel" and _finite(r.get("value"))]
+        admm = [
+            r for r in case
+            if str(r["solver"]).startswith("admm") and _finite(r.get("gap")) and float(r["gap"]) <= 1e-4
+        ]
+        if clarabel:
+            ref, kind = float(clarabel[0]["value"]), "clarabel"
+        elif admm:
+            best = min(admm, key=lambda r: float(r["gap"]))
+            ref, kind = float(best["value"]), f"{best['solver']} (gap {float(best['gap']):.1e})"
+        else:
+            continue
+        for r in case:
+            r["ref"], r["ref_kind"], r["rel_diff"] = ref, kind, float("nan")
+            if _finite(r.get("value")):
+                r["rel_diff"] = (float(r["value"]) - ref) / max(abs(ref), 1e-12)
+
+
+def _finite(value: Any) -> bool:
+    try:
+        return bool(np.isfinite(float(value)))
+    except (TypeError, ValueError):
+        return False
+
+
+def write_csv(rows: list[dict[str, Any]], fresh: bool) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    old: list[dict[str, Any]] = []
+    if CSV_PATH.exists() and not fresh:
+        with CSV_PATH.open() as handle:
+            keys = {(r["data"], r["n"], r["solver"]) for r in rows}
+            old = [r for r in csv.DictReader(handle) if (r["data"], int(r["n"]), r["solver"]) not in keys]
+    with CSV_PATH.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=FIELDS, extrasaction="ignore")
+        writer.writeheader()
+        for row in [*old, *rows]:
+            writer.writerow(row)
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    header = f"{'data':8} {'n':>5} {'solver':10} {'status':18} {'time_s':>9} {'peak_MB':>8} {'value':>13} {'lower_bd':>13} {'gap':>9} {'iters':>7} {'rel_diff':>9}"
+    print(header)
+    for r in rows:
+        print(
+            f"{r['data']:8} {r['n']:>5} {r['solver']:10} {str(r.get('status'))[:18]:18} "
+            f"{_fmt(r.get('time_s'), '9.1f')} {_fmt(r.get('peak_mb'), '8.0f')} {_fmt(r.get('value'), '13.6g')} "
+            f"{_fmt(r.get('lower_bound'), '13.6g')} {_fmt(r.get('gap'), '9.1e')} {str(r.get('iterations', '')):>7} "
+            f"{_fmt(r.get('rel_diff'), '9.1e')}"
+        )
+
+
+def _fmt(value: Any, spec: str) -> str:
+    width = int(spec.split(".")[0])
+    return format(float(value), spec) if _finite(value) else " " * (width - 1) + "-"
+
+
+def plot(rows: list[dict[str, Any]]) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, data in zip(axes, ("planted", "digits"), strict=True):
+        for solver in SOLVERS:
+            points = sorted(
+                (int(r["n"]), float(r["time_s"]))
+                for r in rows
+                if r["data"] == data and r["solver"] == solver and _finite(r.get("time_s"))
+            )
+            if points:
+                ax.loglog(*zip(*points, strict=True), marker="o", label=solver)
+        ax.set_title(f"{data}: end-to-end time")
+        ax.set_xlabel("n")
+        ax.set_ylabel("seconds")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend()
+    fig.tight_layout()
+    fig.savefig(PNG_PATH, dpi=120)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, nargs="+", default=[25, 50, 100, 200, 500, 1000])
+    parser.add_argument("--data", nargs="+", default=["planted", "digits"])
+    parser.add_argument("--solvers", nargs="+", default=["admm", "scs-1e-4", "scs-1e-6", "clarabel"])
+    parser.add_argument("--time-limit", type=float, default=1800.0)
+    parser.add_argument("--fresh", action="store_true", help="overwrite the CSV instead of merging")
+    parser.add_argument("--from-csv", action="store_true", help="only re-read the CSV: table + plot")
+    args = parser.parse_args(argv)
+    if args.from_csv:
+        with CSV_PATH.open() as handle:
+            rows = [{**r, "n": int(r["n"])} for r in csv.DictReader(handle)]
+        add_references(rows)
+        print_table(rows)
+        write_csv(rows, fresh=True)
+        plot(rows)
+        return
+    rows = []
+    for data in args.data:
+        for n in args.n:
+            for solver in args.solvers:
+                if solver == "clarabel" and n > CLARABEL_MAX_N:
+                    continue
+                row = spawn(data, n, solver, args.time_limit)
+                rows.append(row)
+                print(json.dumps({k: row.get(k) for k in ("data", "n", "solver", "status", "time_s", "value")}), flush=True)
+    add_references(rows)
+    print_table(rows)
+    write_csv(rows, args.fresh)
+    with CSV_PATH.open() as handle:
+        plot([{**r, "n": int(r["n"])} for r in csv.DictReader(handle)])
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        _, _, data_arg, n_arg, solver_arg, limit_arg = sys.argv
+        print(json.dumps(run_case(data_arg, int(n_arg), solver_arg, float(limit_arg))))
+    else:
+        main()
