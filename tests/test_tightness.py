@@ -41,6 +41,9 @@ def test_every_lower_bound_is_below_every_network(report) -> None:  # type: igno
         for upper in uppers:
             assert lower.value <= upper.value + 1e-6 * max(1.0, abs(upper.value)), (lower, upper)
     assert report.best_lower <= report.best_upper + 1e-6
+    # Bounds recomputed after the solve hold up to floating point, not just solver tolerance.
+    assert report.best_rigorous_lower <= report.best_upper + 1e-9 * max(1.0, report.best_upper)
+    assert report.best_rigorous_lower > -math.inf
 
 
 def test_rank_two_rel_closes_the_gap(report) -> None:  # type: ignore[no-untyped-def]
