@@ -17,6 +17,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import networkx as nx
@@ -25,7 +26,7 @@ import numpy as np
 from copos import datasets
 from copos.certificate import certify, verify
 from copos.datasets import load_data, load_problem
-from copos.errors import CoposError, DataFileError, SolverError
+from copos.errors import CoposError, DataFileError, InvalidInputError, SolverError
 from copos.network.model import TwoLayerReLU, load_torch
 from copos.network.problem import TrainingProblem
 from copos.programs import (
@@ -77,8 +78,6 @@ def stability_hierarchy(
 
 
 def _renamed(bound: Bound, graph: str) -> Bound:
-    from dataclasses import replace
-
     return replace(bound, quantity=f"alpha({graph})")
 
 
@@ -90,7 +89,7 @@ def _graph(name: str) -> nx.Graph:
         return nx.from_graph6_bytes(name.encode())
     except Exception as exc:  # networkx raises several exception types for bad graph6
         known = ", ".join(GRAPHS)
-        raise DataFileError(
+        raise InvalidInputError(
             f"unknown graph {name!r}: give one of {known} or a graph6 string"
         ) from exc
 
@@ -102,7 +101,7 @@ def _levels(values: Sequence[str] | None) -> list[tuple[str, int]]:
     for value in values:
         family, _, level = value.partition(":")
         if not level.isdigit():
-            raise CoposError(
+            raise InvalidInputError(
                 f"--cone expects FAMILY:LEVEL such as parrilo:1 or grid:4; got {value!r}"
             )
         pairs.append((family, int(level)))
