@@ -71,8 +71,38 @@ def network_objective(problem: TrainingProblem, U: ArrayLike, V: ArrayLike) -> f
     return 0.5 * float(np.sum(residual**2)) + 0.5 * problem.beta * penalty
 
 
+class RecoveredNetwork:
+    """What a convex program's result knows about the network recovered from its solution."""
+
+    value: float
+    U: FloatArray
+    V: FloatArray
+    recovered_objective: float
+
+    @property
+    def num_neurons(self) -> int:
+        """Number of neurons of the recovered network (nonzero blocks)."""
+        return int(self.U.shape[1])
+
+    @property
+    def recovery_gap(self) -> float:
+        """Recovered network's objective minus the convex value (0 up to solver accuracy)."""
+        return self.recovered_objective - self.value
+
+    @property
+    def relative_recovery_gap(self) -> float:
+        """``|recovery_gap| / max(1, |value|)``."""
+        return abs(self.recovery_gap) / max(1.0, abs(self.value))
+
+    def network(self) -> Any:
+        """The recovered network as a :class:`copos.network.model.TwoLayerReLU`."""
+        from copos.network.model import TwoLayerReLU
+
+        return TwoLayerReLU(self.U, self.V)
+
+
 @dataclass(frozen=True, eq=False)
-class ConvexProgramResult:
+class ConvexProgramResult(RecoveredNetwork):
     """Solution of the Pilanci–Ergen convex program and the network recovered from it.
 
     Attributes
@@ -103,27 +133,6 @@ class ConvexProgramResult:
     v_blocks: FloatArray
     w_blocks: FloatArray
     arrangements: Arrangements
-
-    @property
-    def num_neurons(self) -> int:
-        """Number of neurons of the recovered network (nonzero blocks)."""
-        return int(self.U.shape[1])
-
-    @property
-    def recovery_gap(self) -> float:
-        """Recovered network's objective minus the convex value (0 up to solver accuracy)."""
-        return self.recovered_objective - self.value
-
-    @property
-    def relative_recovery_gap(self) -> float:
-        """``|recovery_gap| / max(1, |value|)``."""
-        return abs(self.recovery_gap) / max(1.0, abs(self.value))
-
-    def network(self) -> Any:
-        """The recovered network as a :class:`copos.network.model.TwoLayerReLU`."""
-        from copos.network.model import TwoLayerReLU
-
-        return TwoLayerReLU(self.U, self.V)
 
 
 def solve_convex_program(

@@ -97,7 +97,12 @@ from numpy.typing import NDArray
 from copos._validation import check_positive
 from copos.errors import InvalidInputError
 from copos.network.arrangements import Arrangements
-from copos.network.convex import DEFAULT_NEURON_TOL, network_objective, recover_network
+from copos.network.convex import (
+    DEFAULT_NEURON_TOL,
+    RecoveredNetwork,
+    network_objective,
+    recover_network,
+)
 from copos.network.problem import TrainingProblem
 from copos.solvers.base import SolveInfo
 
@@ -141,7 +146,7 @@ class AdmmState:
 
 
 @dataclass(frozen=True, eq=False)
-class ArrangementAdmmResult:
+class ArrangementAdmmResult(RecoveredNetwork):
     """Result of :func:`solve_arrangement_admm`.
 
     Attributes
@@ -201,21 +206,6 @@ class ArrangementAdmmResult:
         return int(self.solve.iterations or 0)
 
     @property
-    def num_neurons(self) -> int:
-        """Number of neurons of the recovered network."""
-        return int(self.U.shape[1])
-
-    @property
-    def recovery_gap(self) -> float:
-        """Recovered network's objective minus ``value``."""
-        return self.recovered_objective - self.value
-
-    @property
-    def relative_recovery_gap(self) -> float:
-        """``|recovery_gap| / max(1, |value|)``."""
-        return abs(self.recovery_gap) / max(1.0, abs(self.value))
-
-    @property
     def duality_gap(self) -> float:
         """``recovered_objective - lower_bound``.
 
@@ -230,12 +220,6 @@ class ArrangementAdmmResult:
     def relative_duality_gap(self) -> float:
         """``duality_gap / max(1e-300, |recovered_objective|)``."""
         return self.duality_gap / max(1e-300, abs(self.recovered_objective))
-
-    def network(self) -> Any:
-        """The recovered network as a :class:`copos.network.model.TwoLayerReLU`."""
-        from copos.network.model import TwoLayerReLU
-
-        return TwoLayerReLU(self.U, self.V)
 
 
 class _Operators:
