@@ -16,6 +16,7 @@ from copos.network.convex import (
     solve_convex_program,
 )
 from copos.network.problem import TrainingProblem
+from tests.known import relative_gap
 
 REL_TOL = 1e-5
 
@@ -47,10 +48,6 @@ def gradient_descent(
 def random_problem(n: int, d: int, seed: int, beta: float = 0.1) -> TrainingProblem:
     rng = np.random.default_rng(seed)
     return TrainingProblem.from_data(rng.standard_normal((n, d)), rng.standard_normal(n), beta)
-
-
-def relative_gap(a: float, b: float) -> float:
-    return abs(a - b) / max(1.0, abs(b))
 
 
 @pytest.fixture(scope="module", params=[(10, 2, 0), (12, 2, 1), (8, 2, 2)])

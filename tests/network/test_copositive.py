@@ -24,6 +24,7 @@ from copos.network.copositive import (
 )
 from copos.network.problem import TrainingProblem
 from copos.network.training import train
+from tests.known import random_problem, relative_gap
 
 #: Lower-bound slack: REL may exceed a network's objective by this times max(1, |value|)
 #: (Clarabel's relative accuracy is about 1e-8; 1e-6 leaves a margin).
@@ -31,16 +32,6 @@ BOUND_TOL = 1e-6
 #: Agreement of two solves of the same value (REL vs dual, REL vs recovered network).
 REL_TOL = 1e-5
 
-
-def random_problem(
-    seed: int, n: int = 6, d: int = 2, c: int = 2, beta: float = 0.1
-) -> TrainingProblem:
-    rng = np.random.default_rng(seed)
-    return TrainingProblem.from_data(rng.standard_normal((n, d)), rng.standard_normal((n, c)), beta)
-
-
-def relative_gap(a: float, b: float) -> float:
-    return abs(a - b) / max(1.0, abs(b))
 
 
 @pytest.fixture(scope="module")

@@ -23,22 +23,13 @@ from copos.network.lifted import (
 from copos.network.model import TwoLayerReLU
 from copos.network.problem import TrainingProblem
 from copos.network.training import train
+from tests.known import random_problem, relative_gap
 
 #: A lower bound may exceed a network's objective by this times max(1, |value|).
 BOUND_TOL = 1e-6
 #: Agreement of two formulations of the same value.
 SAME_TOL = 1e-5
 
-
-def random_problem(
-    seed: int, n: int = 6, d: int = 2, c: int = 2, beta: float = 0.1
-) -> TrainingProblem:
-    rng = np.random.default_rng(seed)
-    return TrainingProblem.from_data(rng.standard_normal((n, d)), rng.standard_normal((n, c)), beta)
-
-
-def relative_gap(a: float, b: float) -> float:
-    return abs(a - b) / max(1.0, abs(b))
 
 
 def network_lambda(problem: TrainingProblem, net: TwoLayerReLU) -> np.ndarray:
