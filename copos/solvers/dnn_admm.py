@@ -1,90 +1,98 @@
-r"""Operator-based ADMM for the null-space reduced lifted DNN relaxation (no constraint matrix).
+r"""Operator-based Douglas-Rachford (ADMM) solver for the lifted DNN relaxation, with a
+certified lower bound at every iterate.
 
-The program (``copos.network.lifted``, reduced form; :math:`q = n + d + c`, blocks ``a, u, v``)
+The program (``copos.network.lifted``; :math:`p = 2n + d + c`, blocks ``a, b, u, v``)
 
 .. math::
 
-    p^\star = \min_{S \in \mathbb S^q}\ f(S) = \tfrac12\|S_{av} - Y\|_F^2
-        + \langle R, S\rangle,\qquad R = \tfrac\beta2\operatorname{blkdiag}(0_n, I_d, I_c),
+    p^\star = \min_{\Lambda \in \mathbb S^p}\ f(\Lambda) = \tfrac12\|\Lambda_{av} - Y\|_F^2
+        + \tfrac\beta2(\operatorname{tr}\Lambda_{uu} + \operatorname{tr}\Lambda_{vv})
+    \quad\text{s.t.}\quad \Lambda \in \mathcal C := \{TST^\top : S \succeq 0\},\quad
+    \Lambda_{ab} \in \mathcal W,
 
-    \text{s.t.}\ \ S \succeq 0,\qquad W := \mathcal A(S) = T_{ab}ST_{ab}^\top \in \mathcal W,
+where :math:`T` (p×q, :math:`q = n + d + c`) spans :math:`\ker M`, :math:`M = [-I, I, X, 0]`
+(so :math:`\mathcal C = \{\Lambda \succeq 0 : \Lambda M^\top = 0\}`), and :math:`\mathcal W =
+\{W \in \mathbb S^{2n} : W_{jk} \ge 0` off the complementarity entries, :math:`W_{a_ib_i} = 0\}`.
+In the reduced variable ``S`` this is the null-space form of the relaxation, with the same
+value.
 
-where :math:`T_{ab} = \begin{bmatrix} I & 0 & 0\\ I & -X & 0\end{bmatrix}` (the first ``2n``
-rows of the null-space basis ``T``) and :math:`\mathcal W = \{W \in \mathbb S^{2n}: W_{jk} \ge 0`
-off the complementarity entries, :math:`W_{a_ib_i} = 0\}`.  Its dual cone
-:math:`\mathcal W^*` is ``N >= 0`` off the complementarity entries, free on them.
+Splitting
+---------
+:math:`p^\star = \min_\Lambda\ g_1(\Lambda) + g_2(\Lambda)` with :math:`g_1 = \iota_{\mathcal C}`
+and :math:`g_2 = f + \iota_{\{\Lambda_{ab} \in \mathcal W\}}`.  Both proximal maps are cheap and
+exact, and no constraint matrix is ever formed:
 
-Algorithm (two-block ADMM in Douglas-Rachford form, Anderson-accelerated)
---------------------------------------------------------------------------
-First an exact change of coordinates (:class:`_Scaling`): ``X/σ``, ``σY/s``, ``β/s`` with
-:math:`\sigma = \|X\|_2`, ``s = σ·rms(Y)`` (:math:`p^\star` scales by :math:`(s/\sigma)^2`).
-Then split :math:`S = P` (:math:`P \succeq 0`) and :math:`\hat{\mathcal A}(S) = W`
-(:math:`W \in \mathcal W`), :math:`\hat{\mathcal A}(S) = (ww^\top\circ\mathcal A(S))/\kappa`
-with :math:`w` the inverse row norms of :math:`T_{ab}` (row equilibration) and
-:math:`\kappa = \|\operatorname{diag}(w)T_{ab}\|_2^2` (so :math:`\|\hat{\mathcal A}\| \le 1`;
-:math:`\mathcal W` is a cone, so the weights do not change the feasible set).  State
-:math:`\zeta = (\zeta_P, \zeta_W)`; one step
+* :math:`\Pi_{\mathcal C}(\Lambda) = V\,\Pi_{\mathbb S_+}(V^\top\Lambda V)V^\top` for an
+  orthonormal basis :math:`V = TR^{-1}` of :math:`\ker M` (:math:`T^\top T = R^\top R`,
+  Cholesky once).  :math:`T^\top\Lambda T` costs :math:`O(npd)` by the block structure of
+  ``T``, the congruence by ``R`` two triangular solves, and the PSD projection one ``eigh`` of
+  side ``q`` — one eigendecomposition per iteration;
+* :math:`\operatorname{prox}_{\gamma g_2}` is entrywise: the ``ab`` block is clipped onto
+  :math:`\mathcal W`, the ``av`` entries become :math:`(\gamma Y + 2W)/(\gamma + 2)` (each
+  appears twice in the Frobenius norm of a symmetric matrix), the ``uu``/``vv`` diagonal is
+  shifted by :math:`-\gamma\beta/2`, every other entry is left alone (the blocks are disjoint).
 
-1. ``P = Π_PSD(ζ_P)`` — one ``eigh`` of a q×q matrix; ``W = Π_W(ζ_W)`` — entrywise;
-2. ``S`` solves :math:`(\mathcal H + \rho I + \rho\hat{\mathcal A}^*\hat{\mathcal A})S =
-   \tfrac12\tilde Y - R + \rho(2P - \zeta_P) + \rho\hat{\mathcal A}^*(2W - \zeta_W)` by
-   warm-started conjugate gradients (:math:`\mathcal H` = Hessian of ``f``: ``1/2`` on the
-   ``av``/``va`` entries; :math:`\tilde Y` the symmetric embedding of ``Y``); the spectrum lies
-   in :math:`[\rho, 2\rho + \tfrac12]`, and :math:`\mathcal A`, :math:`\mathcal A^*` are applied
-   block-wise in :math:`O(n^2d)` — no constraint matrix is ever formed;
-3. ``ζ ← ζ + α(S - P, Â(S) - W)``, then type-II Anderson acceleration on ``ζ`` (memory
-   ``anderson``), safeguarded: an accelerated point whose fixed-point residual grows is
-   replaced by the plain step.
+One Douglas-Rachford step on the state :math:`\zeta \in \mathbb S^p`:
 
-``ρ`` is adapted by residual balancing (every 25 iterations, ``ρ ← ρ·sqrt(r_p/r_d)`` when the
-ratio leaves ``[1/5, 5]``).  Memory: a handful of q×q and 2n×2n arrays plus ``2·anderson``
-vectors of length ``q² + 4n²``.
+.. math::
+
+    \Lambda_1 = \Pi_{\mathcal C}(\zeta),\quad \Lambda_2 = \operatorname{prox}_{\gamma g_2}(2\Lambda_1 - \zeta),
+    \quad \zeta \leftarrow \zeta + \alpha(\Lambda_2 - \Lambda_1),
+
+which is ADMM on :math:`\Lambda_1 = \Lambda_2` with penalty :math:`\rho = 1/\gamma`.  The map is
+accelerated by safeguarded type-II Anderson acceleration (a step that increases the fixed-point
+residual is replaced by the plain one), and :math:`\rho` is adapted by residual balancing.
+Before iterating, the data are put in normalized coordinates by an exact change of variables
+(:class:`_Scaling`).  Memory: a few p×p arrays and ``2·anderson`` of them for the acceleration.
 
 Multipliers and the certified lower bound
 -----------------------------------------
-The multipliers are :math:`G = \rho(P - \zeta_P) \succeq 0` and :math:`\hat N = \rho(W -
-\zeta_W) \in \mathcal W^*` (exactly, by Moreau; ``N = ww∘N̂/κ`` in the units of
-:math:`\mathcal A`, mapped back to the original coordinates and clipped again anyway), and
-``Z = Y - P_av``.  For every feasible ``S`` (Lagrangian with the conjugate of the loss)
+From :math:`\operatorname{prox}_{\gamma g_2}`: :math:`(\Lambda_2 - w)/\gamma \in -\partial g_2(\Lambda_2)`
+with :math:`w = 2\Lambda_1 - \zeta`, so :math:`N = ((\Lambda_2 - w)/\gamma)_{ab}` is the
+multiplier of :math:`\Lambda_{ab} \in \mathcal W` (in :math:`\mathcal W^*`: ``>= 0`` off the
+complementarity entries, free on them), and :math:`Z = Y - (\Lambda_2)_{av}` is the dual
+variable of the loss.  For every feasible ``S`` (Lagrangian with the conjugate of the loss;
+:math:`\mathcal A(S) = T_{ab}ST_{ab}^\top`)
 
 .. math::
 
-    f(S) \ge \langle Z, Y\rangle - \tfrac12\|Z\|^2 + \langle C(Z), S\rangle
-        \ge \mathcal D(Z) + \langle G, S\rangle,\qquad
-    G := C(Z) - \mathcal A^*(N),\ \ C(Z) = R - \operatorname{sym}(E_aZE_v^\top),
+    f(S) \ge \mathcal D(Z) + \langle G, S\rangle,\qquad \mathcal D(Z) = \langle Z, Y\rangle - \tfrac12\|Z\|^2,\quad
+    G := C(Z) - \mathcal A^*(N),\ \ C(Z) = R_\beta - \operatorname{sym}(E_aZE_v^\top),
 
 because :math:`\langle N, \mathcal A(S)\rangle \ge 0`.  ``G`` is recomputed exactly from
-``(Z, N)``; it is PSD only up to the dual residual.  Two valid corrections (see
-:func:`certified_lower_bound`):
+``(Z, N)`` in the original coordinates; it is PSD only up to the dual residual.  Two valid
+corrections (see :func:`certified_lower_bound`):
 
 * *weighted trace* (default, tighter): for :math:`D_\mu = \operatorname{blkdiag}(\mu I_n,
   \tfrac\beta2 I - \mu X^\top X, \tfrac\beta2 I_c) \succ 0` and feasible ``S``,
-  :math:`\langle D_\mu, S\rangle \le \langle R, S\rangle \le f(S)` (uses
-  :math:`\operatorname{tr}S_{aa} \le \langle X^\top X, S_{uu}\rangle`, below).  With
-  :math:`\lambda = \min(0, \lambda_{\min}(D_\mu^{-1/2}GD_\mu^{-1/2}))` and an optimal ``S*``:
-  :math:`p^\star \ge \mathcal D + \lambda p^\star`, i.e. :math:`p^\star \ge \mathcal D/(1-\lambda)`.
+  :math:`\langle D_\mu, S\rangle \le \tfrac\beta2(\operatorname{tr}S_{uu} + \operatorname{tr}S_{vv})
+  \le f(S)` (the trace lemma below).  With :math:`\lambda = \min(0, \lambda_{\min}(D_\mu^{-1/2}
+  GD_\mu^{-1/2}))` and an optimal ``S*``: :math:`p^\star \ge \mathcal D + \lambda p^\star`, i.e.
+  :math:`p^\star \ge \mathcal D/(1-\lambda)`;
 * *plain trace*: :math:`p^\star \ge \mathcal D + \min(0, \lambda_{\min}(G))\tau`,
   :math:`\tau = (1 + \|X\|_2^2)\,\|Y\|_F^2/\beta \ge \operatorname{tr}S^\star`.
 
 Trace lemma: with :math:`W = \mathcal A(S)`, :math:`W_{aa} = S_{aa}`, :math:`W_{ab} = S_{aa} -
 S_{au}X^\top`, :math:`W_{bb} = S_{aa} - XS_{ua} - S_{au}X^\top + XS_{uu}X^\top`, so
 :math:`\operatorname{tr}W_{aa} + \operatorname{tr}W_{bb} - 2\operatorname{tr}W_{ab} =
-\langle X^\top X, S_{uu}\rangle` (the lifted :math:`a - b = Xu`).  Feasibility gives
-:math:`\operatorname{tr}W_{ab} = 0` and :math:`W_{bb} \succeq 0`, hence
-:math:`\operatorname{tr}S_{aa} \le \langle X^\top X, S_{uu}\rangle \le \|X\|_2^2\operatorname{tr}S_{uu}`;
-``S = 0`` is feasible, so :math:`\tfrac\beta2(\operatorname{tr}S^\star_{uu} +
-\operatorname{tr}S^\star_{vv}) \le p^\star \le \tfrac12\|Y\|_F^2`.
+\langle X^\top X, S_{uu}\rangle`.  Feasibility gives :math:`\operatorname{tr}W_{ab} = 0` and
+:math:`W_{bb} \succeq 0`, hence :math:`\operatorname{tr}S_{aa} \le \langle X^\top X, S_{uu}\rangle
+\le \|X\|_2^2\operatorname{tr}S_{uu}`; ``S = 0`` is feasible, so :math:`\tfrac\beta2(\operatorname{tr}
+S^\star_{uu} + \operatorname{tr}S^\star_{vv}) \le p^\star \le \tfrac12\|Y\|_F^2`.
 
-The reported primal point is ``P`` (exactly PSD, so :math:`\Lambda = TPT^\top` satisfies
-:math:`\Lambda M^\top = 0` exactly); the sign/complementarity constraints on
-:math:`\mathcal A(P)` hold only approximately, and their violation is reported.  ``value`` is
-:math:`f(P)`; the certified statement is ``lower_bound <= p*``.
+The reported primal point is the ``S`` of :math:`\Lambda_1` (exactly PSD, and
+:math:`\Lambda = TST^\top` satisfies :math:`\Lambda M^\top = 0` exactly); the sign and
+complementarity constraints on :math:`\mathcal A(S)` hold only approximately, and their
+violation is reported.  ``value`` is :math:`f(S)`; the certified statement is
+``lower_bound <= p*``, whatever the iteration did.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -102,23 +110,28 @@ Status = Literal["optimal", "max_iterations", "time_limit", "diverged"]
 
 #: Solver name reported in :class:`SolveInfo`.
 SOLVER_NAME = "copos-admm"
-#: Residual-balancing parameters: adapt when one residual exceeds the other by this factor.
+#: Residual balancing: adapt ``rho`` when the residual ratio leaves ``[1/r, r]``.
 _BALANCE_RATIO = 5.0
-#: How often (iterations) residual balancing may change ``rho``.
-_BALANCE_EVERY = 25
+#: Iterations between residual-balancing decisions (the first ``_BALANCE_EARLY`` use a shorter window).
+_BALANCE_EVERY = 50
+_BALANCE_EARLY = (200, 20)
 #: Range allowed for ``rho`` (normalized coordinates).
-_RHO_RANGE = (1e-4, 1e4)
+_RHO_RANGE = (1e-8, 1e4)
+#: Default ``rho`` in normalized coordinates, as a multiple of the normalized ``beta``.
+_RHO_PER_BETA = 2.0 / 3.0
 #: Candidate ``theta`` (``mu = theta * beta / (2 ||X||^2)``) tried for the final bound.
 _THETAS = (0.5, 0.9, 0.99)
+#: Matrix side ``q`` from which BLAS may use every core (below, one thread is faster).
+_MULTITHREAD_FROM = 800
 
 
 # --------------------------------------------------------------------------------------------
-# Linear operators of the reduced program
+# Reduced program: A, its adjoint, the objective and the dual slack
 # --------------------------------------------------------------------------------------------
 
 
 class _Operators:
-    r"""Block-wise :math:`\mathcal A`, :math:`\mathcal A^*`, the Hessian of ``f`` and constants."""
+    r"""Block-wise :math:`\mathcal A(S) = T_{ab}ST_{ab}^\top`, :math:`\mathcal A^*`, ``f`` and ``C(Z)``."""
 
     def __init__(self, problem: TrainingProblem) -> None:
         self.X = np.ascontiguousarray(problem.X, dtype=np.float64)
@@ -128,13 +141,10 @@ class _Operators:
         self.c = self.Y.shape[1]
         self.q = self.n + self.d + self.c
         self.sigma2 = float(np.linalg.norm(self.X, 2) ** 2)
-        self.kappa = 2.0 + self.sigma2
         self.a = slice(0, self.n)
         self.u = slice(self.n, self.n + self.d)
         self.v = slice(self.n + self.d, self.q)
-        self.comp = np.arange(self.n)
 
-    # -- A and its adjoint (unscaled) --------------------------------------------------------
     def A(self, S: FloatArray) -> FloatArray:
         r""":math:`T_{ab}ST_{ab}^\top` (2n×2n) in :math:`O(n^2d)`."""
         n, a, u = self.n, self.a, self.u
@@ -158,31 +168,14 @@ class _Operators:
         out[u, u] = self.X.T @ N_bb @ self.X
         return out
 
-    # -- the objective -----------------------------------------------------------------------
     def objective(self, S: FloatArray) -> float:
         r""":math:`f(S) = \tfrac12\|S_{av} - Y\|^2 + \tfrac\beta2(\operatorname{tr}S_{uu} + \operatorname{tr}S_{vv})`."""
         residual = S[self.a, self.v] - self.Y
         regularizer = float(np.trace(S)) - float(np.trace(S[self.a, self.a]))
         return 0.5 * float(np.sum(residual**2)) + 0.5 * self.beta * regularizer
 
-    def hessian(self, S: FloatArray) -> FloatArray:
-        """Hessian of ``f`` in the Frobenius metric: ``1/2`` on the ``av`` and ``va`` entries."""
-        out = np.zeros_like(S)
-        out[self.a, self.v] = 0.5 * S[self.a, self.v]
-        out[self.v, self.a] = 0.5 * S[self.v, self.a]
-        return out
-
-    def linear_term(self) -> FloatArray:
-        r""":math:`\tfrac12\tilde Y - R` (minus the gradient of ``f`` at 0)."""
-        out = np.zeros((self.q, self.q))
-        out[self.a, self.v] = 0.5 * self.Y
-        out[self.v, self.a] = 0.5 * self.Y.T
-        idx = np.arange(self.n, self.q)
-        out[idx, idx] = -0.5 * self.beta
-        return out
-
     def C(self, Z: FloatArray) -> FloatArray:
-        r""":math:`C(Z) = R - \operatorname{sym}(E_aZE_v^\top)` (q×q), the gradient of ``f`` at ``S`` when ``Z = Y - S_av``."""
+        r""":math:`C(Z) = R_\beta - \operatorname{sym}(E_aZE_v^\top)` (q×q), the gradient of ``f`` at ``S`` when ``Z = Y - S_av``."""
         out = np.zeros((self.q, self.q))
         out[self.a, self.v] = -0.5 * Z
         out[self.v, self.a] = -0.5 * Z.T
@@ -192,29 +185,98 @@ class _Operators:
 
 
 # --------------------------------------------------------------------------------------------
-# Projections
+# The lifted space: the two proximal maps of the splitting
 # --------------------------------------------------------------------------------------------
 
 
-def _project_psd(M: FloatArray) -> FloatArray:
-    """Nearest PSD matrix (Frobenius) to the symmetric part of ``M``: one ``eigh``."""
-    sym = 0.5 * (M + M.T)
-    w, V = scipy.linalg.eigh(sym, driver="evd", check_finite=False)
+class _Lift:
+    r"""The sets of the splitting in :math:`\mathbb S^p`: :math:`\Pi_{\mathcal C}` and :math:`\operatorname{prox}_{\gamma g_2}`.
+
+    Index ranges ``a = [0, n)``, ``b = [n, 2n)``, ``u = [2n, 2n+d)``, ``v = [2n+d, p)``;
+    :math:`T = \begin{bmatrix} I & 0 & 0\\ I & -X & 0\\ 0 & I & 0\\ 0 & 0 & I\end{bmatrix}`.
+    """
+
+    def __init__(self, ops: _Operators) -> None:
+        self.ops = ops
+        n, d, c = ops.n, ops.d, ops.c
+        self.n, self.d, self.q, self.p = n, d, ops.q, 2 * n + d + c
+        gram = np.zeros((self.q, self.q))  # TᵀT
+        gram[:n, :n] = 2.0 * np.eye(n)
+        gram[:n, n : n + d] = -ops.X
+        gram[n : n + d, :n] = -ops.X.T
+        gram[n : n + d, n : n + d] = np.eye(d) + ops.X.T @ ops.X
+        gram[n + d :, n + d :] = np.eye(c)
+        self.R = scipy.linalg.cholesky(gram, lower=False, check_finite=False)
+        self.positive_rank = self.q
+
+    def congruence(self, L: FloatArray) -> FloatArray:
+        r""":math:`T^\top LT` (q×q) for a symmetric p×p ``L``, in :math:`O(npd)`."""
+        n, d, X = self.n, self.d, self.ops.X
+        rows = np.empty((self.q, self.p))
+        rows[:n] = L[:n] + L[n : 2 * n]
+        rows[n : n + d] = L[2 * n : 2 * n + d] - X.T @ L[n : 2 * n]
+        rows[n + d :] = L[2 * n + d :]
+        out = np.empty((self.q, self.q))
+        out[:, :n] = rows[:, :n] + rows[:, n : 2 * n]
+        out[:, n : n + d] = rows[:, 2 * n : 2 * n + d] - rows[:, n : 2 * n] @ X
+        out[:, n + d :] = rows[:, 2 * n + d :]
+        return out
+
+    def lift(self, S: FloatArray) -> FloatArray:
+        r""":math:`TST^\top` (p×p) for a symmetric q×q ``S``, in :math:`O(n^2d)`."""
+        n, d, X = self.n, self.d, self.ops.X
+        rows = np.empty((self.p, self.q))
+        rows[:n] = S[:n]
+        rows[n : 2 * n] = S[:n] - X @ S[n : n + d]
+        rows[2 * n : 2 * n + d] = S[n : n + d]
+        rows[2 * n + d :] = S[n + d :]
+        out = np.empty((self.p, self.p))
+        out[:, :n] = rows[:, :n]
+        out[:, n : 2 * n] = rows[:, :n] - rows[:, n : n + d] @ X.T
+        out[:, 2 * n : 2 * n + d] = rows[:, n : n + d]
+        out[:, 2 * n + d :] = rows[:, n + d :]
+        return out
+
+    def project_C(self, L: FloatArray) -> tuple[FloatArray, FloatArray]:
+        r""":math:`(S, TST^\top)` with :math:`TST^\top = \Pi_{\mathcal C}(L)`, ``S ⪰ 0`` exactly."""
+        R = self.R
+        inner = scipy.linalg.solve_triangular(R, self.congruence(L), trans="T", check_finite=False)
+        inner = scipy.linalg.solve_triangular(R, inner.T, trans="T", check_finite=False)
+        factor = _psd_factor(inner)  # VᵀLV projected = F Fᵀ
+        self.positive_rank = factor.shape[1]
+        F = scipy.linalg.solve_triangular(R, factor, check_finite=False)
+        S = F @ F.T
+        return S, self.lift(S)
+
+    def prox_g2(self, W: FloatArray, gamma: float) -> FloatArray:
+        r""":math:`\operatorname{prox}_{\gamma g_2}(W)`, entrywise (a new array)."""
+        n, d, p = self.n, self.d, self.p
+        out = W.copy()
+        ab = out[: 2 * n, : 2 * n]
+        np.maximum(ab, 0.0, out=ab)
+        idx = np.arange(n)
+        ab[idx, idx + n] = 0.0
+        ab[idx + n, idx] = 0.0
+        a, v = slice(0, n), slice(2 * n + d, p)
+        out[a, v] = (gamma * self.ops.Y + 2.0 * W[a, v]) / (gamma + 2.0)
+        out[v, a] = out[a, v].T
+        diag = np.arange(2 * n, p)
+        out[diag, diag] -= 0.5 * gamma * self.ops.beta
+        return out
+
+    def multipliers(self, W: FloatArray, L2: FloatArray, gamma: float) -> tuple[FloatArray, FloatArray]:
+        r"""``(Z, N)``: :math:`Z = Y - (\Lambda_2)_{av}`, :math:`N = ((\Lambda_2 - W)/\gamma)_{ab}`."""
+        n, d = self.n, self.d
+        Z = self.ops.Y - L2[:n, 2 * n + d :]
+        N = (L2[: 2 * n, : 2 * n] - W[: 2 * n, : 2 * n]) / gamma
+        return Z, 0.5 * (N + N.T)
+
+
+def _psd_factor(M: FloatArray) -> FloatArray:
+    r"""``F`` with :math:`FF^\top = \Pi_{\mathbb S_+}(M)` (one ``eigh`` of the symmetric part)."""
+    w, V = scipy.linalg.eigh(0.5 * (M + M.T), driver="evd", check_finite=False)
     positive = w > 0
-    if positive.sum() <= w.size // 2:
-        Vp = V[:, positive] * np.sqrt(w[positive])
-        return Vp @ Vp.T
-    Vn = V[:, ~positive] * np.sqrt(-w[~positive])
-    return sym + Vn @ Vn.T
-
-
-def _project_sign(W: FloatArray, n: int) -> FloatArray:
-    """Projection onto the sign set: ``max(W, 0)`` off the complementarity entries, 0 on them."""
-    out = np.maximum(W, 0.0)
-    idx = np.arange(n)
-    out[idx, idx + n] = 0.0
-    out[idx + n, idx] = 0.0
-    return out
+    return V[:, positive] * np.sqrt(w[positive])
 
 
 def _clip_dual_cone(N: FloatArray, n: int) -> FloatArray:
@@ -237,6 +299,19 @@ def sign_violation(W: FloatArray, n: int) -> float:
     return max(0.0, -float(np.min(masked)), comp)
 
 
+@contextlib.contextmanager
+def _blas_threads(q: int, threads: int | None) -> Iterator[None]:
+    """Limit BLAS threads: one below side ``_MULTITHREAD_FROM`` (faster there), else ``threads``."""
+    limit = threads if threads is not None else (1 if q < _MULTITHREAD_FROM else None)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+        yield
+        return
+    with threadpool_limits(limits=limit, user_api="blas"):
+        yield
+
+
 # --------------------------------------------------------------------------------------------
 # Certified lower bound
 # --------------------------------------------------------------------------------------------
@@ -244,13 +319,13 @@ def sign_violation(W: FloatArray, n: int) -> float:
 
 @dataclass(frozen=True)
 class LowerBound:
-    r"""A certified lower bound on the reduced DNN optimum from a dual point ``(Z, N)``.
+    r"""A certified lower bound on the DNN optimum from a dual point ``(Z, N)``.
 
     Attributes
     ----------
     value:
-        ``max(weighted, trace)``; a valid lower bound on :math:`p^\star` (up to rounding in
-        ``eigvalsh``, which is accounted for by a safety margin).
+        ``max(weighted, trace)``; a valid lower bound on :math:`p^\star` (rounding in
+        ``eigh`` is covered by a safety margin).
     dual_objective:
         :math:`\mathcal D(Z) = \langle Z, Y\rangle - \tfrac12\|Z\|^2` (a bound only if ``G ⪰ 0``).
     min_eigenvalue:
@@ -318,11 +393,12 @@ def _lower_bound(
 def certified_lower_bound(
     problem: TrainingProblem, Z: FloatArray, N: FloatArray | None = None
 ) -> LowerBound:
-    r"""A valid lower bound on the reduced lifted DNN optimum from any ``Z`` (n×c) and ``N`` (2n×2n).
+    r"""A valid lower bound on the lifted DNN optimum from any ``Z`` (n×c) and ``N`` (2n×2n).
 
     ``N`` is first projected onto :math:`\mathcal W^*` (``>= 0`` off the complementarity
     entries), then :math:`G = C(Z) - \mathcal A^*(N)` and the two corrections of the module
-    docstring are applied; no feasibility of ``(Z, N)`` is assumed.  ``N=None`` means 0.
+    docstring are applied; no feasibility of ``(Z, N)`` is assumed, so any solver's dual point
+    (or a guess) can be certified this way.  ``N=None`` means 0.
     """
     if not isinstance(problem, TrainingProblem):
         raise InvalidInputError(f"problem must be a TrainingProblem; got {type(problem).__name__}")
@@ -341,14 +417,12 @@ def certified_lower_bound(
 class AdmmState:
     r"""Everything needed to warm-start, in the normalized coordinates of the solver.
 
-    ``zeta_P`` (q×q) and ``zeta_W`` (2n×2n) are the Douglas-Rachford variables
-    (``P = Π_PSD(ζ_P)``, multiplier ``ρ(P - ζ_P)``), ``S`` the last linear-system solution
-    (warm start of CG) and ``rho`` the last penalty.
+    ``zeta`` (p×p) is the Douglas-Rachford state (:math:`\Lambda_1 = \Pi_{\mathcal C}(\zeta)`)
+    and ``rho`` the last penalty.  The normalization depends on ``X`` and ``Y`` only, so a state
+    carries over to another ``beta`` on the same data.
     """
 
-    S: FloatArray
-    zeta_P: FloatArray
-    zeta_W: FloatArray
+    zeta: FloatArray
     rho: float
 
 
@@ -359,25 +433,26 @@ class AdmmResult:
     Attributes
     ----------
     value:
-        :math:`f(P)` at the returned PSD iterate ``S`` (= ``P``), approximately feasible (see
-        ``sign_violation``).
+        :math:`f(S)` at the returned PSD iterate ``S``, approximately feasible (see
+        ``sign_violation``); not a bound.
     lower_bound:
-        Certified lower bound on the DNN optimum (:class:`LowerBound`).
+        Certified lower bound on the DNN optimum (:class:`LowerBound`), valid at any iterate.
     gap:
-        ``(value - lower_bound) / max(1, |value|)``: the solver's accuracy.
+        ``(value - lower_bound) / max(|value|, 1e-12)``: the solver's certified relative accuracy.
     status:
         ``"optimal"`` (residuals and gap below ``tol``), ``"max_iterations"``, ``"time_limit"``
         or ``"diverged"`` (NaN/inf detected; then value and bound are NaN / -inf).
     iterations, time:
-        ADMM iterations and wall-clock seconds (setup included).
+        Iterations and wall-clock seconds (setup included).
     S:
-        Returned reduced matrix (q×q, exactly PSD).
+        Returned reduced matrix (q×q, exactly PSD); :math:`\Lambda = TST^\top`.
     Z:
-        Dual variable ``Y - S_av`` (n×c) used for the bound.
+        Dual variable ``Y - Λ_av`` (n×c) used for the bound.
     N:
-        Multiplier (2n×2n) of the sign constraints, in the units of :math:`\mathcal A`.
+        Multiplier (2n×2n) of the sign constraints (clipped onto the dual cone).
     primal_residual, dual_residual:
-        Final relative ADMM residuals.
+        Final relative residuals of the splitting (:math:`\|\Lambda_1 - \Lambda_2\|` and the
+        change of :math:`\Lambda_1` times ``rho``, each relative).
     sign_violation:
         Largest violation of :math:`\mathcal A(S) \in \mathcal W` (absolute).
     history:
@@ -468,195 +543,136 @@ class _Scaling:
 
 
 # --------------------------------------------------------------------------------------------
-# The iteration (Douglas-Rachford form of ADMM with Anderson acceleration)
+# Anderson acceleration
 # --------------------------------------------------------------------------------------------
 
 
-def _cg(
-    apply: Any, rhs: FloatArray, x0: FloatArray, rtol: float, max_steps: int = 500
-) -> tuple[FloatArray, int]:
-    """Conjugate gradients for a symmetric positive definite operator on matrices."""
-    x = x0.copy()
-    r = rhs - apply(x)
-    target = rtol * max(float(np.linalg.norm(rhs)), 1e-300)
-    rr = float(np.sum(r * r))
-    p = r.copy()
-    for step in range(max_steps):
-        if math.sqrt(rr) <= target:
-            return x, step
-        Ap = apply(p)
-        alpha = rr / float(np.sum(p * Ap))
-        x += alpha * p
-        r -= alpha * Ap
-        rr_new = float(np.sum(r * r))
-        p *= rr_new / rr
-        p += r
-        rr = rr_new
-    return x, max_steps
-
-
 class _Anderson:
-    """Type-II Anderson acceleration of a fixed-point map ``x -> g(x)`` (memory ``m``)."""
+    r"""Type-II Anderson acceleration of a fixed-point map ``x -> g(x)`` (memory ``m``).
 
-    def __init__(self, memory: int) -> None:
+    Next iterate :math:`g(x) - \Delta G\gamma` with :math:`\gamma = \arg\min\|f - \Delta F\gamma\|`,
+    ``f = g(x) - x``.  The differences live in preallocated ring buffers and their Gram matrix
+    is updated one row per step, so a step costs three passes over ``m`` vectors.
+    """
+
+    def __init__(self, memory: int, size: int) -> None:
         self.memory = memory
-        self.dF: list[FloatArray] = []
-        self.dG: list[FloatArray] = []
+        self.dF = np.empty((memory, size)) if memory else np.empty((0, size))
+        self.dG = np.empty_like(self.dF)
+        self.gram = np.zeros((memory, memory))
+        self.count = 0
+        self.next = 0
         self.last: tuple[FloatArray, FloatArray] | None = None
 
     def reset(self) -> None:
-        self.dF, self.dG, self.last = [], [], None
+        self.count, self.next, self.last = 0, 0, None
 
-    def __call__(self, x: FloatArray, gx: FloatArray) -> FloatArray:
-        r"""Next iterate :math:`g(x) - \Delta G\gamma`, :math:`\gamma = \arg\min\|f - \Delta F\gamma\|`."""
-        f = gx - x
+    def __call__(self, x: FloatArray, gx: FloatArray) -> tuple[FloatArray, bool]:
+        """``(next iterate, accelerated?)``; ``gx`` itself when there is nothing to extrapolate."""
         if self.memory == 0:
-            return gx
+            return gx, False
+        f = gx - x
         if self.last is not None:
-            self.dF.append(f - self.last[0])
-            self.dG.append(gx - self.last[1])
-            if len(self.dF) > self.memory:
-                self.dF.pop(0)
-                self.dG.pop(0)
+            j = self.next
+            np.subtract(f, self.last[0], out=self.dF[j])
+            np.subtract(gx, self.last[1], out=self.dG[j])
+            self.count = min(self.count + 1, self.memory)
+            self.next = (j + 1) % self.memory
+            row = self.dF[: self.count] @ self.dF[j]
+            self.gram[j, : self.count] = row
+            self.gram[: self.count, j] = row
         self.last = (f, gx)
-        if not self.dF:
-            return gx
-        F = np.stack(self.dF, axis=1)
-        gram = F.T @ F
-        gram += 1e-10 * max(float(np.trace(gram)), 1e-300) * np.eye(gram.shape[0])
-        gamma = np.linalg.solve(gram, F.T @ f)
-        return gx - np.stack(self.dG, axis=1) @ gamma
+        if self.count == 0:
+            return gx, False
+        k = self.count
+        gram = self.gram[:k, :k] + 1e-10 * max(float(np.trace(self.gram[:k, :k])), 1e-300) * np.eye(k)
+        try:
+            gamma = np.linalg.solve(gram, self.dF[:k] @ f)
+        except np.linalg.LinAlgError:
+            self.reset()
+            return gx, False
+        return gx - gamma @ self.dG[:k], True
 
 
-class _Admm:
-    r"""ADMM for the normalized problem in Douglas-Rachford form.
+# --------------------------------------------------------------------------------------------
+# The iteration
+# --------------------------------------------------------------------------------------------
 
-    State :math:`\zeta = (\zeta_P, \zeta_W)`; one step of the map ``g``:
-    ``P = Π_PSD(ζ_P)``, ``W = Π_W(ζ_W)``; ``S`` solves
-    :math:`(\mathcal H + \rho I + \rho\hat{\mathcal A}^*\hat{\mathcal A})S = \tfrac12\tilde Y - R +
-    \rho(2P - \zeta_P) + \rho\hat{\mathcal A}^*(2W - \zeta_W)`;
-    ``g(ζ) = ζ + α(S - P, Â(S) - W)``.  Multipliers ``G = ρ(P - ζ_P) ⪰ 0`` and
-    ``N = ρ(W - ζ_W) ∈ 𝒲*`` hold exactly.  (With ``α = 1`` this is scaled ADMM with
-    ``U = ζ_P - P``.)
+
+class _DouglasRachford:
+    r"""Douglas-Rachford splitting of :math:`\iota_{\mathcal C} + g_2` with Anderson acceleration.
+
+    One evaluation of the map: :math:`\Lambda_1 = \Pi_{\mathcal C}(\zeta)`, :math:`w = 2\Lambda_1 - \zeta`,
+    :math:`\Lambda_2 = \operatorname{prox}_{\gamma g_2}(w)`, :math:`g(\zeta) = \zeta + \alpha(\Lambda_2 - \Lambda_1)`,
+    with :math:`\gamma = 1/\rho`.
     """
 
-    def __init__(self, ops: _Operators, rho: float, alpha: float, memory: int, warm: AdmmState | None) -> None:
-        self.ops = ops
+    def __init__(self, lift: _Lift, rho: float, alpha: float, memory: int, warm: AdmmState | None) -> None:
+        self.lift = lift
         self.alpha = alpha
         self.rho = rho if warm is None else float(warm.rho)
-        q, m = ops.q, 2 * ops.n
-        self.weights = _row_weights(ops)
-        self.kappa = _operator_norm(ops, self.weights)
-        if warm is None:
-            self.zP, self.zW, self.S = np.zeros((q, q)), np.zeros((m, m)), np.zeros((q, q))
-        else:
-            self.zP, self.zW, self.S = warm.zeta_P.copy(), warm.zeta_W.copy(), warm.S.copy()
-        self.P, self.W = _project_psd(self.zP), _project_sign(self.zW, ops.n)
-        self.base = ops.linear_term()
-        self.anderson = _Anderson(memory)
-        self.cg_steps = 0
+        p = lift.p
+        self.zeta = np.zeros((p, p)) if warm is None else warm.zeta.copy()
+        self.anderson = _Anderson(memory, p * p)
         self.rejected = 0
         self._previous: tuple[float, FloatArray] | None = None
-        self._last_PW: tuple[FloatArray, FloatArray] | None = None
+        self._last_L1: FloatArray | None = None
+        self.S = np.zeros((lift.q, lift.q))
+        self.L1 = self.L2 = self.W = self.zeta
 
-    # -- scaled operator Â(S) = (w wᵀ ∘ A(S)) / κ ----------------------------------------------
-    def Ahat(self, S: FloatArray) -> FloatArray:
-        return self.ops.A(S) * self.weights / self.kappa
+    def _map(self, zeta: FloatArray) -> FloatArray:
+        """``g(ζ)``; keeps ``S, Λ1, w, Λ2`` of this evaluation."""
+        gamma = 1.0 / self.rho
+        self.S, self.L1 = self.lift.project_C(zeta)
+        self.W = 2.0 * self.L1 - zeta
+        self.L2 = self.lift.prox_g2(self.W, gamma)
+        return zeta + self.alpha * (self.L2 - self.L1)
 
-    def Ahat_t(self, W: FloatArray) -> FloatArray:
-        return self.ops.At(W * self.weights) / self.kappa
-
-    def _system(self, S: FloatArray) -> FloatArray:
-        return self.ops.hessian(S) + self.rho * (S + self.Ahat_t(self.Ahat(S)))
-
-    def _map(self, zP: FloatArray, zW: FloatArray, cg_rtol: float) -> tuple[FloatArray, FloatArray]:
-        """``g(ζ)``; also stores ``P, W, S`` of this evaluation."""
-        self.P, self.W = _project_psd(zP), _project_sign(zW, self.ops.n)
-        rhs = self.base + self.rho * (2 * self.P - zP) + self.rho * self.Ahat_t(2 * self.W - zW)
-        self.S, steps = _cg(self._system, rhs, self.S, cg_rtol)
-        self.cg_steps += steps
-        self.AS = self.Ahat(self.S)
-        return zP + self.alpha * (self.S - self.P), zW + self.alpha * (self.AS - self.W)
-
-    def step(self, cg_rtol: float) -> tuple[float, float]:
+    def step(self) -> tuple[float, float]:
         """One accelerated step (safeguarded); returns the relative (primal, dual) residuals."""
-        zP, zW = self.zP, self.zW
-        gP, gW = self._map(zP, zW, cg_rtol)
-        x = np.concatenate([zP.ravel(), zW.ravel()])
-        gx = np.concatenate([gP.ravel(), gW.ravel()])
-        norm_f = _norm(gx - x)
+        zeta = self.zeta
+        g = self._map(zeta)
+        norm_f = _norm(g - zeta)
         if self._previous is not None and norm_f > self._previous[0]:
             # the accelerated point made the fixed-point residual grow: fall back to g(ζ_prev)
             self.rejected += 1
             self.anderson.reset()
-            x_next = self._previous[1]
+            following = self._previous[1]
             self._previous = None
         else:
-            x_next = self.anderson(x, gx)
-            self._previous = (norm_f, gx) if x_next is not gx else None
-        residuals = self._residuals(zP, zW)
-        q = self.ops.q
-        self.zP = x_next[: q * q].reshape(q, q)
-        self.zW = x_next[q * q :].reshape(self.zW.shape)
+            accelerated, used = self.anderson(zeta.ravel(), g.ravel())
+            following = accelerated.reshape(zeta.shape)
+            self._previous = (norm_f, g) if used else None
+        residuals = self._residuals(zeta)
+        self.zeta = following
         return residuals
 
-    def _residuals(self, zP: FloatArray, zW: FloatArray) -> tuple[float, float]:
-        r"""Relative primal :math:`\|(S-P, \hat{\mathcal A}S-W)\|` and ADMM dual residual
-        :math:`\rho\|(P-P_{prev}) + \hat{\mathcal A}^*(W-W_{prev})\|` relative to ``‖G‖ + ‖Â*N‖``."""
-        r_p = math.hypot(_norm(self.S - self.P), _norm(self.AS - self.W))
-        scale_p = max(math.hypot(_norm(self.S), _norm(self.AS)), math.hypot(_norm(self.P), _norm(self.W)), 1e-12)
-        G = self.rho * (self.P - zP)
-        AtN = self.Ahat_t(self.rho * (self.W - zW))
-        scale_d = max(_norm(G) + _norm(AtN), _norm(self.base), 1e-12)
-        if self._last_PW is None:
-            change = scale_d
-        else:
-            P_prev, W_prev = self._last_PW
-            change = self.rho * _norm((self.P - P_prev) + self.Ahat_t(self.W - W_prev))
-        self._last_PW = (self.P, self.W)
-        return r_p / scale_p, change / scale_d
+    def _residuals(self, zeta: FloatArray) -> tuple[float, float]:
+        r"""Relative :math:`\|\Lambda_1 - \Lambda_2\|` and :math:`\rho\|\Lambda_1 - \Lambda_1^{prev}\|`
+        (relative to the multiplier :math:`\rho\|\zeta - \Lambda_1\|`)."""
+        r_p = _norm(self.L1 - self.L2) / max(_norm(self.L1), _norm(self.L2), 1e-12)
+        scale_d = max(self.rho * _norm(zeta - self.L1), 1e-12)
+        change = scale_d if self._last_L1 is None else self.rho * _norm(self.L1 - self._last_L1)
+        self._last_L1 = self.L1
+        return r_p, change / scale_d
 
     def rescale(self, factor: float) -> None:
-        """``rho *= factor``; the scaled multiplier ``ζ - Π(ζ)`` is divided by ``factor``."""
-        factor = float(np.clip(self.rho * factor, _RHO_RANGE[0], _RHO_RANGE[1])) / self.rho
+        """``rho *= factor`` keeping :math:`\\Lambda_1` and the multiplier :math:`\\rho(\\zeta - \\Lambda_1)`."""
+        factor = float(np.clip(self.rho * factor, *_RHO_RANGE)) / self.rho
         if factor == 1.0:
             return
         self.rho *= factor
-        self.zP = self.P + (self.zP - _project_psd(self.zP)) / factor
-        self.zW = self.W + (self.zW - _project_sign(self.zW, self.ops.n)) / factor
+        _, L1 = self.lift.project_C(self.zeta)
+        self.zeta = L1 + (self.zeta - L1) / factor
         self.anderson.reset()
         self._previous = None
 
     def multipliers(self) -> tuple[FloatArray, FloatArray]:
-        """Normalized ``Z = Y' - P_av`` and ``N`` in the units of the normalized ``A'``."""
-        Z = self.ops.Y - self.P[self.ops.a, self.ops.v]
-        N_hat = self.rho * (self.W - self.zW)
-        return Z, N_hat * self.weights / self.kappa
+        """Normalized ``(Z, N)`` of the last evaluation."""
+        return self.lift.multipliers(self.W, self.L2, 1.0 / self.rho)
 
     def state(self) -> AdmmState:
-        return AdmmState(S=self.S.copy(), zeta_P=self.zP.copy(), zeta_W=self.zW.copy(), rho=self.rho)
-
-
-def _row_weights(ops: _Operators) -> FloatArray:
-    r"""Outer product :math:`ww^\top` of the inverse row norms of :math:`T_{ab}` (row equilibration)."""
-    norms = np.ones(2 * ops.n)
-    norms[ops.n :] = np.sqrt(1.0 + np.sum(ops.X**2, axis=1))
-    w = 1.0 / norms
-    return np.outer(w, w)
-
-
-def _operator_norm(ops: _Operators, weights: FloatArray, steps: int = 50) -> float:
-    r""":math:`\|\operatorname{diag}(w)T_{ab}\|_2^2` by power iteration (times 1.05), so ``‖Â‖ <= 1``."""
-    w = np.sqrt(np.diag(weights))
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal(ops.n + ops.d)
-    value = 1.0
-    for _ in range(steps):
-        y = w * np.concatenate([x[: ops.n], x[: ops.n] - ops.X @ x[ops.n :]])
-        z = np.concatenate([w[: ops.n] * y[: ops.n] + w[ops.n :] * y[ops.n :], -ops.X.T @ (w[ops.n :] * y[ops.n :])])
-        value = float(np.linalg.norm(z))
-        x = z / value
-    return 1.05 * value
+        return AdmmState(zeta=self.zeta.copy(), rho=self.rho)
 
 
 def _norm(M: FloatArray) -> float:
@@ -673,20 +689,23 @@ def solve_lifted_dnn_admm(
     *,
     tol: float = 1e-4,
     max_iters: int = 50_000,
-    rho: float = 1.0,
+    rho: float | None = None,
     alpha: float = 1.0,
     anderson: int = 10,
     warm_start: AdmmState | AdmmResult | None = None,
     time_limit: float | None = None,
     check_every: int = 25,
+    threads: int | None = None,
     verbose: bool = False,
 ) -> AdmmResult:
-    r"""Solve the reduced lifted DNN relaxation by ADMM, with a certified lower bound.
+    r"""Solve the lifted DNN relaxation by Douglas-Rachford splitting, with a certified lower bound.
 
-    Stops with ``"optimal"`` when the relative primal and dual residuals are ``<= tol``
-    **and** the relative gap ``|f(P) - lower_bound| / max(1, |f(P)|) <= tol`` (the bound is
-    evaluated every ``check_every`` iterations once both residuals are below ``tol``; one
-    extra partial ``eigh`` per evaluation).
+    Stops with ``"optimal"`` when the relative primal and dual residuals and the relative sign
+    violation ``viol(A(S)) / max(1, max|A(S)|)`` are ``<= tol`` **and** the relative gap ``(f(S) - lower_bound) / |f(S)|`` between the value at the (nearly
+    feasible) iterate and the certified lower bound lies in ``[0, tol]`` (evaluated every
+    ``check_every`` iterations once both residuals are below ``tol``).  A negative gap means the
+    iterate is still infeasible enough to undercut a proven lower bound, so it never stops the
+    iteration.
 
     Parameters
     ----------
@@ -697,12 +716,12 @@ def solve_lifted_dnn_admm(
     max_iters:
         Iteration limit, ``>= 1``.
     rho:
-        Initial penalty ``> 0`` (normalized coordinates; a warm start reuses its own).
+        Initial penalty ``> 0`` in normalized coordinates (``None``: ``2/3`` of the normalized
+        ``beta``; a warm start reuses its own).  Adapted by residual balancing either way.
     alpha:
         Relaxation in ``(0, 2)``.
     anderson:
-        Anderson memory ``>= 0`` (0 disables acceleration); memory cost ``2·anderson``
-        vectors of length ``q² + 4n²``.
+        Anderson memory ``>= 0`` (0 disables acceleration); memory cost ``2·anderson`` p×p arrays.
     warm_start:
         An :class:`AdmmState` or a previous :class:`AdmmResult` for a problem with the same
         ``(n, d, c)`` (e.g. another ``beta`` on the same data).
@@ -710,6 +729,8 @@ def solve_lifted_dnn_admm(
         Wall-clock limit in seconds (``None``: none).
     check_every:
         Iterations between lower-bound evaluations.
+    threads:
+        BLAS threads (``None``: one below side ``q = 800``, where it is faster, all above).
     verbose:
         Print progress.
 
@@ -719,78 +740,101 @@ def solve_lifted_dnn_admm(
         Bad problem or argument, or a warm start of the wrong shape.
     """
     start = time.perf_counter()
-    _check_arguments(problem, tol, max_iters, rho, alpha, anderson, time_limit, check_every)
+    _check_arguments(problem, tol, max_iters, rho, alpha, anderson, time_limit, check_every, threads)
     scaling = _Scaling.of(problem)
     original, ops = _Operators(problem), _Operators(scaling.problem(problem))
-    admm = _Admm(ops, float(rho), float(alpha), int(anderson), _check_warm(warm_start, ops))
+    rho0 = _RHO_PER_BETA * ops.beta if rho is None else float(rho)
+    with _blas_threads(ops.q, threads):
+        lift = _Lift(ops)
+        solver = _DouglasRachford(lift, rho0, float(alpha), int(anderson), _check_warm(warm_start, lift))
+        status, iteration, residuals, history = _iterate(
+            solver, original, scaling, tol, max_iters, time_limit, check_every, start, verbose
+        )
+        return _finish(original, scaling, solver, status, iteration, start, residuals, history, tol)
+
+
+def _iterate(
+    solver: _DouglasRachford,
+    original: _Operators,
+    scaling: _Scaling,
+    tol: float,
+    max_iters: int,
+    time_limit: float | None,
+    check_every: int,
+    start: float,
+    verbose: bool,
+) -> tuple[Status, int, tuple[float, float], dict[str, list[Any]]]:
+    """The main loop: step, record, check the certified gap, balance ``rho``."""
     history: dict[str, list[Any]] = {"primal": [], "dual": [], "rho": [], "gap": []}
     status: Status = "max_iterations"
-    r_p = r_d = 1.0
+    r_p = r_d = math.inf
     iteration = 0
     for iteration in range(1, max_iters + 1):
-        r_p, r_d = admm.step(max(min(1e-7, 0.01 * min(r_p, r_d)), 1e-13))
-        _record(history, r_p, r_d, admm.rho)
-        if not (math.isfinite(r_p) and math.isfinite(r_d)) or _norm(admm.S) > 1e150:
+        r_p, r_d = solver.step()
+        history["primal"].append(r_p)
+        history["dual"].append(r_d)
+        history["rho"].append(solver.rho)
+        if not (math.isfinite(r_p) and math.isfinite(r_d)) or not np.isfinite(solver.zeta).all():
             status = "diverged"
             break
         if r_p <= tol and r_d <= tol and iteration % check_every == 0:
-            gap = _check_gap(original, scaling, admm)
+            gap, violation = _check_gap(original, scaling, solver)
             history["gap"].append((iteration, gap))
             if verbose:
-                print(f"[admm] it {iteration}: r_p {r_p:.2e} r_d {r_d:.2e} rho {admm.rho:.2e} gap {gap:.2e}")
-            if abs(gap) <= tol:
+                print(f"[admm] it {iteration}: r_p {r_p:.2e} r_d {r_d:.2e} rho {solver.rho:.2e} gap {gap:.2e} viol {violation:.1e}")
+            if 0.0 <= gap <= tol and violation <= tol:
                 status = "optimal"
                 break
         elif verbose and iteration % 100 == 0:
-            print(f"[admm] it {iteration}: r_p {r_p:.2e} r_d {r_d:.2e} rho {admm.rho:.2e}")
+            print(f"[admm] it {iteration}: r_p {r_p:.2e} r_d {r_d:.2e} rho {solver.rho:.2e}")
         if time_limit is not None and time.perf_counter() - start > time_limit:
             status = "time_limit"
             break
-        _balance(admm, history, iteration)
-    return _finish(original, scaling, admm, status, iteration, start, (r_p, r_d), history, tol)
+        _balance(solver, history, iteration)
+    return status, iteration, (r_p, r_d), history
 
 
-def _record(history: dict[str, list[Any]], r_p: float, r_d: float, rho: float) -> None:
-    history["primal"].append(r_p)
-    history["dual"].append(r_d)
-    history["rho"].append(rho)
-
-
-def _balance(admm: _Admm, history: dict[str, list[Any]], iteration: int) -> None:
-    r"""Residual balancing every ``_BALANCE_EVERY`` iterations.
+def _balance(solver: _DouglasRachford, history: dict[str, list[Any]], iteration: int) -> None:
+    r"""Residual balancing: every ``_BALANCE_EVERY`` iterations (every 20 in the first 200).
 
     With ``r`` the geometric mean of ``primal/dual`` over the last window, ``rho`` is
     multiplied by :math:`\sqrt r` (clipped to ``[1/10, 10]``) when ``r`` is outside
     ``[1/_BALANCE_RATIO, _BALANCE_RATIO]``.
     """
-    if iteration % _BALANCE_EVERY:
+    window = _BALANCE_EARLY[1] if iteration <= _BALANCE_EARLY[0] else _BALANCE_EVERY
+    if iteration % window:
         return
-    primal = np.asarray(history["primal"][-_BALANCE_EVERY:])
-    dual = np.asarray(history["dual"][-_BALANCE_EVERY:])
+    primal = np.asarray(history["primal"][-window:])
+    dual = np.asarray(history["dual"][-window:])
     ratio = float(np.exp(np.mean(np.log(np.maximum(primal, 1e-300) / np.maximum(dual, 1e-300)))))
     if ratio > _BALANCE_RATIO or ratio < 1.0 / _BALANCE_RATIO:
-        admm.rescale(float(np.clip(math.sqrt(ratio), 0.1, 10.0)))
+        solver.rescale(float(np.clip(math.sqrt(ratio), 0.1, 10.0)))
 
 
 def _gap(value: float, lower: float) -> float:
-    return (value - lower) / max(1.0, abs(value))
+    return (value - lower) / max(abs(value), 1e-12)
 
 
-def _original_point(ops: _Operators, scaling: _Scaling, admm: _Admm) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """``(S, Z, N)`` of the current iterate in the original coordinates (``S`` = mapped ``P``)."""
-    Z_norm, N_norm = admm.multipliers()
-    return scaling.S(admm.P, ops.n), scaling.Z(Z_norm), scaling.N(N_norm)
+def _original_point(
+    ops: _Operators, scaling: _Scaling, solver: _DouglasRachford
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """``(S, Z, N)`` of the last evaluation in the original coordinates."""
+    Z_norm, N_norm = solver.multipliers()
+    return scaling.S(solver.S, ops.n), scaling.Z(Z_norm), scaling.N(N_norm)
 
 
-def _check_gap(ops: _Operators, scaling: _Scaling, admm: _Admm) -> float:
-    S, Z, N = _original_point(ops, scaling, admm)
-    return _gap(ops.objective(S), _lower_bound(ops, Z, N).value)
+def _check_gap(ops: _Operators, scaling: _Scaling, solver: _DouglasRachford) -> tuple[float, float]:
+    """Certified relative gap and relative sign violation ``viol(A(S)) / max(1, max|A(S)|)``."""
+    S, Z, N = _original_point(ops, scaling, solver)
+    W = ops.A(S)
+    violation = sign_violation(W, ops.n) / max(1.0, float(np.abs(W).max()))
+    return _gap(ops.objective(S), _lower_bound(ops, Z, N, _THETAS).value), violation
 
 
 def _finish(
     ops: _Operators,
     scaling: _Scaling,
-    admm: _Admm,
+    solver: _DouglasRachford,
     status: Status,
     iteration: int,
     start: float,
@@ -799,10 +843,11 @@ def _finish(
     tol: float,
 ) -> AdmmResult:
     """Final bound (best of several ``mu``), value at the PSD iterate and the result."""
-    S, Z, N = _original_point(ops, scaling, admm)
+    S, Z, N = _original_point(ops, scaling, solver)
     finite = all(np.all(np.isfinite(M)) for M in (S, Z, N))
+    bound: LowerBound | None = None
     if status == "diverged" or not finite:
-        status, value, lower, bound, violation = "diverged", math.nan, -math.inf, None, math.nan
+        status, value, lower, violation = "diverged", math.nan, -math.inf, math.nan
     else:
         bound = _lower_bound(ops, Z, N, _THETAS)
         value, lower = ops.objective(S), bound.value
@@ -823,7 +868,7 @@ def _finish(
         bound=bound,
         tol=tol,
         history=history,
-        state=admm.state(),
+        state=solver.state(),
     )
 
 
@@ -841,14 +886,18 @@ def _check_arguments(
     anderson: object,
     time_limit: object,
     check_every: object,
+    threads: object,
 ) -> None:
     if not isinstance(problem, TrainingProblem):
         raise InvalidInputError(f"problem must be a TrainingProblem; got {type(problem).__name__}")
     check_positive(tol, "tol")
-    check_positive(rho, "rho")
+    if rho is not None:
+        check_positive(rho, "rho")
     _check_count(max_iters, "max_iters")
     _check_count(check_every, "check_every")
     _check_count(anderson, "anderson", minimum=0)
+    if threads is not None:
+        _check_count(threads, "threads")
     if check_positive(alpha, "alpha") >= 2:
         raise InvalidInputError(f"alpha must be in (0, 2); got {alpha!r}")
     if time_limit is not None:
@@ -872,7 +921,7 @@ def _check_matrix(value: object, name: str, shape: tuple[int, int]) -> FloatArra
     return array
 
 
-def _check_warm(warm: object, ops: _Operators) -> AdmmState | None:
+def _check_warm(warm: object, lift: _Lift) -> AdmmState | None:
     if warm is None:
         return None
     if isinstance(warm, AdmmResult):
@@ -881,8 +930,6 @@ def _check_warm(warm: object, ops: _Operators) -> AdmmState | None:
         raise InvalidInputError(
             f"warm_start must be an AdmmState or AdmmResult; got {type(warm).__name__}"
         )
-    q, m = ops.q, 2 * ops.n
-    for name, shape in (("S", (q, q)), ("zeta_P", (q, q)), ("zeta_W", (m, m))):
-        _check_matrix(getattr(warm, name), f"warm_start.{name}", shape)
+    _check_matrix(warm.zeta, "warm_start.zeta", (lift.p, lift.p))
     check_positive(warm.rho, "warm_start.rho")
     return warm
