@@ -148,6 +148,7 @@ def _cmd_tightness(args: argparse.Namespace) -> int:
         seeds=args.seeds,
         methods=args.methods,
         solver=args.solver,
+        dnn_solver=args.dnn_solver,
         epochs=args.epochs,
         progress=not args.json,
     )
@@ -231,6 +232,12 @@ def _add_tightness_arguments(parser: argparse.ArgumentParser) -> None:
         "--methods", nargs="+", default=list(DEFAULT_METHODS), choices=sorted(METHODS)
     )
     parser.add_argument("--epochs", type=int, default=10_000, help="training epochs per run")
+    parser.add_argument(
+        "--dnn-solver",
+        default="auto",
+        choices=["auto", "copos-admm", *sorted(CVXPY_SOLVERS)],
+        help="solver of the lifted DNN relaxation (auto: copos-admm from n = 25 and d = 10 on)",
+    )
     parser.add_argument("--output-json", help="also write the report as JSON to this file")
     parser.add_argument(
         "--plot", help="write the figure to PLOT.png and PLOT.pdf (needs matplotlib)"

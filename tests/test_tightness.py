@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from copos.datasets import spiral
+from copos.datasets import planted, spiral
 from copos.errors import InvalidInputError
 from copos.network.problem import TrainingProblem
 from copos.tightness import applicability, check_tightness
@@ -71,6 +71,19 @@ def test_json_and_figure(report, tmp_path: Path) -> None:  # type: ignore[no-unt
     assert [f.suffix for f in files] == [".png", ".pdf"]
     assert all(f.stat().st_size > 1000 for f in files)
     assert "best upper" in report.table()
+
+
+def test_lifted_dnn_row_from_copos_admm_is_rigorous_and_below_the_networks() -> None:
+    problem = planted(n=25, d=20, c=3, seed=1, beta=0.1)
+    report = check_tightness(
+        problem, widths=(4,), seeds=(0,), methods=("lifted-dnn",), epochs=300, progress=False
+    )
+    rows = {row.method: row for row in report.rows}
+    admm = rows["lifted-dnn (DNN, copos-admm)"]
+    assert admm.kind == "lower" and admm.rigorous and admm.verified
+    assert "certified" in admm.status
+    assert admm.value <= report.best_upper
+    assert report.best_rigorous_lower >= admm.value
 
 
 def test_sizes_that_do_not_fit_are_skipped_with_a_reason() -> None:

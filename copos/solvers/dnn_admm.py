@@ -455,6 +455,8 @@ class AdmmResult:
         change of :math:`\Lambda_1` times ``rho``, each relative).
     sign_violation:
         Largest violation of :math:`\mathcal A(S) \in \mathcal W` (absolute).
+    relative_sign_violation:
+        ``sign_violation / max(1, max|A(S)|)``, the quantity the stopping rule tests.
     history:
         Per-iteration ``primal``, ``dual`` residuals, ``rho``, and ``(iteration, gap)`` checks.
     state:
@@ -475,13 +477,14 @@ class AdmmResult:
     sign_violation: float
     bound: LowerBound | None
     tol: float
+    relative_sign_violation: float = math.nan
     history: dict[str, list[Any]] = field(default_factory=dict)
     state: AdmmState | None = None
 
     def to_solve_info(self) -> SolveInfo:
         """The solve as a copos :class:`SolveInfo` (solver ``"copos-admm"``).
 
-        ``primal_residual`` = absolute sign/complementarity violation of the PSD iterate;
+        ``primal_residual`` = relative sign/complementarity violation of the PSD iterate;
         ``dual_residual`` = :math:`\\max(0, -\\lambda_{\\min}(G))`; ``accuracy`` = ``tol``.
         """
         lam = float("nan") if self.bound is None else self.bound.min_eigenvalue
@@ -489,7 +492,7 @@ class AdmmResult:
             solver=SOLVER_NAME,
             status=self.status,
             solve_time=self.time,
-            primal_residual=self.sign_violation,
+            primal_residual=self.relative_sign_violation,
             dual_residual=max(0.0, -lam) if lam == lam else float("nan"),
             iterations=self.iterations,
             accuracy=self.tol,
@@ -846,12 +849,15 @@ def _finish(
     S, Z, N = _original_point(ops, scaling, solver)
     finite = all(np.all(np.isfinite(M)) for M in (S, Z, N))
     bound: LowerBound | None = None
+    relative = math.nan
     if status == "diverged" or not finite:
         status, value, lower, violation = "diverged", math.nan, -math.inf, math.nan
     else:
         bound = _lower_bound(ops, Z, N, _THETAS)
         value, lower = ops.objective(S), bound.value
-        violation = sign_violation(ops.A(S), ops.n)
+        W = ops.A(S)
+        violation = sign_violation(W, ops.n)
+        relative = violation / max(1.0, float(np.abs(W).max()))
     return AdmmResult(
         value=value,
         lower_bound=lower,
@@ -867,6 +873,7 @@ def _finish(
         sign_violation=violation,
         bound=bound,
         tol=tol,
+        relative_sign_violation=relative,
         history=history,
         state=solver.state(),
     )

@@ -8,13 +8,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from copos.datasets import planted
 from copos.errors import CoposError, InvalidInputError, UnknownSolverError
 from copos.network.lifted import (
+    ADMM_SOLVER,
     DNN_CONE,
     QUANTITY,
     LiftedLayout,
     LiftedResult,
     _range_dual_constraints,
+    dnn_solver,
     lifted_diagnostics,
     semi_infinite_dual_value,
     solve_lifted_copositive_dual,
@@ -184,6 +187,31 @@ def test_level_one_dual_is_at_least_level_zero() -> None:
 
 
 # --- inputs ---------------------------------------------------------------------------------
+
+
+# --- copos's own solver ---------------------------------------------------------------------
+
+
+def test_admm_solver_gives_a_certified_lower_bound_close_to_clarabel() -> None:
+    problem = planted(n=25, d=20, c=4, seed=3, beta=0.1)
+    reference = solve_lifted_dnn(problem, solver="clarabel")
+    result = solve_lifted_dnn(problem, solver=ADMM_SOLVER, tol=1e-5)
+    assert result.certified and not reference.certified
+    assert result.solve.solver == ADMM_SOLVER and result.solve.status == "optimal"
+    assert result.value <= reference.value + BOUND_TOL * max(1.0, reference.value)
+    assert relative_gap(result.value, reference.value) <= 1e-4
+    assert result.bound_kind == "lower" and result.cone == DNN_CONE
+    assert result.diagnostics is not None and result.diagnostics.min_eigenvalue >= -1e-8
+    assert result.to_bound().kind == "lower"
+
+
+def test_auto_solver_rule() -> None:
+    assert dnn_solver(planted(n=25, d=20, c=2), "auto") == ADMM_SOLVER
+    assert dnn_solver(planted(n=24, d=20, c=2), "auto") == "clarabel"
+    assert dnn_solver(planted(n=60, d=2, c=2), "auto", fallback="scs") == "scs"
+    assert dnn_solver(planted(n=60, d=2, c=2), "SCS") == "scs"
+    with pytest.raises(UnknownSolverError):
+        dnn_solver(planted(n=6, d=2, c=2), "mosek-ish")
 
 
 def test_semi_infinite_dual_value_formula() -> None:

@@ -224,7 +224,7 @@ def test_solve_info() -> None:
     assert info.status == result.status
     assert info.iterations == 50
     assert info.extra["lower_bound"] == result.lower_bound
-    assert info.primal_residual == result.sign_violation
+    assert info.primal_residual == result.relative_sign_violation <= result.sign_violation
 
 
 # ------------------------------------------------------------------------------ inputs
