@@ -76,6 +76,7 @@ BoolArray = NDArray[np.bool_]
 Method = Literal["auto", "exact", "relaxation", "global"]
 ResolvedMethod = Literal["exact", "relaxation", "global"]
 Verdict = Literal["globally optimal within eps", "not certified"]
+LiftedMode = Literal["auto", "always", "never"]
 
 OPTIMAL: Verdict = "globally optimal within eps"
 NOT_CERTIFIED: Verdict = "not certified"
@@ -93,6 +94,10 @@ FP_SAFETY = 1e-12
 CHECK_RTOL = 1e-8
 #: Relative tolerance of :func:`verify` for numbers that come out of a conic solver.
 SOLVER_RTOL = 1e-6
+#: ``certify(lifted="auto")`` computes the lifted bound up to this many samples (the dual
+#: point stored in the certificate has (2n)² + nc numbers).
+MAX_LIFTED_N = 500
+LIFTED_MODES: tuple[str, ...] = ("auto", "always", "never")
 CERTIFICATE_FORMAT = "copos.certificate"
 CERTIFICATE_VERSION = 1
 
@@ -585,6 +590,36 @@ class DataFingerprint:
 
 
 @dataclass(frozen=True, eq=False)
+class LiftedBound:
+    r"""The certified lower bound of the lifted DNN relaxation, with the dual point behind it.
+
+    ``value`` is :func:`copos.solvers.dnn_admm.certified_lower_bound` of ``(Z, N)``: a lower
+    bound on the DNN relaxation, hence on :math:`p^\star` over networks of every width,
+    recomputed in numpy from ``(Z, N)`` alone (so :func:`verify` can re-check it).  ``solver``,
+    ``status``, ``gap`` and ``tol`` describe the solve that produced the dual point.
+    """
+
+    value: float
+    Z: FloatArray = field(repr=False)
+    N: FloatArray = field(repr=False)
+    solver: str
+    status: str
+    gap: float
+    tol: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "value": self.value,
+            "Z": self.Z.tolist(),
+            "N": self.N.tolist(),
+            "solver": self.solver,
+            "status": self.status,
+            "gap": self.gap,
+            "tol": self.tol,
+        }
+
+
+@dataclass(frozen=True, eq=False)
 class Certificate:
     r"""A (possibly failed) global-optimality certificate for one network on one data set.
 
@@ -620,10 +655,13 @@ class Certificate:
     eps:
         Tolerance of the verdict.
     verdict:
-        ``"globally optimal within eps"`` iff ``rigorous`` and :math:`F - L \le
-        \varepsilon\max(1, |F|)`; else ``"not certified"``.
+        ``"globally optimal within eps"`` iff ``L`` is proven (``rigorous``, or a ``lifted``
+        bound) and :math:`F - L \le \varepsilon\max(1, |F|)`; else ``"not certified"``.
     reason:
         Why, in words.
+    lifted:
+        The lifted DNN relaxation's certified lower bound (:class:`LiftedBound`) when it was
+        computed; then ``lower_bound`` is the larger of the two proven bounds.
     """
 
     copos_version: str
@@ -645,6 +683,7 @@ class Certificate:
     eps: float
     verdict: Verdict
     reason: str
+    lifted: LiftedBound | None = None
 
     @property
     def optimal(self) -> bool:
@@ -682,6 +721,7 @@ class Certificate:
             "eps": self.eps,
             "verdict": self.verdict,
             "reason": self.reason,
+            "lifted": None if self.lifted is None else self.lifted.to_dict(),
         }
 
     def to_json(self) -> str:
@@ -820,6 +860,23 @@ def _certificate_from_dict(data: Any) -> Certificate:
         eps=_number(data, "eps"),
         verdict=cast(Verdict, verdict),
         reason=_field(data, "reason", str),
+        lifted=_lifted_from_dict(data.get("lifted")),
+    )
+
+
+def _lifted_from_dict(data: Any) -> LiftedBound | None:
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise DataFileError("certificate field 'lifted' must be an object or null")
+    return LiftedBound(
+        value=_number(data, "value"),
+        Z=_matrix(data.get("Z"), "lifted.Z"),
+        N=_matrix(data.get("N"), "lifted.N"),
+        solver=_field(data, "solver", str),
+        status=_field(data, "status", str),
+        gap=_number(data, "gap"),
+        tol=_number(data, "tol"),
     )
 
 
@@ -839,7 +896,7 @@ def decide(objective: float, lower_bound: float, rigorous: bool, eps: float) -> 
     gap = objective - lower_bound
     threshold = eps * max(1.0, abs(objective))
     if not rigorous:
-        return NOT_CERTIFIED, "the dual-norm bound is not rigorous (incomplete activation patterns)"
+        return NOT_CERTIFIED, "the lower bound is not rigorous (incomplete activation patterns)"
     if gap <= threshold:
         return OPTIMAL, (
             f"gap F - L = {gap:.3e} <= eps * max(1, |F|) = {threshold:.3e}: the objective is "
@@ -860,6 +917,8 @@ def certify(
     max_patterns: int = DEFAULT_MAX_PATTERNS,
     solver: str = DEFAULT_SOLVER,
     max_exact_work: int = DEFAULT_MAX_EXACT_WORK,
+    lifted: LiftedMode = "auto",
+    lifted_tol: float = 1e-4,
 ) -> Certificate:
     r"""Certify (or fail to certify) that ``net`` is a global minimiser of ``problem``.
 
@@ -884,6 +943,13 @@ def certify(
         Tolerance ``> 0`` of the verdict.
     method, max_patterns, solver, max_exact_work:
         Passed to :func:`dual_norm`.
+    lifted:
+        Also compute the lifted DNN relaxation's certified lower bound with copos's own solver
+        (:func:`copos.solvers.dnn_admm.solve_lifted_dnn_admm`, tolerance ``lifted_tol``) and use
+        the larger proven bound: ``"always"``, ``"never"``, or ``"auto"`` (where that solver is
+        the default, ``n >= 25`` and ``d >= 10``, up to ``n = MAX_LIFTED_N`` so that the stored
+        dual point stays small).  This bound does not depend on the network and is often much
+        tighter than the one from :math:`\sigma(Z)` when the patterns cannot be enumerated.
 
     Returns
     -------
@@ -901,7 +967,34 @@ def certify(
         "solver": solver,
     }
     norm = dual_norm(Z, problem.X, method=method, **options)
-    return _build_certificate(net, problem, Z, norm, eps, options)
+    bound = lifted_bound(problem, lifted_tol) if _wants_lifted(problem, lifted) else None
+    return _build_certificate(net, problem, Z, norm, eps, options, bound)
+
+
+def _wants_lifted(problem: TrainingProblem, mode: object) -> bool:
+    from copos.network.lifted import ADMM_SOLVER, dnn_solver
+
+    if mode not in LIFTED_MODES:
+        raise InvalidInputError(f"lifted must be one of {LIFTED_MODES}; got {mode!r}")
+    if mode == "auto":
+        return problem.n <= MAX_LIFTED_N and dnn_solver(problem, "auto") == ADMM_SOLVER
+    return mode == "always"
+
+
+def lifted_bound(problem: TrainingProblem, tol: float = 1e-4) -> LiftedBound:
+    """The lifted DNN relaxation's certified lower bound on ``problem`` (:class:`LiftedBound`)."""
+    from copos.solvers.dnn_admm import SOLVER_NAME, solve_lifted_dnn_admm
+
+    result = solve_lifted_dnn_admm(problem, tol=check_positive(tol, "lifted_tol"))
+    return LiftedBound(
+        value=float(result.lower_bound),
+        Z=result.Z,
+        N=result.N,
+        solver=SOLVER_NAME,
+        status=result.status,
+        gap=float(result.gap),
+        tol=float(tol),
+    )
 
 
 @dataclass(frozen=True)
@@ -953,13 +1046,14 @@ def _build_certificate(
     norm: DualNormResult,
     eps: float,
     options: dict[str, Any],
+    lifted: LiftedBound | None = None,
 ) -> Certificate:
     from copos import __version__
 
     scale = dual_scale(problem.beta, norm.value)
-    lower = dual_lower_bound(Z, problem.Y, scale)
+    lower = combined_lower_bound(dual_lower_bound(Z, problem.Y, scale), norm.rigorous, lifted)
     objective = net.objective(problem)
-    verdict, reason = decide(objective, lower, norm.rigorous, eps)
+    verdict, reason = decide(objective, lower, norm.rigorous or lifted is not None, eps)
     return Certificate(
         copos_version=__version__,
         data=DataFingerprint.of(problem.X, problem.Y),
@@ -980,7 +1074,15 @@ def _build_certificate(
         eps=eps,
         verdict=verdict,
         reason=reason,
+        lifted=lifted,
     )
+
+
+def combined_lower_bound(sigma_bound: float, rigorous: bool, lifted: LiftedBound | None) -> float:
+    """``L``: the larger proven bound (``sigma_bound`` counts only when ``rigorous``)."""
+    if lifted is None:
+        return sigma_bound
+    return max(sigma_bound, lifted.value) if rigorous else lifted.value
 
 
 # --------------------------------------------------------------------------------------------
@@ -1124,11 +1226,14 @@ def _recompute(
     except CoposError as exc:
         return [Check("sigma", cert.sigma, f"recomputation failed: {exc}", 0.0, False)]
     sigma_tol = solver_rtol if cert.method == "relaxation" else rtol
+    lifted_checks, lifted = _recompute_lifted(cert, problem, rtol)
     scale = dual_scale(problem.beta, cert.sigma)
-    lower = dual_lower_bound(Z, problem.Y, scale)
-    lower_recomputed = dual_lower_bound(Z, problem.Y, dual_scale(problem.beta, norm.value))
+    lower = combined_lower_bound(dual_lower_bound(Z, problem.Y, scale), norm.rigorous, lifted)
+    lower_recomputed = combined_lower_bound(
+        dual_lower_bound(Z, problem.Y, dual_scale(problem.beta, norm.value)), norm.rigorous, lifted
+    )
     gap = objective - lower
-    verdict, _ = decide(objective, lower, norm.rigorous, cert.eps)
+    verdict, _ = decide(objective, lower, norm.rigorous or lifted is not None, cert.eps)
 
     def number(name: str, stored: float, value: float, tol: float) -> Check:
         return Check(name, stored, value, tol, _close(stored, value, tol))
@@ -1143,7 +1248,29 @@ def _recompute(
         number("gap F - L", cert.gap, gap, rtol),
         number("relative gap", cert.relative_gap, gap / max(1.0, abs(objective)), rtol),
         Check("verdict", cert.verdict, verdict, 0.0, cert.verdict == verdict),
+        *lifted_checks,
     ]
+
+
+def _recompute_lifted(
+    cert: Certificate, problem: TrainingProblem, rtol: float
+) -> tuple[list[Check], LiftedBound | None]:
+    """The lifted bound recomputed in numpy from the stored dual point ``(Z, N)``."""
+    if cert.lifted is None:
+        return [], None
+    from copos.solvers.dnn_admm import certified_lower_bound
+
+    try:
+        value = certified_lower_bound(problem, cert.lifted.Z, cert.lifted.N).value
+    except CoposError as exc:
+        return [Check("lifted lower bound", cert.lifted.value, str(exc), 0.0, False)], None
+    ok = _close(cert.lifted.value, value, rtol)
+    check = Check("lifted lower bound", cert.lifted.value, value, rtol, ok)
+    recomputed = LiftedBound(
+        value, cert.lifted.Z, cert.lifted.N, cert.lifted.solver, cert.lifted.status,
+        cert.lifted.gap, cert.lifted.tol,
+    )
+    return [check], recomputed
 
 
 def _dual_norm_options(options: dict[str, Any]) -> dict[str, Any]:
@@ -1163,6 +1290,7 @@ def _dual_norm_options(options: dict[str, Any]) -> dict[str, Any]:
 __all__ = [
     "Certificate",
     "Check",
+    "LiftedBound",
     "DataFingerprint",
     "DualNormResult",
     "VerificationResult",
@@ -1173,6 +1301,7 @@ __all__ = [
     "dual_norm",
     "dual_scale",
     "face_count",
+    "lifted_bound",
     "relaxed_square_bound",
     "verify",
 ]

@@ -24,7 +24,7 @@ import networkx as nx
 import numpy as np
 
 from copos import datasets
-from copos.certificate import certify, verify
+from copos.certificate import Certificate, certify, verify
 from copos.datasets import load_data, load_problem
 from copos.errors import CoposError, DataFileError, InvalidInputError, SolverError
 from copos.network.model import TwoLayerReLU, load_torch
@@ -170,7 +170,12 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     X, Y = load_data(args.data)
     problem = TrainingProblem.from_data(X, Y, args.beta, bias=args.bias, name=Path(args.data).stem)
     certificate = certify(
-        _load_net(args.net), problem, eps=args.eps, method=args.method, solver=args.solver
+        _load_net(args.net),
+        problem,
+        eps=args.eps,
+        method=args.method,
+        solver=args.solver,
+        lifted=args.lifted,
     )
     if args.output:
         certificate.save(args.output)
@@ -181,10 +186,21 @@ def _cmd_certify(args: argparse.Namespace) -> int:
             f"objective F        {certificate.objective:.10g}  (upper bound on p*)\n"
             f"certified lower L  {certificate.lower_bound:.10g}  (sigma {certificate.sigma:.6g} by "
             f"{certificate.method}, rigorous={certificate.rigorous})\n"
+            f"{_lifted_line(certificate)}"
             f"gap F - L          {certificate.gap:.3g}  (relative {certificate.relative_gap:.3g})\n"
             f"verdict            {certificate.verdict}: {certificate.reason}"
         )
     return EXIT_OK if certificate.optimal else EXIT_NO
+
+
+def _lifted_line(certificate: Certificate) -> str:
+    lifted = certificate.lifted
+    if lifted is None:
+        return ""
+    return (
+        f"lifted DNN bound   {lifted.value:.10g}  (certified; {lifted.solver} {lifted.status}, "
+        f"gap {lifted.gap:.1e})\n"
+    )
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
@@ -263,6 +279,12 @@ def build_parser() -> argparse.ArgumentParser:
     cert.add_argument("--bias", action="store_true", help="the net was trained with a ones column")
     cert.add_argument("--eps", type=float, default=1e-6, help="relative gap accepted as optimal")
     cert.add_argument("--method", default="auto", choices=["auto", "exact", "relaxation", "global"])
+    cert.add_argument(
+        "--lifted",
+        default="auto",
+        choices=["auto", "always", "never"],
+        help="also use the lifted DNN relaxation's certified bound (auto: 25 <= n <= 500, d >= 10)",
+    )
     cert.add_argument("--output", help="write the certificate (JSON) to this file")
     cert.set_defaults(handler=_cmd_certify)
     check = commands.add_parser(

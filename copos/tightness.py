@@ -329,7 +329,7 @@ def _certificate(context: _Context) -> list[MethodResult]:
 
     start = time.perf_counter()
     best = best_run(context.runs)
-    certificate = certify(best.net, context.problem, solver=context.solver)
+    certificate = certify(best.net, context.problem, solver=context.solver, lifted="never")
     return [
         MethodResult(
             f"certificate (best net, m={best.width})",

@@ -18,7 +18,7 @@ from copos.certificate import (
     dual_norm,
     verify,
 )
-from copos.datasets import whitened
+from copos.datasets import planted, whitened
 from copos.errors import DataFileError, InvalidInputError
 from copos.network.closed_form import soft_threshold_optimum
 from copos.network.model import TwoLayerReLU
@@ -171,6 +171,52 @@ def test_lower_bound_below_trained_objectives() -> None:
             abs=1e-10,
         )
     assert dual_lower_bound(np.zeros((8, 2)), problem.Y, 1.0) == 0.0
+
+
+# ------------------------------------------------------------------------------ lifted bound
+
+
+@pytest.fixture(scope="module")
+def lifted_case() -> tuple[TrainingProblem, Certificate]:
+    problem = planted(n=25, d=10, c=2, seed=2, beta=0.1)
+    net = train(problem, 3, epochs=300, seed=0).net
+    return problem, certify(net, problem, method="global", lifted="always", lifted_tol=1e-5)
+
+
+def test_lifted_bound_joins_the_certificate(lifted_case: tuple[TrainingProblem, Certificate]) -> None:
+    from copos.network.lifted import solve_lifted_dnn
+
+    problem, cert = lifted_case
+    assert cert.lifted is not None and cert.lifted.status == "optimal"
+    reference = solve_lifted_dnn(problem, solver="clarabel").value
+    assert cert.lifted.value <= reference + 1e-6 * reference
+    assert cert.lifted.value >= reference * (1 - 1e-4)
+    sigma_bound = dual_lower_bound(cert.network().residual(problem), problem.Y, cert.scale)
+    assert cert.lower_bound == max(sigma_bound, cert.lifted.value)
+    assert cert.lower_bound <= cert.objective
+    assert certify(cert.network(), problem, method="global", lifted="never").lifted is None
+
+
+def test_lifted_certificate_verifies_and_detects_tampering(
+    tmp_path: Path, lifted_case: tuple[TrainingProblem, Certificate]
+) -> None:
+    problem, cert = lifted_case
+    path = cert.save(tmp_path / "lifted.json")
+    assert Certificate.load(path).to_dict() == cert.to_dict()
+    assert verify(path, problem.X, problem.Y).passed
+    document = cert.to_dict()
+    document["lifted"]["value"] = cert.lifted.value * 1.001  # type: ignore[union-attr]
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(json.dumps(document))
+    result = verify(tampered, problem.X, problem.Y)
+    assert not result.passed
+    assert any("lifted lower bound" in line for line in result.reasons)
+
+
+def test_lifted_mode_is_checked(lifted_case: tuple[TrainingProblem, Certificate]) -> None:
+    problem, cert = lifted_case
+    with pytest.raises(InvalidInputError):
+        certify(cert.network(), problem, lifted="sometimes")  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------------------------ files, verify
