@@ -36,7 +36,7 @@ import numpy as np
 RESULTS = Path(__file__).resolve().parent / "results"
 CSV_PATH = RESULTS / "lifted_dnn_solvers.csv"
 PNG_PATH = RESULTS / "lifted_dnn_solvers.png"
-SOLVERS = ("admm", "admm-1e-5", "admm-1e-6", "scs-1e-4", "scs-1e-6", "clarabel")
+SOLVERS = ("admm", "admm-1e-5", "admm-1e-6", "scs-1e-4", "scs-1e-5", "scs-1e-6", "clarabel")
 #: Below this side q = n + d + c every child runs with one BLAS thread (faster there, for every solver).
 ONE_THREAD_BELOW_Q = 800
 CLARABEL_MAX_N = 100

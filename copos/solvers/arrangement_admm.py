@@ -31,9 +31,9 @@ SPD system
 .. math:: \big(\rho I_n + F B^{-1} F^\top\big),\qquad
     F B^{-1} F^\top = 2\,(X M X^\top)\circ(D D^\top),\ M = (I + X^\top X)^{-1},
 
-which is factored once by Cholesky (again only when the adaptive :math:`\rho` changes).  One
-iteration costs four products with ``X`` of total :math:`O(ndP)` flops plus :math:`O(n^2)` for the
-triangular solves.
+which is inverted once through its Cholesky factor (again only when the adaptive :math:`\rho`
+changes).  One iteration costs four products with ``X`` of total :math:`O(ndP)` flops plus one
+:math:`n\times n` matrix-vector product.
 
 Implementation notes
 --------------------
@@ -231,6 +231,7 @@ class _Operators:
         self.y = y
         self.D = masks  # (n, P) of 0/1
         self.E = 2.0 * masks - 1.0  # (n, P) of ±1
+        self.E2 = np.ascontiguousarray(np.hstack([self.E, self.E]))  # (n, 2P): E on both halves
         self.n, self.d = X.shape
         self.P = masks.shape[1]
         self.gram = X.T @ X
@@ -240,12 +241,17 @@ class _Operators:
         kernel = X @ self.M @ X.T
         self.core = 2.0 * kernel * (masks @ masks.T)  # F B^{-1} F^T
         self.rho = float("nan")
-        self.chol: tuple[FloatArray, bool] | None = None
+        self.core_inverse: FloatArray | None = None
 
     def factor(self, rho: float) -> None:
+        """``(ρI + F B⁻¹ Fᵀ)⁻¹`` from its Cholesky factor (an n×n matrix-vector product per
+        iteration is about 4x faster than two triangular solves; the matrix is SPD with
+        eigenvalues ``>= ρ``, so the explicit inverse is as accurate as the solves)."""
         core = self.core.copy()
         core[np.diag_indices_from(core)] += rho
-        self.chol = scipy.linalg.cho_factor(core, lower=True, overwrite_a=True, check_finite=False)
+        chol = scipy.linalg.cho_factor(core, lower=True, overwrite_a=True, check_finite=False)
+        inverse = scipy.linalg.cho_solve(chol, np.eye(self.n), check_finite=False)
+        self.core_inverse = 0.5 * (inverse + inverse.T)
         self.rho = rho
 
     def F(self, blocks: FloatArray) -> FloatArray:
@@ -263,9 +269,9 @@ class _Operators:
 
     def solve_u(self, rhs: FloatArray) -> FloatArray:
         """(I + FᵀF/ρ + GᵀG)⁻¹ rhs by Woodbury."""
-        assert self.chol is not None
+        assert self.core_inverse is not None
         c = self.M @ rhs
-        t = scipy.linalg.cho_solve(self.chol, self.F(c), check_finite=False)
+        t = self.core_inverse @ self.F(c)
         correction = self.M @ self.FT_half(t)
         c[:, : self.P] -= correction
         c[:, self.P :] += correction
@@ -275,10 +281,9 @@ class _Operators:
         """Gᵀ applied to an (n, 2P) array in sign-flipped coordinates (E ∘ cone already)."""
         return self.XT @ cone
 
-    def flip(self, cone: FloatArray) -> FloatArray:
-        """Multiply the (n, 2P) array by E on both halves (E ∘ ·)."""
-        out = cone.reshape(self.n, 2, self.P) * self.E[:, None, :]
-        return out.reshape(self.n, 2 * self.P)
+    def flip(self, cone: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        """Multiply the (n, 2P) array by E on both halves (E ∘ ·), into ``out`` if given."""
+        return np.multiply(cone, self.E2, out=out)
 
 
 def solve_arrangement_admm(
@@ -418,6 +423,7 @@ def solve_arrangement_admm(
     last_adapt = 0
     history: list[tuple[int, float, float, float]] = []
     iter_start = time.perf_counter()
+    t, q = np.empty((n, 2 * P)), np.empty((n, 2 * P))  # work arrays of the cone side
 
     for k in range(1, max_iters + 1):
         check = k % check_every == 0 or k == max_iters
@@ -426,11 +432,12 @@ def solve_arrangement_admm(
         u = ops.solve_u(FTy / rho_now + v - lam + sigma * a)
         gu = ops.gram @ u  # GᵀG u, block by block
         # relaxed s- and ν-updates in flipped coordinates: t = E∘(α Gu + (1-α) s + ν)
-        t = ops.X @ (alpha * u)
+        np.matmul(ops.X, alpha * u, out=t)
         t += nu_flip
         if alpha != 1.0:
             t += (1.0 - alpha) * s_flip
-        q = ops.flip(np.abs(t))  # E ∘ |t| = E ∘ (s_new - ν_new)
+        np.abs(t, out=q)
+        ops.flip(q, out=q)  # E ∘ |t| = E ∘ (s_new - ν_new)
         np.subtract(t, q, out=nu_flip)
         nu_flip *= 0.5  # E ∘ min(t, 0)
         if alpha != 1.0 or check:
