@@ -324,7 +324,35 @@ def main(argv: list[str] | None = None) -> int:
         for row in rows:
             writer.writerow({key: row.get(key, "") for key in COLUMNS})
     print(f"wrote {args.csv}")
+    figure = plot(rows, args.csv.with_suffix(".png"))
+    if figure is not None:
+        print(f"wrote {figure}")
     return 0
+
+
+def plot(rows: list[dict], path: Path) -> Path | None:
+    """Time against relative error, one marker per solver configuration and case."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    figure, axis = plt.subplots(figsize=(6.4, 4.2))
+    for row in rows:
+        error, seconds = row.get("rel_err"), row.get("time_s")
+        if isinstance(error, float) and isinstance(seconds, float):
+            axis.loglog(max(error, 1e-12), seconds, "o", label=f"n={row['n']} {row['config']}")
+    axis.set_xlabel("relative objective error")
+    axis.set_ylabel("wall time [s]")
+    axis.set_title("c = 1 convex program over sampled patterns")
+    if axis.get_legend_handles_labels()[0]:
+        axis.legend(fontsize="small")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path
 
 
 if __name__ == "__main__":
