@@ -183,10 +183,10 @@ def test_lower_bound_from_the_reference_dual_is_valid_and_tight() -> None:
 # ------------------------------------------------------------------------------ behaviour
 def test_warm_start_reduces_iterations() -> None:
     problem = _problem("planted-20")
-    first = solve_lifted_dnn_admm(problem, tol=1e-4, max_iters=5000)
+    first = solve_lifted_dnn_admm(problem, tol=1e-4, max_iters=20_000)
     neighbour = problem.with_beta(1.1 * problem.beta)
-    cold = solve_lifted_dnn_admm(neighbour, tol=1e-4, max_iters=5000)
-    warm = solve_lifted_dnn_admm(neighbour, tol=1e-4, max_iters=5000, warm_start=first)
+    cold = solve_lifted_dnn_admm(neighbour, tol=1e-4, max_iters=20_000)
+    warm = solve_lifted_dnn_admm(neighbour, tol=1e-4, max_iters=20_000, warm_start=first)
     assert warm.status == "optimal" and cold.status == "optimal"
     assert warm.iterations < cold.iterations
     reference = solve_lifted_dnn(neighbour, form="reduced", solver="clarabel").value
