@@ -229,10 +229,11 @@ def plot(rows: list[dict[str, Any]]) -> None:
                 (int(r["n"]), float(r["time_s"]))
                 for r in rows
                 if r["data"] == data and r["solver"] == solver and _finite(r.get("time_s"))
+                and r.get("status") == "optimal"  # unfinished runs would look like results
             )
             if points:
                 ax.loglog(*zip(*points, strict=True), marker="o", label=solver)
-        ax.set_title(f"{data}: end-to-end time")
+        ax.set_title(f"{data}: end-to-end time (finished runs)")
         ax.set_xlabel("n")
         ax.set_ylabel("seconds")
         if ax.get_legend_handles_labels()[0]:
