@@ -54,7 +54,7 @@ import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any, Literal, cast
 
@@ -1266,11 +1266,7 @@ def _recompute_lifted(
         return [Check("lifted lower bound", cert.lifted.value, str(exc), 0.0, False)], None
     ok = _close(cert.lifted.value, value, rtol)
     check = Check("lifted lower bound", cert.lifted.value, value, rtol, ok)
-    recomputed = LiftedBound(
-        value, cert.lifted.Z, cert.lifted.N, cert.lifted.solver, cert.lifted.status,
-        cert.lifted.gap, cert.lifted.tol,
-    )
-    return [check], recomputed
+    return [check], replace(cert.lifted, value=value)
 
 
 def _dual_norm_options(options: dict[str, Any]) -> dict[str, Any]:
