@@ -530,7 +530,7 @@ class _Scaling:
     T'_ab S' T'_abᵀ``, so the sign set is unchanged); ``s = σ·rms(Y)`` makes ``Y'`` of unit RMS.
     ``σ`` is the RMS row norm of ``X`` (rows of ``X'`` have unit RMS norm), which puts the
     entries of the ``a``/``b`` and ``u`` blocks on one scale: with ``σ = ‖X‖₂`` instead the
-    splitting needed 1.5–4× more iterations on planted and digits data.  ``spread`` is
+    splitting needed 2–3.5× more iterations on planted and digits data.  ``spread`` is
     ``‖X‖₂ / σ``.  Everything depends on ``X`` and ``Y`` only, so a warm start across ``beta``
     stays meaningful.
     """
