@@ -966,8 +966,10 @@ def certify(
         "max_exact_work": max_exact_work,
         "solver": solver,
     }
+    wants_lifted = _wants_lifted(problem, lifted)  # bad mode or tolerance fails before any work
+    lifted_tol = check_positive(lifted_tol, "lifted_tol")
     norm = dual_norm(Z, problem.X, method=method, **options)
-    bound = lifted_bound(problem, lifted_tol) if _wants_lifted(problem, lifted) else None
+    bound = lifted_bound(problem, lifted_tol) if wants_lifted else None
     return _build_certificate(net, problem, Z, norm, eps, options, bound)
 
 

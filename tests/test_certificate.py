@@ -217,6 +217,8 @@ def test_lifted_mode_is_checked(lifted_case: tuple[TrainingProblem, Certificate]
     problem, cert = lifted_case
     with pytest.raises(InvalidInputError):
         certify(cert.network(), problem, lifted="sometimes")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError):
+        certify(cert.network(), problem, lifted="never", lifted_tol=0.0)
 
 
 # ------------------------------------------------------------------------------ files, verify
