@@ -104,6 +104,7 @@ from numpy.typing import NDArray
 from copos._validation import check_positive
 from copos.errors import InvalidInputError
 from copos.network.problem import TrainingProblem
+from copos.solvers._anderson import Anderson
 from copos.solvers.base import SolveInfo
 
 FloatArray = NDArray[np.float64]
@@ -567,58 +568,6 @@ class _Scaling:
 
 
 # --------------------------------------------------------------------------------------------
-# Anderson acceleration
-# --------------------------------------------------------------------------------------------
-
-
-class _Anderson:
-    r"""Type-II Anderson acceleration of a fixed-point map ``x -> g(x)`` (memory ``m``).
-
-    Next iterate :math:`g(x) - \Delta G\gamma` with :math:`\gamma = \arg\min\|f - \Delta F\gamma\|`,
-    ``f = g(x) - x``.  The differences live in preallocated ring buffers and their Gram matrix
-    is updated one row per step, so a step costs three passes over ``m`` vectors.
-    """
-
-    def __init__(self, memory: int, size: int) -> None:
-        self.memory = memory
-        self.dF = np.empty((memory, size)) if memory else np.empty((0, size))
-        self.dG = np.empty_like(self.dF)
-        self.gram = np.zeros((memory, memory))
-        self.count = 0
-        self.next = 0
-        self.last: tuple[FloatArray, FloatArray] | None = None
-
-    def reset(self) -> None:
-        self.count, self.next, self.last = 0, 0, None
-
-    def __call__(self, x: FloatArray, gx: FloatArray) -> tuple[FloatArray, bool]:
-        """``(next iterate, accelerated?)``; ``gx`` itself when there is nothing to extrapolate."""
-        if self.memory == 0:
-            return gx, False
-        f = gx - x
-        if self.last is not None:
-            j = self.next
-            np.subtract(f, self.last[0], out=self.dF[j])
-            np.subtract(gx, self.last[1], out=self.dG[j])
-            self.count = min(self.count + 1, self.memory)
-            self.next = (j + 1) % self.memory
-            row = self.dF[: self.count] @ self.dF[j]
-            self.gram[j, : self.count] = row
-            self.gram[: self.count, j] = row
-        self.last = (f, gx)
-        if self.count == 0:
-            return gx, False
-        k = self.count
-        gram = self.gram[:k, :k] + 1e-10 * max(float(np.trace(self.gram[:k, :k])), 1e-300) * np.eye(k)
-        try:
-            gamma = np.linalg.solve(gram, self.dF[:k] @ f)
-        except np.linalg.LinAlgError:
-            self.reset()
-            return gx, False
-        return gx - gamma @ self.dG[:k], True
-
-
-# --------------------------------------------------------------------------------------------
 # The iteration
 # --------------------------------------------------------------------------------------------
 
@@ -637,7 +586,7 @@ class _DouglasRachford:
         self.rho = rho if warm is None else float(warm.rho)
         p = lift.p
         self.zeta = np.zeros((p, p)) if warm is None else warm.zeta.copy()
-        self.anderson = _Anderson(memory, p * p)
+        self.anderson = Anderson(memory, p * p)
         self.rejected = 0
         self._previous: tuple[float, FloatArray] | None = None
         self._last_L1: FloatArray | None = None

@@ -156,6 +156,9 @@ def test_bad_input_raises_copos_errors():
         {"check_every": 0},
         {"sigma": 0.0},
         {"relaxation": 2.0},
+        {"anderson": -1},
+        {"anderson": True},
+        {"anderson_every": 0},
     ):
         with pytest.raises(CoposError):
             solve_arrangement_admm(problem, patterns, **kwargs)
@@ -166,3 +169,38 @@ def test_bad_input_raises_copos_errors():
             solve_arrangement_admm(problem, patterns, warm_start=previous)
     with pytest.raises(InvalidInputError, match="warm_start"):
         solve_arrangement_admm(problem, patterns, warm_start="state")  # type: ignore[arg-type]
+
+
+def test_acceleration_and_splitting_options_agree():
+    """Anderson on or off, another cone weight or relaxation: the same optimum (to 1e-5)."""
+    problem = _problem(60, 4, 3)
+    patterns = sample_arrangements(problem.X, 40, seed=1)
+    reference = solve_convex_program(problem, patterns, solver="clarabel").value
+    for options in ({}, {"anderson": 0}, {"sigma": 10.0}, {"relaxation": 1.0}):
+        result = solve_arrangement_admm(problem, patterns, tol=TIGHT, max_iters=50_000, **options)
+        assert result.status == "optimal", options
+        assert abs(result.value - reference) <= 1e-5 * abs(reference), options
+        assert result.lower_bound <= reference + 1e-9 * abs(reference), options
+
+
+def test_nan_in_the_iteration_gives_diverged(monkeypatch):
+    """A non-finite iterate stops the run honestly and returns the last finite iterate."""
+    import copos.solvers.arrangement_admm as admm
+
+    problem = _problem(40, 3, 2)
+    patterns = sample_arrangements(problem.X, 30, seed=1)
+    reference = solve_convex_program(problem, patterns, solver="clarabel").value
+    original = admm._Operators.solve_u
+    calls = {"n": 0}
+
+    def poisoned(self, rhs):
+        calls["n"] += 1
+        result = original(self, rhs)
+        return np.full_like(result, np.nan) if calls["n"] > 35 else result
+
+    monkeypatch.setattr(admm._Operators, "solve_u", poisoned)
+    result = solve_arrangement_admm(problem, patterns, tol=1e-12, check_every=10)
+    assert result.status == "diverged"
+    assert not result.solve.accurate
+    assert np.isfinite(result.value) and np.isfinite(result.recovered_objective)
+    assert result.lower_bound <= reference + 1e-9 * abs(reference)
