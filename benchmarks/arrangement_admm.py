@@ -15,7 +15,8 @@ Cases: (n, d, P) = (500, 10, 200) and (2000, 20, 1000).
 Solvers (each case and solver in its own child process with a wall-clock limit):
 
 * ``clarabel``: :func:`copos.network.solve_convex_program` (CVXPY + Clarabel, default settings);
-  time includes CVXPY compilation.
+  time includes CVXPY compilation; its child process may use at most ``CLARABEL_MEMORY_GB``
+  (16 GiB) of address space, so that n = 2000 fails cleanly instead of exhausting the machine.
 * ``copos-admm``: :func:`copos.solvers.arrangement_admm.solve_arrangement_admm` with the given
   ``tol`` and ``time_limit=450`` s (default settings otherwise).
 * ``pyscnn``: ``scnn.models.ConvexReLU`` with gate vectors = the witnesses of the *same* sampled
@@ -59,16 +60,21 @@ BETA_FACTOR = 1e-2
 SEED = 0
 #: internal wall-clock cap of the copos ADMM runs (returns status "time_limit" with its iterate)
 ADMM_TIME_LIMIT = 450.0
+#: address-space cap of the Clarabel child (GiB): a failed allocation is reported, not swapped
+CLARABEL_MEMORY_GB = 16
 #: solver configurations: name -> (solver, options)
 CONFIGS = {
     "clarabel": ("clarabel", {}),
+    "copos-admm-1e-3": ("copos-admm", {"tol": 1e-3, "time_limit": ADMM_TIME_LIMIT}),
     "copos-admm-1e-4": ("copos-admm", {"tol": 1e-4, "time_limit": ADMM_TIME_LIMIT}),
     "copos-admm-1e-5": ("copos-admm", {"tol": 1e-5, "time_limit": ADMM_TIME_LIMIT}),
     "copos-admm-1e-6": ("copos-admm", {"tol": 1e-6, "time_limit": ADMM_TIME_LIMIT}),
     "pyscnn-1e-6": ("pyscnn", {"tol": 1e-6, "constraint_tol": 1e-6}),
     "pyscnn-1e-8": ("pyscnn", {"tol": 1e-8, "constraint_tol": 1e-8}),
 }
-DEFAULT_CONFIGS = "clarabel,copos-admm-1e-4,copos-admm-1e-5,copos-admm-1e-6,pyscnn-1e-6,pyscnn-1e-8"
+DEFAULT_CONFIGS = (
+    "clarabel,copos-admm-1e-3,copos-admm-1e-4,copos-admm-1e-5,copos-admm-1e-6,pyscnn-1e-6,pyscnn-1e-8"
+)
 
 COLUMNS = [
     "n",
@@ -199,7 +205,14 @@ def run_case(n: int, config: str, max_seconds: float, threads: int) -> dict:
     base = {"n": n_, "d": d, "P": P, "config": config}
     start = time.perf_counter()
     try:
-        proc = subprocess.run(command, capture_output=True, text=True, timeout=max_seconds, env=env)
+        proc = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=max_seconds,
+            env=env,
+            preexec_fn=_cap_memory if CONFIGS[config][0] == "clarabel" else None,
+        )
     except subprocess.TimeoutExpired:
         return {
             **base,
@@ -217,6 +230,13 @@ def run_case(n: int, config: str, max_seconds: float, threads: int) -> dict:
             "note": tail[:160],
         }
     return json.loads(lines[-1])
+
+
+def _cap_memory() -> None:
+    import resource
+
+    cap = CLARABEL_MEMORY_GB * 1024**3
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
 
 def add_reference(rows: list[dict]) -> None:

@@ -149,6 +149,7 @@ def _cmd_tightness(args: argparse.Namespace) -> int:
         methods=args.methods,
         solver=args.solver,
         dnn_solver=args.dnn_solver,
+        convex_solver=args.convex_solver,
         epochs=args.epochs,
         progress=not args.json,
     )
@@ -253,6 +254,12 @@ def _add_tightness_arguments(parser: argparse.ArgumentParser) -> None:
         default="auto",
         choices=["auto", "copos-admm", *sorted(CVXPY_SOLVERS)],
         help="solver of the lifted DNN relaxation (auto: copos-admm from n = 25 and d = 10 on)",
+    )
+    parser.add_argument(
+        "--convex-solver",
+        default="auto",
+        choices=["auto", "copos-admm", *sorted(CVXPY_SOLVERS)],
+        help="solver of the c = 1 convex program (auto: copos-admm from n*P = 50,000 and d = 5 on)",
     )
     parser.add_argument("--output-json", help="also write the report as JSON to this file")
     parser.add_argument(

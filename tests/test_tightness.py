@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from copos.datasets import planted, spiral
-from copos.errors import InvalidInputError
+from copos.errors import CoposError, InvalidInputError
 from copos.network.problem import TrainingProblem
 from copos.tightness import applicability, check_tightness
 
@@ -84,6 +84,25 @@ def test_lifted_dnn_row_from_copos_admm_is_rigorous_and_below_the_networks() -> 
     assert "certified" in admm.status
     assert admm.value <= report.best_upper
     assert report.best_rigorous_lower >= admm.value
+
+
+def test_convex_rows_from_copos_admm_bracket_the_exact_value() -> None:
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((14, 2))
+    y = np.maximum(X @ rng.standard_normal((2, 3)), 0.0) @ rng.standard_normal(3)
+    problem = TrainingProblem.from_data(X, y, 0.1)
+    kwargs = {"widths": (3,), "seeds": (0,), "methods": ("convex",), "epochs": 200}
+    exact = check_tightness(problem, convex_solver="clarabel", progress=False, **kwargs)
+    admm = check_tightness(problem, convex_solver="copos-admm", progress=False, **kwargs)
+    value = {row.method: row for row in exact.rows}["convex (Pilanci-Ergen, c=1)"].value
+    rows = {row.method.split(" (")[0]: row for row in admm.rows}
+    lower, upper = rows["convex dual"], rows["convex net"]
+    assert lower.kind == "lower" and lower.rigorous and lower.verified
+    assert upper.kind == "upper"
+    assert lower.value <= value + 1e-9 * abs(value) <= upper.value + 2e-9 * abs(value)
+    assert admm.best_rigorous_lower == lower.value
+    with pytest.raises(CoposError):
+        check_tightness(problem, convex_solver="cplex-like", progress=False, **kwargs)
 
 
 def test_sizes_that_do_not_fit_are_skipped_with_a_reason() -> None:

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import cvxpy as cp
 import numpy as np
@@ -41,13 +41,25 @@ from copos._validation import as_finite_array, check_positive
 from copos.errors import InvalidInputError
 from copos.network.arrangements import Arrangements, enumerate_arrangements
 from copos.network.problem import TrainingProblem
-from copos.solvers import DEFAULT_SOLVER, SolveInfo, require_solution, solve
+from copos.solvers import DEFAULT_SOLVER, SolveInfo, require_solution, resolve_solver, solve
+
+if TYPE_CHECKING:
+    from copos.solvers.arrangement_admm import ArrangementAdmmResult
 
 FloatArray = NDArray[np.float64]
 BoundKind = Literal["exact", "upper"]
 
 #: Blocks with norm at most this times the largest block norm are not turned into neurons.
 DEFAULT_NEURON_TOL = 1e-6
+#: copos's own solver of the program (:mod:`copos.solvers.arrangement_admm`).
+ADMM_SOLVER = "copos-admm"
+#: ``solver="auto"`` picks :data:`ADMM_SOLVER` once the cone constraints have this many rows
+#: (``n`` times the number of patterns) and ``d`` is at least ``ADMM_FROM_D``; CVXPY's solver
+#: otherwise (see :func:`convex_solver` for the measurements behind both numbers).
+ADMM_FROM_ROWS = 50_000
+ADMM_FROM_D = 5
+#: Default residual tolerance of the ADMM when called through :func:`solve_convex_program`.
+ADMM_TOL = 1e-6
 #: Relative discrepancy between the recovered network and the convex value that triggers a warning.
 DEFAULT_RECOVERY_TOL = 1e-6
 
@@ -135,6 +147,29 @@ class ConvexProgramResult(RecoveredNetwork):
     arrangements: Arrangements
 
 
+def convex_solver(
+    problem: TrainingProblem,
+    arrangements: Arrangements,
+    solver: str,
+    fallback: str = DEFAULT_SOLVER,
+) -> str:
+    """The solver that ``solve_convex_program(problem, arrangements, solver=solver)`` uses.
+
+    ``"auto"`` becomes :data:`ADMM_SOLVER` when ``n * len(arrangements) >= ADMM_FROM_ROWS`` and
+    ``d >= ADMM_FROM_D``, else ``fallback``; other names are checked
+    (:class:`~copos.errors.UnknownSolverError` if unknown).  Measured at the ADMM tolerance
+    :data:`ADMM_TOL` (``benchmarks/arrangement_admm_defaults.py``, one thread, CVXPY + Clarabel
+    time including compilation): ``n·P = 60,000-100,000`` with ``d = 10, 20``: ADMM 2.5-3.8x
+    faster; ``n·P = 30,000``, ``d = 5``: 1.5x slower; complete arrangements with ``d = 2``,
+    ``n = 100`` (``n·P = 20,000``): the ADMM hit 20,000 iterations, 10x slower.
+    """
+    key = str(solver).lower()
+    if key == "auto":
+        large = problem.n * len(arrangements) >= ADMM_FROM_ROWS and problem.d >= ADMM_FROM_D
+        return ADMM_SOLVER if large else resolve_solver(fallback)
+    return ADMM_SOLVER if key == ADMM_SOLVER else resolve_solver(key)
+
+
 def solve_convex_program(
     problem: TrainingProblem,
     arrangements: Arrangements | None = None,
@@ -142,7 +177,8 @@ def solve_convex_program(
     solver: str = DEFAULT_SOLVER,
     neuron_tol: float = DEFAULT_NEURON_TOL,
     recovery_tol: float = DEFAULT_RECOVERY_TOL,
-) -> ConvexProgramResult:
+    tol: float = ADMM_TOL,
+) -> ConvexProgramResult | ArrangementAdmmResult:
     r"""Solve the group-lasso convex program (module docstring) and recover a ReLU network.
 
     .. math::
@@ -158,13 +194,17 @@ def solve_convex_program(
         Patterns to use; default :func:`~copos.network.arrangements.enumerate_arrangements`
         ``(problem.X)`` (complete, so the value is exact).
     solver:
-        ``"clarabel"`` or ``"scs"``.
+        ``"clarabel"`` or ``"scs"`` (CVXPY), ``"copos-admm"`` (copos's ADMM; the result is a
+        :class:`~copos.solvers.arrangement_admm.ArrangementAdmmResult`, which adds a certified
+        ``lower_bound``), or ``"auto"`` (:func:`convex_solver`).
     neuron_tol:
         Blocks with norm ``<= neuron_tol * max block norm`` are not turned into neurons.
     recovery_tol:
         A :class:`RuntimeWarning` is issued when the recovered network's objective differs from
         the convex value by more than ``recovery_tol * max(1, |value|)``; the discrepancy is
         always recorded in the result.
+    tol:
+        Residual tolerance of the ADMM (ignored by the CVXPY solvers).
 
     Raises
     ------
@@ -172,6 +212,8 @@ def solve_convex_program(
         If ``c != 1`` (use the copositive program) or the patterns do not match ``X``.
     SolverError
         If the solver returns no solution.
+    UnknownSolverError
+        If ``solver`` is not one of the above.
     """
     _check_scalar_output(problem)
     recovery_tol = check_positive(recovery_tol, "recovery_tol")
@@ -181,8 +223,15 @@ def solve_convex_program(
         raise InvalidInputError(
             f"arrangements have patterns of length {patterns.n}, but X has {problem.n} rows"
         )
+    chosen = convex_solver(problem, patterns, solver)
+    if chosen == ADMM_SOLVER:
+        from copos.solvers.arrangement_admm import solve_arrangement_admm
+
+        admm = solve_arrangement_admm(problem, patterns, tol=tol, neuron_tol=neuron_tol)
+        _warn_if_inconsistent(admm, recovery_tol)
+        return admm
     program, v_var, w_var = _build_program(problem, patterns)
-    info = solve(program, solver=solver)
+    info = solve(program, solver=chosen)
     require_solution(program, info)
     v_blocks = np.asarray(v_var.value, dtype=np.float64).T
     w_blocks = np.asarray(w_var.value, dtype=np.float64).T
@@ -249,7 +298,9 @@ def _build_program(
     return cp.Problem(cp.Minimize(objective), constraints), v_var, w_var
 
 
-def _warn_if_inconsistent(result: ConvexProgramResult, recovery_tol: float) -> None:
+def _warn_if_inconsistent(
+    result: ConvexProgramResult | ArrangementAdmmResult, recovery_tol: float
+) -> None:
     if result.relative_recovery_gap > recovery_tol:
         warnings.warn(
             f"the recovered network's objective {result.recovered_objective:.10g} differs from the "

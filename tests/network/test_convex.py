@@ -7,10 +7,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from copos.errors import InvalidInputError
+from copos.errors import InvalidInputError, UnknownSolverError
 from copos.network.arrangements import enumerate_arrangements, sample_arrangements
 from copos.network.convex import (
+    ADMM_FROM_D,
+    ADMM_FROM_ROWS,
+    ADMM_SOLVER,
     ConvexProgramResult,
+    convex_solver,
     network_objective,
     recover_network,
     solve_convex_program,
@@ -125,6 +129,37 @@ def test_scs_agrees_with_clarabel() -> None:
     clarabel = solve_convex_program(problem)
     scs = solve_convex_program(problem, solver="scs", recovery_tol=1e-3)
     assert relative_gap(scs.value, clarabel.value) <= 1e-4
+
+
+def test_copos_admm_agrees_with_clarabel_and_certifies_a_lower_bound() -> None:
+    from copos.solvers.arrangement_admm import ArrangementAdmmResult
+
+    problem = random_problem(12, 2, seed=3)
+    clarabel = solve_convex_program(problem)
+    admm = solve_convex_program(problem, solver="copos-admm", tol=1e-8)
+    assert isinstance(admm, ArrangementAdmmResult) and admm.status == "optimal"
+    assert relative_gap(admm.value, clarabel.value) <= REL_TOL
+    assert admm.bound_kind == "exact"
+    assert admm.lower_bound <= clarabel.value + 1e-9 * abs(clarabel.value)
+    assert admm.recovered_objective >= clarabel.value - 1e-7 * abs(clarabel.value)
+
+
+def test_auto_picks_the_admm_for_large_programs_only() -> None:
+    small = random_problem(20, ADMM_FROM_D, seed=0)
+    patterns = sample_arrangements(small.X, 10, seed=0)
+    assert convex_solver(small, patterns, "auto") == "clarabel"
+    assert convex_solver(small, patterns, "auto", fallback="scs") == "scs"
+    assert convex_solver(small, patterns, "COPOS-ADMM") == ADMM_SOLVER
+    rows = -(-ADMM_FROM_ROWS // 20)  # patterns so that n * P reaches the threshold
+    many = sample_arrangements(small.X, rows, seed=0)
+    expected = ADMM_SOLVER if len(many) * 20 >= ADMM_FROM_ROWS else "clarabel"
+    assert convex_solver(small, many, "auto") == expected
+    low = random_problem(20, ADMM_FROM_D - 1, seed=0)
+    assert convex_solver(low, sample_arrangements(low.X, rows, seed=0), "auto") == "clarabel"
+    with pytest.raises(UnknownSolverError):
+        convex_solver(small, patterns, "mosek-ish")
+    with pytest.raises(UnknownSolverError):
+        solve_convex_program(small, patterns, solver="mosek-ish")
 
 
 def test_bias_column_is_supported() -> None:
