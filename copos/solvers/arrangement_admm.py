@@ -97,18 +97,16 @@ arrangements it bounds only the sampled program.
 
 from __future__ import annotations
 
-import dataclasses
 import math
-import numbers
 import time
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 import scipy.linalg
 from numpy.typing import NDArray
 
-from copos._validation import check_positive
+from copos._validation import check_dimension, check_positive
 from copos.errors import InvalidInputError
 from copos.network.arrangements import Arrangements
 from copos.network.convex import (
@@ -551,10 +549,10 @@ def solve_arrangement_admm(
     start = time.perf_counter()
     _check_problem(problem, arrangements)
     tol = check_positive(tol, "tol")
-    max_iters = _check_count(max_iters, "max_iters")
-    check_every = _check_count(check_every, "check_every")
-    anderson = _check_count(anderson, "anderson", minimum=0)
-    anderson_every = _check_count(anderson_every, "anderson_every")
+    max_iters = check_dimension(max_iters, "max_iters")
+    check_every = check_dimension(check_every, "check_every")
+    anderson = check_dimension(anderson, "anderson", minimum=0)
+    anderson_every = check_dimension(anderson_every, "anderson_every")
     neuron_tol = check_positive(neuron_tol, "neuron_tol")
     if time_limit is not None:
         time_limit = check_positive(time_limit, "time_limit")
@@ -668,7 +666,7 @@ def _result(
     w_blocks = np.ascontiguousarray(blocks[:, ops.P :].T)
     U, V = recover_network(v_blocks, w_blocks, neuron_tol=neuron_tol)
     violation = _cone_violation(ops, blocks_scaled)
-    info = dataclasses.replace(
+    info = replace(
         info,
         solve_time=time.perf_counter() - start,
         extra={**info.extra, "cone_violation": violation, "lower_bound": lower_bound},
@@ -754,10 +752,3 @@ def _cone_violation(ops: _Operators, blocks: FloatArray) -> float:
     scale = float(np.max(np.abs(pre), initial=0.0))
     worst = float(np.max(-signed, initial=0.0))
     return max(worst, 0.0) / max(scale, 1e-300)
-
-
-def _check_count(value: Any, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-        raise InvalidInputError(f"{name} must be {kind}; got {value!r}")
-    return int(value)

@@ -101,7 +101,7 @@ import numpy as np
 import scipy.linalg
 from numpy.typing import NDArray
 
-from copos._validation import check_positive
+from copos._validation import check_dimension, check_positive
 from copos.errors import InvalidInputError
 from copos.network.problem import TrainingProblem
 from copos.solvers._anderson import Anderson
@@ -875,23 +875,17 @@ def _check_arguments(
     check_positive(tol, "tol")
     if rho is not None:
         check_positive(rho, "rho")
-    _check_count(max_iters, "max_iters")
-    _check_count(check_every, "check_every")
-    _check_count(anderson, "anderson", minimum=0)
+    check_dimension(max_iters, "max_iters")
+    check_dimension(check_every, "check_every")
+    check_dimension(anderson, "anderson", minimum=0)
     if threads is not None:
-        _check_count(threads, "threads")
+        check_dimension(threads, "threads")
     if check_positive(alpha, "alpha") >= 2:
         raise InvalidInputError(f"alpha must be in (0, 2); got {alpha!r}")
     if time_limit is not None:
         check_positive(time_limit, "time_limit")
     if not (np.all(np.isfinite(problem.X)) and np.all(np.isfinite(problem.Y))):
         raise InvalidInputError("problem data contain NaN or inf")
-
-
-def _check_count(value: object, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise InvalidInputError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    return int(value)
 
 
 def _check_matrix(value: object, name: str, shape: tuple[int, int]) -> FloatArray:
