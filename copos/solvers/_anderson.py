@@ -36,10 +36,31 @@ class Anderson:
         self.count = 0
         self.next = 0
         self.last: tuple[FloatArray, FloatArray] | None = None
+        self.rejected = 0
+        self._fallback: tuple[float, FloatArray] | None = None
 
     def reset(self) -> None:
         """Forget the stored differences (after a rejected step or a change of the map)."""
         self.count, self.next, self.last = 0, 0, None
+        self._fallback = None
+
+    def safeguarded(self, x: FloatArray, gx: FloatArray) -> FloatArray:
+        """The next iterate, with the safeguard of Zhang, O'Donoghue and Boyd (2020).
+
+        If the fixed-point residual :math:`\\|g(x) - x\\|` grew since the last extrapolated step,
+        that step is rejected: the history is cleared and the plain point :math:`g` of the
+        iterate before it is returned (counted in ``rejected``).  Otherwise the extrapolation
+        of :meth:`__call__`.
+        """
+        norm_f = float(np.linalg.norm(gx - x))
+        if self._fallback is not None and norm_f > self._fallback[0]:
+            self.rejected += 1
+            fallback = self._fallback[1]
+            self.reset()
+            return fallback
+        following, used = self(x, gx)
+        self._fallback = (norm_f, gx.copy()) if used else None
+        return following
 
     def __call__(self, x: FloatArray, gx: FloatArray) -> tuple[FloatArray, bool]:
         """``(next iterate, accelerated?)``; ``gx`` itself when there is nothing to extrapolate.

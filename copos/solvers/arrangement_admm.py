@@ -347,8 +347,6 @@ class _Splitting:
         self.anchor = self.x.copy()
         self.since_anchor = 0
         self.last_good = self.x.copy()
-        self.rejected = 0
-        self._previous: tuple[float, FloatArray] | None = None
         self.FTy = ops.FT(ops.y)
         ops.factor(rho)
         self.v = self.u = np.zeros((d, B))
@@ -385,15 +383,7 @@ class _Splitting:
             self.x, self.gx = self.gx, self.x
             return
         self.since_anchor = 0
-        norm_f = float(np.linalg.norm(self.gx - self.anchor))
-        if self._previous is not None and norm_f > self._previous[0]:
-            self.rejected += 1
-            self.anderson.reset()
-            following = self._previous[1]
-            self._previous = None
-        else:
-            following, used = self.anderson(self.anchor, self.gx)
-            self._previous = (norm_f, self.gx.copy()) if used else None
+        following = self.anderson.safeguarded(self.anchor, self.gx)
         self.x[...] = following
         self.anchor[...] = self.x
 
@@ -447,7 +437,6 @@ class _Splitting:
     def restart_acceleration(self) -> None:
         """Forget the Anderson history (the map changed) and anchor at the current iterate."""
         self.anderson.reset()
-        self._previous = None
         self.anchor[...] = self.x
         self.since_anchor = 0
 
@@ -631,7 +620,7 @@ def solve_arrangement_admm(
                 "rho": splitting.rho,
                 "sigma": sigma,
                 "rho_changes": rho_changes,
-                "anderson_rejected": splitting.rejected,
+                "anderson_rejected": splitting.anderson.rejected,
                 "iteration_time": iter_time,
                 "setup_time": iter_start - start,
                 "history": history,

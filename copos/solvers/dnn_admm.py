@@ -587,8 +587,6 @@ class _DouglasRachford:
         p = lift.p
         self.zeta = np.zeros((p, p)) if warm is None else warm.zeta.copy()
         self.anderson = Anderson(memory, p * p)
-        self.rejected = 0
-        self._previous: tuple[float, FloatArray] | None = None
         self._last_L1: FloatArray | None = None
         self.S = np.zeros((lift.q, lift.q))
         self.L1 = self.L2 = self.W = self.zeta
@@ -605,17 +603,7 @@ class _DouglasRachford:
         """One accelerated step (safeguarded); returns the relative (primal, dual) residuals."""
         zeta = self.zeta
         g = self._map(zeta)
-        norm_f = _norm(g - zeta)
-        if self._previous is not None and norm_f > self._previous[0]:
-            # the accelerated point made the fixed-point residual grow: fall back to g(ζ_prev)
-            self.rejected += 1
-            self.anderson.reset()
-            following = self._previous[1]
-            self._previous = None
-        else:
-            accelerated, used = self.anderson(zeta.ravel(), g.ravel())
-            following = accelerated.reshape(zeta.shape)
-            self._previous = (norm_f, g) if used else None
+        following = self.anderson.safeguarded(zeta.ravel(), g.ravel()).reshape(zeta.shape)
         residuals = self._residuals(zeta)
         self.zeta = following
         return residuals
@@ -638,7 +626,6 @@ class _DouglasRachford:
         _, L1 = self.lift.project_C(self.zeta)
         self.zeta = L1 + (self.zeta - L1) / factor
         self.anderson.reset()
-        self._previous = None
 
     def multipliers(self) -> tuple[FloatArray, FloatArray]:
         """Normalized ``(Z, N)`` of the last evaluation."""
