@@ -470,7 +470,9 @@ class _Splitting:
 
 def _axpy(x: FloatArray, y: FloatArray, a: float) -> None:
     """``y += a x`` in place on contiguous 1-D arrays (one pass, no temporary)."""
-    scipy.linalg.blas.daxpy(x, y, a=a)
+    result = scipy.linalg.blas.daxpy(x, y, a=a)
+    if result is not y:  # BLAS worked on a copy (y not contiguous float64): write it back
+        y[...] = result
 
 
 def solve_arrangement_admm(
