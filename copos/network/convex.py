@@ -218,6 +218,7 @@ def solve_convex_program(
     _check_scalar_output(problem)
     recovery_tol = check_positive(recovery_tol, "recovery_tol")
     neuron_tol = check_positive(neuron_tol, "neuron_tol")
+    tol = check_positive(tol, "tol")  # checked for every solver, not only when the ADMM runs
     patterns = enumerate_arrangements(problem.X) if arrangements is None else arrangements
     if patterns.n != problem.n:
         raise InvalidInputError(

@@ -160,6 +160,8 @@ def test_auto_picks_the_admm_for_large_programs_only() -> None:
         convex_solver(small, patterns, "mosek-ish")
     with pytest.raises(UnknownSolverError):
         solve_convex_program(small, patterns, solver="mosek-ish")
+    with pytest.raises(InvalidInputError, match="tol"):
+        solve_convex_program(small, patterns, solver="clarabel", tol=0.0)
 
 
 def test_bias_column_is_supported() -> None:
