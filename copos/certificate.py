@@ -730,7 +730,7 @@ class Certificate:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write :meth:`to_json` to ``path`` atomically (temporary file + :func:`os.replace`)."""
-        from copos.datasets import atomic_write
+        from copos._io import atomic_write
 
         target = Path(path)
         payload = self.to_json().encode("utf-8")

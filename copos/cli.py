@@ -43,7 +43,7 @@ from copos.tightness import DEFAULT_METHODS, METHODS, check_tightness
 
 DATASETS = ["spiral", "planted", "whitened", "iris", "wine", "breast_cancer", "digits"]
 
-EXIT_OK, EXIT_NO, EXIT_BAD_INPUT, EXIT_SOLVER = 0, 1, 2, 3
+EXIT_OK, EXIT_NO, EXIT_BAD_INPUT, EXIT_SOLVER, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
 GRAPHS: dict[str, Callable[[], nx.Graph]] = {
     "c5": lambda: nx.cycle_graph(5),

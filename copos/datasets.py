@@ -22,20 +22,19 @@ column name is an error. An empty field or ``nan`` is a missing value and is rej
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import numbers
 import os
-import tempfile
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from copos._io import atomic_write
 from copos._validation import as_finite_array, check_dimension, check_nonnegative, check_positive
 from copos.errors import CoposError, DataFileError, InvalidInputError
 from copos.network.problem import TrainingProblem
@@ -387,51 +386,6 @@ def real(
 
 
 # ---------------------------------------------------------------------------- files
-def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], None]) -> None:
-    """Write a file atomically: ``write(handle)`` fills a temporary file in the same directory,
-    which is flushed, synced and moved onto ``path`` with :func:`os.replace`.
-
-    If anything fails, the temporary file is removed and ``path`` is left untouched (old content
-    or absent). A new file gets the permissions of an ordinary new file (``0o666 & ~umask``); an
-    existing file keeps its permissions.
-
-    Raises
-    ------
-    DataFileError
-        The directory does not exist or is not writable.
-    """
-    target = Path(path)
-    directory = target.parent
-    if not directory.is_dir():
-        raise DataFileError(
-            f"cannot write {str(target)!r}: directory {str(directory)!r} does not exist"
-        )
-    try:
-        mode = target.stat().st_mode & 0o777 if target.exists() else None
-    except OSError:
-        mode = None
-    if mode is None:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    try:
-        fd, tmp_name = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise DataFileError(f"cannot write {str(target)!r}: {exc}") from exc
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_name, mode)
-        os.replace(tmp_name, target)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        if isinstance(exc, OSError) and not isinstance(exc, DataFileError):
-            raise DataFileError(f"cannot write {str(target)!r}: {exc}") from exc
-        raise
-
 
 def _check_xy(X: ArrayLike, Y: ArrayLike) -> tuple[FloatArray, FloatArray]:
     """Finite 2-D ``X`` (n×d) and ``Y`` (n×c, a 1-D ``Y`` becomes a column), non-empty."""

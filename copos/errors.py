@@ -25,3 +25,7 @@ class SolverError(CoposError, RuntimeError):
 
 class DataFileError(CoposError, OSError):
     """A file could not be read or has the wrong contents."""
+
+
+class TooLargeError(InvalidInputError):
+    """A model whose estimated memory exceeds the limit; refused before anything is built."""

@@ -155,7 +155,7 @@ class TightnessReport:
 
     def save_json(self, path: str | os.PathLike[str]) -> Path:
         """Write :meth:`to_json` atomically."""
-        from copos.datasets import atomic_write
+        from copos._io import atomic_write
 
         text = self.to_json().encode()
 

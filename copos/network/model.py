@@ -340,7 +340,7 @@ class TwoLayerReLU:
             The path written.
         """
         # Imported here: copos.datasets imports copos.network, which may import this module.
-        from copos.datasets import atomic_write
+        from copos._io import atomic_write
 
         target = Path(path)
 
