@@ -100,6 +100,12 @@ MAX_LIFTED_N = 500
 LIFTED_MODES: tuple[str, ...] = ("auto", "always", "never")
 CERTIFICATE_FORMAT = "copos.certificate"
 CERTIFICATE_VERSION = 1
+#: Largest tolerance of a verdict: :func:`certify` and :func:`verify` refuse ``eps`` outside
+#: ``(0, MAX_EPS]`` (a "global optimum within 1 %" is the loosest claim copos will make).
+MAX_EPS = 1e-2
+#: :math:`L > F` by more than this (relative to :math:`\max(1, |F|)`) cannot be rounding: the
+#: numbers are inconsistent and nothing is certified.
+ROUNDING_RTOL = 1e-9
 
 
 # --------------------------------------------------------------------------------------------
@@ -609,14 +615,23 @@ class LiftedBound:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "value": self.value,
-            "Z": self.Z.tolist(),
-            "N": self.N.tolist(),
+            "value": json_number(self.value),
+            "Z": _json_matrix(self.Z),
+            "N": _json_matrix(self.N),
             "solver": self.solver,
             "status": self.status,
-            "gap": self.gap,
-            "tol": self.tol,
+            "gap": json_number(self.gap),
+            "tol": json_number(self.tol),
         }
+
+    @property
+    def finite(self) -> bool:
+        """Whether ``value`` and the dual point ``(Z, N)`` are finite (a diverged solve is not)."""
+        return bool(
+            math.isfinite(self.value)
+            and np.all(np.isfinite(self.Z))
+            and np.all(np.isfinite(self.N))
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -695,7 +710,8 @@ class Certificate:
         return TwoLayerReLU(self.U, self.V)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dictionary (floats written exactly by :mod:`json`)."""
+        """A JSON-ready dictionary (floats written exactly by :mod:`json`; a non-finite number,
+        which never certifies anything, is written as ``null``)."""
         return {
             "format": CERTIFICATE_FORMAT,
             "format_version": CERTIFICATE_VERSION,
@@ -705,20 +721,20 @@ class Certificate:
                 "X_shape": list(self.data.X_shape),
                 "Y_shape": list(self.data.Y_shape),
             },
-            "beta": self.beta,
+            "beta": json_number(self.beta),
             "bias": self.bias,
-            "network": {"U": self.U.tolist(), "V": self.V.tolist()},
-            "sigma": self.sigma,
-            "sigma_lower": self.sigma_lower,
+            "network": {"U": _json_matrix(self.U), "V": _json_matrix(self.V)},
+            "sigma": json_number(self.sigma),
+            "sigma_lower": json_number(self.sigma_lower),
             "method": self.method,
             "options": dict(self.options),
             "rigorous": self.rigorous,
-            "scale": self.scale,
-            "lower_bound": self.lower_bound,
-            "objective": self.objective,
-            "gap": self.gap,
-            "relative_gap": self.relative_gap,
-            "eps": self.eps,
+            "scale": json_number(self.scale),
+            "lower_bound": json_number(self.lower_bound),
+            "objective": json_number(self.objective),
+            "gap": json_number(self.gap),
+            "relative_gap": json_number(self.relative_gap),
+            "eps": json_number(self.eps),
             "verdict": self.verdict,
             "reason": self.reason,
             "lifted": None if self.lifted is None else self.lifted.to_dict(),
@@ -777,6 +793,17 @@ class Certificate:
             raise DataFileError(f"{str(target)!r}: {exc}") from exc
 
 
+def json_number(value: float) -> float | None:
+    """``value`` for JSON: a finite float, or ``None`` (``null``) for NaN and infinities."""
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _json_matrix(array: FloatArray) -> list[Any]:
+    """A matrix for JSON, non-finite entries as ``None``."""
+    return [[json_number(v) for v in row] for row in np.asarray(array, dtype=np.float64)]
+
+
 def _field(data: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
     if key not in data:
         raise DataFileError(f"not a valid copos certificate: missing field {key!r}")
@@ -792,6 +819,14 @@ def _number(data: dict[str, Any], key: str) -> float:
     if not math.isfinite(value):
         raise DataFileError(f"certificate field {key!r} is not finite: {value!r}")
     return value
+
+
+def _derived(data: dict[str, Any], key: str) -> float:
+    """A derived number of the certificate: finite, or ``null`` (read as NaN: it was not finite,
+    and :func:`decide` never certifies with it)."""
+    if key in data and data[key] is None:
+        return math.nan
+    return _number(data, key)
 
 
 def _matrix(value: Any, name: str) -> FloatArray:
@@ -847,16 +882,16 @@ def _certificate_from_dict(data: Any) -> Certificate:
         bias=_field(data, "bias", bool),
         U=U,
         V=V,
-        sigma=_number(data, "sigma"),
-        sigma_lower=_number(data, "sigma_lower"),
+        sigma=_derived(data, "sigma"),
+        sigma_lower=_derived(data, "sigma_lower"),
         method=cast(ResolvedMethod, method),
         options=_field(data, "options", dict),
         rigorous=_field(data, "rigorous", bool),
-        scale=_number(data, "scale"),
-        lower_bound=_number(data, "lower_bound"),
-        objective=_number(data, "objective"),
-        gap=_number(data, "gap"),
-        relative_gap=_number(data, "relative_gap"),
+        scale=_derived(data, "scale"),
+        lower_bound=_derived(data, "lower_bound"),
+        objective=_derived(data, "objective"),
+        gap=_derived(data, "gap"),
+        relative_gap=_derived(data, "relative_gap"),
         eps=_number(data, "eps"),
         verdict=cast(Verdict, verdict),
         reason=_field(data, "reason", str),
@@ -875,7 +910,7 @@ def _lifted_from_dict(data: Any) -> LiftedBound | None:
         N=_matrix(data.get("N"), "lifted.N"),
         solver=_field(data, "solver", str),
         status=_field(data, "status", str),
-        gap=_number(data, "gap"),
+        gap=_derived(data, "gap"),
         tol=_number(data, "tol"),
     )
 
@@ -891,12 +926,60 @@ def dual_lower_bound(Z: FloatArray, Y: FloatArray, scale: float) -> float:
     return scale * float(np.vdot(Z, Y)) - 0.5 * scale**2 * float(np.vdot(Z, Z))
 
 
-def decide(objective: float, lower_bound: float, rigorous: bool, eps: float) -> tuple[Verdict, str]:
-    r"""Verdict: optimal iff ``rigorous`` and :math:`F - L \le \varepsilon\max(1, |F|)`."""
+def check_eps(eps: Any) -> float:
+    r"""``eps`` as a float in :math:`(0, \texttt{MAX\_EPS}]`; anything else (NaN, inf, bool, a
+    string, 0, a negative or too large number) raises :class:`~copos.errors.InvalidInputError`."""
+    value = check_positive(eps, "eps")
+    if value > MAX_EPS:
+        raise InvalidInputError(
+            f"eps must be in (0, {MAX_EPS:g}]; got {eps!r}: a relative gap above {MAX_EPS:g} "
+            "is not a claim of global optimality"
+        )
+    return value
+
+
+def decide(
+    objective: float,
+    lower_bound: float,
+    rigorous: bool,
+    eps: float,
+    *,
+    sigma: float = 0.0,
+    lifted: float | None = None,
+) -> tuple[Verdict, str]:
+    r"""Verdict and reason: optimal iff
+
+    .. math::
+
+        \text{rigorous},\quad F, L, \sigma, L_{\rm lifted}, F - L \in \mathbb R\ (\text{finite}),
+        \quad F - L \ge -\rho\max(1,|F|),\quad F - L \le \varepsilon\max(1, |F|),
+
+    with :math:`0 < \varepsilon \le` :data:`MAX_EPS` (else :class:`InvalidInputError`) and
+    :math:`\rho` = :data:`ROUNDING_RTOL` (:math:`L \le p^\star \le F`, so a larger
+    :math:`L - F` means a wrong number).  ``inf <= inf`` never certifies.
+    """
+    eps = check_eps(eps)
     gap = objective - lower_bound
-    threshold = eps * max(1.0, abs(objective))
+    numbers = {"objective F": objective, "lower bound L": lower_bound, "sigma": sigma, "gap": gap}
+    if lifted is not None:
+        numbers["lifted bound"] = lifted
+    infinite = [
+        f"{name} = {value!r}" for name, value in numbers.items() if not math.isfinite(value)
+    ]
+    if infinite:
+        return NOT_CERTIFIED, (
+            f"not finite: {', '.join(infinite)} (overflow or an undefined number); "
+            "a non-finite number certifies nothing"
+        )
     if not rigorous:
         return NOT_CERTIFIED, "the lower bound is not rigorous (incomplete activation patterns)"
+    scale = max(1.0, abs(objective))
+    if gap < -ROUNDING_RTOL * scale:
+        return NOT_CERTIFIED, (
+            f"inconsistent numbers: L - F = {-gap:.3e} > 0 beyond rounding, although "
+            "L <= p* <= F; one of them is wrong"
+        )
+    threshold = eps * scale
     if gap <= threshold:
         return OPTIMAL, (
             f"gap F - L = {gap:.3e} <= eps * max(1, |F|) = {threshold:.3e}: the objective is "
@@ -940,7 +1023,7 @@ def certify(
     problem:
         Data, targets and weight decay.
     eps:
-        Tolerance ``> 0`` of the verdict.
+        Tolerance of the verdict, in :math:`(0,` :data:`MAX_EPS` :math:`]`.
     method, max_patterns, solver, max_exact_work:
         Passed to :func:`dual_norm`.
     lifted:
@@ -950,6 +1033,7 @@ def certify(
         the default, ``n >= 25`` and ``d >= 10``, up to ``n = MAX_LIFTED_N`` so that the stored
         dual point stays small).  This bound does not depend on the network and is often much
         tighter than the one from :math:`\sigma(Z)` when the patterns cannot be enumerated.
+        A diverged solve (non-finite bound or dual point) gives no bound and is left out.
 
     Returns
     -------
@@ -959,7 +1043,7 @@ def certify(
         raise InvalidInputError(f"net must be a TwoLayerReLU; got {type(net).__name__}")
     if not isinstance(problem, TrainingProblem):
         raise InvalidInputError(f"problem must be a TrainingProblem; got {type(problem).__name__}")
-    eps = check_positive(eps, "eps")
+    eps = check_eps(eps)
     Z = net.residual(problem)
     options: dict[str, Any] = {
         "max_patterns": max_patterns,
@@ -968,8 +1052,10 @@ def certify(
     }
     wants_lifted = _wants_lifted(problem, lifted)  # bad mode or tolerance fails before any work
     lifted_tol = check_positive(lifted_tol, "lifted_tol")
-    norm = dual_norm(Z, problem.X, method=method, **options)
+    norm = residual_dual_norm(Z, problem.X, method=method, **options)
     bound = lifted_bound(problem, lifted_tol) if wants_lifted else None
+    if bound is not None and not bound.finite:
+        bound = None  # a diverged solve gives no bound
     return _build_certificate(net, problem, Z, norm, eps, options, bound)
 
 
@@ -1016,6 +1102,30 @@ class CheckedBound:
     time: float
 
 
+def residual_dual_norm(
+    Z: FloatArray, X: FloatArray, *, method: Method = "auto", **options: Any
+) -> DualNormResult:
+    r""":func:`dual_norm` of a network's residual :math:`Z = Y - f(X)`; when :math:`f(X)`
+    overflowed (``Z`` not finite) no bound exists: ``value = inf``, not rigorous."""
+    if np.all(np.isfinite(Z)):
+        return dual_norm(Z, X, method=method, **options)
+    return DualNormResult(
+        value=math.inf,
+        rigorous=False,
+        method="global",
+        requested=_check_method(method),
+        lower=math.nan,
+        maximizer=None,
+        pattern_bounds=None,
+        evaluated=None,
+        num_patterns=0,
+        rank=0,
+        truncation=0.0,
+        time=0.0,
+        note="the network's output f(X) is not finite (overflow): sigma(Z) cannot be bounded",
+    )
+
+
 def checked_lower_bound(
     Z: ArrayLike,
     problem: TrainingProblem,
@@ -1055,7 +1165,14 @@ def _build_certificate(
     scale = dual_scale(problem.beta, norm.value)
     lower = combined_lower_bound(dual_lower_bound(Z, problem.Y, scale), norm.rigorous, lifted)
     objective = net.objective(problem)
-    verdict, reason = decide(objective, lower, norm.rigorous or lifted is not None, eps)
+    verdict, reason = decide(
+        objective,
+        lower,
+        norm.rigorous or lifted is not None,
+        eps,
+        sigma=norm.value,
+        lifted=None if lifted is None else lifted.value,
+    )
     return Certificate(
         copos_version=__version__,
         data=DataFingerprint.of(problem.X, problem.Y),
@@ -1107,46 +1224,163 @@ class Check:
         status = "ok" if self.ok else "MISMATCH"
         return f"{self.name}: stored {self.stored!r}, recomputed {self.recomputed!r} ({status})"
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: numbers (``null`` if not finite), booleans and strings; others as text."""
+        return {
+            "name": self.name,
+            "stored": _json_value(self.stored),
+            "recomputed": _json_value(self.recomputed),
+            "tolerance": json_number(self.tolerance),
+            "ok": self.ok,
+        }
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, (bool, str)) or value is None:
+        return value
+    if isinstance(value, (int, float, np.floating, np.integer)):
+        return json_number(float(value))
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Recomputed:
+    r"""The numbers :func:`verify` recomputes from the data and the stored weights alone.
+
+    ``lower_bound`` :math:`= \max` of the proven bounds, :math:`L = t\langle Z, Y\rangle -
+    \tfrac12t^2\|Z\|_F^2` with :math:`t = \min(1, \beta/\sigma)` for the **recomputed**
+    :math:`\sigma` and the lifted bound recomputed from its dual point.  NaN where nothing
+    could be recomputed (the data do not match, or the weights do not fit them).
+    """
+
+    objective: float = math.nan
+    lower_bound: float = math.nan
+    sigma: float = math.nan
+    rigorous: bool = False
+    lifted: float | None = None
+    failure: str | None = None
+
+    @property
+    def proven(self) -> bool:
+        """Whether ``lower_bound`` is a proven bound (rigorous sigma, or a lifted bound)."""
+        return self.rigorous or self.lifted is not None
+
 
 @dataclass(frozen=True, eq=False)
 class VerificationResult:
-    """Outcome of :func:`verify`.
+    r"""Outcome of :func:`verify`.
+
+    The verdict is **recomputed** (:func:`decide` on the recomputed :math:`F`, :math:`L`,
+    :math:`\sigma` with the certificate's ``eps``); the stored verdict only has to agree with it.
 
     Attributes
     ----------
     passed:
-        Every check agreed.
+        Every check agreed: the certificate holds (whatever its verdict).
     reasons:
         One line per failed check (empty when ``passed``).
     checks:
         All checks performed, in order.
     certificate:
         The certificate that was verified.
+    verdict, reason:
+        The recomputed verdict and why.
+    eps, beta:
+        The certificate's tolerance and weight decay (each checked against the pinned value,
+        if any).
+    objective, lower_bound, sigma, rigorous:
+        Recomputed :math:`F`, :math:`L`, :math:`\sigma` and whether :math:`L` is proven (NaN /
+        False when nothing could be recomputed).
     """
 
     passed: bool
     reasons: list[str]
     checks: list[Check]
     certificate: Certificate
+    verdict: Verdict = NOT_CERTIFIED
+    reason: str = ""
+    eps: float = math.nan
+    beta: float = math.nan
+    objective: float = math.nan
+    lower_bound: float = math.nan
+    sigma: float = math.nan
+    rigorous: bool = False
 
     def __bool__(self) -> bool:
         return self.passed
 
+    @property
+    def optimal(self) -> bool:
+        """The certificate holds **and** its recomputed verdict is "globally optimal within eps"."""
+        return self.passed and self.verdict == OPTIMAL
+
+    @property
+    def gap(self) -> float:
+        r""":math:`F - L` (recomputed)."""
+        return self.objective - self.lower_bound
+
+    @property
+    def relative_gap(self) -> float:
+        r""":math:`(F - L)/\max(1, |F|)` (recomputed)."""
+        return self.gap / max(1.0, abs(self.objective))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (non-finite numbers as ``null``)."""
+        numbers = {
+            "eps": self.eps,
+            "beta": self.beta,
+            "objective": self.objective,
+            "lower_bound": self.lower_bound,
+            "gap": self.gap,
+            "relative_gap": self.relative_gap,
+            "sigma": self.sigma,
+        }
+        return {
+            "passed": self.passed,
+            "optimal": self.optimal,
+            "verdict": self.verdict,
+            "reason": self.reason,
+            **{key: json_number(value) for key, value in numbers.items()},
+            "rigorous": self.rigorous,
+            "method": self.certificate.method,
+            "reasons": list(self.reasons),
+            "checks": [check.to_dict() for check in self.checks],
+        }
+
+    def to_json(self) -> str:
+        """:meth:`to_dict` as JSON (never a non-finite number)."""
+        return json.dumps(self.to_dict(), indent=2, allow_nan=False)
+
     def summary(self) -> str:
-        """A short human-readable report."""
+        """A short human-readable report: outcome, verdict, eps, beta, F, L, gap, failed checks."""
         head = "certificate verified" if self.passed else "certificate REJECTED"
-        lines = [head + f" (verdict: {self.certificate.verdict})"]
+        lines = [
+            f"{head} (verdict: {self.verdict})",
+            f"  verdict   {self.verdict}: {self.reason}",
+            f"  eps       {self.eps:.3g}",
+            f"  beta      {self.beta:.10g}",
+            f"  F         {self.objective:.10g}  (objective, upper bound on p*)",
+            f"  L         {self.lower_bound:.10g}  (proven lower bound: {self.rigorous or False})",
+            f"  gap F - L {self.gap:.3g}  (relative {self.relative_gap:.3g})",
+            f"  sigma     {self.sigma:.6g} by {self.certificate.method}",
+        ]
         lines += [f"  - {reason}" for reason in self.reasons]
         return "\n".join(lines)
 
 
-def _close(a: float, b: float, rtol: float) -> bool:
+def _agree(a: float, b: float, rtol: float) -> bool:
+    r""":math:`|a - b| \le \mathrm{rtol}\max(1, |a|, |b|)` for finite numbers; two non-finite
+    numbers agree (``null`` in a file is a NaN, an inf or a NaN recomputed), one alone does not."""
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return not (math.isfinite(a) or math.isfinite(b))
     return abs(a - b) <= rtol * max(1.0, abs(a), abs(b))
 
 
 def _verification_problem(cert: Certificate, X: ArrayLike, Y: ArrayLike) -> TrainingProblem:
     """The problem of the certificate: ``from_data(X, Y, beta, bias)``; with ``bias`` an ``X``
     that already has the certificate's ``d`` columns is taken as including the ones column."""
+    if X is None or Y is None:
+        raise InvalidInputError("verify needs the data X and Y; got None")
     X_arr = as_finite_array(X, "X", ndim=2)
     if cert.bias and X_arr.shape[1] == cert.data.X_shape[1]:
         Y_arr = as_finite_array(Y, "Y")
@@ -1155,25 +1389,44 @@ def _verification_problem(cert: Certificate, X: ArrayLike, Y: ArrayLike) -> Trai
     return TrainingProblem.from_data(X_arr, Y, cert.beta, bias=cert.bias)
 
 
+def _as_certificate(certificate: Any) -> Certificate:
+    """A :class:`Certificate`, or the one saved at a path; anything else is bad input."""
+    if isinstance(certificate, Certificate):
+        return certificate
+    if isinstance(certificate, (str, os.PathLike)):
+        return Certificate.load(certificate)
+    raise InvalidInputError(
+        f"certificate must be a Certificate or the path of a saved one; got "
+        f"{type(certificate).__name__}"
+    )
+
+
 def verify(
     certificate: Certificate | str | os.PathLike[str],
     X: ArrayLike,
     Y: ArrayLike,
     *,
+    eps: float | None = None,
+    beta: float | None = None,
     rtol: float = CHECK_RTOL,
     solver_rtol: float = SOLVER_RTOL,
 ) -> VerificationResult:
-    r"""Re-check a certificate from the data alone.
+    r"""Re-check a certificate from the data alone and recompute its verdict.
 
-    Steps: (1) the fingerprint of the data matches; (2) :math:`F` recomputed from the stored
-    weights and :math:`\beta`; (3) :math:`Z = Y - f(X)` and :math:`\sigma` recomputed
-    independently by :func:`dual_norm` with the stored method and options; (4) ``scale``,
-    :math:`L`, gap and relative gap recomputed from the stored :math:`\sigma` (pure arithmetic)
-    **and** :math:`L` from the recomputed :math:`\sigma`; (5) the rigorous flag and the verdict
-    follow (:func:`decide`).  Arithmetic quantities must agree within ``rtol``
-    (:math:`|a-b| \le \mathrm{rtol}\max(1,|a|,|b|)`); :math:`\sigma` and the :math:`L` derived
-    from the recomputed :math:`\sigma` within ``rtol`` for ``exact``/``global`` and within
-    ``solver_rtol`` for ``relaxation`` (a conic solver is involved).
+    Steps: (1) the fingerprint of the data matches; the stored ``eps`` is in
+    :math:`(0,` :data:`MAX_EPS` :math:`]` and at most the pinned ``eps``, the stored
+    :math:`\beta` equals the pinned ``beta``; (2) :math:`F` recomputed from the stored weights
+    and :math:`\beta`; (3) :math:`Z = Y - f(X)` and :math:`\sigma` recomputed independently by
+    :func:`dual_norm` with the stored method and options, and the lifted bound (if any) from its
+    stored dual point; (4) ``scale``, :math:`L`, gap and relative gap recomputed from the stored
+    :math:`\sigma` (pure arithmetic) **and** :math:`L` from the recomputed :math:`\sigma`;
+    (5) the verdict is recomputed by :func:`decide` from the recomputed :math:`F`, :math:`L`,
+    :math:`\sigma` and the stored ``eps``, and the stored verdict must equal it.  Arithmetic
+    quantities must agree within ``rtol`` (:math:`|a-b| \le \mathrm{rtol}\max(1,|a|,|b|)`);
+    :math:`\sigma` and the :math:`L` derived from the recomputed :math:`\sigma` within ``rtol``
+    for ``exact``/``global`` and within ``solver_rtol`` for ``relaxation`` (a conic solver is
+    involved).  Nothing stored is trusted: :attr:`VerificationResult.optimal` holds only when
+    every check agreed and the recomputed numbers prove the verdict.
 
     Parameters
     ----------
@@ -1183,6 +1436,12 @@ def verify(
         The data as passed to :meth:`TrainingProblem.from_data` (without the ones column; it is
         appended when the certificate says ``bias``; an ``X`` that already has the
         certificate's number of columns is used as is).
+    eps:
+        The tolerance the user requires (``None``: the certificate's own, which is reported); a
+        certificate with a larger ``eps`` fails.
+    beta:
+        The weight decay the user requires (``None``: the certificate's own, which is
+        reported); a certificate for another ``beta`` fails.
     rtol, solver_rtol:
         Tolerances (defaults :data:`CHECK_RTOL`, :data:`SOLVER_RTOL`).
 
@@ -1196,37 +1455,95 @@ def verify(
     DataFileError
         The certificate file is missing, unreadable or malformed.
     InvalidInputError
-        ``X``/``Y`` have bad shapes or NaN/inf.
+        ``certificate`` is neither a certificate nor a path; ``X``/``Y`` are missing, have bad
+        shapes or NaN/inf; a pinned ``eps`` outside :math:`(0,` :data:`MAX_EPS` :math:`]` or a
+        pinned ``beta`` that is not positive.
     """
-    cert = (
-        Certificate.load(certificate) if not isinstance(certificate, Certificate) else certificate
-    )
+    cert = _as_certificate(certificate)
     rtol = check_positive(rtol, "rtol")
     solver_rtol = check_positive(solver_rtol, "solver_rtol")
+    pinned_eps = None if eps is None else check_eps(eps)
+    pinned_beta = None if beta is None else check_positive(beta, "beta")
     problem = _verification_problem(cert, X, Y)
     fingerprint = DataFingerprint.of(problem.X, problem.Y)
     checks = [Check("data fingerprint", cert.data, fingerprint, 0.0, fingerprint == cert.data)]
+    checks += _requirement_checks(cert, pinned_eps, pinned_beta, rtol)
     if fingerprint == cert.data:
-        checks += _recompute(cert, problem, rtol, solver_rtol)
+        numbers, recomputed_checks = _recompute(cert, problem, rtol, solver_rtol)
+    else:
+        numbers = Recomputed(failure="the data do not match the certificate's fingerprint")
+        recomputed_checks = []
+    verdict, reason = _recomputed_verdict(cert, numbers)
+    checks += recomputed_checks
+    checks.append(Check("verdict", cert.verdict, verdict, 0.0, cert.verdict == verdict))
     reasons = [check.describe() for check in checks if not check.ok]
-    return VerificationResult(passed=not reasons, reasons=reasons, checks=checks, certificate=cert)
+    return VerificationResult(
+        passed=not reasons,
+        reasons=reasons,
+        checks=checks,
+        certificate=cert,
+        verdict=verdict,
+        reason=reason,
+        eps=cert.eps,
+        beta=cert.beta,
+        objective=numbers.objective,
+        lower_bound=numbers.lower_bound,
+        sigma=numbers.sigma,
+        rigorous=numbers.proven,
+    )
+
+
+def _requirement_checks(
+    cert: Certificate, eps: float | None, beta: float | None, rtol: float
+) -> list[Check]:
+    """The stored ``eps`` is in ``(0, MAX_EPS]`` and at most the pinned one; ``beta`` as pinned."""
+    valid = math.isfinite(cert.eps) and 0.0 < cert.eps <= MAX_EPS
+    checks = [Check(f"eps in (0, {MAX_EPS:g}]", cert.eps, valid, 0.0, valid)]
+    if eps is not None:
+        checks.append(Check("eps <= pinned --eps", cert.eps, eps, 0.0, cert.eps <= eps))
+    if beta is not None:
+        checks.append(
+            Check("beta = pinned --beta", cert.beta, beta, rtol, _agree(cert.beta, beta, rtol))
+        )
+    return checks
+
+
+def _recomputed_verdict(cert: Certificate, numbers: Recomputed) -> tuple[Verdict, str]:
+    """:func:`decide` on the recomputed numbers with the stored ``eps`` (never the stored verdict)."""
+    if numbers.failure is not None:
+        return NOT_CERTIFIED, numbers.failure
+    if not (math.isfinite(cert.eps) and 0.0 < cert.eps <= MAX_EPS):
+        return NOT_CERTIFIED, f"the certificate's eps = {cert.eps!r} is outside (0, {MAX_EPS:g}]"
+    return decide(
+        numbers.objective,
+        numbers.lower_bound,
+        numbers.proven,
+        cert.eps,
+        sigma=numbers.sigma,
+        lifted=numbers.lifted,
+    )
 
 
 def _recompute(
     cert: Certificate, problem: TrainingProblem, rtol: float, solver_rtol: float
-) -> list[Check]:
-    """Checks (2)–(5) of :func:`verify` (the data already match)."""
+) -> tuple[Recomputed, list[Check]]:
+    """Checks (2)–(4) of :func:`verify` (the data already match) and the recomputed numbers."""
     try:
         net = cert.network()
         Z = net.residual(problem)
     except CoposError as exc:
-        return [Check("network", "weights", str(exc), 0.0, False)]
+        return Recomputed(failure=f"weights: {exc}"), [
+            Check("network", "weights", str(exc), 0.0, False)
+        ]
     objective = net.objective(problem)
     options = _dual_norm_options(cert.options)
     try:
-        norm = dual_norm(Z, problem.X, method=cert.method, **options)
+        norm = residual_dual_norm(Z, problem.X, method=cert.method, **options)
     except CoposError as exc:
-        return [Check("sigma", cert.sigma, f"recomputation failed: {exc}", 0.0, False)]
+        failure = f"recomputation of sigma failed: {exc}"
+        return Recomputed(objective=objective, failure=failure), [
+            Check("sigma", cert.sigma, failure, 0.0, False)
+        ]
     sigma_tol = solver_rtol if cert.method == "relaxation" else rtol
     lifted_checks, lifted = _recompute_lifted(cert, problem, rtol)
     scale = dual_scale(problem.beta, cert.sigma)
@@ -1235,23 +1552,30 @@ def _recompute(
         dual_lower_bound(Z, problem.Y, dual_scale(problem.beta, norm.value)), norm.rigorous, lifted
     )
     gap = objective - lower
-    verdict, _ = decide(objective, lower, norm.rigorous or lifted is not None, cert.eps)
 
     def number(name: str, stored: float, value: float, tol: float) -> Check:
-        return Check(name, stored, value, tol, _close(stored, value, tol))
+        return Check(name, stored, value, tol, _agree(stored, value, tol))
 
-    return [
+    checks = [
         number("objective F", cert.objective, objective, rtol),
         number("sigma", cert.sigma, norm.value, sigma_tol),
+        number("sigma_lower", cert.sigma_lower, norm.lower, sigma_tol),
         Check("rigorous", cert.rigorous, norm.rigorous, 0.0, cert.rigorous == norm.rigorous),
         number("scale t", cert.scale, scale, rtol),
         number("lower bound L", cert.lower_bound, lower, rtol),
         number("lower bound L (recomputed sigma)", cert.lower_bound, lower_recomputed, sigma_tol),
         number("gap F - L", cert.gap, gap, rtol),
         number("relative gap", cert.relative_gap, gap / max(1.0, abs(objective)), rtol),
-        Check("verdict", cert.verdict, verdict, 0.0, cert.verdict == verdict),
         *lifted_checks,
     ]
+    numbers = Recomputed(
+        objective=objective,
+        lower_bound=lower_recomputed,
+        sigma=norm.value,
+        rigorous=norm.rigorous,
+        lifted=None if lifted is None else lifted.value,
+    )
+    return numbers, checks
 
 
 def _recompute_lifted(
@@ -1266,7 +1590,7 @@ def _recompute_lifted(
         value = certified_lower_bound(problem, cert.lifted.Z, cert.lifted.N).value
     except CoposError as exc:
         return [Check("lifted lower bound", cert.lifted.value, str(exc), 0.0, False)], None
-    ok = _close(cert.lifted.value, value, rtol)
+    ok = _agree(cert.lifted.value, value, rtol)
     check = Check("lifted lower bound", cert.lifted.value, value, rtol, ok)
     return [check], replace(cert.lifted, value=value)
 
@@ -1288,12 +1612,15 @@ def _dual_norm_options(options: dict[str, Any]) -> dict[str, Any]:
 __all__ = [
     "Certificate",
     "Check",
+    "MAX_EPS",
+    "Recomputed",
     "LiftedBound",
     "DataFingerprint",
     "DualNormResult",
     "VerificationResult",
     "certified_mu",
     "certify",
+    "check_eps",
     "decide",
     "dual_lower_bound",
     "dual_norm",
@@ -1301,5 +1628,6 @@ __all__ = [
     "face_count",
     "lifted_bound",
     "relaxed_square_bound",
+    "residual_dual_norm",
     "verify",
 ]
