@@ -821,6 +821,13 @@ def _number(data: dict[str, Any], key: str) -> float:
     return value
 
 
+def _positive(data: dict[str, Any], key: str) -> float:
+    value = _number(data, key)
+    if value <= 0.0:
+        raise DataFileError(f"certificate field {key!r} must be positive; got {value!r}")
+    return value
+
+
 def _derived(data: dict[str, Any], key: str) -> float:
     """A derived number of the certificate: finite, or ``null`` (read as NaN: it was not finite,
     and :func:`decide` never certifies with it)."""
@@ -878,7 +885,7 @@ def _certificate_from_dict(data: Any) -> Certificate:
             X_shape=_shape(fingerprint.get("X_shape"), "X_shape"),
             Y_shape=_shape(fingerprint.get("Y_shape"), "Y_shape"),
         ),
-        beta=_number(data, "beta"),
+        beta=_positive(data, "beta"),
         bias=_field(data, "bias", bool),
         U=U,
         V=V,
@@ -1218,11 +1225,12 @@ class Check:
     recomputed: Any
     tolerance: float
     ok: bool
+    against: str = "recomputed"
 
     def describe(self) -> str:
         """One line: what was compared and whether it agreed."""
         status = "ok" if self.ok else "MISMATCH"
-        return f"{self.name}: stored {self.stored!r}, recomputed {self.recomputed!r} ({status})"
+        return f"{self.name}: stored {self.stored!r}, {self.against} {self.recomputed!r} ({status})"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: numbers (``null`` if not finite), booleans and strings; others as text."""
@@ -1231,12 +1239,14 @@ class Check:
             "stored": _json_value(self.stored),
             "recomputed": _json_value(self.recomputed),
             "tolerance": json_number(self.tolerance),
-            "ok": self.ok,
+            "ok": bool(self.ok),
         }
 
 
 def _json_value(value: Any) -> Any:
-    if isinstance(value, (bool, str)) or value is None:
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, str) or value is None:
         return value
     if isinstance(value, (int, float, np.floating, np.integer)):
         return json_number(float(value))
@@ -1336,12 +1346,12 @@ class VerificationResult:
             "sigma": self.sigma,
         }
         return {
-            "passed": self.passed,
-            "optimal": self.optimal,
+            "passed": bool(self.passed),
+            "optimal": bool(self.optimal),
             "verdict": self.verdict,
             "reason": self.reason,
             **{key: json_number(value) for key, value in numbers.items()},
-            "rigorous": self.rigorous,
+            "rigorous": bool(self.rigorous),
             "method": self.certificate.method,
             "reasons": list(self.reasons),
             "checks": [check.to_dict() for check in self.checks],
@@ -1353,10 +1363,13 @@ class VerificationResult:
 
     def summary(self) -> str:
         """A short human-readable report: outcome, verdict, eps, beta, F, L, gap, failed checks."""
-        head = "certificate verified" if self.passed else "certificate REJECTED"
+        if self.passed:
+            head = f"certificate verified (verdict: {self.verdict})"
+        else:
+            head = "certificate REJECTED (failed checks below)"
         lines = [
-            f"{head} (verdict: {self.verdict})",
-            f"  verdict   {self.verdict}: {self.reason}",
+            head,
+            f"  verdict   {self.verdict} (recomputed): {self.reason}",
             f"  eps       {self.eps:.3g}",
             f"  beta      {self.beta:.10g}",
             f"  F         {self.objective:.10g}  (objective, upper bound on p*)",
@@ -1378,11 +1391,12 @@ def _agree(a: float, b: float, rtol: float) -> bool:
 
 def _verification_problem(cert: Certificate, X: ArrayLike, Y: ArrayLike) -> TrainingProblem:
     """The problem of the certificate: ``from_data(X, Y, beta, bias)``; with ``bias`` an ``X``
-    that already has the certificate's ``d`` columns is taken as including the ones column."""
+    that already has the certificate's ``d`` columns, the last one all ones, is taken as
+    including the ones column."""
     if X is None or Y is None:
         raise InvalidInputError("verify needs the data X and Y; got None")
     X_arr = as_finite_array(X, "X", ndim=2)
-    if cert.bias and X_arr.shape[1] == cert.data.X_shape[1]:
+    if cert.bias and X_arr.shape[1] == cert.data.X_shape[1] and np.all(X_arr[:, -1:] == 1.0):
         Y_arr = as_finite_array(Y, "Y")
         Y_arr = Y_arr[:, None] if Y_arr.ndim == 1 else Y_arr
         return TrainingProblem(X=X_arr, Y=Y_arr, beta=cert.beta, bias=True)
@@ -1435,7 +1449,7 @@ def verify(
     X, Y:
         The data as passed to :meth:`TrainingProblem.from_data` (without the ones column; it is
         appended when the certificate says ``bias``; an ``X`` that already has the
-        certificate's number of columns is used as is).
+        certificate's number of columns, the last one all ones, is used as is).
     eps:
         The tolerance the user requires (``None``: the certificate's own, which is reported); a
         certificate with a larger ``eps`` fails.
@@ -1498,12 +1512,12 @@ def _requirement_checks(
 ) -> list[Check]:
     """The stored ``eps`` is in ``(0, MAX_EPS]`` and at most the pinned one; ``beta`` as pinned."""
     valid = math.isfinite(cert.eps) and 0.0 < cert.eps <= MAX_EPS
-    checks = [Check(f"eps in (0, {MAX_EPS:g}]", cert.eps, valid, 0.0, valid)]
+    checks = [Check("eps", cert.eps, f"(0, {MAX_EPS:g}]", 0.0, valid, "required in")]
     if eps is not None:
-        checks.append(Check("eps <= pinned --eps", cert.eps, eps, 0.0, cert.eps <= eps))
+        checks.append(Check("eps", cert.eps, eps, 0.0, cert.eps <= eps, "required at most"))
     if beta is not None:
         checks.append(
-            Check("beta = pinned --beta", cert.beta, beta, rtol, _agree(cert.beta, beta, rtol))
+            Check("beta", cert.beta, beta, rtol, _agree(cert.beta, beta, rtol), "required")
         )
     return checks
 
@@ -1572,7 +1586,7 @@ def _recompute(
         objective=objective,
         lower_bound=lower_recomputed,
         sigma=norm.value,
-        rigorous=norm.rigorous,
+        rigorous=bool(norm.rigorous),
         lifted=None if lifted is None else lifted.value,
     )
     return numbers, checks

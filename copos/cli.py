@@ -24,7 +24,8 @@ import networkx as nx
 import numpy as np
 
 from copos import datasets
-from copos.certificate import Certificate, certify, verify
+from copos._io import check_output_path
+from copos.certificate import MAX_EPS, Certificate, certify, check_eps, verify
 from copos.datasets import load_data, load_problem
 from copos.errors import CoposError, DataFileError, InvalidInputError, SolverError
 from copos.network.model import TwoLayerReLU, load_torch
@@ -162,18 +163,24 @@ def _cmd_tightness(args: argparse.Namespace) -> int:
 
 
 def _load_net(path: str) -> TwoLayerReLU:
+    """The network saved at ``path`` (.npz of :meth:`TwoLayerReLU.save`, or a torch .pt/.pth)."""
+    if Path(path).is_dir():
+        raise DataFileError(f"network file {path!r} is a directory; give a .npz or .pt file")
     if path.endswith((".pt", ".pth")):
         return load_torch(path)
     return TwoLayerReLU.load(path)
 
 
 def _cmd_certify(args: argparse.Namespace) -> int:
+    eps = check_eps(args.eps)  # bad eps or output path: refused before any work
+    if args.output:
+        check_output_path(args.output, "--output")
     X, Y = load_data(args.data)
     problem = TrainingProblem.from_data(X, Y, args.beta, bias=args.bias, name=Path(args.data).stem)
     certificate = certify(
         _load_net(args.net),
         problem,
-        eps=args.eps,
+        eps=eps,
         method=args.method,
         solver=args.solver,
         lifted=args.lifted,
@@ -183,15 +190,24 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     if args.json:
         print(certificate.to_json())
     else:
-        print(
-            f"objective F        {certificate.objective:.10g}  (upper bound on p*)\n"
-            f"certified lower L  {certificate.lower_bound:.10g}  (sigma {certificate.sigma:.6g} by "
-            f"{certificate.method}, rigorous={certificate.rigorous})\n"
-            f"{_lifted_line(certificate)}"
-            f"gap F - L          {certificate.gap:.3g}  (relative {certificate.relative_gap:.3g})\n"
-            f"verdict            {certificate.verdict}: {certificate.reason}"
-        )
+        print(_certificate_text(certificate))
+        if args.output:
+            print(f"certificate written to {args.output}")
     return EXIT_OK if certificate.optimal else EXIT_NO
+
+
+def _certificate_text(certificate: Certificate) -> str:
+    """The verdict with everything it rests on: F, L, sigma, gap, eps and beta."""
+    return (
+        f"objective F        {certificate.objective:.10g}  (upper bound on p*)\n"
+        f"certified lower L  {certificate.lower_bound:.10g}  (sigma {certificate.sigma:.6g} by "
+        f"{certificate.method}, rigorous={certificate.rigorous})\n"
+        f"{_lifted_line(certificate)}"
+        f"gap F - L          {certificate.gap:.3g}  (relative {certificate.relative_gap:.3g})\n"
+        f"eps                {certificate.eps:.3g}  (relative gap accepted as optimal)\n"
+        f"beta               {certificate.beta:.10g}\n"
+        f"verdict            {certificate.verdict}: {certificate.reason}"
+    )
 
 
 def _lifted_line(certificate: Certificate) -> str:
@@ -205,13 +221,14 @@ def _lifted_line(certificate: Certificate) -> str:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
+    eps = None if args.eps is None else check_eps(args.eps)
     X, Y = load_data(args.data)
-    result = verify(args.certificate, X, Y)
+    result = verify(args.certificate, X, Y, eps=eps, beta=args.beta)
     if args.json:
-        print(json.dumps({"passed": result.passed, "reasons": result.reasons}, indent=2))
+        print(json.dumps(result.to_dict(), indent=2, allow_nan=False))
     else:
         print(result.summary())
-    return EXIT_OK if result.passed else EXIT_NO
+    return EXIT_OK if result.optimal else EXIT_NO
 
 
 def _cmd_stability(args: argparse.Namespace) -> int:
@@ -267,6 +284,24 @@ def _add_tightness_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+CERTIFY_HELP = f"""Certify that a trained network is a global minimiser of the weight-decay problem.
+
+Prints F (the net's objective), the proven lower bound L, the gap F - L, eps and beta.
+"Globally optimal within eps" requires every number finite and F - L <= eps * max(1, |F|),
+with 0 < eps <= {MAX_EPS:g}.
+
+exit codes: 0 certified optimal; 1 not certified; 2 bad input (eps out of range, unreadable
+file, mismatched shapes); 3 solver failure; 4 internal error."""
+
+VERIFY_HELP = """Re-check a certificate from the data alone: the data fingerprint, F, sigma, L and the
+gap are recomputed, and the verdict is recomputed from them (the stored verdict must agree).
+Prints the verdict, eps, beta, F, L and the gap. Pin what you require with --eps and --beta.
+
+exit codes: 0 the certificate holds and says "globally optimal within eps"; 1 it does not
+hold, or holds but says "not certified"; 2 bad input (unreadable or malformed certificate or
+data, eps out of range); 4 internal error."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="copos", description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -278,13 +313,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_tightness_arguments(tightness)
     tightness.set_defaults(handler=_cmd_tightness)
     cert = commands.add_parser(
-        "certify", help="certify a trained network (exit 0 iff certified optimal)"
+        "certify",
+        help="certify a trained network (exit 0 iff certified optimal)",
+        description=CERTIFY_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     cert.add_argument("net", help=".npz written by TwoLayerReLU.save, or a torch .pt/.pth module")
     cert.add_argument("data", help=".npz or .csv with X and Y")
     cert.add_argument("--beta", type=float, required=True)
     cert.add_argument("--bias", action="store_true", help="the net was trained with a ones column")
-    cert.add_argument("--eps", type=float, default=1e-6, help="relative gap accepted as optimal")
+    cert.add_argument(
+        "--eps",
+        type=float,
+        default=1e-6,
+        help=f"relative gap accepted as optimal, in (0, {MAX_EPS:g}] (default 1e-6)",
+    )
     cert.add_argument("--method", default="auto", choices=["auto", "exact", "relaxation", "global"])
     cert.add_argument(
         "--lifted",
@@ -295,10 +338,27 @@ def build_parser() -> argparse.ArgumentParser:
     cert.add_argument("--output", help="write the certificate (JSON) to this file")
     cert.set_defaults(handler=_cmd_certify)
     check = commands.add_parser(
-        "verify", help="re-check a certificate from the data (exit 0 iff it holds)"
+        "verify",
+        help="re-check a certificate from the data (exit 0 iff it holds and says optimal)",
+        description=VERIFY_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    check.add_argument("certificate")
-    check.add_argument("data")
+    check.add_argument("certificate", help="certificate JSON written by copos certify --output")
+    check.add_argument("data", help=".npz or .csv with the X and Y that were certified")
+    check.add_argument(
+        "--eps",
+        type=float,
+        default=None,
+        help=f"the tolerance you require, in (0, {MAX_EPS:g}]: a certificate with a larger eps "
+        "fails (default: the certificate's own, which is printed)",
+    )
+    check.add_argument(
+        "--beta",
+        type=float,
+        default=None,
+        help="the weight decay you require: a certificate for another beta fails "
+        "(default: the certificate's own, which is printed)",
+    )
     check.set_defaults(handler=_cmd_verify)
     bound = commands.add_parser("bound", help="bounds from the cone hierarchies").add_subparsers(
         title="programs"

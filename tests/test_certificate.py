@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import json
+import math
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from copos.certificate import (
+    MAX_EPS,
     NOT_CERTIFIED,
     OPTIMAL,
     Certificate,
     certified_mu,
     certify,
+    decide,
     dual_lower_bound,
     dual_norm,
     verify,
@@ -183,7 +190,9 @@ def lifted_case() -> tuple[TrainingProblem, Certificate]:
     return problem, certify(net, problem, method="global", lifted="always", lifted_tol=1e-5)
 
 
-def test_lifted_bound_joins_the_certificate(lifted_case: tuple[TrainingProblem, Certificate]) -> None:
+def test_lifted_bound_joins_the_certificate(
+    lifted_case: tuple[TrainingProblem, Certificate],
+) -> None:
     from copos.network.lifted import solve_lifted_dnn
 
     problem, cert = lifted_case
@@ -355,3 +364,285 @@ def test_malformed_certificate_fields(tmp_path: Path, optimal_certificate: Certi
         path.write_text(json.dumps(document))
         with pytest.raises(DataFileError):
             Certificate.load(path)
+
+
+# ------------------------------------------------------------------------------ issue 17: items 1-3
+
+
+@pytest.fixture(scope="module")
+def random_certificate(whitened_problem: TrainingProblem) -> Certificate:
+    """A certificate that says "not certified": a random net (relative gap about 0.9)."""
+    rng = np.random.default_rng(0)
+    net = TwoLayerReLU(rng.standard_normal((6, 4)), rng.standard_normal((4, 3)))
+    cert = certify(net, whitened_problem, method="exact")
+    assert not cert.optimal and cert.relative_gap > 0.5
+    return cert
+
+
+def _reloaded(cert: Certificate) -> Certificate:
+    """The certificate after a trip through its JSON text (which must never hold NaN/inf)."""
+    return Certificate.from_dict(json.loads(cert.to_json()))
+
+
+@pytest.mark.parametrize("factor", [1e160, 1e300])
+def test_overflowing_net_is_not_certified(whitened_problem: TrainingProblem, factor: float) -> None:
+    # #17 item 1: the same function with weights U * 1e160, V / 1e160 has objective inf, and
+    # `inf <= eps * inf` used to certify it; at 1e300 f(X) itself overflows (Z not finite).
+    net = soft_threshold_optimum(whitened_problem).network()
+    with np.errstate(all="ignore"):
+        big = TwoLayerReLU(net.U * factor, net.V / factor)
+        cert = certify(big, whitened_problem, method="exact")
+    assert not math.isfinite(cert.objective)
+    assert cert.verdict == NOT_CERTIFIED and not cert.optimal
+    assert "not finite" in cert.reason
+    document = json.loads(cert.to_json())  # no crash, and null instead of inf
+    assert document["objective"] is None and document["verdict"] == NOT_CERTIFIED
+    with np.errstate(all="ignore"):
+        result = verify(_reloaded(cert), whitened_problem.X, whitened_problem.Y)
+    assert result.passed and not result.optimal and result.verdict == NOT_CERTIFIED
+
+
+def test_huge_beta_is_not_certified(whitened_problem: TrainingProblem) -> None:
+    # #17 item 1: `--beta 1e308` makes the weight-decay term overflow.
+    net = soft_threshold_optimum(whitened_problem).network()
+    problem = TrainingProblem(X=whitened_problem.X, Y=whitened_problem.Y, beta=1e308)
+    cert = certify(net, problem, method="exact")
+    assert cert.objective == math.inf and not cert.optimal
+    assert json.loads(cert.to_json())["gap"] is None
+
+
+@pytest.mark.parametrize(
+    ("objective", "lower", "sigma", "lifted"),
+    [
+        (math.inf, math.inf, 0.5, None),
+        (math.inf, 1.0, 0.5, None),
+        (1.0, -math.inf, 0.5, None),
+        (math.nan, 1.0, 0.5, None),
+        (1.0, math.nan, 0.5, None),
+        (1.0, 1.0, math.inf, None),
+        (1.0, 1.0, math.nan, None),
+        (1.0, 1.0, 0.5, math.nan),
+        (1.0, 1.0, 0.5, math.inf),
+        (1e308, -1e308, 0.5, None),  # the gap overflows
+        (1.0, 1.1, 0.5, None),  # L > F: inconsistent, not "gap <= eps"
+    ],
+)
+def test_decide_never_certifies_non_finite_or_inconsistent_numbers(
+    objective: float, lower: float, sigma: float, lifted: float | None
+) -> None:
+    verdict, reason = decide(objective, lower, True, MAX_EPS, sigma=sigma, lifted=lifted)
+    assert verdict == NOT_CERTIFIED, reason
+    assert decide(1.0, 1.0 - 1e-12, True, 1e-6, sigma=0.5)[0] == OPTIMAL
+    assert decide(1.0, 1.0 + 1e-13, True, 1e-6)[0] == OPTIMAL  # rounding: L a hair above F
+
+
+@pytest.mark.parametrize(
+    "eps", [1e9, 2e-2, 1.0, math.inf, math.nan, 0.0, -1e-6, True, "1e-6", None]
+)
+def test_eps_outside_range_is_refused(
+    whitened_problem: TrainingProblem, optimal_certificate: Certificate, eps: object
+) -> None:
+    # #17 item 2: eps = 1e9 certified a random net whose relative gap was 0.99.
+    with pytest.raises(InvalidInputError, match="eps"):
+        certify(optimal_certificate.network(), whitened_problem, eps=eps)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="eps"):
+        decide(1.0, 1.0, True, eps)  # type: ignore[arg-type]
+    if eps is not None:  # verify(eps=None) means "the certificate's own eps"
+        with pytest.raises(InvalidInputError, match="eps"):
+            verify(optimal_certificate, whitened_problem.X, whitened_problem.Y, eps=eps)  # type: ignore[arg-type]
+    assert certify(optimal_certificate.network(), whitened_problem, eps=MAX_EPS).optimal
+
+
+def test_verify_reports_the_recomputed_numbers(
+    whitened_problem: TrainingProblem, optimal_certificate: Certificate
+) -> None:
+    result = verify(optimal_certificate, whitened_problem.X, whitened_problem.Y)
+    cert = optimal_certificate
+    assert result.passed and result.optimal and result.verdict == OPTIMAL
+    assert (result.eps, result.beta) == (cert.eps, cert.beta)
+    assert result.objective == pytest.approx(cert.objective, rel=1e-12)
+    assert result.lower_bound == pytest.approx(cert.lower_bound, rel=1e-12)
+    assert result.gap == pytest.approx(cert.gap, abs=1e-12)
+    document = json.loads(result.to_json())
+    for key in ("passed", "optimal", "verdict", "eps", "beta", "objective", "lower_bound", "gap"):
+        assert key in document
+    for word in ("verdict", "eps", "beta", "F ", "L ", "gap"):
+        assert word in result.summary()
+
+
+def test_not_certified_certificate_holds_but_is_not_optimal(
+    whitened_problem: TrainingProblem, random_certificate: Certificate
+) -> None:
+    # #17 item 3: `verify` passed and exited 0 without saying the verdict was "not certified".
+    result = verify(random_certificate, whitened_problem.X, whitened_problem.Y)
+    assert result.passed and not result.optimal and result.verdict == NOT_CERTIFIED
+    assert json.loads(result.to_json())["optimal"] is False
+
+
+@pytest.mark.parametrize("eps", [1e9, 1e-2])
+def test_edited_eps_and_verdict_do_not_make_optimal(
+    whitened_problem: TrainingProblem, random_certificate: Certificate, eps: float
+) -> None:
+    # #17 item 3: editing eps and verdict together in the JSON of a not-certified certificate
+    # passed `verify`; the verdict is now recomputed from the recomputed numbers.
+    document = random_certificate.to_dict()
+    document.update(eps=eps, verdict=OPTIMAL)
+    result = verify(Certificate.from_dict(document), whitened_problem.X, whitened_problem.Y)
+    assert not result.passed and not result.optimal
+    assert result.verdict == NOT_CERTIFIED
+
+
+def test_pinned_eps_and_beta(
+    whitened_problem: TrainingProblem, optimal_certificate: Certificate
+) -> None:
+    X, Y = whitened_problem.X, whitened_problem.Y
+    assert verify(optimal_certificate, X, Y, eps=1e-6, beta=0.5).optimal
+    assert verify(optimal_certificate, X, Y, eps=1e-3).optimal  # a stricter certificate is fine
+    loose = replace(optimal_certificate, eps=1e-4)
+    too_loose = verify(loose, X, Y, eps=1e-6)
+    assert not too_loose.passed and any("eps" in line for line in too_loose.reasons)
+    other_beta = verify(optimal_certificate, X, Y, beta=0.4)
+    assert not other_beta.optimal and any("beta" in line for line in other_beta.reasons)
+    with pytest.raises(InvalidInputError):
+        verify(optimal_certificate, X, Y, beta=-1.0)
+
+
+@pytest.mark.parametrize(
+    ("certificate", "X", "Y"),
+    [
+        (None, "X", "Y"),
+        (42, "X", "Y"),
+        ([1, 2], "X", "Y"),
+        ("cert", None, "Y"),
+        ("cert", "X", None),
+        ("cert", "abc", "Y"),
+        ("cert", "X", {"a": 1}),
+        ("cert", object(), "Y"),
+    ],
+)
+def test_verify_garbage_arguments_raise_copos_errors(
+    whitened_problem: TrainingProblem,
+    optimal_certificate: Certificate,
+    certificate: object,
+    X: object,
+    Y: object,
+) -> None:
+    # #17 item 10: verify(None, ...) raised a raw TypeError.
+    values = {"cert": optimal_certificate, "X": whitened_problem.X, "Y": whitened_problem.Y}
+    args = [values.get(v, v) if isinstance(v, str) else v for v in (certificate, X, Y)]
+    with pytest.raises(InvalidInputError):
+        verify(*args)  # type: ignore[arg-type]
+
+
+def _scaled(document: dict[str, Any], key: str, factor: float, shift: float = 0.0) -> None:
+    if key in ("U", "V"):
+        document["network"][key] = (np.array(document["network"][key]) * factor).tolist()
+    else:
+        document[key] = document[key] * factor + shift
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["beta", "sigma", "sigma_lower", "scale", "lower_bound", "objective", "gap", "relative_gap"]
+    + ["U", "V"],
+)
+def test_every_number_tampered_alone_fails(
+    whitened_problem: TrainingProblem, optimal_certificate: Certificate, key: str
+) -> None:
+    document = optimal_certificate.to_dict()
+    _scaled(document, key, 1.001, shift=1e-4)  # the gap is 1e-12: a relative change is rounding
+    result = verify(Certificate.from_dict(document), whitened_problem.X, whitened_problem.Y)
+    assert not result.passed and not result.optimal, key
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"method": "global"},
+        {"rigorous": False},
+        {"verdict": NOT_CERTIFIED},
+        {"bias": True},
+        {"eps": 0.5},
+        {"data": {"sha256": "0" * 64, "X_shape": [5, 6], "Y_shape": [5, 3]}},
+        {"options": {"max_patterns": 1, "max_exact_work": 1, "solver": "clarabel"}},
+        {"sigma": None, "lower_bound": None, "gap": None},
+    ],
+)
+def test_every_other_field_tampered_fails(
+    whitened_problem: TrainingProblem, optimal_certificate: Certificate, change: dict[str, Any]
+) -> None:
+    document = {**optimal_certificate.to_dict(), **change}
+    result = verify(Certificate.from_dict(document), whitened_problem.X, whitened_problem.Y)
+    assert not result.passed and not result.optimal, change
+
+
+_NUMERIC_FIELDS = ("beta", "sigma", "sigma_lower", "scale", "lower_bound", "objective", "gap")
+_NUMBERS = st.one_of(
+    st.none(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([0.0, -1.0, 1e-6, 1e-2, 1e308, 5e-324]),
+)
+_TAMPER = st.one_of(
+    st.tuples(st.just("set"), st.sampled_from((*_NUMERIC_FIELDS, "relative_gap", "eps")), _NUMBERS),
+    st.tuples(
+        st.just("scale"),
+        st.sampled_from((*_NUMERIC_FIELDS, "U", "V")),
+        st.sampled_from([0.0, -1.0, 1e-9, 0.5, 1 - 1e-7, 1 + 1e-7, 2.0, 1e160]),
+    ),
+    st.tuples(st.just("set"), st.just("verdict"), st.sampled_from([OPTIMAL, NOT_CERTIFIED])),
+    st.tuples(
+        st.just("set"), st.just("method"), st.sampled_from(["exact", "relaxation", "global"])
+    ),
+    st.tuples(st.just("set"), st.sampled_from(["rigorous", "bias"]), st.booleans()),
+    st.tuples(st.just("set"), st.sampled_from(["copos_version", "reason"]), st.text(max_size=5)),
+    st.tuples(st.just("lifted"), st.just("lifted"), st.sampled_from([0.0, 1.0, 1e9, -1e9])),
+)
+
+
+def _apply(document: dict[str, Any], tamper: tuple[str, str, Any], n: int, c: int) -> None:
+    action, key, value = tamper
+    if action == "scale" and (key in ("U", "V") or isinstance(document.get(key), float)):
+        _scaled(document, key, value)
+    elif action == "lifted":  # a made-up lifted bound: value claimed, dual point zero
+        document["lifted"] = {
+            "value": value,
+            "Z": np.zeros((n, c)).tolist(),
+            "N": np.zeros((2 * n, 2 * n)).tolist(),
+            "solver": "copos-admm",
+            "status": "optimal",
+            "gap": 0.0,
+            "tol": 1e-4,
+        }
+    elif action == "set":
+        document[key] = value
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+@given(tampers=st.lists(_TAMPER, min_size=1, max_size=4), optimal=st.booleans())
+def test_tampering_never_yields_a_false_optimal(
+    whitened_problem: TrainingProblem,
+    optimal_certificate: Certificate,
+    random_certificate: Certificate,
+    tampers: list[tuple[str, str, Any]],
+    optimal: bool,
+) -> None:
+    # #17 item 3: no edit, alone or combined, of a saved certificate may yield "holds and
+    # optimal" unless an independent certify() of the stored net proves it.
+    base = optimal_certificate if optimal else random_certificate
+    document = base.to_dict()
+    n, c = whitened_problem.Y.shape
+    for tamper in tampers:
+        _apply(document, tamper, n, c)
+    text = json.dumps(document, allow_nan=True)  # NaN/inf written as JSON literals
+    try:
+        cert = Certificate.from_dict(json.loads(text))
+    except DataFileError:
+        return
+    with np.errstate(all="ignore"):
+        result = verify(cert, whitened_problem.X, whitened_problem.Y)
+    json.loads(result.to_json())  # the report never holds a non-finite number
+    if not optimal:
+        assert not result.optimal, tampers
+    if result.optimal:
+        problem = replace(whitened_problem, beta=cert.beta)
+        assert certify(cert.network(), problem, eps=cert.eps, method=cert.method).optimal
