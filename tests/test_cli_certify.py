@@ -1,0 +1,183 @@
+"""``copos certify`` and ``copos verify`` as a subprocess: verdicts, numbers, exit codes (#17)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from copos.certificate import OPTIMAL, certify
+from copos.datasets import save_data, whitened
+from copos.network.closed_form import soft_threshold_optimum
+from copos.network.model import TwoLayerReLU
+
+BETA = 0.5
+
+
+def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "copos.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Data (n = 5, d = 6, c = 3), the closed-form optimal net, the same net rescaled so that its
+    objective overflows, a random net, and the certificates of the optimal and the random net."""
+    root = tmp_path_factory.mktemp("certify")
+    problem = whitened(n=5, d=6, c=3, seed=1, beta=BETA)
+    save_data(root / "data.npz", problem.X, problem.Y)
+    net = soft_threshold_optimum(problem).network()
+    rng = np.random.default_rng(0)
+    nets = {
+        "optimal": net,
+        "overflow": TwoLayerReLU(net.U * 1e160, net.V / 1e160),
+        "random": TwoLayerReLU(rng.standard_normal((6, 4)), rng.standard_normal((4, 3))),
+    }
+    paths = {"data": root / "data.npz", "root": root}
+    for name, other in nets.items():
+        paths[name] = other.save(root / f"{name}.npz")
+    for name in ("optimal", "random"):
+        paths[f"{name}_cert"] = certify(nets[name], problem).save(root / f"{name}.json")
+    return paths
+
+
+def _numbers_printed(text: str) -> None:
+    for word in ("objective F", "lower L", "gap F - L", "eps", "beta", "verdict"):
+        assert word in text, text
+
+
+def test_certify_prints_every_number_of_the_verdict(files: dict[str, Path]) -> None:
+    result = run("certify", files["optimal"], files["data"], "--beta", BETA)
+    assert result.returncode == 0, result.stderr
+    _numbers_printed(result.stdout)
+    assert OPTIMAL in result.stdout and "1e-06" in result.stdout
+
+
+@pytest.mark.parametrize("json_mode", [False, True])
+@pytest.mark.parametrize("net", ["overflow", "optimal"])
+def test_overflowing_objective_is_not_certified(
+    files: dict[str, Path], net: str, json_mode: bool
+) -> None:
+    # #17 item 1: an objective of inf used to print "globally optimal within eps" with exit 0,
+    # and --json then crashed on the non-finite float.
+    beta = "1e308" if net == "optimal" else str(BETA)
+    result = run("certify", files[net], files["data"], "--beta", beta, *["--json"] * json_mode)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    if json_mode:
+        document = json.loads(result.stdout)
+        assert document["objective"] is None and document["verdict"] == "not certified"
+    else:
+        assert "not certified" in result.stdout and "not finite" in result.stdout
+
+
+@pytest.mark.parametrize("eps", ["1e9", "0.02", "0", "-1e-6", "nan", "inf"])
+def test_eps_outside_range_exits_2_before_any_work(
+    files: dict[str, Path], tmp_path: Path, eps: str
+) -> None:
+    # #17 item 2: --eps 1e9 certified a random net with relative gap 0.99.
+    output = tmp_path / "cert.json"
+    result = run(
+        "certify", files["random"], files["data"], "--beta", BETA, "--eps", eps, "--output", output
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "eps" in result.stderr and "Traceback" not in result.stderr
+    assert not output.exists()
+
+
+def test_certify_output_into_a_missing_directory_exits_2(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    result = run(
+        "certify",
+        files["optimal"],
+        files["data"],
+        "--beta",
+        BETA,
+        "--output",
+        tmp_path / "no/c.json",
+    )
+    assert result.returncode == 2 and "does not exist" in result.stderr
+
+
+def test_verify_prints_the_recomputed_verdict(files: dict[str, Path]) -> None:
+    result = run("verify", files["optimal_cert"], files["data"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    for word in ("verified", OPTIMAL, "eps", "beta", "F ", "L ", "gap"):
+        assert word in result.stdout, result.stdout
+
+
+def test_verify_json_has_the_verdict_and_its_numbers(files: dict[str, Path]) -> None:
+    result = run("verify", files["optimal_cert"], files["data"], "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    document = json.loads(result.stdout)
+    assert document["passed"] and document["optimal"] and document["verdict"] == OPTIMAL
+    for key in ("eps", "beta", "objective", "lower_bound", "gap", "relative_gap"):
+        assert isinstance(document[key], float), key
+
+
+def test_verify_of_a_not_certified_certificate_exits_1(files: dict[str, Path]) -> None:
+    # #17 item 3: exit 0 and {"passed": true, "reasons": []} for a not-certified certificate.
+    result = run("verify", files["random_cert"], files["data"], "--json")
+    assert result.returncode == 1, result.stderr
+    document = json.loads(result.stdout)
+    assert document["passed"] and not document["optimal"]
+    assert document["verdict"] == "not certified"
+
+
+@pytest.mark.parametrize("eps", [1e9, 1e-2])
+def test_verify_sees_through_edited_eps_and_verdict(
+    files: dict[str, Path], tmp_path: Path, eps: float
+) -> None:
+    # #17 item 3: editing eps and verdict together made a not-certified certificate pass.
+    document = json.loads(files["random_cert"].read_text())
+    document.update(eps=eps, verdict=OPTIMAL)
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(json.dumps(document))
+    result = run("verify", tampered, files["data"])
+    assert result.returncode == 1, result.stdout
+    assert "REJECTED" in result.stdout and "verdict   not certified" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("pin", "code"),
+    [
+        (["--eps", "1e-6", "--beta", str(BETA)], 0),
+        (["--eps", "1e-8"], 1),  # the certificate's eps 1e-6 is looser than required
+        (["--beta", "0.4"], 1),  # a certificate for another beta
+        (["--eps", "1"], 2),
+        (["--beta", "-1"], 2),
+    ],
+)
+def test_verify_pinned_eps_and_beta(files: dict[str, Path], pin: list[str], code: int) -> None:
+    result = run("verify", files["optimal_cert"], files["data"], *pin)
+    assert result.returncode == code, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["certify", "verify"])
+def test_help_documents_the_exit_codes(command: str) -> None:
+    result = run(command, "--help")
+    assert result.returncode == 0
+    assert "exit codes" in result.stdout and "--eps" in result.stdout and "--beta" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["certify", "verify"])
+@pytest.mark.parametrize("what", ["missing", "directory", "garbage"])
+def test_bad_files_exit_2(files: dict[str, Path], tmp_path: Path, what: str, command: str) -> None:
+    path = {"missing": tmp_path / "nope.json", "directory": tmp_path}.get(what)
+    if path is None:
+        path = tmp_path / "garbage.json"
+        path.write_text("{not json")
+    args = ("--beta", BETA) if command == "certify" else ()
+    result = run(command, path, files["data"], *args)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
