@@ -923,13 +923,21 @@ def _lifted_from_dict(data: Any) -> LiftedBound | None:
 
 
 def dual_scale(beta: float, sigma: float) -> float:
-    r""":math:`t = \min(1, \beta/\sigma)` (1 when :math:`\sigma = 0`): :math:`tZ` is dual feasible."""
+    r""":math:`t = \min(1, \beta/\sigma)` (1 when :math:`\sigma = 0`): :math:`tZ` is dual feasible.
+
+    An unknown :math:`\sigma` (NaN) gives :math:`t = 0`, the point :math:`0`, which is always
+    feasible; :math:`\sigma = \infty` gives :math:`t = 0` too."""
+    if math.isnan(sigma):
+        return 0.0
     return 1.0 if sigma <= beta else beta / sigma
 
 
 def dual_lower_bound(Z: FloatArray, Y: FloatArray, scale: float) -> float:
     r"""Dual objective at :math:`tZ`: :math:`-\tfrac12\|tZ - Y\|_F^2 + \tfrac12\|Y\|_F^2 =
-    t\langle Z, Y\rangle - \tfrac12t^2\|Z\|_F^2` (the right-hand form avoids cancellation)."""
+    t\langle Z, Y\rangle - \tfrac12t^2\|Z\|_F^2` (the right-hand form avoids cancellation);
+    exactly 0 at :math:`t = 0`, even for a non-finite ``Z``."""
+    if scale == 0.0:
+        return 0.0
     return scale * float(np.vdot(Z, Y)) - 0.5 * scale**2 * float(np.vdot(Z, Z))
 
 
@@ -1098,7 +1106,8 @@ class CheckedBound:
 
     ``value`` :math:`= t\langle Z, Y\rangle - \tfrac12t^2\|Z\|_F^2` with
     :math:`t = \min(1, \beta/\sigma)` and ``sigma`` a rigorous upper bound on :math:`\sigma(Z)`
-    when ``rigorous``; the solver that produced ``Z`` is not trusted at all.
+    when ``rigorous``; the solver that produced ``Z`` is not trusted at all.  A ``value`` that
+    is not finite (overflow) is never ``rigorous``.
     """
 
     value: float
@@ -1153,8 +1162,9 @@ def checked_lower_bound(
     norm = dual_norm(Z_arr, problem.X, method=method, solver=solver)
     scale = dual_scale(problem.beta, norm.value)
     value = dual_lower_bound(Z_arr, problem.Y, scale)
+    rigorous = norm.rigorous and math.isfinite(value)  # an overflowed number proves nothing
     return CheckedBound(
-        value, scale, norm.value, norm.rigorous, norm.method, time.perf_counter() - start
+        value, scale, norm.value, rigorous, norm.method, time.perf_counter() - start
     )
 
 
@@ -1205,10 +1215,13 @@ def _build_certificate(
 
 
 def combined_lower_bound(sigma_bound: float, rigorous: bool, lifted: LiftedBound | None) -> float:
-    """``L``: the larger proven bound (``sigma_bound`` counts only when ``rigorous``)."""
+    """``L``: the larger proven bound (``sigma_bound`` counts only when ``rigorous``; a NaN
+    candidate is ignored, and NaN comes out when no candidate is a number)."""
     if lifted is None:
         return sigma_bound
-    return max(sigma_bound, lifted.value) if rigorous else lifted.value
+    candidates = [sigma_bound, lifted.value] if rigorous else [lifted.value]
+    numbers = [value for value in candidates if not math.isnan(value)]
+    return max(numbers) if numbers else math.nan
 
 
 # --------------------------------------------------------------------------------------------

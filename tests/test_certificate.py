@@ -20,9 +20,11 @@ from copos.certificate import (
     Certificate,
     certified_mu,
     certify,
+    checked_lower_bound,
     decide,
     dual_lower_bound,
     dual_norm,
+    dual_scale,
     verify,
 )
 from copos.datasets import planted, whitened
@@ -646,3 +648,20 @@ def test_tampering_never_yields_a_false_optimal(
     if result.optimal:
         problem = replace(whitened_problem, beta=cert.beta)
         assert certify(cert.network(), problem, eps=cert.eps, method=cert.method).optimal
+
+
+def test_unknown_or_infinite_sigma_gives_the_zero_bound() -> None:
+    # t = 0 (the feasible point Z = 0) for sigma NaN or inf, and L = 0 even for a non-finite Z.
+    assert dual_scale(0.5, math.nan) == 0.0 and dual_scale(0.5, math.inf) == 0.0
+    assert dual_lower_bound(np.full((2, 1), math.inf), np.ones((2, 1)), 0.0) == 0.0
+
+
+def test_checked_lower_bound_that_overflows_is_not_rigorous(
+    whitened_problem: TrainingProblem,
+) -> None:
+    Z = np.full(whitened_problem.Y.shape, 1e200)
+    with np.errstate(all="ignore"):
+        bound = checked_lower_bound(Z, whitened_problem, method="global")
+    assert not math.isfinite(bound.value) and not bound.rigorous
+    fine = checked_lower_bound(np.zeros_like(Z), whitened_problem)
+    assert fine.rigorous and fine.value == 0.0
