@@ -1468,7 +1468,7 @@ def verify(
         certificate with a larger ``eps`` fails.
     beta:
         The weight decay the user requires (``None``: the certificate's own, which is
-        reported); a certificate for another ``beta`` fails.
+        reported); a certificate for another ``beta`` (beyond ``rtol``) fails.
     rtol, solver_rtol:
         Tolerances (defaults :data:`CHECK_RTOL`, :data:`SOLVER_RTOL`).
 

@@ -173,7 +173,7 @@ def _load_net(path: str) -> TwoLayerReLU:
 
 def _cmd_certify(args: argparse.Namespace) -> int:
     eps = check_eps(args.eps)  # bad eps or output path: refused before any work
-    if args.output:
+    if args.output is not None:
         check_output_path(args.output, "--output")
     X, Y = load_data(args.data)
     problem = TrainingProblem.from_data(X, Y, args.beta, bias=args.bias, name=Path(args.data).stem)
@@ -185,13 +185,13 @@ def _cmd_certify(args: argparse.Namespace) -> int:
         solver=args.solver,
         lifted=args.lifted,
     )
-    if args.output:
+    if args.output is not None:
         certificate.save(args.output)
     if args.json:
         print(certificate.to_json())
     else:
         print(_certificate_text(certificate))
-        if args.output:
+        if args.output is not None:
             print(f"certificate written to {args.output}")
     return EXIT_OK if certificate.optimal else EXIT_NO
 

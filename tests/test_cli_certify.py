@@ -108,6 +108,11 @@ def test_certify_output_into_a_missing_directory_exits_2(
     assert result.returncode == 2 and "does not exist" in result.stderr
 
 
+def test_certify_empty_output_name_exits_2(files: dict[str, Path]) -> None:
+    result = run("certify", files["optimal"], files["data"], "--beta", BETA, "--output", "")
+    assert result.returncode == 2 and "empty file name" in result.stderr
+
+
 def test_verify_prints_the_recomputed_verdict(files: dict[str, Path]) -> None:
     result = run("verify", files["optimal_cert"], files["data"])
     assert result.returncode == 0, result.stdout + result.stderr
