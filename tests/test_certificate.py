@@ -665,3 +665,16 @@ def test_checked_lower_bound_that_overflows_is_not_rigorous(
     assert not math.isfinite(bound.value) and not bound.rigorous
     fine = checked_lower_bound(np.zeros_like(Z), whitened_problem)
     assert fine.rigorous and fine.value == 0.0
+
+
+@pytest.mark.parametrize("beta", [5e-324, 1.0889972262200055e308])
+def test_extreme_beta_with_a_made_up_lifted_bound_is_rejected_cleanly(
+    whitened_problem: TrainingProblem, random_certificate: Certificate, beta: float
+) -> None:
+    # Found by the tampering fuzz: the lifted bound's numerics raised LinAlgError / ValueError.
+    document = random_certificate.to_dict()
+    _apply(document, ("lifted", "lifted", 0.0), *whitened_problem.Y.shape)
+    document.update(beta=beta, verdict=OPTIMAL)
+    with np.errstate(all="ignore"):
+        result = verify(Certificate.from_dict(document), whitened_problem.X, whitened_problem.Y)
+    assert not result.passed and not result.optimal
