@@ -299,7 +299,7 @@ Prints the verdict, eps, beta, F, L and the gap. Pin what you require with --eps
 
 exit codes: 0 the certificate holds and says "globally optimal within eps"; 1 it does not
 hold, or holds but says "not certified"; 2 bad input (unreadable or malformed certificate or
-data, eps out of range); 4 internal error."""
+data, eps out of range); 3 solver failure; 4 internal error."""
 
 
 def build_parser() -> argparse.ArgumentParser:
