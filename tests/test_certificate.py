@@ -619,7 +619,7 @@ def _apply(document: dict[str, Any], tamper: tuple[str, str, Any], n: int, c: in
         document[key] = value
 
 
-@settings(max_examples=30, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, suppress_health_check=[HealthCheck.too_slow])
 @given(tampers=st.lists(_TAMPER, min_size=1, max_size=4), optimal=st.booleans())
 def test_tampering_never_yields_a_false_optimal(
     whitened_problem: TrainingProblem,
