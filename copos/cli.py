@@ -24,6 +24,7 @@ import networkx as nx
 import numpy as np
 
 from copos import datasets
+from copos._io import check_output_path
 from copos.certificate import Certificate, certify, verify
 from copos.datasets import load_data, load_problem
 from copos.errors import CoposError, DataFileError, InvalidInputError, SolverError
@@ -39,11 +40,21 @@ from copos.programs import (
     standard_quadratic,
 )
 from copos.solvers import CVXPY_SOLVERS, DEFAULT_SOLVER
-from copos.tightness import DEFAULT_METHODS, METHODS, check_tightness
+from copos.tightness import (
+    DEFAULT_METHODS,
+    METHODS,
+    TightnessInterrupted,
+    TightnessReport,
+    check_tightness,
+    plot_paths,
+)
 
 DATASETS = ["spiral", "planted", "whitened", "iris", "wine", "breast_cancer", "digits"]
 
 EXIT_OK, EXIT_NO, EXIT_BAD_INPUT, EXIT_SOLVER, EXIT_INTERNAL = 0, 1, 2, 3, 4
+
+#: The subcommands; argv without any of them runs ``copos tightness`` (the main job).
+COMMANDS = ("tightness", "certify", "verify", "bound")
 
 GRAPHS: dict[str, Callable[[], nx.Graph]] = {
     "c5": lambda: nx.cycle_graph(5),
@@ -141,24 +152,69 @@ def _problem(args: argparse.Namespace) -> TrainingProblem:
     return datasets.real(args.dataset, pca=args.pca, beta=args.beta, bias=args.bias)[0]
 
 
+#: Exit code after Ctrl-C (128 + SIGINT); the finished part of the work has been saved.
+EXIT_INTERRUPTED = 130
+#: Where an interrupted ``copos tightness`` saves its partial report without --output-json.
+DEFAULT_PARTIAL = "copos-tightness.partial.json"
+
+
 def _cmd_tightness(args: argparse.Namespace) -> int:
-    report = check_tightness(
-        _problem(args),
-        widths=args.widths,
-        seeds=args.seeds,
-        methods=args.methods,
-        solver=args.solver,
-        dnn_solver=args.dnn_solver,
-        convex_solver=args.convex_solver,
-        epochs=args.epochs,
-        progress=not args.json,
-    )
+    """Check every output target, run (or resume) the check, print the table, then write files."""
+    targets = _tightness_targets(args)
+    previous = TightnessReport.load(args.resume) if args.resume else None
+    try:
+        report = check_tightness(
+            _problem(args),
+            widths=args.widths,
+            seeds=args.seeds,
+            methods=args.methods,
+            solver=args.solver,
+            dnn_solver=args.dnn_solver,
+            convex_solver=args.convex_solver,
+            epochs=args.epochs,
+            progress=not args.json,
+            resume=previous,
+        )
+    except TightnessInterrupted as stop:
+        return _save_partial(stop.report, targets["partial"], args.json)
+    print(report.to_json(weights=False) if args.json else report.table(), flush=True)
     if args.output_json:
-        report.save_json(args.output_json)
+        report.save_json(targets["json"])
     if args.plot:
         report.plot(args.plot)
-    print(report.to_json() if args.json else report.table())
     return EXIT_OK
+
+
+def _tightness_targets(args: argparse.Namespace) -> dict[str, Path]:
+    """Check every file ``copos tightness`` may write, before any work (DataFileError if not)."""
+    targets: dict[str, Path] = {}
+    if args.output_json:
+        targets["json"] = check_output_path(args.output_json, "--output-json")
+    if args.plot:
+        for path in plot_paths(args.plot):
+            check_output_path(path, "--plot")
+    partial = args.output_json or args.resume or DEFAULT_PARTIAL
+    targets["partial"] = Path(partial)
+    if args.output_json or args.resume:
+        check_output_path(partial, "partial report")
+    return targets
+
+
+def _save_partial(report: TightnessReport, target: Path, as_json: bool) -> int:
+    """Write the finished part of an interrupted run atomically; say where; exit 130."""
+    try:
+        report.save_json(target)
+        saved = f"partial results saved to {str(target)!r}; resume with --resume {str(target)!r}"
+    except CoposError as exc:
+        saved = f"partial results could not be saved: {exc}"
+    print(f"copos: interrupted; {saved}", file=sys.stderr)
+    if as_json:
+        print(
+            json.dumps(
+                {"interrupted": True, "exit_code": EXIT_INTERRUPTED, "message": saved}, indent=2
+            )
+        )
+    return EXIT_INTERRUPTED
 
 
 def _load_net(path: str) -> TwoLayerReLU:
@@ -265,14 +321,19 @@ def _add_tightness_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--plot", help="write the figure to PLOT.png and PLOT.pdf (needs matplotlib)"
     )
+    parser.add_argument(
+        "--resume",
+        metavar="PARTIAL.json",
+        help="continue an interrupted run from its partial report (same data and options); "
+        "finished runs and methods are not recomputed",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="copos", description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--solver", default=DEFAULT_SOLVER, choices=sorted(CVXPY_SOLVERS))
-    _add_tightness_arguments(parser)
-    parser.set_defaults(handler=_cmd_tightness)
+    parser.set_defaults(handler=None)
     commands = parser.add_subparsers(title="commands")
     tightness = commands.add_parser("tightness", help="every bound against trained networks")
     _add_tightness_arguments(tightness)
@@ -324,7 +385,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    tokens = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(tokens or ["tightness"])
+    if args.handler is None and not any(token in COMMANDS for token in tokens):
+        args = parser.parse_args([*tokens, "tightness"])  # top-level options only: the main job
+    if args.handler is None:
+        parser.error("give a command (copos alone runs 'copos tightness')")
     try:
         return int(args.handler(args))
     except SolverError as exc:
