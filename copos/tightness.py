@@ -20,6 +20,22 @@ numbers were checked after the solve: each relaxation is reported twice, once as
 optimal value (verified only if the solve is accurate) and once as "Z, checked", the dual
 candidate :math:`Z` of the solve scaled by :math:`\min(1, \beta/\sigma(Z))` with
 :math:`\sigma(Z)` recomputed exactly or rigorously bounded (:mod:`copos.certificate`).
+
+What a row promises (``kind``, the direction):
+
+* ``upper``: the objective of a real network, computed with the true ReLU.
+* ``lower`` / ``exact``: a value that was verified after the solve (residuals and gap checked)
+  or recomputed rigorously (``rigorous=True``).
+* ``neither``: a solver value that was not verified, a non-finite value, a value demoted by the
+  invariant check (a "lower bound" above a network's objective beyond rounding, listed in
+  ``report.warnings`` and printed as a WARNING), or a method that raised (``status="failed"``,
+  value NaN, written as ``null`` in JSON, the exception in ``note``). Such rows never enter the
+  best bounds, the gaps or the figure.
+
+A failing method never aborts the report; if the solver's exception carries the dual candidate
+of its last iterate as ``exc.Z``, its "Z, checked" row is still produced. Ctrl-C raises
+:class:`TightnessInterrupted` whose ``report`` holds what finished; pass that report (or
+:meth:`TightnessReport.load` of its JSON) as ``resume=`` to finish it without recomputing.
 """
 
 from __future__ import annotations
