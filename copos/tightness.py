@@ -197,7 +197,7 @@ class TightnessReport:
         else:
             status = f"{row.status} (unverified)"
         return (
-            f"{row.method:<28} {row.kind:<7} {_fmt(row.value):>12} {gap_text} "
+            f"{row.method:<28} {row.kind:<7} {'-' if row.failed else _fmt(row.value):>12} {gap_text} "
             f"{row.time:>8.2f}  {status}"
         )
 
@@ -838,7 +838,7 @@ class _State:
         """The report of everything finished, with the invariant check applied."""
         runs = self.runs
         widths = sorted({run.width for run in runs})
-        rows = [replace(_sgd_row(runs, w), source="sgd") for w in widths]
+        rows = [replace(_directed(_sgd_row(runs, w)), source="sgd") for w in widths]
         for method in self.options["methods"]:
             rows += self.method_rows.get(method, [])
         rows, warnings = enforce_bound_order(rows)
