@@ -329,6 +329,15 @@ def _add_tightness_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _misplaced_tightness_option(tokens: Sequence[str]) -> str | None:
+    """A tightness option given before any command (``copos --beta 0.5 tightness``), if any."""
+    probe = argparse.ArgumentParser(add_help=False)
+    _add_tightness_arguments(probe)
+    options = set(probe._option_string_actions)
+    end = next((i for i, token in enumerate(tokens) if token in COMMANDS), len(tokens))
+    return next((t for t in tokens[:end] if t.partition("=")[0] in options), None)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="copos", description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -387,6 +396,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     parser = build_parser()
     tokens = list(sys.argv[1:] if argv is None else argv)
+    misplaced = _misplaced_tightness_option(tokens)
+    if misplaced is not None:
+        parser.error(f"{misplaced} is an option of 'copos tightness': put it after the command")
     args = parser.parse_args(tokens or ["tightness"])
     if args.handler is None and not any(token in COMMANDS for token in tokens):
         args = parser.parse_args([*tokens, "tightness"])  # top-level options only: the main job

@@ -49,9 +49,11 @@ def trained(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
 
 def test_a_top_level_tightness_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     # Before: `copos --beta 0.5 tightness` silently ran with beta = 0.1.
-    with pytest.raises(SystemExit) as stop:
-        cli.main(["--beta", "0.5", "tightness"])
-    assert stop.value.code == cli.EXIT_BAD_INPUT
+    for argv in (["--beta", "0.5", "tightness"], ["--widths=3", "tightness"], ["--beta", "1"]):
+        with pytest.raises(SystemExit) as stop:
+            cli.main(argv)
+        assert stop.value.code == cli.EXIT_BAD_INPUT
+        assert "is an option of 'copos tightness'" in capsys.readouterr().err
 
 
 def test_the_subcommand_option_is_used(
