@@ -793,12 +793,29 @@ class _State:
         wanted = {(w, s) for w in self.options["widths"] for s in self.options["seeds"]}
         for run in previous.runs:
             if (run.width, run.seed) in wanted:
-                self.done_runs[(run.width, run.seed)] = run
+                self.done_runs[(run.width, run.seed)] = self._rechecked(run)
         for row in previous.rows:
             if row.source in METHODS and row.source in self.options["methods"]:
                 self.method_rows.setdefault(row.source, []).append(row)
         self.skipped.update(previous.skipped)
         self.earlier_warnings = list(previous.warnings)
+
+    def _rechecked(self, run: TrainingRun) -> TrainingRun:
+        """A resumed run whose objective is recomputed from its weights on this problem.
+
+        An upper bound is only as good as its network: a stored objective that the weights do
+        not reproduce (relative difference above 1e-8) means a corrupted or edited file.
+        """
+        objective = run.net.objective(self.problem)
+        stored = run.best_objective
+        if not (math.isfinite(objective) and math.isfinite(stored)) or abs(
+            objective - stored
+        ) > 1e-8 * max(1.0, abs(objective)):
+            raise InvalidInputError(
+                f"cannot resume: the network of width {run.width}, seed {run.seed} has objective "
+                f"{objective!r} on this data, the partial report says {stored!r}"
+            )
+        return replace(run, best_objective=objective, history=np.array([objective]))
 
     def train(self, progress: bool) -> None:
         """Train every (width, seed) pair not finished yet."""

@@ -294,6 +294,11 @@ def test_interruption_keeps_what_finished_and_resume_recomputes_nothing(
         check_tightness(problem, progress=False, resume=partial, **{**kwargs, "epochs": 21})
     with pytest.raises(InvalidInputError, match="other data"):
         check_tightness(_tiny(0.2), progress=False, resume=partial, **kwargs)
+    data = json.loads(path.read_text())
+    data["runs"][0]["objective"] *= 0.5  # an edited upper bound is refused, not trusted
+    path.write_text(json.dumps(data))
+    with pytest.raises(InvalidInputError, match="objective"):
+        check_tightness(problem, progress=False, resume=TightnessReport.load(path), **kwargs)
 
 
 def test_a_report_file_that_is_not_one_is_a_data_file_error(tmp_path: Path) -> None:
