@@ -43,6 +43,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -846,7 +847,7 @@ class _State:
             return
         start = time.perf_counter()
         try:
-            rows = METHODS[method](context)
+            rows = _interruptible(lambda: METHODS[method](context))
         except Exception as exc:  # noqa: BLE001 - one failing method must not abort the report
             rows = _rows_of_failure(method, exc, time.perf_counter() - start, context)
         self.method_rows[method] = [replace(_directed(row), source=method) for row in rows]
@@ -875,6 +876,31 @@ class _State:
             fingerprint=self.fingerprint,
             warnings=warnings,
         )
+
+
+def _interruptible(call: Callable[[], list[MethodResult]]) -> list[MethodResult]:
+    """``call()`` in a daemon worker thread, waited for in short joins.
+
+    Native solvers (Clarabel) release the GIL but do not look at signals, so Ctrl-C during a
+    solve would otherwise wait for the whole solve; here it ends the wait within 0.2 s (the
+    abandoned solve runs on in the background until it returns or the process exits).
+    Exceptions of ``call`` (``KeyboardInterrupt`` included) are raised in the caller.
+    """
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["rows"] = call()
+        except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, name="copos-tightness-method", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.2)
+    if "error" in box:
+        raise box["error"]
+    return box["rows"]
 
 
 #: Method names of the rows each method produces, for the failed row of a method that raised.
