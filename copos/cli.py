@@ -159,7 +159,11 @@ DEFAULT_PARTIAL = "copos-tightness.partial.json"
 
 
 def _cmd_tightness(args: argparse.Namespace) -> int:
-    """Check every output target, run (or resume) the check, print the table, then write files."""
+    """Check every output target, run (or resume) the check, print the table, then write files.
+
+    Exit 0 once the report is printed, failed methods included (each is a row with its reason);
+    2 for bad input or an unusable --resume file; 130 after Ctrl-C, the finished part saved.
+    """
     targets = _tightness_targets(args)
     previous = TightnessReport.load(args.resume) if args.resume else None
     try:
@@ -317,7 +321,11 @@ def _add_tightness_arguments(parser: argparse.ArgumentParser) -> None:
         choices=["auto", "copos-admm", *sorted(CVXPY_SOLVERS)],
         help="solver of the c = 1 convex program (auto: copos-admm from n*P = 50,000 and d = 5 on)",
     )
-    parser.add_argument("--output-json", help="also write the report as JSON to this file")
+    parser.add_argument(
+        "--output-json",
+        help="also write the report as JSON to this file (with the networks, for --resume); "
+        "checked before any work, and the partial report goes there on Ctrl-C",
+    )
     parser.add_argument(
         "--plot", help="write the figure to PLOT.png and PLOT.pdf (needs matplotlib)"
     )
