@@ -139,7 +139,20 @@ def _emit(bounds: list[Bound], as_json: bool, title: str) -> None:
 
 
 def _problem(args: argparse.Namespace) -> TrainingProblem:
-    """The training problem named by ``--data`` (a file) or ``--dataset`` (built in)."""
+    """The training problem named by ``--data`` (a file) or ``--dataset`` (built in).
+
+    An option that would be ignored is refused: ``--pca`` outside the scikit-learn data sets,
+    ``--bias`` on the whitened data (a ones column would break XX^T = I).
+    """
+    real_data = args.data is None and args.dataset not in ("spiral", "planted", "whitened")
+    if args.pca is not None and not real_data:
+        raise InvalidInputError(
+            "--pca applies to the scikit-learn data sets only (iris, wine, ...)"
+        )
+    if args.bias and args.data is None and args.dataset == "whitened":
+        raise InvalidInputError(
+            "--bias does not apply to the whitened data (XX^T = I needs no ones column)"
+        )
     if args.data is not None:
         return load_problem(args.data, beta=args.beta, bias=args.bias)
     builders: dict[str, Callable[[], TrainingProblem]] = {

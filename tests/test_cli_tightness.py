@@ -174,3 +174,16 @@ def test_json_mode_prints_one_strict_json_object(
     failed = [row for row in data["rows"] if row["status"] == "failed"]
     assert failed == [{**failed[0], "value": None, "kind": "neither", "note": "RuntimeError: boom"}]
     assert "U" not in data["runs"][0]
+
+
+def test_options_that_would_be_ignored_are_refused(
+    calls: list[str], trained: list[tuple[int, int]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: --pca on the spiral and --bias on the whitened data were silently ignored.
+    for extra, message in (
+        (["--pca", "2"], "--pca applies to the scikit-learn data sets only"),
+        (["--dataset", "whitened", "--bias"], "--bias does not apply to the whitened data"),
+    ):
+        assert cli.main(["tightness", *FAST, *extra]) == cli.EXIT_BAD_INPUT
+        assert message in capsys.readouterr().err
+    assert trained == [] and calls == []
