@@ -14,6 +14,7 @@ failure.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -208,6 +209,8 @@ def _tightness_targets(args: argparse.Namespace) -> dict[str, Path]:
     if args.output_json:
         targets["json"] = check_output_path(args.output_json, "--output-json")
     if args.plot:
+        if importlib.util.find_spec("matplotlib") is None:
+            raise CoposError("--plot needs matplotlib: pip install 'copos[plot]'")
         for path in plot_paths(args.plot):
             check_output_path(path, "--plot")
     partial = args.output_json or args.resume or DEFAULT_PARTIAL

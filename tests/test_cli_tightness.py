@@ -187,3 +187,23 @@ def test_options_that_would_be_ignored_are_refused(
         assert cli.main(["tightness", *FAST, *extra]) == cli.EXIT_BAD_INPUT
         assert message in capsys.readouterr().err
     assert trained == [] and calls == []
+
+
+def test_plot_without_matplotlib_is_refused_before_any_work(
+    calls: list[str],
+    trained: list[tuple[int, int]],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "matplotlib" else real(name, *a),
+    )
+    assert cli.main(["tightness", *FAST, "--plot", str(tmp_path / "f")]) == cli.EXIT_BAD_INPUT
+    assert "needs matplotlib" in capsys.readouterr().err
+    assert trained == [] and calls == []
