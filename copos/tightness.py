@@ -470,16 +470,16 @@ def _checked(name: str, Z: Any, context: _Context) -> MethodResult:
 
     Isolated: if ``Z`` is missing or the dual norm cannot be computed, the row is a failed row.
     """
+    label = f"{name} Z, checked"
+    return _isolated(label, lambda: _checked_row(label, Z, context))
+
+
+def _checked_row(label: str, Z: Any, context: _Context) -> MethodResult:
     from copos.certificate import checked_lower_bound
 
-    label = f"{name} Z, checked"
-    start = time.perf_counter()
-    try:
-        if Z is None:
-            raise SolverError("the solver left no dual candidate Z")
-        bound = checked_lower_bound(Z, context.problem, solver=context.solver)
-    except Exception as exc:  # noqa: BLE001 - one failing row must not abort the report
-        return failed_row(label, exc, time.perf_counter() - start)
+    if Z is None:
+        raise SolverError("the solver left no dual candidate Z")
+    bound = checked_lower_bound(Z, context.problem, solver=context.solver)
     status = f"sigma(Z)/beta = {bound.sigma / context.problem.beta:.6f} ({bound.method})"
     note = "dual candidate Z of the solve, scaled into the dual-feasible set after the solve"
     return MethodResult(
