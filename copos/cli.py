@@ -14,6 +14,7 @@ failure.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -40,11 +41,21 @@ from copos.programs import (
     standard_quadratic,
 )
 from copos.solvers import CVXPY_SOLVERS, DEFAULT_SOLVER
-from copos.tightness import DEFAULT_METHODS, METHODS, check_tightness
+from copos.tightness import (
+    DEFAULT_METHODS,
+    METHODS,
+    TightnessInterrupted,
+    TightnessReport,
+    check_tightness,
+    plot_paths,
+)
 
 DATASETS = ["spiral", "planted", "whitened", "iris", "wine", "breast_cancer", "digits"]
 
 EXIT_OK, EXIT_NO, EXIT_BAD_INPUT, EXIT_SOLVER, EXIT_INTERNAL = 0, 1, 2, 3, 4
+
+#: The subcommands; argv without any of them runs ``copos tightness`` (the main job).
+COMMANDS = ("tightness", "certify", "verify", "bound")
 
 GRAPHS: dict[str, Callable[[], nx.Graph]] = {
     "c5": lambda: nx.cycle_graph(5),
@@ -129,7 +140,20 @@ def _emit(bounds: list[Bound], as_json: bool, title: str) -> None:
 
 
 def _problem(args: argparse.Namespace) -> TrainingProblem:
-    """The training problem named by ``--data`` (a file) or ``--dataset`` (built in)."""
+    """The training problem named by ``--data`` (a file) or ``--dataset`` (built in).
+
+    An option that would be ignored is refused: ``--pca`` outside the scikit-learn data sets,
+    ``--bias`` on the whitened data (a ones column would break XX^T = I).
+    """
+    real_data = args.data is None and args.dataset not in ("spiral", "planted", "whitened")
+    if args.pca is not None and not real_data:
+        raise InvalidInputError(
+            "--pca applies to the scikit-learn data sets only (iris, wine, ...)"
+        )
+    if args.bias and args.data is None and args.dataset == "whitened":
+        raise InvalidInputError(
+            "--bias does not apply to the whitened data (XX^T = I needs no ones column)"
+        )
     if args.data is not None:
         return load_problem(args.data, beta=args.beta, bias=args.bias)
     builders: dict[str, Callable[[], TrainingProblem]] = {
@@ -142,24 +166,75 @@ def _problem(args: argparse.Namespace) -> TrainingProblem:
     return datasets.real(args.dataset, pca=args.pca, beta=args.beta, bias=args.bias)[0]
 
 
+#: Exit code after Ctrl-C (128 + SIGINT); the finished part of the work has been saved.
+EXIT_INTERRUPTED = 130
+#: Where an interrupted ``copos tightness`` saves its partial report without --output-json.
+DEFAULT_PARTIAL = "copos-tightness.partial.json"
+
+
 def _cmd_tightness(args: argparse.Namespace) -> int:
-    report = check_tightness(
-        _problem(args),
-        widths=args.widths,
-        seeds=args.seeds,
-        methods=args.methods,
-        solver=args.solver,
-        dnn_solver=args.dnn_solver,
-        convex_solver=args.convex_solver,
-        epochs=args.epochs,
-        progress=not args.json,
-    )
+    """Check every output target, run (or resume) the check, print the table, then write files.
+
+    Exit 0 once the report is printed, failed methods included (each is a row with its reason);
+    2 for bad input or an unusable --resume file; 130 after Ctrl-C, the finished part saved.
+    """
+    targets = _tightness_targets(args)
+    previous = TightnessReport.load(args.resume) if args.resume else None
+    try:
+        report = check_tightness(
+            _problem(args),
+            widths=args.widths,
+            seeds=args.seeds,
+            methods=args.methods,
+            solver=args.solver,
+            dnn_solver=args.dnn_solver,
+            convex_solver=args.convex_solver,
+            epochs=args.epochs,
+            progress=not args.json,
+            resume=previous,
+        )
+    except TightnessInterrupted as stop:
+        return _save_partial(stop.report, targets["partial"], args.json)
+    print(report.to_json(weights=False) if args.json else report.table(), flush=True)
     if args.output_json:
-        report.save_json(args.output_json)
+        report.save_json(targets["json"])
     if args.plot:
         report.plot(args.plot)
-    print(report.to_json() if args.json else report.table())
     return EXIT_OK
+
+
+def _tightness_targets(args: argparse.Namespace) -> dict[str, Path]:
+    """Check every file ``copos tightness`` may write, before any work (DataFileError if not)."""
+    targets: dict[str, Path] = {}
+    if args.output_json:
+        targets["json"] = check_output_path(args.output_json, "--output-json")
+    if args.plot:
+        if importlib.util.find_spec("matplotlib") is None:
+            raise CoposError("--plot needs matplotlib: pip install 'copos[plot]'")
+        for path in plot_paths(args.plot):
+            check_output_path(path, "--plot")
+    partial = args.output_json or args.resume or DEFAULT_PARTIAL
+    targets["partial"] = Path(partial)
+    if args.output_json or args.resume:
+        check_output_path(partial, "partial report")
+    return targets
+
+
+def _save_partial(report: TightnessReport, target: Path, as_json: bool) -> int:
+    """Write the finished part of an interrupted run atomically; say where; exit 130."""
+    try:
+        report.save_json(target)
+        saved = f"partial results saved to {str(target)!r}; resume with --resume {str(target)!r}"
+    except CoposError as exc:
+        saved = f"partial results could not be saved: {exc}"
+    print(f"copos: interrupted; {saved}", file=sys.stderr)
+    if as_json:
+        print(
+            json.dumps(
+                {"interrupted": True, "exit_code": EXIT_INTERRUPTED, "message": saved}, indent=2
+            )
+        )
+    return EXIT_INTERRUPTED
 
 
 def _load_net(path: str) -> TwoLayerReLU:
@@ -278,10 +353,29 @@ def _add_tightness_arguments(parser: argparse.ArgumentParser) -> None:
         choices=["auto", "copos-admm", *sorted(CVXPY_SOLVERS)],
         help="solver of the c = 1 convex program (auto: copos-admm from n*P = 50,000 and d = 5 on)",
     )
-    parser.add_argument("--output-json", help="also write the report as JSON to this file")
+    parser.add_argument(
+        "--output-json",
+        help="also write the report as JSON to this file (with the networks, for --resume); "
+        "checked before any work, and the partial report goes there on Ctrl-C",
+    )
     parser.add_argument(
         "--plot", help="write the figure to PLOT.png and PLOT.pdf (needs matplotlib)"
     )
+    parser.add_argument(
+        "--resume",
+        metavar="PARTIAL.json",
+        help="continue an interrupted run from its partial report (same data and options); "
+        "finished runs and methods are not recomputed",
+    )
+
+
+def _misplaced_tightness_option(tokens: Sequence[str]) -> str | None:
+    """A tightness option given before any command (``copos --beta 0.5 tightness``), if any."""
+    probe = argparse.ArgumentParser(add_help=False)
+    _add_tightness_arguments(probe)
+    options = set(probe._option_string_actions)
+    end = next((i for i, token in enumerate(tokens) if token in COMMANDS), len(tokens))
+    return next((t for t in tokens[:end] if t.partition("=")[0] in options), None)
 
 
 CERTIFY_HELP = f"""Certify that a trained network is a global minimiser of the weight-decay problem.
@@ -306,8 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="copos", description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--solver", default=DEFAULT_SOLVER, choices=sorted(CVXPY_SOLVERS))
-    _add_tightness_arguments(parser)
-    parser.set_defaults(handler=_cmd_tightness)
+    parser.set_defaults(handler=None)
     commands = parser.add_subparsers(title="commands")
     tightness = commands.add_parser("tightness", help="every bound against trained networks")
     _add_tightness_arguments(tightness)
@@ -384,7 +477,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    tokens = list(sys.argv[1:] if argv is None else argv)
+    misplaced = _misplaced_tightness_option(tokens)
+    if misplaced is not None:
+        parser.error(f"{misplaced} is an option of 'copos tightness': put it after the command")
+    args = parser.parse_args(tokens or ["tightness"])
+    if args.handler is None and not any(token in COMMANDS for token in tokens):
+        args = parser.parse_args([*tokens, "tightness"])  # top-level options only: the main job
+    if args.handler is None:
+        parser.error("give a command (copos alone runs 'copos tightness')")
     try:
         return int(args.handler(args))
     except SolverError as exc:

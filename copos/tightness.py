@@ -20,6 +20,22 @@ numbers were checked after the solve: each relaxation is reported twice, once as
 optimal value (verified only if the solve is accurate) and once as "Z, checked", the dual
 candidate :math:`Z` of the solve scaled by :math:`\min(1, \beta/\sigma(Z))` with
 :math:`\sigma(Z)` recomputed exactly or rigorously bounded (:mod:`copos.certificate`).
+
+What a row promises (``kind``, the direction):
+
+* ``upper``: the objective of a real network, computed with the true ReLU.
+* ``lower`` / ``exact``: a value that was verified after the solve (residuals and gap checked)
+  or recomputed rigorously (``rigorous=True``).
+* ``neither``: a solver value that was not verified, a non-finite value, a value demoted by the
+  invariant check (a "lower bound" above a network's objective beyond rounding, listed in
+  ``report.warnings`` and printed as a WARNING), or a method that raised (``status="failed"``,
+  value NaN, written as ``null`` in JSON, the exception in ``note``). Such rows never enter the
+  best bounds, the gaps or the figure.
+
+A failing method never aborts the report; if the solver's exception carries the dual candidate
+of its last iterate as ``exc.Z``, its "Z, checked" row is still produced. Ctrl-C raises
+:class:`TightnessInterrupted` whose ``report`` holds what finished; pass that report (or
+:meth:`TightnessReport.load` of its JSON) as ``resume=`` to finish it without recomputing.
 """
 
 from __future__ import annotations
@@ -27,18 +43,19 @@ from __future__ import annotations
 import json
 import math
 import os
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 
-from copos.errors import CoposError, InvalidInputError
+from copos.errors import CoposError, DataFileError, InvalidInputError, SolverError
 from copos.network.arrangements import expected_count
 from copos.network.problem import TrainingProblem
-from copos.network.training import TrainingRun, best_run, train_grid
+from copos.network.training import TrainingRun, best_run
 from copos.solvers.cvxpy_backend import DEFAULT_SOLVER, resolve_solver
 
 #: Methods run by default: they finish in well under three minutes on the spiral (n = 60).
@@ -49,9 +66,23 @@ MAX_REL_PATTERNS = 400
 MAX_K1_SIDE = 24
 
 
+#: Directions a row can have (``neither``: a solver value that was not verified, or a failure).
+KINDS: tuple[str, ...] = ("lower", "upper", "exact", "neither")
+#: Status of a method that raised: its row has direction ``neither`` and value NaN (null in JSON).
+FAILED = "failed"
+#: A lower bound above a network's objective by more than this (relative) is demoted: rounding.
+ROUNDING_RTOL = 1e-9
+#: Version of the JSON layout written by :meth:`TightnessReport.to_json` (read back by ``--resume``).
+JSON_FORMAT = 2
+
+
 @dataclass(frozen=True)
 class MethodResult:
-    """One row of the report: a value with its direction and provenance."""
+    """One row of the report: a value with its direction and provenance.
+
+    ``source`` is the key of the method that produced the row (``"sgd"`` for training rows);
+    ``resume`` uses it to tell finished methods from missing ones.
+    """
 
     method: str
     kind: str
@@ -61,11 +92,27 @@ class MethodResult:
     verified: bool
     note: str = ""
     rigorous: bool = False
+    source: str = ""
+
+    @property
+    def failed(self) -> bool:
+        """The method raised; the row carries the reason in ``note``."""
+        return self.status == FAILED
+
+    @property
+    def counts(self) -> bool:
+        """The row may enter best bounds, gaps and plots: a finite value with a direction."""
+        return self.kind != "neither" and math.isfinite(self.value)
 
 
 @dataclass
 class TightnessReport:
-    """Everything :func:`check_tightness` computed on one problem."""
+    """Everything :func:`check_tightness` computed on one problem.
+
+    ``complete`` is false for the partial report of an interrupted run; ``options`` and
+    ``fingerprint`` (SHA-256 of the data, see :class:`copos.certificate.DataFingerprint`) let
+    :func:`check_tightness` resume it; ``warnings`` lists rows demoted by the invariant check.
+    """
 
     problem: str
     beta: float
@@ -75,28 +122,45 @@ class TightnessReport:
     runs: list[TrainingRun] = field(repr=False)
     rows: list[MethodResult]
     skipped: dict[str, str]
+    complete: bool = True
+    options: dict[str, Any] = field(default_factory=dict)
+    fingerprint: str = ""
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def best_upper(self) -> float:
         """The smallest objective of any network found (an upper bound on the optimum)."""
-        uppers = [row.value for row in self.rows if row.kind in ("upper", "exact")]
+        uppers = [row.value for row in self.rows if row.counts and row.kind in ("upper", "exact")]
         return min(uppers) if uppers else math.inf
 
     @property
     def best_lower(self) -> float:
-        """The largest verified lower bound (solver values with residuals checked to 1e-6)."""
-        lowers = [row.value for row in self.rows if row.kind in ("lower", "exact") and row.verified]
+        """The largest verified lower bound (solver values checked after the solve, or rigorous)."""
+        lowers = [
+            row.value
+            for row in self.rows
+            if row.counts and row.kind in ("lower", "exact") and row.verified
+        ]
         return max(lowers) if lowers else -math.inf
 
     @property
     def best_rigorous_lower(self) -> float:
         """The largest lower bound recomputed after the solve ("Z, checked", certificates)."""
-        lowers = [row.value for row in self.rows if row.kind == "lower" and row.rigorous]
+        lowers = [
+            row.value for row in self.rows if row.counts and row.kind == "lower" and row.rigorous
+        ]
         return max(lowers) if lowers else -math.inf
 
+    @property
+    def failed(self) -> list[MethodResult]:
+        """Rows of methods that raised."""
+        return [row for row in self.rows if row.failed]
+
     def gap(self, row: MethodResult) -> float:
-        """Relative gap of ``row`` to the best upper bound."""
+        r"""Relative gap :math:`(F_{\text{best}} - b)/\max(1, |F_{\text{best}}|)`; NaN for rows without a direction."""
         best = self.best_upper
+        if not row.counts or not math.isfinite(best):
+            return math.nan
         return (best - row.value) / max(1.0, abs(best))
 
     def table(self) -> str:
@@ -109,24 +173,40 @@ class TightnessReport:
             header,
             "-" * len(header),
         ]
-        for row in self.rows:
-            status = (
-                row.status if row.verified or row.kind == "upper" else f"{row.status} (unverified)"
-            )
-            lines.append(
-                f"{row.method:<28} {row.kind:<7} {row.value:>12.6f} {self.gap(row):>10.2e} "
-                f"{row.time:>8.2f}  {status}"
-            )
+        lines += [self._table_row(row) for row in self.rows]
         lines.append(
-            f"best upper {self.best_upper:.6f}; best verified lower {self.best_lower:.6f}; "
-            f"best rigorous lower {self.best_rigorous_lower:.6f}"
+            f"best upper {_fmt(self.best_upper)}; best verified lower {_fmt(self.best_lower)}; "
+            f"best rigorous lower {_fmt(self.best_rigorous_lower)}"
+        )
+        lines.append(
+            "bound 'neither': a solver value that was not verified, or a failed method; it never "
+            "enters the best bounds, the gaps or the figure."
         )
         lines += [f"skipped {name}: {why}" for name, why in self.skipped.items()]
+        lines += [f"WARNING: {warning}" for warning in self.warnings]
+        if not self.complete:
+            lines.append("INCOMPLETE: the run was interrupted; resume it with --resume")
         return "\n".join(lines)
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-friendly summary, including every training run's objective."""
+    def _table_row(self, row: MethodResult) -> str:
+        gap = self.gap(row)
+        gap_text = f"{gap:>10.2e}" if math.isfinite(gap) else f"{'-':>10}"
+        if row.failed:
+            status = f"failed: {row.note}"
+        elif row.verified or row.kind == "upper":
+            status = row.status
+        else:
+            status = f"{row.status} (unverified)"
+        return (
+            f"{row.method:<28} {row.kind:<7} {'-' if row.failed else _fmt(row.value):>12} {gap_text} "
+            f"{row.time:>8.2f}  {status}"
+        )
+
+    def to_dict(self, weights: bool = True) -> dict[str, Any]:
+        """A JSON-friendly summary; with ``weights`` it holds enough to resume (every run's net)."""
         return {
+            "format": JSON_FORMAT,
+            "complete": self.complete,
             "problem": self.problem,
             "beta": self.beta,
             "n": self.shape[0],
@@ -134,39 +214,73 @@ class TightnessReport:
             "c": self.shape[2],
             "widths": list(self.widths),
             "seeds": list(self.seeds),
+            "fingerprint": self.fingerprint,
+            "options": dict(self.options),
             "best_upper": self.best_upper,
             "best_lower": self.best_lower,
             "best_rigorous_lower": self.best_rigorous_lower,
             "rows": [{**asdict(row), "gap": self.gap(row)} for row in self.rows],
-            "runs": [
-                {
-                    "width": run.width,
-                    "seed": run.seed,
-                    "objective": run.best_objective,
-                    "time": run.time,
-                }
-                for run in self.runs
-            ],
+            "runs": [_run_to_dict(run, weights) for run in self.runs],
             "skipped": self.skipped,
+            "warnings": list(self.warnings),
         }
 
-    def to_json(self) -> str:
-        return json.dumps(_json_safe(self.to_dict()), indent=2)
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TightnessReport:
+        """Rebuild a report written by :meth:`to_dict` (with weights), e.g. a partial one."""
+        try:
+            if data.get("format") != JSON_FORMAT:
+                raise ValueError(f"format {data.get('format')!r}, expected {JSON_FORMAT}")
+            fields = {f for f in MethodResult.__dataclass_fields__}
+            rows = [
+                MethodResult(**{k: _nan_if_none(v) for k, v in row.items() if k in fields})
+                for row in data["rows"]
+            ]
+            return cls(
+                problem=str(data["problem"]),
+                beta=float(data["beta"]),
+                shape=(int(data["n"]), int(data["d"]), int(data["c"])),
+                widths=tuple(int(w) for w in data["widths"]),
+                seeds=tuple(int(s) for s in data["seeds"]),
+                runs=[_run_from_dict(run) for run in data["runs"]],
+                rows=rows,
+                skipped=dict(data["skipped"]),
+                complete=bool(data["complete"]),
+                options=dict(data["options"]),
+                fingerprint=str(data["fingerprint"]),
+                warnings=list(data.get("warnings", [])),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError, CoposError) as exc:
+            raise DataFileError(f"not a copos tightness report (JSON): {exc}") from exc
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> TightnessReport:
+        """Read a report written by :meth:`save_json` (raises :class:`DataFileError`)."""
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise DataFileError(
+                f"cannot read the tightness report {os.fspath(path)!r}: {exc}"
+            ) from exc
+        if not isinstance(data, dict):
+            raise DataFileError(f"{os.fspath(path)!r} does not hold a JSON object")
+        return cls.from_dict(data)
+
+    def to_json(self, weights: bool = True) -> str:
+        """:meth:`to_dict` as JSON; non-finite numbers become ``null``."""
+        return json.dumps(_json_safe(self.to_dict(weights)), indent=2, allow_nan=False)
 
     def save_json(self, path: str | os.PathLike[str]) -> Path:
         """Write :meth:`to_json` atomically."""
-        from copos._io import atomic_write
+        from copos._io import write_text_atomic
 
-        text = self.to_json().encode()
-
-        def write(handle: IO[bytes]) -> None:
-            handle.write(text)
-
-        atomic_write(path, write)
-        return Path(path)
+        return write_text_atomic(path, self.to_json())
 
     def plot(self, stem: str | os.PathLike[str]) -> list[Path]:
-        """SGD objective against width per seed, lower bounds dashed; writes ``stem``.png/.pdf."""
+        """SGD objective against width per seed, lower bounds dashed; writes ``stem``.png/.pdf.
+
+        Rows with direction ``neither`` (unverified solver values, failures) are not drawn.
+        """
         try:
             import matplotlib
 
@@ -176,18 +290,21 @@ class TightnessReport:
             raise CoposError("plotting needs matplotlib: pip install 'copos[plot]'") from exc
         figure, axis = plt.subplots(figsize=(6.4, 4.2))
         for seed in self.seeds:
-            runs = sorted((r for r in self.runs if r.seed == seed), key=lambda r: r.width)
+            runs = sorted(
+                (r for r in self.runs if r.seed == seed and math.isfinite(r.best_objective)),
+                key=lambda r: r.width,
+            )
             axis.plot(
                 [r.width for r in runs],
                 [r.best_objective for r in runs],
                 "o-",
                 label=f"SGD seed {seed}",
             )
-        for index, row in enumerate(r for r in self.rows if r.kind in ("lower", "exact")):
-            style = "--" if row.verified else ":"
+        drawn = [r for r in self.rows if r.counts and r.kind in ("lower", "exact")]
+        for index, row in enumerate(drawn):
             axis.axhline(
                 row.value,
-                linestyle=style,
+                linestyle="--",
                 color=f"C{(index + len(self.seeds)) % 10}",
                 label=f"{row.method} ({row.kind})",
             )
@@ -197,26 +314,85 @@ class TightnessReport:
         axis.set_title(f"{self.problem}, beta = {self.beta:g}")
         axis.legend(fontsize="small")
         figure.tight_layout()
-        paths = []
-        for suffix in (".png", ".pdf"):
-            target = Path(f"{os.fspath(stem)}{suffix}")
-            partial = target.with_name(target.name + ".partial" + suffix)
-            figure.savefig(partial)
-            os.replace(partial, target)
-            paths.append(target)
+        paths = [_save_figure(figure, stem, suffix) for suffix in (".png", ".pdf")]
         plt.close(figure)
         return paths
 
 
+def plot_paths(stem: str | os.PathLike[str]) -> list[Path]:
+    """The files :meth:`TightnessReport.plot` writes for ``stem``."""
+    return [Path(f"{os.fspath(stem)}{suffix}") for suffix in (".png", ".pdf")]
+
+
+def _save_figure(figure: Any, stem: str | os.PathLike[str], suffix: str) -> Path:
+    """Write ``figure`` to ``stem + suffix`` atomically."""
+    from copos._io import atomic_write
+
+    target = Path(f"{os.fspath(stem)}{suffix}")
+    atomic_write(target, lambda handle: figure.savefig(handle, format=suffix[1:]))
+    return target
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.6f}" if math.isfinite(value) else str(value)
+
+
+def _nan_if_none(value: Any) -> Any:
+    return math.nan if value is None else value
+
+
+def _run_to_dict(run: TrainingRun, weights: bool) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "width": run.width,
+        "seed": run.seed,
+        "objective": run.best_objective,
+        "time": run.time,
+        "best_epoch": run.best_epoch,
+        "epochs": run.epochs,
+        "optimizer": run.optimizer,
+        "lr": run.lr,
+        "schedule": run.schedule,
+        "diverged": run.diverged,
+    }
+    if weights:
+        data["U"] = run.net.U.tolist()
+        data["V"] = run.net.V.tolist()
+    return data
+
+
+def _run_from_dict(data: Mapping[str, Any]) -> TrainingRun:
+    """A training run read back from JSON: its best net and objective (not its history)."""
+    from copos.network.model import TwoLayerReLU
+
+    net = TwoLayerReLU(np.array(data["U"], dtype=float), np.array(data["V"], dtype=float))
+    objective = float(_nan_if_none(data["objective"]))
+    return TrainingRun(
+        net=net,
+        final_net=net,
+        history=np.array([objective]),
+        best_objective=objective,
+        best_epoch=int(data["best_epoch"]),
+        optimizer=str(data["optimizer"]),
+        width=int(data["width"]),
+        seed=int(data["seed"]),
+        epochs=int(data["epochs"]),
+        lr=float(data["lr"]),
+        schedule=str(data["schedule"]),
+        time=float(data["time"]),
+        diverged=bool(data["diverged"]),
+    )
+
+
 def _json_safe(value: Any) -> Any:
+    """``value`` with NumPy scalars made Python and non-finite floats made ``None`` (JSON null)."""
     if isinstance(value, dict):
         return {k: _json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_json_safe(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
     if isinstance(value, np.generic):
         return _json_safe(value.item())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     return value
 
 
@@ -267,7 +443,8 @@ def _rel(context: _Context) -> list[MethodResult]:
         result.solve.accurate,
         result.note,
     )
-    return [row, _checked("rel", result.Z, context), _recovered(result, context)]
+    recovered = _isolated("rel recovered net", lambda: _recovered(result, context))
+    return [row, _checked("rel", result.Z, context), recovered]
 
 
 def _recovered(result: Any, context: _Context) -> MethodResult:
@@ -289,14 +466,24 @@ def _recovered(result: Any, context: _Context) -> MethodResult:
 
 
 def _checked(name: str, Z: Any, context: _Context) -> MethodResult:
-    """The solve's dual variable ``Z``, scaled to be feasible and evaluated in numpy."""
+    r"""The solve's dual candidate ``Z`` scaled by :math:`\min(1, \beta/\sigma(Z))`, evaluated in numpy.
+
+    Isolated: if ``Z`` is missing or the dual norm cannot be computed, the row is a failed row.
+    """
+    label = f"{name} Z, checked"
+    return _isolated(label, lambda: _checked_row(label, Z, context))
+
+
+def _checked_row(label: str, Z: Any, context: _Context) -> MethodResult:
     from copos.certificate import checked_lower_bound
 
+    if Z is None:
+        raise SolverError("the solver left no dual candidate Z")
     bound = checked_lower_bound(Z, context.problem, solver=context.solver)
     status = f"sigma(Z)/beta = {bound.sigma / context.problem.beta:.6f} ({bound.method})"
     note = "dual candidate Z of the solve, scaled into the dual-feasible set after the solve"
     return MethodResult(
-        f"{name} Z, checked",
+        label,
         "lower",
         bound.value,
         bound.time,
@@ -305,6 +492,21 @@ def _checked(name: str, Z: Any, context: _Context) -> MethodResult:
         note,
         rigorous=bound.rigorous,
     )
+
+
+def _isolated(label: str, compute: Callable[[], MethodResult]) -> MethodResult:
+    """``compute()``, or a failed row named ``label`` if it raises."""
+    start = time.perf_counter()
+    try:
+        return compute()
+    except Exception as exc:  # noqa: BLE001 - one failing row must not abort the report
+        return failed_row(label, exc, time.perf_counter() - start)
+
+
+def failed_row(method: str, exc: BaseException, elapsed: float = 0.0) -> MethodResult:
+    """The row of a method that raised: no value, direction ``neither``, the reason in ``note``."""
+    reason = f"{type(exc).__name__}: {exc}".strip()
+    return MethodResult(method, "neither", math.nan, elapsed, FAILED, False, reason)
 
 
 def _convex(context: _Context) -> list[MethodResult]:
@@ -436,6 +638,14 @@ def applicability(problem: TrainingProblem, method: str) -> str | None:
     return None
 
 
+class TightnessInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`check_tightness`; ``report`` holds what finished (``complete=False``)."""
+
+    def __init__(self, report: TightnessReport) -> None:
+        super().__init__("tightness check interrupted")
+        self.report = report
+
+
 def check_tightness(
     problem: TrainingProblem,
     widths: Sequence[int] = (5, 10, 100),
@@ -447,6 +657,7 @@ def check_tightness(
     convex_solver: str = "auto",
     epochs: int = 10_000,
     progress: bool = True,
+    resume: TightnessReport | None = None,
 ) -> TightnessReport:
     """Train the baselines, compute every requested bound, and collect them in a report.
 
@@ -456,38 +667,333 @@ def check_tightness(
     the ``c = 1`` convex program (``"auto"``: copos's ADMM from ``n·P = 50,000`` and ``d = 5``
     on, see :func:`copos.network.convex.convex_solver`; it reports its certified dual bound and
     its recovered network instead of an "exact" value).
+
+    Every method ends as rows: a method that raises gives one row with status ``"failed"``,
+    direction ``"neither"`` and the exception in ``note``; it never aborts the report. A solver
+    value that was not verified has direction ``"neither"``; a lower bound above a network's
+    objective (beyond rounding) is demoted to ``"neither"`` and listed in ``report.warnings``.
+
+    ``resume`` is a partial report of the same problem and options (e.g.
+    :meth:`TightnessReport.load` of the JSON written after an interruption): its training runs
+    and finished methods (failed ones included) are kept, not recomputed.
+
+    Raises
+    ------
+    InvalidInputError
+        Bad arguments, or ``resume`` belongs to other data or other options.
+    TightnessInterrupted
+        Ctrl-C; its ``report`` holds everything finished so far.
     """
-    unknown = [m for m in methods if m not in METHODS]
-    if unknown:
-        raise InvalidInputError(f"unknown methods {unknown}; choose from {sorted(METHODS)}")
-    if not widths or not seeds:
-        raise InvalidInputError("give at least one width and one seed")
+    method_list = _check_arguments(problem, widths, seeds, methods, epochs)
     solver = resolve_solver(solver)
     from copos.network.lifted import dnn_solver as resolve_dnn_solver
 
     dnn_solver = resolve_dnn_solver(problem, dnn_solver, fallback=solver)
-    runs = train_grid(problem, list(widths), list(seeds), epochs=epochs, progress=progress)
-    rows = [_sgd_row(runs, width) for width in sorted(set(widths))]
     if str(convex_solver).lower() not in ("auto", "copos-admm"):
         convex_solver = resolve_solver(convex_solver)
-    context = _Context(problem, solver, runs, dnn_solver=dnn_solver, convex_solver=convex_solver)
-    skipped: dict[str, str] = {}
-    for method in methods:
-        reason = applicability(problem, method)
+    options = {
+        "widths": [int(w) for w in widths],
+        "seeds": [int(s) for s in seeds],
+        "methods": method_list,
+        "epochs": int(epochs),
+        "solver": solver,
+        "dnn_solver": dnn_solver,
+        "convex_solver": str(convex_solver).lower(),
+    }
+    state = _State(problem, options)
+    if resume is not None:
+        state.adopt(resume)
+    try:
+        state.train(progress)
+        context = _Context(
+            problem,
+            solver,
+            state.runs,
+            dnn_solver=dnn_solver,
+            convex_solver=options["convex_solver"],
+        )
+        for method in method_list:
+            state.run_method(method, context)
+    except KeyboardInterrupt as exc:
+        raise TightnessInterrupted(state.report(complete=False)) from exc
+    return state.report(complete=True)
+
+
+def problem_fingerprint(problem: TrainingProblem) -> str:
+    """SHA-256 of the data (:class:`copos.certificate.DataFingerprint`) with ``beta`` and ``bias``."""
+    from copos.certificate import DataFingerprint
+
+    digest = DataFingerprint.of(problem.X, problem.Y).sha256
+    return f"sha256:{digest};beta={problem.beta!r};bias={bool(problem.bias)}"
+
+
+def _check_arguments(problem: Any, widths: Any, seeds: Any, methods: Any, epochs: Any) -> list[str]:
+    """Validate the arguments of :func:`check_tightness`; return the methods without repeats."""
+    from copos._validation import check_dimension
+
+    if not isinstance(problem, TrainingProblem):
+        raise InvalidInputError(
+            f"check_tightness needs a TrainingProblem; got {type(problem).__name__}"
+        )
+    if isinstance(methods, str) or not isinstance(methods, Sequence):
+        raise InvalidInputError(f"methods must be a list of method names; got {methods!r}")
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise InvalidInputError(f"unknown methods {unknown}; choose from {sorted(METHODS)}")
+    for name, values in (("widths", widths), ("seeds", seeds)):
+        if isinstance(values, str) or not isinstance(values, Sequence):
+            raise InvalidInputError(f"{name} must be a list of integers; got {values!r}")
+    if not widths or not seeds:
+        raise InvalidInputError("give at least one width and one seed")
+    for width in widths:
+        check_dimension(width, "width")
+    for seed in seeds:
+        check_dimension(seed, "seed", minimum=0)
+    check_dimension(epochs, "epochs")
+    return list(dict.fromkeys(methods))
+
+
+class _State:
+    """The runs and method rows finished so far; assembles (partial) reports."""
+
+    def __init__(self, problem: TrainingProblem, options: dict[str, Any]) -> None:
+        self.problem = problem
+        self.options = options
+        self.fingerprint = problem_fingerprint(problem)
+        self.done_runs: dict[tuple[int, int], TrainingRun] = {}
+        self.method_rows: dict[str, list[MethodResult]] = {}
+        self.skipped: dict[str, str] = {}
+        self.earlier_warnings: list[str] = []
+
+    @property
+    def runs(self) -> list[TrainingRun]:
+        """Finished runs ordered by width, then seed."""
+        return [self.done_runs[key] for key in sorted(self.done_runs)]
+
+    def adopt(self, previous: TightnessReport) -> None:
+        """Take over the runs and finished methods of ``previous`` after checking it matches."""
+        if not isinstance(previous, TightnessReport):
+            raise InvalidInputError(
+                f"resume must be a TightnessReport; got {type(previous).__name__}"
+            )
+        if previous.fingerprint != self.fingerprint:
+            raise InvalidInputError(
+                "cannot resume: the partial report is of other data or another beta/bias "
+                f"({previous.fingerprint or 'no fingerprint'} != {self.fingerprint})"
+            )
+        different = {
+            key: (previous.options.get(key), value)
+            for key, value in self.options.items()
+            if previous.options.get(key) != value
+        }
+        if different:
+            detail = "; ".join(
+                f"{k}: {old!r} then, {new!r} now" for k, (old, new) in different.items()
+            )
+            raise InvalidInputError(f"cannot resume: the options differ ({detail})")
+        wanted = {(w, s) for w in self.options["widths"] for s in self.options["seeds"]}
+        for run in previous.runs:
+            if (run.width, run.seed) in wanted:
+                self.done_runs[(run.width, run.seed)] = self._rechecked(run)
+        for row in previous.rows:
+            if row.source in METHODS and row.source in self.options["methods"]:
+                self.method_rows.setdefault(row.source, []).append(row)
+        self.skipped.update(previous.skipped)
+        self.earlier_warnings = list(previous.warnings)
+
+    def _rechecked(self, run: TrainingRun) -> TrainingRun:
+        """A resumed run whose objective is recomputed from its weights on this problem.
+
+        An upper bound is only as good as its network: a stored objective that the weights do
+        not reproduce (relative difference above 1e-8) means a corrupted or edited file.
+        """
+        objective = run.net.objective(self.problem)
+        stored = run.best_objective
+        if not (math.isfinite(objective) and math.isfinite(stored)) or abs(
+            objective - stored
+        ) > 1e-8 * max(1.0, abs(objective)):
+            raise InvalidInputError(
+                f"cannot resume: the network of width {run.width}, seed {run.seed} has objective "
+                f"{objective!r} on this data, the partial report says {stored!r}"
+            )
+        return replace(run, best_objective=objective, history=np.array([objective]))
+
+    def train(self, progress: bool) -> None:
+        """Train every (width, seed) pair not finished yet."""
+        from copos.network.training import ProgressBar, train
+
+        missing = [
+            (w, s)
+            for w in self.options["widths"]
+            for s in self.options["seeds"]
+            if (w, s) not in self.done_runs
+        ]
+        bar = ProgressBar(len(missing), enabled=progress and bool(missing))
+        try:
+            for width, seed in missing:
+                run = train(self.problem, width, seed=seed, epochs=self.options["epochs"])
+                self.done_runs[(width, seed)] = run
+                bar.update(1, f"m={width} seed={seed} best={run.best_objective:.5g}")
+        finally:
+            bar.close()
+
+    def run_method(self, method: str, context: _Context) -> None:
+        """Run ``method`` unless finished or not applicable; a raise becomes a failed row."""
+        if method in self.method_rows:
+            return
+        reason = applicability(self.problem, method)
         if reason is not None:
-            skipped[method] = reason
-            continue
-        rows.extend(METHODS[method](context))
-    return TightnessReport(
-        problem=problem.name,
-        beta=problem.beta,
-        shape=(problem.n, problem.d, problem.c),
-        widths=tuple(widths),
-        seeds=tuple(seeds),
-        runs=runs,
-        rows=rows,
-        skipped=skipped,
+            self.skipped[method] = reason
+            return
+        start = time.perf_counter()
+        try:
+            rows = _interruptible(lambda: METHODS[method](context))
+        except Exception as exc:  # noqa: BLE001 - one failing method must not abort the report
+            rows = _rows_of_failure(method, exc, time.perf_counter() - start, context)
+        self.method_rows[method] = [replace(_directed(row), source=method) for row in rows]
+
+    def report(self, complete: bool) -> TightnessReport:
+        """The report of everything finished, with the invariant check applied."""
+        runs = self.runs
+        widths = sorted({run.width for run in runs})
+        rows = [replace(_directed(_sgd_row(runs, w)), source="sgd") for w in widths]
+        for method in self.options["methods"]:
+            rows += self.method_rows.get(method, [])
+        rows, warnings = enforce_bound_order(rows)
+        warnings = list(dict.fromkeys(self.earlier_warnings + warnings))
+        problem = self.problem
+        return TightnessReport(
+            problem=problem.name,
+            beta=problem.beta,
+            shape=(problem.n, problem.d, problem.c),
+            widths=tuple(self.options["widths"]),
+            seeds=tuple(self.options["seeds"]),
+            runs=runs,
+            rows=rows,
+            skipped=dict(self.skipped),
+            complete=complete,
+            options=dict(self.options),
+            fingerprint=self.fingerprint,
+            warnings=warnings,
+        )
+
+
+def _interruptible(call: Callable[[], list[MethodResult]]) -> list[MethodResult]:
+    """``call()`` in a daemon worker thread, waited for in short joins.
+
+    Native solvers (Clarabel) release the GIL but do not look at signals, so Ctrl-C during a
+    solve would otherwise wait for the whole solve; here it ends the wait within 0.2 s (the
+    abandoned solve runs on in the background until it returns or the process exits).
+    Exceptions of ``call`` (``KeyboardInterrupt`` included) are raised in the caller.
+    """
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["rows"] = call()
+        except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, name="copos-tightness-method", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.2)
+    if "error" in box:
+        raise box["error"]
+    return box["rows"]
+
+
+#: Method names of the rows each method produces, for the failed row of a method that raised.
+_LABELS: dict[str, str] = {
+    "lifted-dnn": "lifted-dnn (DNN)",
+    "lifted-k1": "lifted-k1 (COP dual, K^1)",
+    "rel": "rel (Sahiner, DNN)",
+    "convex": "convex (Pilanci-Ergen, c=1)",
+    "certificate": "certificate (best net)",
+    "rounding": "rounding (TOS + polish)",
+}
+
+
+def _rows_of_failure(
+    method: str, exc: Exception, elapsed: float, context: _Context
+) -> list[MethodResult]:
+    """The failed row of ``method``, plus "Z, checked" from the solver's last iterate if it left one.
+
+    A solver exception may carry the dual candidate of its last iterate as ``exc.Z``.
+    """
+    rows = [failed_row(_LABELS[method], exc, elapsed)]
+    Z = getattr(exc, "Z", None)
+    if Z is not None:
+        rows.append(_checked(f"{method} (last iterate)", Z, context))
+    return rows
+
+
+def _directed(row: MethodResult) -> MethodResult:
+    """``row`` with the direction contract applied.
+
+    A non-finite value never bounds anything, and a lower/exact solver value that was not
+    verified is not a bound: both get direction ``neither`` (and never enter best bounds, gaps
+    or plots).
+    """
+    if row.failed or row.kind == "neither":
+        return replace(row, kind="neither", verified=False, rigorous=False)
+    if not math.isfinite(row.value):
+        note = f"non-finite value; {row.note}" if row.note else "non-finite value"
+        return replace(row, kind="neither", verified=False, rigorous=False, note=note)
+    if row.kind in ("lower", "exact") and not row.verified:
+        note = f"solver value, not verified (would be {row.kind}); {row.note}".rstrip("; ")
+        return replace(row, kind="neither", rigorous=False, note=note)
+    return row
+
+
+def enforce_bound_order(rows: Sequence[MethodResult]) -> tuple[list[MethodResult], list[str]]:
+    r"""Demote every lower bound that lies above a proven upper bound.
+
+    With :math:`U = \min` of the networks' objectives (upper rows), a lower or exact row with
+    value :math:`b > U + \tau\max(1, |U|)`, :math:`\tau` = ``ROUNDING_RTOL``, cannot be a lower
+    bound; so can no exact row below a rigorous lower bound, nor a verified solver lower bound
+    above an exact value. Such rows get direction ``neither`` and a warning; afterwards
+    ``best_lower <= best_upper`` up to rounding.
+    """
+    out = list(rows)
+    warnings: list[str] = []
+
+    def limit(values: list[float]) -> float:
+        return min(values) if values else math.inf
+
+    def demote(index: int, against: float, what: str) -> None:
+        row = out[index]
+        excess = (row.value - against) / max(1.0, abs(against))
+        warnings.append(
+            f"{row.method}: {row.kind} value {row.value:.10g} contradicts {what} {against:.10g} "
+            f"(relative {excess:+.2e}); demoted to 'neither': it is NOT a bound"
+        )
+        out[index] = replace(
+            row,
+            kind="neither",
+            verified=False,
+            rigorous=False,
+            status=f"DEMOTED (was {row.kind}); {row.status}",
+        )
+
+    def tol(value: float) -> float:
+        return ROUNDING_RTOL * max(1.0, abs(value))
+
+    upper = limit([r.value for r in out if r.counts and r.kind == "upper"])
+    for i, row in enumerate(out):
+        if row.counts and row.kind in ("lower", "exact") and row.value > upper + tol(upper):
+            demote(i, upper, "the best network objective")
+    rigorous = max(
+        [r.value for r in out if r.counts and r.kind == "lower" and r.rigorous], default=-math.inf
     )
+    for i, row in enumerate(out):
+        if row.counts and row.kind == "exact" and row.value < rigorous - tol(rigorous):
+            demote(i, rigorous, "the best rigorous lower bound")
+    exact = limit([r.value for r in out if r.counts and r.kind == "exact"])
+    for i, row in enumerate(out):
+        if row.counts and row.kind == "lower" and row.verified and row.value > exact + tol(exact):
+            demote(i, exact, "the exact value")
+    return out, warnings
 
 
 def _sgd_row(runs: list[TrainingRun], width: int) -> MethodResult:
