@@ -92,7 +92,9 @@ def memory_limit(nbytes: int | None) -> Iterator[int]:
     previous = _limit
     if nbytes is not None:
         if isinstance(nbytes, bool) or not isinstance(nbytes, int) or nbytes <= 0:
-            raise InvalidInputError(f"a memory limit must be a positive number of bytes; got {nbytes!r}")
+            raise InvalidInputError(
+                f"a memory limit must be a positive number of bytes; got {nbytes!r}"
+            )
         _limit = nbytes
     try:
         yield current_limit()
@@ -101,7 +103,7 @@ def memory_limit(nbytes: int | None) -> Iterator[int]:
 
 
 def parse_size(text: str) -> int:
-    """Bytes of a size such as ``"4G"``, ``"500M"``, ``"1.5GiB"`` or ``"1048576"`` (binary units)."""
+    """Bytes of a size such as ``"4G"``, ``"500M"``, ``"1.5GiB"`` or ``"1048576"`` (1K = 1024)."""
     match = _SIZE.match(str(text))
     if match is None:
         raise InvalidInputError(
@@ -148,7 +150,7 @@ def count_monomials(variables: int, degree: int) -> int:
 
 
 def psd_bytes(sizes: dict[int, int]) -> int:
-    """Interior-point memory of PSD blocks, ``{side s: count}``: :math:`96\\sum_b (s_b(s_b+1)/2)^2`."""
+    """Interior-point memory of PSD blocks ``{side: count}``: :math:`96\\sum_b (s_b(s_b+1)/2)^2`."""
     return PSD_ENTRY_BYTES * sum(count * (s * (s + 1) // 2) ** 2 for s, count in sizes.items())
 
 

@@ -16,24 +16,27 @@ SYMMETRY_TOL = 1e-9
 def as_real_array(value: ArrayLike, name: str) -> NDArray[np.float64]:
     """Return ``value`` as a float64 array; a complex value must have imaginary part exactly 0.
 
-    NumPy would silently drop the imaginary part (:math:`z \mapsto \operatorname{Re} z`);
-    copos refuses it instead, so no data is lost without a word.
+    NumPy would silently keep only the real part, Re(z); copos refuses a nonzero (or NaN)
+    imaginary part instead, so no data is lost without a word.
     """
     try:
         array = np.asarray(value)
         if np.iscomplexobj(array):
             imaginary = array.imag
             if np.any(imaginary != 0):  # NaN imaginary parts are refused too
+                count = int(np.count_nonzero(imaginary != 0))
                 raise InvalidInputError(
-                    f"{name} is complex with nonzero imaginary parts (largest |Im| = "
-                    f"{float(np.nanmax(np.abs(imaginary))):.3g}); copos needs real data"
+                    f"{name} is complex with {count} nonzero imaginary part(s); copos needs "
+                    "real data (pass the real part yourself if that is what you mean)"
                 )
             array = array.real
         return np.asarray(array, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         if isinstance(exc, InvalidInputError):
             raise
-        raise InvalidInputError(f"{name} must be a numeric array; got {type(value).__name__}") from exc
+        raise InvalidInputError(
+            f"{name} must be a numeric array; got {type(value).__name__}"
+        ) from exc
 
 
 def as_finite_array(value: ArrayLike, name: str, ndim: int | None = None) -> NDArray[np.float64]:

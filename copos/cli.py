@@ -1,30 +1,40 @@
-"""The ``copos`` command.
+"""The copos command: bounds and certificates for two-layer ReLU networks.
 
-``copos`` alone runs the main job, ``copos tightness`` on its built-in default (the spiral data
-at beta = 0.1, widths 5, 10, 100, three seeds).  ``copos certify NET DATA --beta B`` certifies a
-trained network, ``copos verify CERTIFICATE DATA`` re-checks a certificate from the data alone,
-and ``copos bound stability|stqp`` bounds the classic copositive programs.  Every subcommand
-accepts ``--json``.
-
-Exit codes: 0 success (for ``certify``: certified optimal; for ``verify``: passed), 1 the
-question was answered "no" (not certified, or verification failed), 2 bad input, 3 solver
-failure.
+"copos" alone runs the main job, "copos tightness" on its built-in default (the spiral data
+at beta = 0.1, widths 5, 10, 100, three seeds). "copos certify NET DATA --beta B" certifies a
+trained network, "copos verify CERTIFICATE DATA" re-checks a certificate from the data alone,
+and "copos bound stability|stqp" bounds the classic copositive programs. Every command accepts
+--json (one JSON object on stdout for every outcome, errors included) and --max-memory (models
+whose estimated memory exceeds it are refused before they are built).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
+import os
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any, NoReturn
 
 import networkx as nx
 import numpy as np
 
 from copos import datasets
+from copos._memory import (
+    check_memory,
+    default_limit,
+    format_size,
+    grid_points_bytes,
+    memory_limit,
+    parse_size,
+)
 from copos.certificate import Certificate, certify, verify
+from copos.cones.registry import check_cone_size
 from copos.datasets import load_data, load_problem
 from copos.errors import CoposError, DataFileError, InvalidInputError, SolverError
 from copos.network.model import TwoLayerReLU, load_torch
@@ -44,6 +54,20 @@ from copos.tightness import DEFAULT_METHODS, METHODS, check_tightness
 DATASETS = ["spiral", "planted", "whitened", "iris", "wine", "breast_cancer", "digits"]
 
 EXIT_OK, EXIT_NO, EXIT_BAD_INPUT, EXIT_SOLVER, EXIT_INTERNAL = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED = 130
+
+EXIT_CODES = f"""exit codes:
+  {EXIT_OK}    success (certify: certified globally optimal; verify: the certificate holds
+       and says optimal)
+  {EXIT_NO}    the answer is no (not certified; the certificate fails or is not optimal)
+  {EXIT_BAD_INPUT}    bad input: usage error, invalid or unreadable data, unknown solver, a model
+       larger than --max-memory
+  {EXIT_SOLVER}    a solver failed
+  {EXIT_INTERNAL}    internal error (a bug in copos; set COPOS_DEBUG=1 to see the traceback)
+  {EXIT_INTERRUPTED}  interrupted (Ctrl-C); finished results are kept"""
+
+#: Reference markup that must never reach --help (the help is plain text).
+_MARKUP = ("``", ":func:", ":class:", ":meth:", ":math:", ":data:", ".. ")
 
 GRAPHS: dict[str, Callable[[], nx.Graph]] = {
     "c5": lambda: nx.cycle_graph(5),
@@ -109,12 +133,30 @@ def _levels(values: Sequence[str] | None) -> list[tuple[str, int]]:
 
 
 def _load_matrix(path: str) -> np.ndarray:
+    """A matrix from ``.npy`` or from CSV text of plain decimals (a single entry is 1x1)."""
     try:
         if path.endswith(".npy"):
-            return np.load(path)
-        return np.loadtxt(path, delimiter=",")
-    except (OSError, ValueError) as exc:
+            return np.atleast_2d(np.load(path, allow_pickle=False))
+        with open(path, encoding="utf-8-sig") as handle:
+            rows = [row for row in csv.reader(handle) if row]
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise DataFileError(f"cannot read a matrix from {path!r}: {exc}") from exc
+    if not rows:
+        raise DataFileError(f"cannot read a matrix from {path!r}: the file is empty")
+    return np.array(
+        [[_entry(text, path, line) for text in row] for line, row in enumerate(rows, 1)]
+    )
+
+
+def _entry(text: str, path: str, line: int) -> float:
+    """One matrix entry: a plain decimal (same rule as the data files)."""
+    stripped = text.strip()
+    if not datasets.DECIMAL.match(stripped):
+        raise DataFileError(
+            f"cannot read a matrix from {path!r}: line {line}: {stripped!r} is not a plain "
+            "decimal number such as -1.5 or 2e-3"
+        )
+    return float(stripped)
 
 
 def _emit(bounds: list[Bound], as_json: bool, title: str) -> None:
@@ -215,16 +257,24 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_stability(args: argparse.Namespace) -> int:
-    bounds = stability_hierarchy(args.graph, _levels(args.cone), args.solver)
+    levels = _levels(args.cone)
+    graphs = {name: _graph(name) for name in args.graph}
+    for graph in graphs.values():  # refuse what cannot fit before solving anything
+        for family, level in levels:
+            check_cone_size(family, graph.number_of_nodes(), level)
+    bounds = stability_hierarchy(args.graph, levels, args.solver)
     _emit(bounds, args.json, "Stability number alpha(G)")
     return EXIT_OK
 
 
 def _cmd_stqp(args: argparse.Namespace) -> int:
     Q = _load_matrix(args.matrix)
-    bounds = [
-        standard_quadratic(Q, family, level, args.solver) for family, level in _levels(args.cone)
-    ]
+    levels = _levels(args.cone)
+    for family, level in levels:  # refuse what cannot fit before solving anything
+        check_cone_size(family, len(Q), level)
+    grid = f"the simplex grid Delta({len(Q)}, {args.grid})"
+    check_memory(grid_points_bytes(len(Q), args.grid), grid, "Use a smaller --grid")
+    bounds = [standard_quadratic(Q, family, level, args.solver) for family, level in levels]
     bounds.append(grid_minimum(Q, args.grid)[0])
     _emit(bounds, args.json, "Standard quadratic program min x^T Q x over the simplex")
     return EXIT_OK
@@ -267,10 +317,57 @@ def _add_tightness_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+class UsageError(Exception):
+    """A command line that argparse refused (exit code 2, like every bad input)."""
+
+    def __init__(self, message: str, usage: str) -> None:
+        super().__init__(message)
+        self.usage = usage
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises :class:`UsageError` instead of exiting, so --json can report it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("epilog", EXIT_CODES)
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message, self.format_usage())
+
+
+def _memory_size(text: str) -> int:
+    """``--max-memory`` value: bytes of a size such as 4G or 500M."""
+    try:
+        return parse_size(text)
+    except InvalidInputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _add_common_arguments(parser: argparse.ArgumentParser, top: bool) -> None:
+    """--json, --solver and --max-memory; on subcommands they default to the top level's value."""
+    default = (lambda value: value) if top else (lambda value: argparse.SUPPRESS)
+    parser.add_argument(
+        "--json", action="store_true", default=default(False), help="print JSON instead of a table"
+    )
+    parser.add_argument(
+        "--solver", choices=sorted(CVXPY_SOLVERS), default=default(DEFAULT_SOLVER),
+        help=f"conic solver (default {DEFAULT_SOLVER})",
+    )
+    parser.add_argument(
+        "--max-memory",
+        type=_memory_size,
+        default=default(None),
+        metavar="SIZE",
+        help="refuse models whose estimated memory exceeds SIZE, e.g. 4G or 500M (default: half "
+        f"of this machine's memory, {format_size(default_limit())})",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="copos", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    parser.add_argument("--solver", default=DEFAULT_SOLVER, choices=sorted(CVXPY_SOLVERS))
+    parser = _Parser(prog="copos", description=__doc__.split("\n\n")[0])
+    _add_common_arguments(parser, top=True)
     _add_tightness_arguments(parser)
     parser.set_defaults(handler=_cmd_tightness)
     commands = parser.add_subparsers(title="commands")
@@ -301,7 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("data")
     check.set_defaults(handler=_cmd_verify)
     bound = commands.add_parser("bound", help="bounds from the cone hierarchies").add_subparsers(
-        title="programs"
+        title="programs", dest="program", metavar="{stability,stqp}", required=True
     )
     stability = bound.add_parser("stability", help="stability number of graphs")
     stability.add_argument(
@@ -317,22 +414,61 @@ def build_parser() -> argparse.ArgumentParser:
     stqp.add_argument("--grid", type=int, default=4, help="grid size m of the upper bound")
     stqp.set_defaults(handler=_cmd_stqp)
     for sub in (tightness, cert, check, stability, stqp):
-        sub.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
-        sub.add_argument("--solver", choices=sorted(CVXPY_SOLVERS), default=argparse.SUPPRESS)
+        _add_common_arguments(sub, top=False)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    """Entry point of the console script; returns the exit code (see ``EXIT_CODES``)."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    as_json = _wants_json(arguments)
     try:
-        return int(args.handler(args))
+        parser = build_parser()
+        args = parser.parse_args(arguments)
+        as_json = bool(getattr(args, "json", as_json))
+        handler = getattr(args, "handler", None)
+        if handler is None:
+            raise UsageError("give a command", parser.format_usage())
+        with memory_limit(getattr(args, "max_memory", None)):
+            return int(handler(args))
+    except UsageError as exc:
+        return _fail(exc, EXIT_BAD_INPUT, as_json, exc.usage)
     except SolverError as exc:
-        print(f"copos: solver failure: {exc}", file=sys.stderr)
-        return EXIT_SOLVER
+        return _fail(exc, EXIT_SOLVER, as_json)
     except CoposError as exc:
-        print(f"copos: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _fail(exc, EXIT_BAD_INPUT, as_json)
+    except KeyboardInterrupt as exc:
+        return _fail(exc, EXIT_INTERRUPTED, as_json)
+    except Exception as exc:  # a bug: one line, the traceback only on request
+        if os.environ.get("COPOS_DEBUG") == "1":
+            traceback.print_exc()
+        return _fail(exc, EXIT_INTERNAL, as_json)
+
+
+def _wants_json(arguments: Sequence[str]) -> bool:
+    """Whether the command line asks for --json (also abbreviated), before it is parsed."""
+    return any(len(arg) > 3 and "--json".startswith(arg) for arg in arguments)
+
+
+_PREFIX = {
+    EXIT_BAD_INPUT: "error",
+    EXIT_SOLVER: "solver failure",
+    EXIT_INTERNAL: "internal error",
+    EXIT_INTERRUPTED: "interrupted",
+}
+
+
+def _fail(exc: BaseException, code: int, as_json: bool, usage: str = "") -> int:
+    """Report ``exc``: one JSON object on stdout with --json, else one line on stderr."""
+    message = str(exc) or {EXIT_INTERRUPTED: "stopped by Ctrl-C"}.get(code, type(exc).__name__)
+    if code == EXIT_INTERNAL:
+        message = f"{type(exc).__name__}: {message}"
+    if as_json:
+        error = {"type": type(exc).__name__, "message": message, "exit_code": code}
+        print(json.dumps({"error": error}, allow_nan=False))
+    else:
+        print(f"{usage}copos: {_PREFIX[code]}: {message}", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

@@ -62,7 +62,9 @@ COLUMN_NAME = re.compile(r"^([xy])(?:\d*|[_\-. ].*)$", re.IGNORECASE | re.DOTALL
 #: A CSV number: optional sign, ASCII decimal digits with an optional point and exponent.
 DECIMAL = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$", re.ASCII)
 #: Spellings of a missing value (all rejected later, with the sample they occur in).
-MISSING = frozenset({"", "nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"})
+MISSING = frozenset(
+    {"", "nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
+)
 COLUMN_RULE = (
     "a column is x or y, alone, followed by digits (x0, y1) or by _, -, . or a space and a "
     "label (x_petal)"

@@ -72,8 +72,8 @@ def format_table(bounds: list[Bound], title: str = "") -> str:
 
 
 def bounds_to_json(bounds: list[Bound]) -> str:
-    """The bounds as a JSON array (NaN and infinities written as strings)."""
-    return json.dumps([_finite(b.to_dict()) for b in bounds], indent=2)
+    """The bounds as a JSON array; NaN and infinities are written as null (never in JSON)."""
+    return json.dumps([_finite(b.to_dict()) for b in bounds], indent=2, allow_nan=False)
 
 
 def _finite(value: Any) -> Any:
@@ -82,5 +82,5 @@ def _finite(value: Any) -> Any:
     if isinstance(value, list):
         return [_finite(v) for v in value]
     if isinstance(value, float) and not np.isfinite(value):
-        return str(value)
+        return None
     return value
