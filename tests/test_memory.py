@@ -160,3 +160,17 @@ def test_train_grid_refuses_before_training_anything(monkeypatch: pytest.MonkeyP
     with pytest.raises(TooLargeError):
         training.train_grid(problem, [2, 10**9], progress=False)
     assert trained == []
+
+
+def test_lifted_dnn_guard_points_to_the_admm() -> None:
+    from copos.datasets import planted
+    from copos.network.lifted import solve_lifted_dnn
+
+    problem = planted(n=6, d=2, c=1, seed=0, beta=0.1)
+    estimate = _memory.lifted_dnn_bytes(6, 2, 1)
+    assert estimate == 96 * (9 * 10 // 2) ** 2 + 72 * 4 * 36
+    assert _memory.lifted_dnn_bytes(6, 2, 1, "full") > estimate
+    with memory_limit(estimate - 1), pytest.raises(TooLargeError, match="copos-admm"):
+        solve_lifted_dnn(problem, solver="clarabel")
+    with memory_limit(estimate):
+        assert solve_lifted_dnn(problem, solver="clarabel").value >= 0
