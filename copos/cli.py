@@ -14,6 +14,7 @@ import argparse
 import csv
 import json
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -65,6 +66,8 @@ EXIT_CODES = f"""exit codes:
   {EXIT_SOLVER}    a solver failed
   {EXIT_INTERNAL}    internal error (a bug in copos; set COPOS_DEBUG=1 to see the traceback)
   {EXIT_INTERRUPTED}  interrupted (Ctrl-C); finished results are kept"""
+
+_CONE = re.compile(r"^([^:]+):([0-9]+)$", re.ASCII)
 
 #: Reference markup that must never reach --help (the help is plain text).
 _MARKUP = ("``", ":func:", ":class:", ":meth:", ":math:", ":data:", ".. ")
@@ -119,17 +122,25 @@ def _graph(name: str) -> nx.Graph:
 
 
 def _levels(values: Sequence[str] | None) -> list[tuple[str, int]]:
+    """``FAMILY:LEVEL`` pairs (ASCII digits only), or the default hierarchy if none are given."""
     if not values:
         return list(DEFAULT_HIERARCHY)
     pairs = []
     for value in values:
-        family, _, level = value.partition(":")
-        if not level.isdigit():
+        match = _CONE.match(value)
+        if match is None:
             raise InvalidInputError(
                 f"--cone expects FAMILY:LEVEL such as parrilo:1 or grid:4; got {value!r}"
             )
-        pairs.append((family, int(level)))
+        pairs.append((match.group(1), int(match.group(2))))
     return pairs
+
+
+def _positive_int(text: str) -> int:
+    """An argparse type: a whole number >= 1 written with ASCII digits."""
+    if not re.fullmatch(r"\+?[0-9]+", text.strip()) or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1; got {text!r}")
+    return int(text)
 
 
 def _load_matrix(path: str) -> np.ndarray:
@@ -411,7 +422,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     stqp.add_argument("matrix")
     stqp.add_argument("--cone", nargs="*", help="FAMILY:LEVEL, e.g. parrilo:1 dkp:2")
-    stqp.add_argument("--grid", type=int, default=4, help="grid size m of the upper bound")
+    stqp.add_argument(
+        "--grid", type=_positive_int, default=4, help="grid size m of the upper bound (default 4)"
+    )
     stqp.set_defaults(handler=_cmd_stqp)
     for sub in (tightness, cert, check, stability, stqp):
         _add_common_arguments(sub, top=False)
@@ -447,7 +460,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _wants_json(arguments: Sequence[str]) -> bool:
     """Whether the command line asks for --json (also abbreviated), before it is parsed."""
-    return any(len(arg) > 3 and "--json".startswith(arg) for arg in arguments)
+    return any(len(arg) >= 3 and "--json".startswith(arg) for arg in arguments)
 
 
 _PREFIX = {

@@ -332,3 +332,25 @@ def test_bound_json_never_holds_non_finite_numbers(capsys: pytest.CaptureFixture
     assert code == cli.EXIT_OK
     rows = json.loads(out, parse_constant=lambda name: pytest.fail(f"{name} in JSON"))
     assert rows[1]["value"] is None
+
+
+@pytest.mark.parametrize("cone", ["parrilo:\u0661", "parrilo:1:2", "parrilo:", ":1", "nosuch:1"])
+def test_every_cone_is_checked_before_any_solve(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, cone: str
+) -> None:
+    solved: list[object] = []
+    monkeypatch.setattr(cli, "stability_number", lambda *a: solved.append(a))
+    code, _, err = call(capsys, "bound", "stability", "--graph", "c5", "--cone", "parrilo:0", cone)
+    assert code == cli.EXIT_BAD_INPUT and not solved, err
+
+
+@pytest.mark.parametrize("grid", ["0", "-3", "2.5", "\u0663"])
+def test_stqp_grid_must_be_a_positive_integer(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, grid: str
+) -> None:
+    solved: list[object] = []
+    monkeypatch.setattr(cli, "standard_quadratic", lambda *a: solved.append(a))
+    path = tmp_path / "q.csv"
+    path.write_text("1,0\n0,1\n")
+    code, _, err = call(capsys, "bound", "stqp", str(path), "--grid", grid)
+    assert code == cli.EXIT_BAD_INPUT and not solved and "--grid" in err

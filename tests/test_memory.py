@@ -174,3 +174,9 @@ def test_lifted_dnn_guard_points_to_the_admm() -> None:
         solve_lifted_dnn(problem, solver="clarabel")
     with memory_limit(estimate):
         assert solve_lifted_dnn(problem, solver="clarabel").value >= 0
+
+
+def test_training_epochs_count_in_the_estimate() -> None:
+    problem = TrainingProblem.from_data(np.ones((4, 2)), np.ones((4, 1)), 0.1)
+    with memory_limit(GiB), pytest.raises(TooLargeError, match="width-2"):
+        training.train(problem, 2, epochs=10**12)  # the objective history alone is 8 TB
