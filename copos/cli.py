@@ -16,6 +16,7 @@ import json
 import os
 import re
 import sys
+import textwrap
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -35,7 +36,7 @@ from copos._memory import (
     parse_size,
 )
 from copos.certificate import Certificate, certify, verify
-from copos.cones.registry import check_cone_size
+from copos.cones.registry import FAMILIES, check_cone_size
 from copos.datasets import load_data, load_problem
 from copos.errors import CoposError, DataFileError, InvalidInputError, SolverError
 from copos.network.model import TwoLayerReLU, load_torch
@@ -67,11 +68,6 @@ EXIT_CODES = f"""exit codes:
   {EXIT_INTERNAL}    internal error (a bug in copos; set COPOS_DEBUG=1 to see the traceback)
   {EXIT_INTERRUPTED}  interrupted (Ctrl-C); finished results are kept"""
 
-_CONE = re.compile(r"^([^:]+):([0-9]+)$", re.ASCII)
-
-#: Reference markup that must never reach --help (the help is plain text).
-_MARKUP = ("``", ":func:", ":class:", ":meth:", ":math:", ":data:", ".. ")
-
 GRAPHS: dict[str, Callable[[], nx.Graph]] = {
     "c5": lambda: nx.cycle_graph(5),
     "c7": lambda: nx.cycle_graph(7),
@@ -87,6 +83,13 @@ DEFAULT_HIERARCHY: tuple[tuple[str, int], ...] = (
     ("parrilo", 1),
     ("dkp", 2),
     ("grid", 4),
+)
+
+_CONE = re.compile(r"^([^:]+):([0-9]+)$", re.ASCII)
+_CONE_HELP = (
+    f"FAMILY:LEVEL, FAMILY one of {', '.join(FAMILIES)} (default "
+    + " ".join(f"{family}:{level}" for family, level in DEFAULT_HIERARCHY)
+    + ")"
 )
 
 
@@ -342,6 +345,9 @@ class _Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("epilog", EXIT_CODES)
         kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        description = kwargs.get("description")
+        if description and "\n" not in description:  # one-line texts are wrapped here
+            kwargs["description"] = textwrap.fill(description, 90)
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
@@ -377,7 +383,7 @@ def _add_common_arguments(parser: argparse.ArgumentParser, top: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="copos", description=__doc__.split("\n\n")[0])
+    parser = _Parser(prog="copos", description=__doc__)
     _add_common_arguments(parser, top=True)
     _add_tightness_arguments(parser)
     parser.set_defaults(handler=_cmd_tightness)
@@ -408,20 +414,31 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("certificate")
     check.add_argument("data")
     check.set_defaults(handler=_cmd_verify)
-    bound = commands.add_parser("bound", help="bounds from the cone hierarchies").add_subparsers(
-        title="programs", dest="program", metavar="{stability,stqp}", required=True
+    bound = commands.add_parser(
+        "bound",
+        help="bounds from the cone hierarchies",
+        description="Bounds on classic copositive programs from the cone hierarchies.",
+    ).add_subparsers(title="programs", dest="program", metavar="{stability,stqp}", required=True)
+    stability = bound.add_parser(
+        "stability",
+        help="stability number of graphs",
+        description="The stability number alpha(G) of each graph: the exact value "
+        "(combinatorial), then one bound per cone FAMILY:LEVEL.",
     )
-    stability = bound.add_parser("stability", help="stability number of graphs")
     stability.add_argument(
-        "--graph", nargs="+", default=["c5", "c7", "petersen"], help="names or graph6 strings"
+        "--graph", nargs="+", default=["c5", "c7", "petersen"],
+        help=f"names ({', '.join(GRAPHS)}) or graph6 strings (default c5 c7 petersen)",
     )
-    stability.add_argument("--cone", nargs="*", help="FAMILY:LEVEL, e.g. parrilo:1 dkp:2 grid:4")
+    stability.add_argument("--cone", nargs="*", help=_CONE_HELP)
     stability.set_defaults(handler=_cmd_stability)
     stqp = bound.add_parser(
-        "stqp", help="standard quadratic program from a matrix file (.csv or .npy)"
+        "stqp",
+        help="standard quadratic program from a matrix file (.csv or .npy)",
+        description="min x^T Q x over the simplex for a symmetric matrix Q (CSV of plain "
+        "decimals, or .npy): one bound per cone FAMILY:LEVEL and the simplex-grid upper bound.",
     )
-    stqp.add_argument("matrix")
-    stqp.add_argument("--cone", nargs="*", help="FAMILY:LEVEL, e.g. parrilo:1 dkp:2")
+    stqp.add_argument("matrix", help="Q as .csv (comma separated, one row per line) or .npy")
+    stqp.add_argument("--cone", nargs="*", help=_CONE_HELP)
     stqp.add_argument(
         "--grid", type=_positive_int, default=4, help="grid size m of the upper bound (default 4)"
     )
