@@ -40,6 +40,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from copos._io import atomic_write
+from copos._memory import FLOAT_BYTES, check_memory
 from copos._validation import (
     as_finite_array,
     as_real_array,
@@ -77,6 +78,11 @@ SKLEARN_HINT = (
 
 
 # ---------------------------------------------------------------------------- small helpers
+def _check_arrays(floats: int, what: str) -> None:
+    """Refuse data whose float64 arrays (``floats`` entries in all) would not fit in memory."""
+    check_memory(FLOAT_BYTES * floats, what, "Ask for less data")
+
+
 def _check_seed(seed: Any) -> int:
     """Return a nonnegative integer seed."""
     return check_dimension(seed, "seed", minimum=0)
@@ -108,6 +114,7 @@ def one_hot(labels: ArrayLike, classes: int | None = None) -> FloatArray:
         if count > classes:
             raise InvalidInputError(f"labels go up to {count - 1} but classes={classes}")
         count = classes
+    _check_arrays(ints.size * count, f"one-hot labels of {ints.size} samples and {count} classes")
     Y = np.zeros((ints.size, count))
     Y[np.arange(ints.size), ints] = 1.0
     return Y
@@ -153,6 +160,8 @@ def spiral(
     n_per_class = check_dimension(n_per_class, "n_per_class", minimum=2)
     classes = check_dimension(classes, "classes", minimum=2)
     noise = check_nonnegative(noise, "noise")
+    n = n_per_class * classes
+    _check_arrays(n * (2 * classes + 6), f"the spiral with {n} samples and {classes} classes")
     rng = np.random.default_rng(_check_seed(seed))
     radius = np.linspace(0.0, 1.0, n_per_class) / 2
     blocks = []
@@ -208,6 +217,10 @@ def planted(
     c = check_dimension(c, "c")
     teacher_width = check_dimension(teacher_width, "teacher_width")
     noise = check_nonnegative(noise, "noise")
+    _check_arrays(
+        2 * n * (d + teacher_width + 2 * c) + teacher_width * (d + c),
+        f"planted data with n = {n}, d = {d}, c = {c} and a width-{teacher_width} teacher",
+    )
     rng = np.random.default_rng(_check_seed(seed))
     U_teacher = rng.standard_normal((d, teacher_width))
     V_teacher = rng.standard_normal((teacher_width, c))
@@ -269,6 +282,7 @@ def whitened(
     c = check_dimension(c, "c")
     if n > d:
         raise InvalidInputError(f"whitened data needs n <= d for XXᵀ = I_n; got n={n}, d={d}")
+    _check_arrays(4 * d * n + 2 * n * c, f"whitened data with n = {n}, d = {d}, c = {c}")
     rng = np.random.default_rng(_check_seed(seed))
     Q, _ = np.linalg.qr(rng.standard_normal((d, n)))
     labels = _class_labels(n, c, class_sizes, rng)

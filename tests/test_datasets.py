@@ -7,6 +7,7 @@ import os
 import socket
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -407,3 +408,45 @@ def test_save_data_onto_a_symlink_keeps_the_link(tmp_path: Path) -> None:
     assert link.is_symlink() and os.readlink(link) == str(target)
     np.testing.assert_array_equal(load_data(target)[0], np.ones((2, 1)))
     assert sorted(os.listdir(tmp_path)) == ["link.csv", "real.csv"]
+
+
+@pytest.mark.parametrize(
+    ("make", "what"),
+    [
+        (lambda: datasets.spiral(n_per_class=10**10), "spiral"),
+        (lambda: datasets.planted(n=10**6, teacher_width=10**6), "planted"),
+        (lambda: datasets.whitened(n=10**5, d=10**6), "whitened"),
+        (lambda: one_hot([0, 10**12]), "one-hot"),
+    ],
+)
+def test_generators_refuse_data_that_cannot_fit(make: Any, what: str) -> None:
+    from copos._memory import memory_limit
+    from copos.errors import TooLargeError
+
+    with memory_limit(2 * 1024**3), pytest.raises(TooLargeError, match=what):
+        make()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: datasets.spiral(n_per_class=2000, classes=3),
+        lambda: datasets.planted(n=2000, d=4, c=3, teacher_width=200),
+        lambda: datasets.whitened(n=300, d=500, c=3),
+    ],
+)
+def test_generator_estimates_against_measured_peak(
+    make: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tracemalloc
+
+    estimates: list[float] = []
+    monkeypatch.setattr(datasets, "check_memory", lambda nbytes, *args: estimates.append(nbytes))
+    tracemalloc.start()
+    try:
+        make()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    estimate = estimates[0]  # the generator's own estimate (one_hot's comes later)
+    assert peak / 2 <= estimate <= 3 * peak, (estimate, peak)
