@@ -490,7 +490,8 @@ _PREFIX = {
 
 def _fail(exc: BaseException, code: int, as_json: bool, usage: str = "") -> int:
     """Report ``exc``: one JSON object on stdout with --json, else one line on stderr."""
-    message = str(exc) or {EXIT_INTERRUPTED: "stopped by Ctrl-C"}.get(code, type(exc).__name__)
+    message = " ".join(str(exc).split())  # one line, whatever the exception says
+    message = message or {EXIT_INTERRUPTED: "stopped by Ctrl-C"}.get(code, type(exc).__name__)
     if code == EXIT_INTERNAL:
         message = f"{type(exc).__name__}: {message}"
     if as_json:

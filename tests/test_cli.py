@@ -235,7 +235,7 @@ def test_internal_error_is_one_line_exit_4(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def broken(*args: object) -> None:
-        raise ZeroDivisionError("a bug")
+        raise ZeroDivisionError("a\nbug")
 
     monkeypatch.setattr(cli, "stability_hierarchy", broken)
     monkeypatch.delenv("COPOS_DEBUG", raising=False)
