@@ -181,7 +181,8 @@ def parrilo_blocks(variables: int, level: int) -> dict[int, int]:
 def cone_bytes(family: str, n: int, level: int, k: int | None = None) -> int:
     """Estimated memory of a program over the cone ``family`` at ``level`` on ``n x n`` matrices.
 
-    Families as in ``copos.cones.registry``; ``N = 2n - k`` is the side of the orthant version.
+    Families as in ``copos.cones.registry`` (and ``"parrilo-full"``, Parrilo's cone with one
+    dense Gram matrix); ``N = 2n - k`` is the side of the orthant version.
     """
     sign = n if k is None else k
     side = 2 * n - sign
@@ -192,9 +193,12 @@ def cone_bytes(family: str, n: int, level: int, k: int | None = None) -> int:
     coefficients = count_monomials(side, level) * side * side + count_monomials(side, level + 2)
     if key in ("dkp", "dkp-dual"):
         return sparse_bytes(coefficients)
-    if key in ("parrilo", "parrilo-dual"):
+    if key in ("parrilo", "parrilo-dual", "parrilo-full"):
         if level == 0:
             return psd_bytes({n: 1}) + sparse_bytes(3 * n * n)
+        if key == "parrilo-full":  # one dense Gram matrix over all half-degree monomials
+            half = count_monomials(side, level + 2)
+            return psd_bytes({half: 1}) + sparse_bytes(coefficients + half * half)
         blocks = parrilo_blocks(side, level)
         block_entries = sum(count * s * s for s, count in blocks.items())
         return psd_bytes(blocks) + sparse_bytes(coefficients + block_entries)

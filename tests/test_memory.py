@@ -180,3 +180,30 @@ def test_training_epochs_count_in_the_estimate() -> None:
     problem = TrainingProblem.from_data(np.ones((4, 2)), np.ones((4, 1)), 0.1)
     with memory_limit(GiB), pytest.raises(TooLargeError, match="width-2"):
         training.train(problem, 2, epochs=10**12)  # the objective history alone is 8 TB
+
+
+def test_full_gram_estimate_is_one_block_of_all_half_degree_monomials() -> None:
+    from copos.cones import Parrilo
+
+    program = stability_program(nx.cycle_graph(5))
+    problem, _ = program.cvxpy_problem(Parrilo(5, 2, gram="full"))
+    dims = problem.get_problem_data("CLARABEL")[0]["dims"]
+    assert dims.psd == [count_monomials(5, 4)]
+    assert cone_bytes("parrilo-full", 5, 2) > cone_bytes("parrilo", 5, 2)
+
+
+def test_cones_built_directly_are_guarded_too() -> None:
+    from copos.cones import Parrilo
+    from copos.cones.polya import DeKlerkPasechnikDual
+    from copos.cones.polyhedral import SimplexGridCP
+
+    with memory_limit(8 * GiB):
+        for build in (
+            lambda: Parrilo(5, 9),
+            lambda: Parrilo(5, 7, gram="full"),
+            lambda: DeKlerkPasechnikDual(40, 8),
+            lambda: SimplexGridCP(5, 200),
+        ):
+            with pytest.raises(TooLargeError):
+                build()
+        assert Parrilo(5, 7).level == 7  # 3.1 GiB: allowed, and only estimated, not solved

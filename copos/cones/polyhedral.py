@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from copos._memory import check_memory, cone_bytes
 from copos._validation import as_finite_array, check_dimension
 from copos.cones._polynomial import simplex_grid
 from copos.cones.base import Cone, Family, Formulation, Membership, Side, orthant_lift
@@ -147,6 +148,11 @@ class _SimplexGrid:
     def __init__(self, n: int, m: int, k: int | None = None) -> None:
         Cone.__init__(self, n, k)  # type: ignore[arg-type]
         self.m = check_dimension(m, "m")
+        check_memory(
+            cone_bytes("grid", self.n, self.m, self.k),
+            f"the simplex grid cone of size m = {self.m} on {self.n}x{self.n} matrices",
+            "Use a smaller grid size m",
+        )
         self.atoms = _clean_atoms(grid_atoms(self.n, self.m, self.k), self.n, self.k)
 
     @property
