@@ -403,3 +403,11 @@ def test_training_problem_refuses_complex_data() -> None:
 def test_training_problem_built_directly_accepts_a_column_y() -> None:
     problem = TrainingProblem(X=np.ones((3, 2)), Y=np.ones(3), beta=0.1)
     assert problem.Y.shape == (3, 1)
+
+
+def test_network_weights_refuse_complex_values(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInputError, match="complex"):
+        TwoLayerReLU(U=np.ones((2, 3)) * 1j, V=np.ones((3, 1)))
+    np.savez(tmp_path / "net.npz", U=np.ones((2, 3)) + 0.5j, V=np.ones((3, 1)))
+    with pytest.raises(CoposError, match="complex"):
+        TwoLayerReLU.load(tmp_path / "net.npz")
