@@ -207,3 +207,10 @@ def test_cones_built_directly_are_guarded_too() -> None:
             with pytest.raises(TooLargeError):
                 build()
         assert Parrilo(5, 7).level == 7  # 3.1 GiB: allowed, and only estimated, not solved
+
+
+def test_atom_cones_refuse_complex_atoms() -> None:  # #17 item 10, same family
+    from copos.cones.polyhedral import AtomCOP
+
+    with pytest.raises(InvalidInputError, match="complex"):
+        AtomCOP(np.eye(3) * (1 + 1j))
