@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -354,3 +355,21 @@ def test_stqp_grid_must_be_a_positive_integer(
     path.write_text("1,0\n0,1\n")
     code, _, err = call(capsys, "bound", "stqp", str(path), "--grid", grid)
     assert code == cli.EXIT_BAD_INPUT and not solved and "--grid" in err
+
+
+def test_output_onto_a_symlink_writes_the_target(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from copos.datasets import load_problem
+    from copos.network.closed_form import soft_threshold_optimum
+
+    data = _small_data(tmp_path)
+    net = soft_threshold_optimum(load_problem(data, beta=0.2)).network().save(tmp_path / "n.npz")
+    target = tmp_path / "real.json"
+    target.write_text("old")
+    link = tmp_path / "cert.json"
+    link.symlink_to(target)
+    code, _, err = call(capsys, "certify", str(net), str(data), "--beta", "0.2", "--output", str(link))
+    assert code in (cli.EXIT_OK, cli.EXIT_NO), err
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert json.loads(target.read_text())["objective"] > 0
