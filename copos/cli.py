@@ -153,7 +153,7 @@ def _load_matrix(path: str) -> np.ndarray:
             return np.atleast_2d(np.load(path, allow_pickle=False))
         with open(path, encoding="utf-8-sig") as handle:
             rows = [row for row in csv.reader(handle) if row]
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, csv.Error) as exc:
         raise DataFileError(f"cannot read a matrix from {path!r}: {exc}") from exc
     if not rows:
         raise DataFileError(f"cannot read a matrix from {path!r}: the file is empty")

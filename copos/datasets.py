@@ -545,7 +545,10 @@ def _read_csv(path: Path) -> tuple[FloatArray, FloatArray]:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise DataFileError(f"cannot read {str(path)!r} as UTF-8 text: {exc}") from exc
-    rows = [(number, row) for number, row in enumerate(csv.reader(io.StringIO(text)), 1) if row]
+    try:
+        rows = [(number, row) for number, row in enumerate(csv.reader(io.StringIO(text)), 1) if row]
+    except csv.Error as exc:  # e.g. a field longer than csv.field_size_limit()
+        raise DataFileError(f"cannot read {str(path)!r} as CSV: {exc}") from exc
     if not rows:
         raise DataFileError(f"{str(path)!r} is empty; expected a header row x0,..,y0,..")
     header = [name.strip() for name in rows[0][1]]

@@ -373,3 +373,10 @@ def test_output_onto_a_symlink_writes_the_target(
     assert code in (cli.EXIT_OK, cli.EXIT_NO), err
     assert link.is_symlink() and os.readlink(link) == str(target)
     assert json.loads(target.read_text())["objective"] > 0
+
+
+def test_stqp_csv_reader_errors_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    path.write_text("1" * 200_000 + "\n")  # beyond csv.field_size_limit()
+    code, _, err = call(capsys, "bound", "stqp", str(path))
+    assert code == cli.EXIT_BAD_INPUT and "cannot read a matrix" in err

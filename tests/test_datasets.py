@@ -450,3 +450,10 @@ def test_generator_estimates_against_measured_peak(
         tracemalloc.stop()
     estimate = estimates[0]  # the generator's own estimate (one_hot's comes later)
     assert peak / 2 <= estimate <= 3 * peak, (estimate, peak)
+
+
+def test_csv_reader_errors_are_data_file_errors(tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    path.write_text("x0,y0\n" + "1" * 200_000 + ",1\n")  # beyond csv.field_size_limit()
+    with pytest.raises(DataFileError, match="as CSV"):
+        load_data(path)
