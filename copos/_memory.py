@@ -112,12 +112,14 @@ def parse_size(text: str) -> int:
         )
     value = float(match.group(1)) * _UNITS[match.group(2).upper()]
     if not math.isfinite(value) or value < 1:
-        raise InvalidInputError(f"a memory size must be at least 1 byte; got {text!r}")
+        raise InvalidInputError(f"a memory size must be finite and at least 1 byte; got {text!r}")
     return int(value)
 
 
 def format_size(nbytes: float) -> str:
     """``nbytes`` with a binary unit and three significant digits, e.g. ``"36.7 GiB"``."""
+    if nbytes >= 1024**6 * 1000:  # beyond PiB (and perhaps beyond a float): a power of ten
+        return f"10^{len(str(int(nbytes))) - 1} B"
     value = float(nbytes)
     for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
         if abs(value) < 1024 or unit == "PiB":

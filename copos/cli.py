@@ -35,6 +35,7 @@ from copos._memory import (
     memory_limit,
     parse_size,
 )
+from copos._validation import as_symmetric_matrix
 from copos.certificate import Certificate, certify, verify
 from copos.cones.registry import FAMILIES, check_cone_size
 from copos.datasets import load_data, load_problem
@@ -50,6 +51,7 @@ from copos.programs import (
     stability_number,
     standard_quadratic,
 )
+from copos.programs.stability import check_graph
 from copos.solvers import CVXPY_SOLVERS, DEFAULT_SOLVER
 from copos.tightness import DEFAULT_METHODS, METHODS, check_tightness
 
@@ -157,6 +159,11 @@ def _load_matrix(path: str) -> np.ndarray:
         raise DataFileError(f"cannot read a matrix from {path!r}: {exc}") from exc
     if not rows:
         raise DataFileError(f"cannot read a matrix from {path!r}: the file is empty")
+    widths = sorted({len(row) for row in rows})
+    if len(widths) > 1:
+        raise DataFileError(
+            f"cannot read a matrix from {path!r}: rows have different numbers of entries {widths}"
+        )
     return np.array(
         [[_entry(text, path, line) for text in row] for line, row in enumerate(rows, 1)]
     )
@@ -272,17 +279,17 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 def _cmd_stability(args: argparse.Namespace) -> int:
     levels = _levels(args.cone)
-    graphs = {name: _graph(name) for name in args.graph}
-    for graph in graphs.values():  # refuse what cannot fit before solving anything
+    for name in args.graph:  # refuse bad or too large input before solving anything
+        size = len(check_graph(_graph(name)))
         for family, level in levels:
-            check_cone_size(family, graph.number_of_nodes(), level)
+            check_cone_size(family, size, level)
     bounds = stability_hierarchy(args.graph, levels, args.solver)
     _emit(bounds, args.json, "Stability number alpha(G)")
     return EXIT_OK
 
 
 def _cmd_stqp(args: argparse.Namespace) -> int:
-    Q = _load_matrix(args.matrix)
+    Q = as_symmetric_matrix(_load_matrix(args.matrix), "Q")
     levels = _levels(args.cone)
     for family, level in levels:  # refuse what cannot fit before solving anything
         check_cone_size(family, len(Q), level)

@@ -197,7 +197,15 @@ def test_bound_without_program_is_a_usage_error(
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["tightness"], ["certify"], ["verify"], ["bound"], ["bound", "stability"], ["bound", "stqp"]],
+    [
+        [],
+        ["tightness"],
+        ["certify"],
+        ["verify"],
+        ["bound"],
+        ["bound", "stability"],
+        ["bound", "stqp"],
+    ],
 )
 def test_help_is_plain_text_and_documents_exit_codes(
     capsys: pytest.CaptureFixture[str], command: list[str]
@@ -369,7 +377,8 @@ def test_output_onto_a_symlink_writes_the_target(
     target.write_text("old")
     link = tmp_path / "cert.json"
     link.symlink_to(target)
-    code, _, err = call(capsys, "certify", str(net), str(data), "--beta", "0.2", "--output", str(link))
+    argv = ["certify", str(net), str(data), "--beta", "0.2", "--output", str(link)]
+    code, _, err = call(capsys, *argv)
     assert code in (cli.EXIT_OK, cli.EXIT_NO), err
     assert link.is_symlink() and os.readlink(link) == str(target)
     assert json.loads(target.read_text())["objective"] > 0
@@ -380,3 +389,32 @@ def test_stqp_csv_reader_errors_exit_2(capsys: pytest.CaptureFixture[str], tmp_p
     path.write_text("1" * 200_000 + "\n")  # beyond csv.field_size_limit()
     code, _, err = call(capsys, "bound", "stqp", str(path))
     assert code == cli.EXIT_BAD_INPUT and "cannot read a matrix" in err
+
+
+@pytest.mark.parametrize(
+    ("content", "kind", "message"),
+    [
+        ("1,2\n3\n", "DataFileError", "different numbers of entries"),
+        ("", "DataFileError", "empty"),
+        ("1,2\n", "InvalidInputError", "square"),
+    ],
+)
+def test_stqp_malformed_matrices_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, content: str, kind: str, message: str
+) -> None:
+    path = tmp_path / "q.csv"
+    path.write_text(content)
+    code, out, _ = call(capsys, "bound", "stqp", str(path), "--json")
+    assert code == cli.EXIT_BAD_INPUT
+    assert message in str(one_json_error(out, code, kind)["message"])
+
+
+def test_absurd_sizes_are_refused_not_crashed(capsys: pytest.CaptureFixture[str]) -> None:
+    cone = "parrilo:" + "9" * 20
+    code, out, _ = call(capsys, "bound", "stability", "--graph", "c5", "--cone", cone, "--json")
+    assert "10^" in str(one_json_error(out, cli.EXIT_BAD_INPUT, "TooLargeError")["message"])
+    code, out, _ = call(capsys, "bound", "stability", "--graph", "?", "--json")  # graph6: 0 nodes
+    error = one_json_error(out, cli.EXIT_BAD_INPUT, "InvalidInputError")
+    assert "no nodes" in str(error["message"])
+    code, out, _ = call(capsys, "--max-memory", "9" * 400, "bound", "stability", "--json")
+    one_json_error(out, cli.EXIT_BAD_INPUT, "UsageError")

@@ -111,7 +111,8 @@ def test_cone_estimate_against_measured_peak(family: str, level: int) -> None:
 
 def test_training_estimate_against_measured_peak() -> None:
     rng = np.random.default_rng(0)
-    problem = TrainingProblem.from_data(rng.standard_normal((50, 3)), rng.standard_normal((50, 2)), 0.1)
+    X, Y = rng.standard_normal((50, 3)), rng.standard_normal((50, 2))
+    problem = TrainingProblem.from_data(X, Y, 0.1)
     tracemalloc.start()
     try:
         training.train(problem, 400, epochs=3)
