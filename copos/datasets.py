@@ -18,7 +18,8 @@ comma separated. A column belongs to ``X`` if its name is ``x``, ``x`` followed 
 (``x0``, ``x12``) or ``x`` followed by ``_``, ``-``, ``.`` or a space and any label
 (``x_petal``); likewise ``y`` for ``Y``. Names are case-insensitive, surrounding spaces are
 ignored, columns keep the order they appear in (:func:`save_data` writes
-``x0, x1, ..., y0, y1, ...``), and any other name (``xylophone``, ``z0``) is an error. Every
+``x0, x1, ..., y0, y1, ...``), and any other name (``xylophone``, ``z0``) or a name used twice
+is an error. Every
 field is a plain decimal number such as ``-1.5``, ``2``, ``.5`` or ``6.02e23`` (ASCII digits, no
 ``_`` separators, no hexadecimal); an empty field, ``nan`` or ``inf`` is a missing value and is
 rejected with :class:`~copos.errors.InvalidInputError`.
@@ -536,6 +537,10 @@ def _column_kinds(header: list[str], path: Path) -> list[str]:
             f"(at least one of each; {COLUMN_RULE}); got {header}"
             + (f" with unrecognised {unknown}" if unknown else "")
         )
+    folded = [name.lower() for name in header]
+    repeated = sorted({name for name in header if folded.count(name.lower()) > 1})
+    if repeated:
+        raise DataFileError(f"{str(path)!r}: header names columns {repeated} more than once")
     return kinds
 
 

@@ -457,3 +457,10 @@ def test_csv_reader_errors_are_data_file_errors(tmp_path: Path) -> None:
     path.write_text("x0,y0\n" + "1" * 200_000 + ",1\n")  # beyond csv.field_size_limit()
     with pytest.raises(DataFileError, match="as CSV"):
         load_data(path)
+
+
+def test_csv_column_names_must_be_distinct(tmp_path: Path) -> None:
+    path = tmp_path / "dup.csv"
+    path.write_text("x0,X0,y0\n1,2,3\n")
+    with pytest.raises(DataFileError, match="more than once"):
+        load_data(path)
