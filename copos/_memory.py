@@ -183,7 +183,9 @@ def parrilo_blocks(variables: int, level: int) -> dict[int, int]:
 def cone_bytes(family: str, n: int, level: int, k: int | None = None) -> int:
     """Estimated memory of a program over the cone ``family`` at ``level`` on ``n x n`` matrices.
 
-    Families as in ``copos.cones.registry`` (and ``"parrilo-full"``, Parrilo's cone with one
+    :math:`\text{bytes} \approx 96\sum_b (s_b(s_b+1)/2)^2 + 72\,\mathrm{nnz}` with the PSD
+    blocks ``s_b`` and the constant nonzeros ``nnz`` (coefficient map, Gram maps, atoms) of the
+    family. Families as in ``copos.cones.registry`` (and ``"parrilo-full"``, Parrilo's cone with one
     dense Gram matrix); ``N = 2n - k`` is the side of the orthant version.
     """
     sign = n if k is None else k
