@@ -25,6 +25,7 @@ grid cone at ``m = 20, 40``), hence ``SPARSE_ENTRY_BYTES = 72``.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import math
 import os
 import re
@@ -46,7 +47,9 @@ FALLBACK_LIMIT = 4 * 1024**3
 _UNITS = {"": 1, "B": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([KMGT]?)(?:I?B)?\s*$", re.IGNORECASE)
 
-_limit: int | None = None
+_limit: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "copos_memory_limit", default=None
+)
 
 
 # ---------------------------------------------------------------------------- the limit
@@ -82,24 +85,27 @@ def default_limit() -> int:
 
 def current_limit() -> int:
     """The limit in force: the innermost :func:`memory_limit`, else :func:`default_limit`."""
-    return default_limit() if _limit is None else _limit
+    limit = _limit.get()
+    return default_limit() if limit is None else limit
 
 
 @contextlib.contextmanager
 def memory_limit(nbytes: int | None) -> Iterator[int]:
-    """Use ``nbytes`` as the limit inside the block (``None`` keeps the current one)."""
-    global _limit
-    previous = _limit
-    if nbytes is not None:
-        if isinstance(nbytes, bool) or not isinstance(nbytes, int) or nbytes <= 0:
-            raise InvalidInputError(
-                f"a memory limit must be a positive number of bytes; got {nbytes!r}"
-            )
-        _limit = nbytes
+    """Use ``nbytes`` as the limit inside the block (``None`` keeps the current one).
+
+    The limit is a context variable: threads and asyncio tasks each see their own.
+    """
+    if nbytes is not None and (
+        isinstance(nbytes, bool) or not isinstance(nbytes, int) or nbytes <= 0
+    ):
+        raise InvalidInputError(
+            f"a memory limit must be a positive number of bytes; got {nbytes!r}"
+        )
+    token = _limit.set(_limit.get() if nbytes is None else nbytes)
     try:
         yield current_limit()
     finally:
-        _limit = previous
+        _limit.reset(token)
 
 
 def parse_size(text: str) -> int:
@@ -181,7 +187,7 @@ def parrilo_blocks(variables: int, level: int) -> dict[int, int]:
 
 
 def cone_bytes(family: str, n: int, level: int, k: int | None = None) -> int:
-    """Estimated memory of a program over the cone ``family`` at ``level`` on ``n x n`` matrices.
+    r"""Estimated memory of a program over the cone ``family`` at ``level`` on ``n x n`` matrices.
 
     :math:`\text{bytes} \approx 96\sum_b (s_b(s_b+1)/2)^2 + 72\,\mathrm{nnz}` with the PSD
     blocks ``s_b`` and the constant nonzeros ``nnz`` (coefficient map, Gram maps, atoms) of the
