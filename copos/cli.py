@@ -44,13 +44,13 @@ from copos.network.model import TwoLayerReLU, load_torch
 from copos.network.problem import TrainingProblem
 from copos.programs import (
     Bound,
-    bounds_to_json,
     exact_stability_number,
     format_table,
     grid_minimum,
     stability_number,
     standard_quadratic,
 )
+from copos.programs.result import bounds_to_list
 from copos.programs.stability import check_graph
 from copos.solvers import CVXPY_SOLVERS, DEFAULT_SOLVER
 from copos.tightness import DEFAULT_METHODS, METHODS, check_tightness
@@ -181,8 +181,10 @@ def _entry(text: str, path: str, line: int) -> float:
 
 
 def _emit(bounds: list[Bound], as_json: bool, title: str) -> None:
+    """The table, or with --json one object ``{"title": ..., "bounds": [...]}`` (null, never NaN)."""
     if as_json:
-        print(bounds_to_json(bounds))
+        payload = {"title": title, "bounds": bounds_to_list(bounds)}
+        print(json.dumps(payload, indent=2, allow_nan=False))
     else:
         print(format_table(bounds, title))
         print(

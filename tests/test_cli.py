@@ -37,7 +37,7 @@ def test_stability_table() -> None:
 def test_stability_json_output() -> None:
     result = run("bound", "stability", "--graph", "c5", "--cone", "parrilo:1", "grid:3", "--json")
     assert result.returncode == 0, result.stderr
-    rows = json.loads(result.stdout)
+    rows = json.loads(result.stdout)["bounds"]
     kinds = {row["cone"]: row["kind"] for row in rows}
     assert kinds == {"combinatorial": "exact", "K^1": "upper", "O_3": "lower"}
     assert abs(rows[1]["value"] - 2.0) < 1e-5 and rows[1]["verified"]
@@ -48,7 +48,7 @@ def test_stqp_from_csv(tmp_path: Path) -> None:
     np.savetxt(path, np.eye(3), delimiter=",")
     result = run("bound", "stqp", str(path), "--cone", "parrilo:0", "--json")
     assert result.returncode == 0, result.stderr
-    rows = json.loads(result.stdout)
+    rows = json.loads(result.stdout)["bounds"]
     assert abs(rows[0]["value"] - 1 / 3) < 1e-5 and rows[0]["kind"] == "lower"
     assert rows[1]["kind"] == "upper"
 
@@ -321,7 +321,7 @@ def test_stqp_one_by_one_matrix(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     path.write_text("3\n")
     code, out, err = call(capsys, "bound", "stqp", str(path), "--cone", "parrilo:0", "--json")
     assert code == cli.EXIT_OK, err
-    rows = json.loads(out)
+    rows = json.loads(out)["bounds"]
     assert abs(rows[0]["value"] - 3.0) < 1e-6 and rows[-1]["value"] == 3.0
 
 
@@ -339,8 +339,8 @@ def test_bound_json_never_holds_non_finite_numbers(capsys: pytest.CaptureFixture
     # dkp:2 on C9 is infeasible: the (trivial) bound is +inf, written as null.
     code, out, _ = call(capsys, "bound", "stability", "--graph", "c9", "--cone", "dkp:2", "--json")
     assert code == cli.EXIT_OK
-    rows = json.loads(out, parse_constant=lambda name: pytest.fail(f"{name} in JSON"))
-    assert rows[1]["value"] is None
+    payload = json.loads(out, parse_constant=lambda name: pytest.fail(f"{name} in JSON"))
+    assert isinstance(payload, dict) and payload["bounds"][1]["value"] is None
 
 
 @pytest.mark.parametrize("cone", ["parrilo:\u0661", "parrilo:1:2", "parrilo:", ":1", "nosuch:1"])

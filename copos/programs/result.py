@@ -73,7 +73,12 @@ def format_table(bounds: list[Bound], title: str = "") -> str:
 
 def bounds_to_json(bounds: list[Bound]) -> str:
     """The bounds as a JSON array; NaN and infinities are written as null (never in JSON)."""
-    return json.dumps([_finite(b.to_dict()) for b in bounds], indent=2, allow_nan=False)
+    return json.dumps(bounds_to_list(bounds), indent=2, allow_nan=False)
+
+
+def bounds_to_list(bounds: list[Bound]) -> list[dict[str, Any]]:
+    """``Bound.to_dict()`` of each bound with NaN and infinities replaced by ``None``."""
+    return [_finite(b.to_dict()) for b in bounds]
 
 
 def _finite(value: Any) -> Any:
