@@ -218,7 +218,7 @@ def check_training_size(problem: TrainingProblem, width: int, epochs: int = DEFA
     check_memory(
         training_bytes(problem.n, problem.d, problem.c, width, epochs),
         f"training a width-{width} network on n = {problem.n}, d = {problem.d}, c = {problem.c}",
-        "Use a smaller width",
+        "Use a smaller width or fewer epochs",
     )
 
 
