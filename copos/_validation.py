@@ -13,12 +13,35 @@ from copos.errors import InvalidInputError
 SYMMETRY_TOL = 1e-9
 
 
+def as_real_array(value: ArrayLike, name: str) -> NDArray[np.float64]:
+    """Return ``value`` as a float64 array; a complex value must have imaginary part exactly 0.
+
+    NumPy would silently keep only the real part, Re(z); copos refuses a nonzero (or NaN)
+    imaginary part instead, so no data is lost without a word.
+    """
+    try:
+        array = np.asarray(value)
+        if np.iscomplexobj(array):
+            imaginary = array.imag
+            if np.any(imaginary != 0):  # NaN imaginary parts are refused too
+                count = int(np.count_nonzero(imaginary != 0))
+                raise InvalidInputError(
+                    f"{name} is complex with {count} nonzero imaginary part(s); copos needs "
+                    "real data (pass the real part yourself if that is what you mean)"
+                )
+            array = array.real
+        return np.asarray(array, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, InvalidInputError):
+            raise
+        raise InvalidInputError(
+            f"{name} must be a numeric array; got {type(value).__name__}"
+        ) from exc
+
+
 def as_finite_array(value: ArrayLike, name: str, ndim: int | None = None) -> NDArray[np.float64]:
     """Return ``value`` as a float64 array, rejecting NaN/inf and the wrong number of axes."""
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(f"{name} must be a numeric array; got {type(value).__name__}") from exc
+    array = as_real_array(value, name)
     if ndim is not None and array.ndim != ndim:
         raise InvalidInputError(f"{name} must have {ndim} axes; got shape {array.shape}")
     if not np.all(np.isfinite(array)):

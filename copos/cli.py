@@ -1,45 +1,59 @@
-"""The ``copos`` command.
+"""The copos command: bounds and certificates for two-layer ReLU networks.
 
-``copos`` alone runs the main job, ``copos tightness`` on its built-in default (the spiral data
-at beta = 0.1, widths 5, 10, 100, three seeds).  ``copos certify NET DATA --beta B`` certifies a
-trained network, ``copos verify CERTIFICATE DATA`` re-checks a certificate from the data alone,
-and ``copos bound stability|stqp`` bounds the classic copositive programs.  Every subcommand
-accepts ``--json``.
-
-Exit codes: 0 success (for ``certify``: certified optimal; for ``verify``: passed), 1 the
-question was answered "no" (not certified, or verification failed), 2 bad input, 3 solver
-failure.
+"copos" alone runs the main job, "copos tightness" on its built-in default (the spiral data
+at beta = 0.1, widths 5, 10, 100, three seeds). "copos certify NET DATA --beta B" certifies a
+trained network, "copos verify CERTIFICATE DATA" re-checks a certificate from the data alone,
+and "copos bound stability|stqp" bounds the classic copositive programs. Every command accepts
+--json (one JSON object on stdout for every outcome, errors included) and --max-memory (models
+whose estimated memory exceeds it are refused before they are built).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import importlib.util
 import json
+import os
+import re
 import sys
+import textwrap
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any, NoReturn
 
 import networkx as nx
 import numpy as np
 
 from copos import datasets
 from copos._io import check_output_path
+from copos._memory import (
+    check_memory,
+    default_limit,
+    format_size,
+    grid_points_bytes,
+    memory_limit,
+    parse_size,
+)
+from copos._validation import as_symmetric_matrix
 from copos.certificate import MAX_EPS, Certificate, certify, check_eps, verify
+from copos.cones.registry import FAMILIES, check_cone_size
 from copos.datasets import load_data, load_problem
 from copos.errors import CoposError, DataFileError, InvalidInputError, SolverError
 from copos.network.model import TwoLayerReLU, load_torch
 from copos.network.problem import TrainingProblem
 from copos.programs import (
     Bound,
-    bounds_to_json,
     exact_stability_number,
     format_table,
     grid_minimum,
     stability_number,
     standard_quadratic,
 )
+from copos.programs.result import bounds_to_list
+from copos.programs.stability import check_graph
 from copos.solvers import CVXPY_SOLVERS, DEFAULT_SOLVER
 from copos.tightness import (
     DEFAULT_METHODS,
@@ -53,6 +67,17 @@ from copos.tightness import (
 DATASETS = ["spiral", "planted", "whitened", "iris", "wine", "breast_cancer", "digits"]
 
 EXIT_OK, EXIT_NO, EXIT_BAD_INPUT, EXIT_SOLVER, EXIT_INTERNAL = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED = 130
+
+EXIT_CODES = f"""exit codes:
+  {EXIT_OK}    success (certify: certified globally optimal; verify: the certificate holds
+       and says optimal)
+  {EXIT_NO}    the answer is no (not certified; the certificate fails or is not optimal)
+  {EXIT_BAD_INPUT}    bad input: usage error, invalid or unreadable data, unknown solver, a model
+       larger than --max-memory
+  {EXIT_SOLVER}    a solver failed
+  {EXIT_INTERNAL}    internal error (a bug in copos; set COPOS_DEBUG=1 to see the traceback)
+  {EXIT_INTERRUPTED}  interrupted (Ctrl-C); finished results are kept"""
 
 #: The subcommands; argv without any of them runs ``copos tightness`` (the main job).
 COMMANDS = ("tightness", "certify", "verify", "bound")
@@ -72,6 +97,13 @@ DEFAULT_HIERARCHY: tuple[tuple[str, int], ...] = (
     ("parrilo", 1),
     ("dkp", 2),
     ("grid", 4),
+)
+
+_CONE = re.compile(r"^([^:]+):([0-9]+)$", re.ASCII)
+_CONE_HELP = (
+    f"FAMILY:LEVEL, FAMILY one of {', '.join(FAMILIES)} (default "
+    + " ".join(f"{family}:{level}" for family, level in DEFAULT_HIERARCHY)
+    + ")"
 )
 
 
@@ -107,31 +139,64 @@ def _graph(name: str) -> nx.Graph:
 
 
 def _levels(values: Sequence[str] | None) -> list[tuple[str, int]]:
+    """``FAMILY:LEVEL`` pairs (ASCII digits only), or the default hierarchy if none are given."""
     if not values:
         return list(DEFAULT_HIERARCHY)
     pairs = []
     for value in values:
-        family, _, level = value.partition(":")
-        if not level.isdigit():
+        match = _CONE.match(value)
+        if match is None:
             raise InvalidInputError(
                 f"--cone expects FAMILY:LEVEL such as parrilo:1 or grid:4; got {value!r}"
             )
-        pairs.append((family, int(level)))
+        pairs.append((match.group(1), int(match.group(2))))
     return pairs
 
 
+def _positive_int(text: str) -> int:
+    """An argparse type: a whole number >= 1 written with ASCII digits."""
+    if not re.fullmatch(r"\+?[0-9]+", text.strip()) or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1; got {text!r}")
+    return int(text)
+
+
 def _load_matrix(path: str) -> np.ndarray:
+    """A matrix from ``.npy`` or from CSV text of plain decimals (a single entry is 1x1)."""
     try:
         if path.endswith(".npy"):
-            return np.load(path)
-        return np.loadtxt(path, delimiter=",")
-    except (OSError, ValueError) as exc:
+            return np.atleast_2d(np.load(path, allow_pickle=False))
+        with open(path, encoding="utf-8-sig") as handle:
+            rows = [row for row in csv.reader(handle) if row]
+    except (OSError, UnicodeDecodeError, ValueError, csv.Error) as exc:
         raise DataFileError(f"cannot read a matrix from {path!r}: {exc}") from exc
+    if not rows:
+        raise DataFileError(f"cannot read a matrix from {path!r}: the file is empty")
+    widths = sorted({len(row) for row in rows})
+    if len(widths) > 1:
+        raise DataFileError(
+            f"cannot read a matrix from {path!r}: rows have different numbers of entries {widths}"
+        )
+    return np.array(
+        [[_entry(text, path, line) for text in row] for line, row in enumerate(rows, 1)]
+    )
+
+
+def _entry(text: str, path: str, line: int) -> float:
+    """One matrix entry: a plain decimal (same rule as the data files)."""
+    stripped = text.strip()
+    if not datasets.DECIMAL.match(stripped):
+        raise DataFileError(
+            f"cannot read a matrix from {path!r}: line {line}: {stripped!r} is not a plain "
+            "decimal number such as -1.5 or 2e-3"
+        )
+    return float(stripped)
 
 
 def _emit(bounds: list[Bound], as_json: bool, title: str) -> None:
+    """The table, or with --json one object ``{"title": ..., "bounds": [...]}`` (null, never NaN)."""
     if as_json:
-        print(bounds_to_json(bounds))
+        payload = {"title": title, "bounds": bounds_to_list(bounds)}
+        print(json.dumps(payload, indent=2, allow_nan=False))
     else:
         print(format_table(bounds, title))
         print(
@@ -167,7 +232,6 @@ def _problem(args: argparse.Namespace) -> TrainingProblem:
 
 
 #: Exit code after Ctrl-C (128 + SIGINT); the finished part of the work has been saved.
-EXIT_INTERRUPTED = 130
 #: Where an interrupted ``copos tightness`` saves its partial report without --output-json.
 DEFAULT_PARTIAL = "copos-tightness.partial.json"
 
@@ -307,16 +371,24 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_stability(args: argparse.Namespace) -> int:
-    bounds = stability_hierarchy(args.graph, _levels(args.cone), args.solver)
+    levels = _levels(args.cone)
+    for name in args.graph:  # refuse bad or too large input before solving anything
+        size = len(check_graph(_graph(name)))
+        for family, level in levels:
+            check_cone_size(family, size, level)
+    bounds = stability_hierarchy(args.graph, levels, args.solver)
     _emit(bounds, args.json, "Stability number alpha(G)")
     return EXIT_OK
 
 
 def _cmd_stqp(args: argparse.Namespace) -> int:
-    Q = _load_matrix(args.matrix)
-    bounds = [
-        standard_quadratic(Q, family, level, args.solver) for family, level in _levels(args.cone)
-    ]
+    Q = as_symmetric_matrix(_load_matrix(args.matrix), "Q")
+    levels = _levels(args.cone)
+    for family, level in levels:  # refuse what cannot fit before solving anything
+        check_cone_size(family, len(Q), level)
+    grid = f"the simplex grid Delta({len(Q)}, {args.grid})"
+    check_memory(grid_points_bytes(len(Q), args.grid), grid, "Use a smaller --grid")
+    bounds = [standard_quadratic(Q, family, level, args.solver) for family, level in levels]
     bounds.append(grid_minimum(Q, args.grid)[0])
     _emit(bounds, args.json, "Standard quadratic program min x^T Q x over the simplex")
     return EXIT_OK
@@ -396,10 +468,60 @@ hold, or holds but says "not certified"; 2 bad input (unreadable or malformed ce
 data, eps out of range); 3 solver failure; 4 internal error."""
 
 
+class UsageError(Exception):
+    """A command line that argparse refused (exit code 2, like every bad input)."""
+
+    def __init__(self, message: str, usage: str) -> None:
+        super().__init__(message)
+        self.usage = usage
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises :class:`UsageError` instead of exiting, so --json can report it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("epilog", EXIT_CODES)
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        description = kwargs.get("description")
+        if description and "\n" not in description:  # one-line texts are wrapped here
+            kwargs["description"] = textwrap.fill(description, 90)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message, self.format_usage())
+
+
+def _memory_size(text: str) -> int:
+    """``--max-memory`` value: bytes of a size such as 4G or 500M."""
+    try:
+        return parse_size(text)
+    except InvalidInputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _add_common_arguments(parser: argparse.ArgumentParser, top: bool) -> None:
+    """--json, --solver and --max-memory; on subcommands they default to the top level's value."""
+    default = (lambda value: value) if top else (lambda value: argparse.SUPPRESS)
+    parser.add_argument(
+        "--json", action="store_true", default=default(False), help="print JSON instead of a table"
+    )
+    parser.add_argument(
+        "--solver", choices=sorted(CVXPY_SOLVERS), default=default(DEFAULT_SOLVER),
+        help=f"conic solver (default {DEFAULT_SOLVER})",
+    )
+    parser.add_argument(
+        "--max-memory",
+        type=_memory_size,
+        default=default(None),
+        metavar="SIZE",
+        help="refuse models whose estimated memory exceeds SIZE, e.g. 4G or 500M (default: half "
+        f"of this machine's memory, {format_size(default_limit())})",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="copos", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    parser.add_argument("--solver", default=DEFAULT_SOLVER, choices=sorted(CVXPY_SOLVERS))
+    parser = _Parser(prog="copos", description=__doc__)
+    _add_common_arguments(parser, top=True)
     parser.set_defaults(handler=None)
     commands = parser.add_subparsers(title="commands")
     tightness = commands.add_parser("tightness", help="every bound against trained networks")
@@ -453,48 +575,97 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: the certificate's own, which is printed)",
     )
     check.set_defaults(handler=_cmd_verify)
-    bound = commands.add_parser("bound", help="bounds from the cone hierarchies").add_subparsers(
-        title="programs"
+    bound = commands.add_parser(
+        "bound",
+        help="bounds from the cone hierarchies",
+        description="Bounds on classic copositive programs from the cone hierarchies.",
+    ).add_subparsers(title="programs", dest="program", metavar="{stability,stqp}", required=True)
+    stability = bound.add_parser(
+        "stability",
+        help="stability number of graphs",
+        description="The stability number alpha(G) of each graph: the exact value "
+        "(combinatorial), then one bound per cone FAMILY:LEVEL.",
     )
-    stability = bound.add_parser("stability", help="stability number of graphs")
     stability.add_argument(
-        "--graph", nargs="+", default=["c5", "c7", "petersen"], help="names or graph6 strings"
+        "--graph", nargs="+", default=["c5", "c7", "petersen"],
+        help=f"names ({', '.join(GRAPHS)}) or graph6 strings (default c5 c7 petersen)",
     )
-    stability.add_argument("--cone", nargs="*", help="FAMILY:LEVEL, e.g. parrilo:1 dkp:2 grid:4")
+    stability.add_argument("--cone", nargs="*", help=_CONE_HELP)
     stability.set_defaults(handler=_cmd_stability)
     stqp = bound.add_parser(
-        "stqp", help="standard quadratic program from a matrix file (.csv or .npy)"
+        "stqp",
+        help="standard quadratic program from a matrix file (.csv or .npy)",
+        description="min x^T Q x over the simplex for a symmetric matrix Q (CSV of plain "
+        "decimals, or .npy): one bound per cone FAMILY:LEVEL and the simplex-grid upper bound.",
     )
-    stqp.add_argument("matrix")
-    stqp.add_argument("--cone", nargs="*", help="FAMILY:LEVEL, e.g. parrilo:1 dkp:2")
-    stqp.add_argument("--grid", type=int, default=4, help="grid size m of the upper bound")
+    stqp.add_argument("matrix", help="Q as .csv (comma separated, one row per line) or .npy")
+    stqp.add_argument("--cone", nargs="*", help=_CONE_HELP)
+    stqp.add_argument(
+        "--grid", type=_positive_int, default=4, help="grid size m of the upper bound (default 4)"
+    )
     stqp.set_defaults(handler=_cmd_stqp)
     for sub in (tightness, cert, check, stability, stqp):
-        sub.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
-        sub.add_argument("--solver", choices=sorted(CVXPY_SOLVERS), default=argparse.SUPPRESS)
+        _add_common_arguments(sub, top=False)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script; returns the exit code."""
-    parser = build_parser()
-    tokens = list(sys.argv[1:] if argv is None else argv)
-    misplaced = _misplaced_tightness_option(tokens)
-    if misplaced is not None:
-        parser.error(f"{misplaced} is an option of 'copos tightness': put it after the command")
-    args = parser.parse_args(tokens or ["tightness"])
-    if args.handler is None and not any(token in COMMANDS for token in tokens):
-        args = parser.parse_args([*tokens, "tightness"])  # top-level options only: the main job
-    if args.handler is None:
-        parser.error("give a command (copos alone runs 'copos tightness')")
+    """Entry point of the console script; returns the exit code (see ``EXIT_CODES``)."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    as_json = _wants_json(arguments)
     try:
-        return int(args.handler(args))
+        parser = build_parser()
+        misplaced = _misplaced_tightness_option(arguments)
+        if misplaced is not None:
+            parser.error(f"{misplaced} is an option of 'copos tightness': put it after the command")
+        args = parser.parse_args(arguments)
+        if args.handler is None and not any(token in COMMANDS for token in arguments):
+            args = parser.parse_args([*arguments, "tightness"])  # no command: the main job
+        as_json = bool(getattr(args, "json", as_json))
+        handler = getattr(args, "handler", None)
+        if handler is None:
+            raise UsageError("give a command", parser.format_usage())
+        with memory_limit(getattr(args, "max_memory", None)):
+            return int(handler(args))
+    except UsageError as exc:
+        return _fail(exc, EXIT_BAD_INPUT, as_json, exc.usage)
     except SolverError as exc:
-        print(f"copos: solver failure: {exc}", file=sys.stderr)
-        return EXIT_SOLVER
+        return _fail(exc, EXIT_SOLVER, as_json)
     except CoposError as exc:
-        print(f"copos: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _fail(exc, EXIT_BAD_INPUT, as_json)
+    except KeyboardInterrupt as exc:
+        return _fail(exc, EXIT_INTERRUPTED, as_json)
+    except Exception as exc:  # a bug: one line, the traceback only on request
+        if os.environ.get("COPOS_DEBUG") == "1":
+            traceback.print_exc()
+        return _fail(exc, EXIT_INTERNAL, as_json)
+
+
+def _wants_json(arguments: Sequence[str]) -> bool:
+    """Whether the command line asks for --json (also abbreviated), before it is parsed."""
+    return any(len(arg) >= 3 and "--json".startswith(arg) for arg in arguments)
+
+
+_PREFIX = {
+    EXIT_BAD_INPUT: "error",
+    EXIT_SOLVER: "solver failure",
+    EXIT_INTERNAL: "internal error",
+    EXIT_INTERRUPTED: "interrupted",
+}
+
+
+def _fail(exc: BaseException, code: int, as_json: bool, usage: str = "") -> int:
+    """Report ``exc``: one JSON object on stdout with --json, else one line on stderr."""
+    message = " ".join(str(exc).split())  # one line, whatever the exception says
+    message = message or {EXIT_INTERRUPTED: "stopped by Ctrl-C"}.get(code, type(exc).__name__)
+    if code == EXIT_INTERNAL:
+        message = f"{type(exc).__name__}: {message}"
+    if as_json:
+        error = {"type": type(exc).__name__, "message": message, "exit_code": code}
+        print(json.dumps({"error": error}, allow_nan=False))
+    else:
+        print(f"{usage}copos: {_PREFIX[code]}: {message}", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

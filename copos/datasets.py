@@ -13,11 +13,16 @@ arguments give equal data.
 
 CSV layout
 ----------
-One header row, then one row per sample, comma separated. Columns whose name starts with ``x``
-form ``X`` and columns whose name starts with ``y`` form ``Y``, each in the order they appear
-(:func:`save_data` writes ``x0, x1, ..., y0, y1, ...``). Names are case-insensitive; any other
-column name is an error. An empty field or ``nan`` is a missing value and is rejected with
-:class:`~copos.errors.InvalidInputError`.
+UTF-8 text (a leading byte-order mark is ignored), one header row, then one row per sample,
+comma separated. A column belongs to ``X`` if its name is ``x``, ``x`` followed by digits
+(``x0``, ``x12``) or ``x`` followed by ``_``, ``-``, ``.`` or a space and any label
+(``x_petal``); likewise ``y`` for ``Y``. Names are case-insensitive, surrounding spaces are
+ignored, columns keep the order they appear in (:func:`save_data` writes
+``x0, x1, ..., y0, y1, ...``), and any other name (``xylophone``, ``z0``) or a name used twice
+is an error. Every
+field is a plain decimal number such as ``-1.5``, ``2``, ``.5`` or ``6.02e23`` (ASCII digits, no
+``_`` separators, no hexadecimal); an empty field, ``nan`` or ``inf`` is a missing value and is
+rejected with :class:`~copos.errors.InvalidInputError`.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import csv
 import io
 import numbers
 import os
+import re
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,7 +41,14 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from copos._io import atomic_write
-from copos._validation import as_finite_array, check_dimension, check_nonnegative, check_positive
+from copos._memory import FLOAT_BYTES, check_memory
+from copos._validation import (
+    as_finite_array,
+    as_real_array,
+    check_dimension,
+    check_nonnegative,
+    check_positive,
+)
 from copos.errors import CoposError, DataFileError, InvalidInputError
 from copos.network.problem import TrainingProblem
 
@@ -46,6 +59,19 @@ RealName = Literal["iris", "wine", "breast_cancer", "digits"]
 REAL_DATASETS: tuple[str, ...] = ("iris", "wine", "breast_cancer", "digits")
 DATA_SUFFIXES: tuple[str, ...] = (".npz", ".csv")
 
+#: A CSV column name: ``x``/``y`` alone, followed by digits, or by a separator and a label.
+COLUMN_NAME = re.compile(r"^([xy])(?:\d*|[_\-. ].*)$", re.IGNORECASE | re.DOTALL)
+#: A CSV number: optional sign, ASCII decimal digits with an optional point and exponent.
+DECIMAL = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$", re.ASCII)
+#: Spellings of a missing value (all rejected later, with the sample they occur in).
+MISSING = frozenset(
+    {"", "nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
+)
+COLUMN_RULE = (
+    "a column is x or y, alone, followed by digits (x0, y1) or by _, -, . or a space and a "
+    "label (x_petal)"
+)
+
 SKLEARN_HINT = (
     "scikit-learn is needed for copos.datasets.real (its bundled data sets); install it with "
     "`pip install scikit-learn` (or `pip install copos[data]`)."
@@ -53,6 +79,11 @@ SKLEARN_HINT = (
 
 
 # ---------------------------------------------------------------------------- small helpers
+def _check_arrays(floats: int, what: str) -> None:
+    """Refuse data whose float64 arrays (``floats`` entries in all) would not fit in memory."""
+    check_memory(FLOAT_BYTES * floats, what, "Ask for less data")
+
+
 def _check_seed(seed: Any) -> int:
     """Return a nonnegative integer seed."""
     return check_dimension(seed, "seed", minimum=0)
@@ -84,6 +115,7 @@ def one_hot(labels: ArrayLike, classes: int | None = None) -> FloatArray:
         if count > classes:
             raise InvalidInputError(f"labels go up to {count - 1} but classes={classes}")
         count = classes
+    _check_arrays(ints.size * count, f"one-hot labels of {ints.size} samples and {count} classes")
     Y = np.zeros((ints.size, count))
     Y[np.arange(ints.size), ints] = 1.0
     return Y
@@ -129,6 +161,8 @@ def spiral(
     n_per_class = check_dimension(n_per_class, "n_per_class", minimum=2)
     classes = check_dimension(classes, "classes", minimum=2)
     noise = check_nonnegative(noise, "noise")
+    n = n_per_class * classes
+    _check_arrays(n * (2 * classes + 6), f"the spiral with {n} samples and {classes} classes")
     rng = np.random.default_rng(_check_seed(seed))
     radius = np.linspace(0.0, 1.0, n_per_class) / 2
     blocks = []
@@ -184,6 +218,10 @@ def planted(
     c = check_dimension(c, "c")
     teacher_width = check_dimension(teacher_width, "teacher_width")
     noise = check_nonnegative(noise, "noise")
+    _check_arrays(
+        2 * n * (d + teacher_width + 2 * c) + teacher_width * (d + c),
+        f"planted data with n = {n}, d = {d}, c = {c} and a width-{teacher_width} teacher",
+    )
     rng = np.random.default_rng(_check_seed(seed))
     U_teacher = rng.standard_normal((d, teacher_width))
     V_teacher = rng.standard_normal((teacher_width, c))
@@ -245,6 +283,7 @@ def whitened(
     c = check_dimension(c, "c")
     if n > d:
         raise InvalidInputError(f"whitened data needs n <= d for XXᵀ = I_n; got n={n}, d={d}")
+    _check_arrays(4 * d * n + 2 * n * c, f"whitened data with n = {n}, d = {d}, c = {c}")
     rng = np.random.default_rng(_check_seed(seed))
     Q, _ = np.linalg.qr(rng.standard_normal((d, n)))
     labels = _class_labels(n, c, class_sizes, rng)
@@ -475,36 +514,50 @@ def _read_npz(path: Path) -> tuple[NDArray[Any], NDArray[Any]]:
 
 
 def _parse_float(text: str, path: Path, line: int, column: str) -> float:
-    """One CSV field; empty means missing (NaN)."""
+    """One CSV field, a plain decimal number (:data:`DECIMAL`); missing spellings give NaN."""
     stripped = text.strip()
-    if not stripped:
+    if stripped.lower() in MISSING:
         return float("nan")
-    try:
-        return float(stripped)
-    except ValueError as exc:
+    if not DECIMAL.match(stripped):
         raise DataFileError(
-            f"{str(path)!r}, line {line}, column {column!r}: {stripped!r} is not a number"
-        ) from exc
+            f"{str(path)!r}, line {line}, column {column!r}: {stripped!r} is not a number "
+            "(expected a plain decimal such as -1.5 or 6.02e23)"
+        )
+    return float(stripped)
+
+
+def _column_kinds(header: list[str], path: Path) -> list[str]:
+    """``"x"`` or ``"y"`` for each header name (:data:`COLUMN_NAME`); anything else is an error."""
+    matches = [COLUMN_NAME.match(name) for name in header]
+    kinds = [match.group(1).lower() if match else "" for match in matches]
+    unknown = [name for name, kind in zip(header, kinds, strict=True) if not kind]
+    if unknown or "x" not in kinds or "y" not in kinds:
+        raise DataFileError(
+            f"{str(path)!r}: header must name input columns x* and target columns y* "
+            f"(at least one of each; {COLUMN_RULE}); got {header}"
+            + (f" with unrecognised {unknown}" if unknown else "")
+        )
+    folded = [name.lower() for name in header]
+    repeated = sorted({name for name in header if folded.count(name.lower()) > 1})
+    if repeated:
+        raise DataFileError(f"{str(path)!r}: header names columns {repeated} more than once")
+    return kinds
 
 
 def _read_csv(path: Path) -> tuple[FloatArray, FloatArray]:
     """Arrays ``X`` and ``Y`` of a CSV file in the module's layout."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise DataFileError(f"cannot read {str(path)!r} as UTF-8 text: {exc}") from exc
-    rows = [(number, row) for number, row in enumerate(csv.reader(io.StringIO(text)), 1) if row]
+    try:
+        rows = [(number, row) for number, row in enumerate(csv.reader(io.StringIO(text)), 1) if row]
+    except csv.Error as exc:  # e.g. a field longer than csv.field_size_limit()
+        raise DataFileError(f"cannot read {str(path)!r} as CSV: {exc}") from exc
     if not rows:
         raise DataFileError(f"{str(path)!r} is empty; expected a header row x0,..,y0,..")
     header = [name.strip() for name in rows[0][1]]
-    kinds = [name[:1].lower() for name in header]
-    unknown = [name for name, kind in zip(header, kinds, strict=True) if kind not in ("x", "y")]
-    if unknown or "x" not in kinds or "y" not in kinds:
-        raise DataFileError(
-            f"{str(path)!r}: header must name input columns x* and target columns y* "
-            f"(at least one of each); got {header}"
-            + (f" with unrecognised {unknown}" if unknown else "")
-        )
+    kinds = _column_kinds(header, path)
     values = np.empty((len(rows) - 1, len(header)))
     for i, (line, row) in enumerate(rows[1:]):
         if len(row) != len(header):
@@ -530,7 +583,7 @@ def load_data(path: str | os.PathLike[str]) -> tuple[FloatArray, FloatArray]:
         Missing or unreadable file, unsupported suffix, missing arrays/columns, non-numeric
         values, wrong shapes (not 2-D, different numbers of rows, no samples).
     InvalidInputError
-        Missing values, NaN or inf.
+        Missing values, NaN or inf; complex values with a nonzero imaginary part.
     """
     target = Path(path)
     if not target.is_file():
@@ -549,8 +602,8 @@ def load_data(path: str | os.PathLike[str]) -> tuple[FloatArray, FloatArray]:
         )
     if X_raw.shape[0] == 0 or X_raw.shape[1] == 0 or Y_raw.shape[1] == 0:
         raise DataFileError(f"{str(target)!r} holds no data: X {X_raw.shape}, Y {Y_raw.shape}")
-    X = np.asarray(X_raw, dtype=np.float64)
-    Y = np.asarray(Y_raw, dtype=np.float64)
+    X = as_real_array(X_raw, f"{str(target)!r}: X")
+    Y = as_real_array(Y_raw, f"{str(target)!r}: Y")
     for name, array in (("X", X), ("Y", Y)):
         bad = ~np.isfinite(array)
         if bad.any():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -36,7 +37,7 @@ def test_stability_table() -> None:
 def test_stability_json_output() -> None:
     result = run("bound", "stability", "--graph", "c5", "--cone", "parrilo:1", "grid:3", "--json")
     assert result.returncode == 0, result.stderr
-    rows = json.loads(result.stdout)
+    rows = json.loads(result.stdout)["bounds"]
     kinds = {row["cone"]: row["kind"] for row in rows}
     assert kinds == {"combinatorial": "exact", "K^1": "upper", "O_3": "lower"}
     assert abs(rows[1]["value"] - 2.0) < 1e-5 and rows[1]["verified"]
@@ -47,7 +48,7 @@ def test_stqp_from_csv(tmp_path: Path) -> None:
     np.savetxt(path, np.eye(3), delimiter=",")
     result = run("bound", "stqp", str(path), "--cone", "parrilo:0", "--json")
     assert result.returncode == 0, result.stderr
-    rows = json.loads(result.stdout)
+    rows = json.loads(result.stdout)["bounds"]
     assert abs(rows[0]["value"] - 1 / 3) < 1e-5 and rows[0]["kind"] == "lower"
     assert rows[1]["kind"] == "upper"
 
@@ -150,3 +151,270 @@ def test_certify_rejects_bad_input(tmp_path: Path) -> None:
     garbage.write_text("{not json")
     unreadable = run("verify", str(garbage), str(data))
     assert unreadable.returncode == 2 and "Traceback" not in unreadable.stderr
+
+
+# ---------------------------------------------------------------------------- #17 items 8, 9, 10
+# In-process runs of copos.cli.main (fast); the subprocess runs above cover the console script.
+import pytest  # noqa: E402
+
+from copos import cli  # noqa: E402
+
+HELP_MARKUP = ("``", ":func:", ":class:", ":meth:", ":math:", ":data:", ".. ")
+
+
+def call(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_json_error(out: str, code: int, kind: str) -> dict[str, object]:
+    payload = json.loads(out)  # exactly one JSON object and nothing else on stdout
+    assert isinstance(payload, dict) and set(payload) == {"error"}
+    error = payload["error"]
+    assert error["type"] == kind and error["exit_code"] == code and error["message"]
+    return error
+
+
+def test_exit_code_constants() -> None:
+    assert (cli.EXIT_OK, cli.EXIT_NO, cli.EXIT_BAD_INPUT, cli.EXIT_SOLVER, cli.EXIT_INTERNAL) == (
+        0, 1, 2, 3, 4,
+    )
+
+
+def test_bound_without_program_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ran: list[object] = []
+    monkeypatch.setattr(cli, "_cmd_tightness", lambda args: ran.append(args) or 0)
+    code, out, err = call(capsys, "bound")
+    assert code == cli.EXIT_BAD_INPUT and not ran and out == ""
+    assert "usage: copos bound" in err and "required" in err
+    code, out, _ = call(capsys, "bound", "--json")
+    assert code == cli.EXIT_BAD_INPUT and not ran
+    one_json_error(out, cli.EXIT_BAD_INPUT, "UsageError")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["tightness"],
+        ["certify"],
+        ["verify"],
+        ["bound"],
+        ["bound", "stability"],
+        ["bound", "stqp"],
+    ],
+)
+def test_help_is_plain_text_and_documents_exit_codes(
+    capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        cli.main([*command, "--help"])
+    assert info.value.code == 0
+    text = capsys.readouterr().out
+    assert not [mark for mark in HELP_MARKUP if mark in text], text
+    assert "exit codes:" in text and "internal error" in text and "130" in text
+
+
+def test_usage_errors_in_json_mode(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (
+        ["--json", "--no-such-option"],
+        ["bound", "stability", "--json", "--graph"],
+        ["bound", "stability", "--json", "--max-memory", "12Q"],
+        ["certify", "--json"],
+        ["bound", "stqp", "--js"],  # an abbreviation still means --json
+    ):
+        code, out, err = call(capsys, *argv)
+        assert code == cli.EXIT_BAD_INPUT, argv
+        one_json_error(out, cli.EXIT_BAD_INPUT, "UsageError")
+        assert "Traceback" not in err
+
+
+def test_copos_errors_in_json_mode(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, _ = call(capsys, "bound", "stability", "--json", "--graph", "no-such-graph")
+    assert code == cli.EXIT_BAD_INPUT
+    assert "unknown graph" in str(one_json_error(out, code, "InvalidInputError")["message"])
+    code, out, _ = call(capsys, "--json", "bound", "stqp", str(tmp_path / "missing.csv"))
+    one_json_error(out, cli.EXIT_BAD_INPUT, "DataFileError")
+
+
+def test_internal_error_is_one_line_exit_4(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object) -> None:
+        raise ZeroDivisionError("a\nbug")
+
+    monkeypatch.setattr(cli, "stability_hierarchy", broken)
+    monkeypatch.delenv("COPOS_DEBUG", raising=False)
+    code, out, err = call(capsys, "bound", "stability", "--graph", "c5", "--cone", "parrilo:0")
+    assert code == cli.EXIT_INTERNAL and out == ""
+    assert err == "copos: internal error: ZeroDivisionError: a bug\n"
+    code, out, _ = call(capsys, "bound", "stability", "--json")
+    one_json_error(out, cli.EXIT_INTERNAL, "ZeroDivisionError")
+    monkeypatch.setenv("COPOS_DEBUG", "1")
+    code, _, err = call(capsys, "bound", "stability")
+    assert code == cli.EXIT_INTERNAL and "Traceback (most recent call last)" in err
+
+
+def test_solver_failure_and_interrupt_codes(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from copos.errors import SolverError
+
+    def fail(*args: object) -> None:
+        raise SolverError("clarabel stopped")
+
+    monkeypatch.setattr(cli, "stability_hierarchy", fail)
+    code, out, _ = call(capsys, "bound", "stability", "--json")
+    one_json_error(out, cli.EXIT_SOLVER, "SolverError")
+
+    def interrupt(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "stability_hierarchy", interrupt)
+    code, out, err = call(capsys, "bound", "stability")
+    assert code == 130 and "Traceback" not in err and "interrupted" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["tightness", "--widths", "1000000000"],
+        ["bound", "stability", "--graph", "c5", "--cone", "parrilo:9"],
+        ["bound", "stability", "--graph", "c5", "--cone", "grid:200"],
+        ["bound", "stability", "--graph", "c5", "--cone", "parrilo:1", "parrilo:9"],
+    ],
+)
+def test_size_guards_refuse_before_any_work(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, argv: list[str]
+) -> None:
+    from copos.network import training
+
+    solved: list[object] = []
+    monkeypatch.setattr(cli, "stability_number", lambda *a: solved.append(a))
+    monkeypatch.setattr(training, "train", lambda *a, **k: solved.append(a))
+    code, out, err = call(capsys, *argv, "--max-memory", "8G")
+    assert code == cli.EXIT_BAD_INPUT and not solved
+    assert "would need about" in err and "limit 8 GiB" in err
+    code, out, _ = call(capsys, *argv, "--max-memory", "8G", "--json")
+    one_json_error(out, cli.EXIT_BAD_INPUT, "TooLargeError")
+
+
+def test_size_guard_exits_2_as_a_console_script() -> None:
+    result = run("bound", "stability", "--graph", "c5", "--cone", "grid:200", "--max-memory", "8G")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("copos: error: a program over grid:200")
+
+
+def test_max_memory_applies_at_either_level(capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["bound", "stability", "--graph", "c5", "--cone", "parrilo:2"]
+    code, _, err = call(capsys, "--max-memory", "1K", *base)
+    assert code == cli.EXIT_BAD_INPUT and "limit 1 KiB" in err
+    code, _, err = call(capsys, *base, "--max-memory", "1K")
+    assert code == cli.EXIT_BAD_INPUT and "limit 1 KiB" in err
+
+
+def test_stqp_one_by_one_matrix(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "q.csv"
+    path.write_text("3\n")
+    code, out, err = call(capsys, "bound", "stqp", str(path), "--cone", "parrilo:0", "--json")
+    assert code == cli.EXIT_OK, err
+    rows = json.loads(out)["bounds"]
+    assert abs(rows[0]["value"] - 3.0) < 1e-6 and rows[-1]["value"] == 3.0
+
+
+@pytest.mark.parametrize("entry", ["1_0", "nan", "inf", "0x10", "\uff11"])
+def test_stqp_matrix_entries_are_plain_decimals(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, entry: str
+) -> None:
+    path = tmp_path / "q.csv"
+    path.write_text(f"1,2\n2,{entry}\n", encoding="utf-8")
+    code, _, err = call(capsys, "bound", "stqp", str(path))
+    assert code == cli.EXIT_BAD_INPUT and "not a plain decimal" in err
+
+
+def test_bound_json_never_holds_non_finite_numbers(capsys: pytest.CaptureFixture[str]) -> None:
+    # dkp:2 on C9 is infeasible: the (trivial) bound is +inf, written as null.
+    code, out, _ = call(capsys, "bound", "stability", "--graph", "c9", "--cone", "dkp:2", "--json")
+    assert code == cli.EXIT_OK
+    payload = json.loads(out, parse_constant=lambda name: pytest.fail(f"{name} in JSON"))
+    assert isinstance(payload, dict) and payload["bounds"][1]["value"] is None
+
+
+@pytest.mark.parametrize("cone", ["parrilo:\u0661", "parrilo:1:2", "parrilo:", ":1", "nosuch:1"])
+def test_every_cone_is_checked_before_any_solve(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, cone: str
+) -> None:
+    solved: list[object] = []
+    monkeypatch.setattr(cli, "stability_number", lambda *a: solved.append(a))
+    code, _, err = call(capsys, "bound", "stability", "--graph", "c5", "--cone", "parrilo:0", cone)
+    assert code == cli.EXIT_BAD_INPUT and not solved, err
+
+
+@pytest.mark.parametrize("grid", ["0", "-3", "2.5", "\u0663"])
+def test_stqp_grid_must_be_a_positive_integer(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, grid: str
+) -> None:
+    solved: list[object] = []
+    monkeypatch.setattr(cli, "standard_quadratic", lambda *a: solved.append(a))
+    path = tmp_path / "q.csv"
+    path.write_text("1,0\n0,1\n")
+    code, _, err = call(capsys, "bound", "stqp", str(path), "--grid", grid)
+    assert code == cli.EXIT_BAD_INPUT and not solved and "--grid" in err
+
+
+def test_output_onto_a_symlink_writes_the_target(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from copos.datasets import load_problem
+    from copos.network.closed_form import soft_threshold_optimum
+
+    data = _small_data(tmp_path)
+    net = soft_threshold_optimum(load_problem(data, beta=0.2)).network().save(tmp_path / "n.npz")
+    target = tmp_path / "real.json"
+    target.write_text("old")
+    link = tmp_path / "cert.json"
+    link.symlink_to(target)
+    argv = ["certify", str(net), str(data), "--beta", "0.2", "--output", str(link)]
+    code, _, err = call(capsys, *argv)
+    assert code in (cli.EXIT_OK, cli.EXIT_NO), err
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert json.loads(target.read_text())["objective"] > 0
+
+
+def test_stqp_csv_reader_errors_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    path.write_text("1" * 200_000 + "\n")  # beyond csv.field_size_limit()
+    code, _, err = call(capsys, "bound", "stqp", str(path))
+    assert code == cli.EXIT_BAD_INPUT and "cannot read a matrix" in err
+
+
+@pytest.mark.parametrize(
+    ("content", "kind", "message"),
+    [
+        ("1,2\n3\n", "DataFileError", "different numbers of entries"),
+        ("", "DataFileError", "empty"),
+        ("1,2\n", "InvalidInputError", "square"),
+    ],
+)
+def test_stqp_malformed_matrices_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, content: str, kind: str, message: str
+) -> None:
+    path = tmp_path / "q.csv"
+    path.write_text(content)
+    code, out, _ = call(capsys, "bound", "stqp", str(path), "--json")
+    assert code == cli.EXIT_BAD_INPUT
+    assert message in str(one_json_error(out, code, kind)["message"])
+
+
+def test_absurd_sizes_are_refused_not_crashed(capsys: pytest.CaptureFixture[str]) -> None:
+    cone = "parrilo:" + "9" * 20
+    code, out, _ = call(capsys, "bound", "stability", "--graph", "c5", "--cone", cone, "--json")
+    assert "10^" in str(one_json_error(out, cli.EXIT_BAD_INPUT, "TooLargeError")["message"])
+    code, out, _ = call(capsys, "bound", "stability", "--graph", "?", "--json")  # graph6: 0 nodes
+    error = one_json_error(out, cli.EXIT_BAD_INPUT, "InvalidInputError")
+    assert "no nodes" in str(error["message"])
+    code, out, _ = call(capsys, "--max-memory", "9" * 400, "bound", "stability", "--json")
+    one_json_error(out, cli.EXIT_BAD_INPUT, "UsageError")

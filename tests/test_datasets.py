@@ -7,6 +7,7 @@ import os
 import socket
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -338,3 +339,128 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path: Path) -> None:
     atomic_write(path, lambda handle: handle.write(b"new"))
     assert path.read_text() == "new"
     assert path.stat().st_mode & 0o777 == 0o640  # permissions of the replaced file kept
+
+
+# ---------------------------------------------------------------------------- #17 item 10
+@pytest.mark.parametrize(
+    "field",
+    ["1_0", "0x10", "1e5_0", "\uff11", "\u0663", "1.0.0", "--1", "1e", "e5", "infinityx", "1 0"],
+)
+def test_csv_numbers_are_plain_decimals(tmp_path: Path, field: str) -> None:
+    path = tmp_path / "strict.csv"
+    path.write_text(f"x0,y0\n{field},1\n2,0\n", encoding="utf-8")
+    with pytest.raises(DataFileError, match="not a number"):
+        load_data(path)
+
+
+@pytest.mark.parametrize("field", ["-1.5", "+2", ".5", "6.02e23", "1E-3", " 7 ", "3."])
+def test_csv_plain_decimals_are_read(tmp_path: Path, field: str) -> None:
+    path = tmp_path / "ok.csv"
+    path.write_text(f"x0,y0\n{field},1\n")
+    assert load_data(path)[0][0, 0] == float(field)
+
+
+@pytest.mark.parametrize("header", ["xylophone,y0", "x0,yes", "x0,y0,xs", "x0,y0,x1a", "ex,x0,y0"])
+def test_csv_column_names_follow_the_rule(tmp_path: Path, header: str) -> None:
+    path = tmp_path / "names.csv"
+    width = len(header.split(","))
+    path.write_text(header + "\n" + ",".join(["1"] * width) + "\n")
+    with pytest.raises(DataFileError, match="unrecognised") as info:
+        load_data(path)
+    assert "alone, followed by digits" in str(info.value)
+
+
+def test_csv_column_names_that_are_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "names.csv"
+    path.write_text("X,x12,x-b,x.c,x d,Y,y_0\n1,2,3,4,5,6,7\n")
+    X, Y = load_data(path)
+    np.testing.assert_array_equal(X, [[1, 2, 3, 4, 5]])
+    np.testing.assert_array_equal(Y, [[6, 7]])
+
+
+def test_csv_with_a_byte_order_mark(tmp_path: Path) -> None:
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbfx0,y0\n1,2\n3,4\n")
+    X, Y = load_data(path)
+    np.testing.assert_array_equal(X, [[1], [3]])
+    np.testing.assert_array_equal(Y, [[2], [4]])
+
+
+def test_complex_npz_is_refused_unless_real(tmp_path: Path) -> None:
+    path = tmp_path / "complex.npz"
+    np.savez(path, X=np.ones((3, 2)) * (1 + 2j), Y=np.ones((3, 1)))
+    with pytest.raises(InvalidInputError, match="complex"):
+        load_data(path)
+    np.savez(path, X=np.ones((3, 2)) + 0j, Y=np.ones((3, 1)))
+    X, _ = load_data(path)
+    assert X.dtype == np.float64 and np.all(X == 1)
+    np.savez(path, X=np.ones((3, 2)), Y=np.array([[1 + 0j], [np.nan * 1j], [1]]))
+    with pytest.raises(InvalidInputError, match="complex"):
+        load_data(path)
+
+
+def test_save_data_onto_a_symlink_keeps_the_link(tmp_path: Path) -> None:
+    target = tmp_path / "real.csv"
+    target.write_text("old")
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    save_data(link, np.ones((2, 1)), np.zeros(2))
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    np.testing.assert_array_equal(load_data(target)[0], np.ones((2, 1)))
+    assert sorted(os.listdir(tmp_path)) == ["link.csv", "real.csv"]
+
+
+@pytest.mark.parametrize(
+    ("make", "what"),
+    [
+        (lambda: datasets.spiral(n_per_class=10**10), "spiral"),
+        (lambda: datasets.planted(n=10**6, teacher_width=10**6), "planted"),
+        (lambda: datasets.whitened(n=10**5, d=10**6), "whitened"),
+        (lambda: one_hot([0, 10**12]), "one-hot"),
+    ],
+)
+def test_generators_refuse_data_that_cannot_fit(make: Any, what: str) -> None:
+    from copos._memory import memory_limit
+    from copos.errors import TooLargeError
+
+    with memory_limit(2 * 1024**3), pytest.raises(TooLargeError, match=what):
+        make()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: datasets.spiral(n_per_class=2000, classes=3),
+        lambda: datasets.planted(n=2000, d=4, c=3, teacher_width=200),
+        lambda: datasets.whitened(n=300, d=500, c=3),
+    ],
+)
+def test_generator_estimates_against_measured_peak(
+    make: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tracemalloc
+
+    estimates: list[float] = []
+    monkeypatch.setattr(datasets, "check_memory", lambda nbytes, *args: estimates.append(nbytes))
+    tracemalloc.start()
+    try:
+        make()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    estimate = estimates[0]  # the generator's own estimate (one_hot's comes later)
+    assert peak / 2 <= estimate <= 3 * peak, (estimate, peak)
+
+
+def test_csv_reader_errors_are_data_file_errors(tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    path.write_text("x0,y0\n" + "1" * 200_000 + ",1\n")  # beyond csv.field_size_limit()
+    with pytest.raises(DataFileError, match="as CSV"):
+        load_data(path)
+
+
+def test_csv_column_names_must_be_distinct(tmp_path: Path) -> None:
+    path = tmp_path / "dup.csv"
+    path.write_text("x0,X0,y0\n1,2,3\n")
+    with pytest.raises(DataFileError, match="more than once"):
+        load_data(path)

@@ -9,17 +9,30 @@ from __future__ import annotations
 
 from abc import abstractmethod
 
+from copos._memory import check_memory, cone_bytes
 from copos._validation import check_level
 from copos.cones.base import Cone, Formulation, lifted, pushed
 from copos.solvers.modeling import Expression, Model, symmetric_equal
 
 
 class HierarchyCone(Cone):
-    """A cone of a hierarchy indexed by ``level``; subclasses describe the ``k = n`` case."""
+    """A cone of a hierarchy indexed by ``level``; subclasses describe the ``k = n`` case.
+
+    Construction refuses (:class:`~copos.errors.TooLargeError`) a cone whose program would
+    need more memory than ``copos._memory.current_limit()``, before anything is built.
+    """
+
+    #: Which estimate of ``copos._memory.cone_bytes`` applies ("parrilo" or "dkp").
+    memory_model: str = "parrilo"
 
     def __init__(self, n: int, level: int, k: int | None = None) -> None:
         super().__init__(n, k)
         self._level = check_level(level)
+        check_memory(
+            cone_bytes(self.memory_model, self.n, self._level, self.k),
+            f"a program over {self.symbol} on {self.n}x{self.n} matrices",
+            "Use a lower level or a smaller problem",
+        )
 
     @property
     def level(self) -> int:

@@ -46,8 +46,12 @@ class Parrilo(HierarchyCone):
     side: Side = "inner"
 
     def __init__(self, n: int, level: int, k: int | None = None, gram: Gram = "blocks") -> None:
+        self.gram = _check_gram(gram)  # before the size check, which depends on it
         super().__init__(n, level, k)
-        self.gram = _check_gram(gram)
+
+    @property
+    def memory_model(self) -> str:  # type: ignore[override]
+        return "parrilo-full" if self.gram == "full" else "parrilo"
 
     @property
     def symbol(self) -> str:
@@ -109,8 +113,12 @@ class ParriloDual(HierarchyCone):
     side: Side = "outer"
 
     def __init__(self, n: int, level: int, k: int | None = None, gram: Gram = "blocks") -> None:
+        self.gram = _check_gram(gram)  # before the size check, which depends on it
         super().__init__(n, level, k)
-        self.gram = _check_gram(gram)
+
+    @property
+    def memory_model(self) -> str:  # type: ignore[override]
+        return "parrilo-full" if self.gram == "full" else "parrilo"
 
     @property
     def symbol(self) -> str:

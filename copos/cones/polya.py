@@ -23,6 +23,7 @@ class DeKlerkPasechnik(HierarchyCone):
 
     family: Family = "COP"
     side: Side = "inner"
+    memory_model = "dkp"
 
     @property
     def symbol(self) -> str:
@@ -45,6 +46,7 @@ class DeKlerkPasechnikDual(HierarchyCone):
 
     family: Family = "CP"
     side: Side = "outer"
+    memory_model = "dkp"
 
     @property
     def symbol(self) -> str:

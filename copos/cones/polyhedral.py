@@ -18,7 +18,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from copos._validation import as_finite_array, check_dimension
+from copos._memory import check_memory, cone_bytes
+from copos._validation import as_finite_array, as_real_array, check_dimension
 from copos.cones._polynomial import simplex_grid
 from copos.cones.base import Cone, Family, Formulation, Membership, Side, orthant_lift
 from copos.errors import InvalidInputError
@@ -60,7 +61,7 @@ class _AtomCone(Cone):
     atoms: FloatArray
 
     def __init__(self, atoms: ArrayLike, k: int | None = None) -> None:
-        raw = np.asarray(atoms, dtype=float)
+        raw = as_real_array(atoms, "atoms")  # complex atoms are refused, not truncated
         super().__init__(raw.shape[-1] if raw.ndim == 2 else 0, k)
         self.atoms = _clean_atoms(raw, self.n, self.k)
 
@@ -147,6 +148,11 @@ class _SimplexGrid:
     def __init__(self, n: int, m: int, k: int | None = None) -> None:
         Cone.__init__(self, n, k)  # type: ignore[arg-type]
         self.m = check_dimension(m, "m")
+        check_memory(
+            cone_bytes("grid", self.n, self.m, self.k),
+            f"the simplex grid cone of size m = {self.m} on {self.n}x{self.n} matrices",
+            "Use a smaller grid size m",
+        )
         self.atoms = _clean_atoms(grid_atoms(self.n, self.m, self.k), self.n, self.k)
 
     @property

@@ -47,6 +47,7 @@ import cvxpy as cp
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from copos._memory import check_memory, lifted_dnn_bytes
 from copos._validation import as_finite_array, check_level, check_positive
 from copos.cones import PSD, Parrilo
 from copos.errors import InvalidInputError
@@ -423,6 +424,8 @@ def solve_lifted_dnn(
     ------
     InvalidInputError
         ``problem`` is not a :class:`TrainingProblem` or ``form`` is unknown.
+    TooLargeError
+        A CVXPY solve would need more memory than ``copos._memory.current_limit()``.
     UnknownSolverError
         Unknown or uninstalled solver.
     SolverError
@@ -433,6 +436,11 @@ def solve_lifted_dnn(
     solver = dnn_solver(problem, solver)
     if solver == ADMM_SOLVER:
         return _solve_with_admm(layout, problem, form, tol, time_limit)
+    check_memory(
+        lifted_dnn_bytes(layout.n, layout.d, layout.c, form),
+        f"the lifted DNN relaxation ({form} form, n = {layout.n}) with {solver}",
+        "Use solver='copos-admm' (memory of order (n + d + c)^2)",
+    )
     start = time.perf_counter()
     variable, blocks = _full_blocks(layout) if form == "full" else _reduced_blocks(layout)
     objective = _primal_objective(blocks, problem)

@@ -58,19 +58,7 @@ class TrainingProblem:
         name: str = "problem",
     ) -> TrainingProblem:
         """Validate ``X``, ``Y`` and ``beta``; append a ones column to ``X`` if ``bias``."""
-        X_arr = as_finite_array(X, "X", ndim=2)
-        Y_arr = as_finite_array(Y, "Y")
-        if Y_arr.ndim == 1:
-            Y_arr = Y_arr[:, None]
-        if Y_arr.ndim != 2:
-            raise InvalidInputError(f"Y must have shape (n,) or (n, c); got {Y_arr.shape}")
-        if X_arr.shape[0] != Y_arr.shape[0]:
-            raise InvalidInputError(
-                f"X and Y must have the same number of rows (samples); "
-                f"got X {X_arr.shape} and Y {Y_arr.shape}"
-            )
-        if X_arr.shape[0] == 0 or X_arr.shape[1] == 0 or Y_arr.shape[1] == 0:
-            raise InvalidInputError(f"X and Y must be non-empty; got X {X_arr.shape}, Y {Y_arr.shape}")
+        X_arr, Y_arr = _checked_data(X, Y)
         beta_value = check_positive(beta, "beta")
         if bias:
             X_arr = np.hstack([X_arr, np.ones((X_arr.shape[0], 1))])
@@ -78,12 +66,7 @@ class TrainingProblem:
 
     def __post_init__(self) -> None:
         # Direct construction gets the same checks as from_data (without re-appending a bias).
-        X_arr = as_finite_array(self.X, "X", ndim=2)
-        Y_arr = as_finite_array(self.Y, "Y", ndim=2)
-        if X_arr.shape[0] != Y_arr.shape[0]:
-            raise InvalidInputError(
-                f"X and Y must have the same number of rows; got X {X_arr.shape} and Y {Y_arr.shape}"
-            )
+        X_arr, Y_arr = _checked_data(self.X, self.Y)
         object.__setattr__(self, "X", X_arr)
         object.__setattr__(self, "Y", Y_arr)
         object.__setattr__(self, "beta", check_positive(self.beta, "beta"))
@@ -111,3 +94,21 @@ class TrainingProblem:
     def with_beta(self, beta: float) -> TrainingProblem:
         """The same data with another weight decay."""
         return TrainingProblem(X=self.X, Y=self.Y, beta=beta, bias=self.bias, name=self.name)
+
+
+def _checked_data(X: ArrayLike, Y: ArrayLike) -> tuple[FloatArray, FloatArray]:
+    """Finite real ``X`` (n×d) and ``Y`` (n×c; a 1-D ``Y`` is a column), ``n, d, c >= 1``."""
+    X_arr = as_finite_array(X, "X", ndim=2)
+    Y_arr = as_finite_array(Y, "Y")
+    if Y_arr.ndim == 1:
+        Y_arr = Y_arr[:, None]
+    if Y_arr.ndim != 2:
+        raise InvalidInputError(f"Y must have shape (n,) or (n, c); got {Y_arr.shape}")
+    if X_arr.shape[0] != Y_arr.shape[0]:
+        raise InvalidInputError(
+            f"X and Y must have the same number of rows (samples); "
+            f"got X {X_arr.shape} and Y {Y_arr.shape}"
+        )
+    if 0 in X_arr.shape or 0 in Y_arr.shape:
+        raise InvalidInputError(f"X and Y must be non-empty; got X {X_arr.shape}, Y {Y_arr.shape}")
+    return X_arr, Y_arr

@@ -39,6 +39,7 @@ from typing import Any, Literal, TextIO
 import numpy as np
 from numpy.typing import NDArray
 
+from copos._memory import check_memory, training_bytes
 from copos._validation import check_dimension, check_positive
 from copos.errors import InvalidInputError
 from copos.network.model import (
@@ -203,6 +204,24 @@ class _Adam:
 
 
 # ---------------------------------------------------------------------------- training
+def check_training_size(problem: TrainingProblem, width: int, epochs: int = DEFAULT_EPOCHS) -> None:
+    """Refuse a width whose training would not fit in memory (:func:`copos._memory.training_bytes`).
+
+    Raises
+    ------
+    TooLargeError
+        The estimate exceeds ``copos._memory.current_limit()``.
+    """
+    if not isinstance(problem, TrainingProblem):
+        raise InvalidInputError(f"problem must be a TrainingProblem; got {type(problem).__name__}")
+    epochs = epochs if isinstance(epochs, int) and epochs > 0 else 0
+    check_memory(
+        training_bytes(problem.n, problem.d, problem.c, width, epochs),
+        f"training a width-{width} network on n = {problem.n}, d = {problem.d}, c = {problem.c}",
+        "Use a smaller width or fewer epochs",
+    )
+
+
 def train(
     problem: TrainingProblem,
     width: int,
@@ -277,6 +296,7 @@ def train(
         _check_unit_interval(betas[1], "betas[1]"),
     )
     eps = check_positive(eps, "eps")
+    check_training_size(problem, width, epochs)
 
     rng = np.random.default_rng(seed)
     U0, V0 = _initial_weights(problem, width, init, rng, init_scale)
@@ -461,6 +481,8 @@ def train_grid(
     seed_list = [check_dimension(seed, "seed", minimum=0) for seed in seeds]
     if not width_list or not seed_list:
         raise InvalidInputError("train_grid needs at least one width and one seed")
+    for width in sorted(set(width_list), reverse=True):  # refuse before training anything
+        check_training_size(problem, width, kwargs.get("epochs", DEFAULT_EPOCHS))
     bar = ProgressBar(len(width_list) * len(seed_list), enabled=progress)
     runs: list[TrainingRun] = []
     try:

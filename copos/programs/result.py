@@ -72,8 +72,13 @@ def format_table(bounds: list[Bound], title: str = "") -> str:
 
 
 def bounds_to_json(bounds: list[Bound]) -> str:
-    """The bounds as a JSON array (NaN and infinities written as strings)."""
-    return json.dumps([_finite(b.to_dict()) for b in bounds], indent=2)
+    """The bounds as a JSON array; NaN and infinities are written as null (never in JSON)."""
+    return json.dumps(bounds_to_list(bounds), indent=2, allow_nan=False)
+
+
+def bounds_to_list(bounds: list[Bound]) -> list[dict[str, Any]]:
+    """``Bound.to_dict()`` of each bound with NaN and infinities replaced by ``None``."""
+    return [_finite(b.to_dict()) for b in bounds]
 
 
 def _finite(value: Any) -> Any:
@@ -82,5 +87,5 @@ def _finite(value: Any) -> Any:
     if isinstance(value, list):
         return [_finite(v) for v in value]
     if isinstance(value, float) and not np.isfinite(value):
-        return str(value)
+        return None
     return value

@@ -19,6 +19,7 @@ from dataclasses import replace
 import numpy as np
 from numpy.typing import ArrayLike
 
+from copos._memory import check_memory, grid_points_bytes
 from copos._validation import as_symmetric_matrix, check_dimension
 from copos.cones._polynomial import simplex_grid
 from copos.cones.registry import make_cone
@@ -49,6 +50,11 @@ def grid_minimum(Q: ArrayLike, m: int) -> tuple[Bound, np.ndarray]:
     """:math:`p_\\Delta(m)`, an upper bound on :math:`p^\\star`, and the grid point attaining it."""
     matrix = as_symmetric_matrix(Q, "Q")
     m = check_dimension(m, "m")
+    check_memory(
+        grid_points_bytes(len(matrix), m),
+        f"the simplex grid Delta({len(matrix)}, {m})",
+        "Use a smaller grid size m",
+    )
     start = time.perf_counter()
     points = simplex_grid(len(matrix), m)
     values = np.einsum("ai,ij,aj->a", points, matrix, points)

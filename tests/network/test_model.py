@@ -372,3 +372,42 @@ def test_from_torch_real_module_or_clear_error(tmp_path: Path) -> None:
     for module_ in wrong:
         with pytest.raises(InvalidInputError, match="expects|bias"):
             TwoLayerReLU.from_torch(module_)
+
+
+# ---------------------------------------------------------------------------- #17 item 10
+@pytest.mark.parametrize(
+    ("X", "Y"),
+    [
+        (np.ones((0, 2)), np.ones((0, 1))),  # no samples
+        (np.ones((3, 0)), np.ones((3, 1))),  # no features
+        (np.ones((3, 2)), np.ones((3, 0))),  # no outputs
+    ],
+)
+def test_training_problem_built_directly_rejects_empty_data(X: np.ndarray, Y: np.ndarray) -> None:
+    with pytest.raises(InvalidInputError, match="non-empty"):
+        TrainingProblem(X=X, Y=Y, beta=0.1)
+    with pytest.raises(InvalidInputError, match="non-empty"):
+        TrainingProblem.from_data(X, Y, 0.1)
+
+
+def test_training_problem_refuses_complex_data() -> None:
+    X = np.ones((3, 2)) + 1e-3j
+    with pytest.raises(InvalidInputError, match="complex"):
+        TrainingProblem.from_data(X, np.ones(3), 0.1)
+    with pytest.raises(InvalidInputError, match="complex"):
+        TrainingProblem(X=np.ones((3, 2)), Y=np.ones((3, 1)) * (1 + 1j), beta=0.1)
+    real = TrainingProblem.from_data(np.ones((3, 2)) + 0j, np.ones(3), 0.1)  # Im = 0 exactly
+    assert real.X.dtype == np.float64 and real.Y.shape == (3, 1)
+
+
+def test_training_problem_built_directly_accepts_a_column_y() -> None:
+    problem = TrainingProblem(X=np.ones((3, 2)), Y=np.ones(3), beta=0.1)
+    assert problem.Y.shape == (3, 1)
+
+
+def test_network_weights_refuse_complex_values(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInputError, match="complex"):
+        TwoLayerReLU(U=np.ones((2, 3)) * 1j, V=np.ones((3, 1)))
+    np.savez(tmp_path / "net.npz", U=np.ones((2, 3)) + 0.5j, V=np.ones((3, 1)))
+    with pytest.raises(CoposError, match="complex"):
+        TwoLayerReLU.load(tmp_path / "net.npz")
