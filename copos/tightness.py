@@ -40,6 +40,7 @@ of its last iterate as ``exc.Z``, its "Z, checked" row is still produced. Ctrl-C
 
 from __future__ import annotations
 
+import contextvars
 import json
 import math
 import os
@@ -820,8 +821,10 @@ class _State:
 
     def train(self, progress: bool) -> None:
         """Train every (width, seed) pair not finished yet."""
-        from copos.network.training import ProgressBar, train
+        from copos.network.training import ProgressBar, check_training_size, train
 
+        for width in self.options["widths"]:  # refuse what cannot fit before training anything
+            check_training_size(self.problem, width, self.options["epochs"])
         missing = [
             (w, s)
             for w in self.options["widths"]
@@ -894,7 +897,12 @@ def _interruptible(call: Callable[[], list[MethodResult]]) -> list[MethodResult]
         except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
             box["error"] = exc
 
-    worker = threading.Thread(target=work, name="copos-tightness-method", daemon=True)
+    # The worker runs in a copy of this thread's context, so context-local settings such as
+    # the memory limit (copos._memory.memory_limit) hold inside the method too.
+    context = contextvars.copy_context()
+    worker = threading.Thread(
+        target=context.run, args=(work,), name="copos-tightness-method", daemon=True
+    )
     worker.start()
     while worker.is_alive():
         worker.join(0.2)

@@ -50,9 +50,7 @@ def trained(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
 def test_a_top_level_tightness_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     # Before: `copos --beta 0.5 tightness` silently ran with beta = 0.1.
     for argv in (["--beta", "0.5", "tightness"], ["--widths=3", "tightness"], ["--beta", "1"]):
-        with pytest.raises(SystemExit) as stop:
-            cli.main(argv)
-        assert stop.value.code == cli.EXIT_BAD_INPUT
+        assert cli.main(argv) == cli.EXIT_BAD_INPUT
         assert "is an option of 'copos tightness'" in capsys.readouterr().err
 
 
@@ -207,3 +205,22 @@ def test_plot_without_matplotlib_is_refused_before_any_work(
     assert cli.main(["tightness", *FAST, "--plot", str(tmp_path / "f")]) == cli.EXIT_BAD_INPUT
     assert "needs matplotlib" in capsys.readouterr().err
     assert trained == [] and calls == []
+
+
+def test_max_memory_holds_inside_the_method_worker(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Methods run in a worker thread; a context-local limit set by --max-memory must reach it
+    # (a plain threading.Thread starts with an empty context and would see the default).
+    from copos._memory import current_limit
+
+    seen: list[int] = []
+
+    def method(context):  # type: ignore[no-untyped-def]
+        seen.append(current_limit())
+        return [MethodResult("probe", "lower", 0.0, 0.0, "optimal", True)]
+
+    monkeypatch.setitem(tightness.METHODS, "rel", method)
+    argv = ["tightness", *FAST[:7], "--methods", "rel", "--max-memory", "2G"]
+    assert cli.main(argv) == cli.EXIT_OK
+    assert seen == [2 * 2**30]
