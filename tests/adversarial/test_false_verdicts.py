@@ -1,0 +1,235 @@
+r"""Networks that must not be certified: perturbed, rescaled to overflow, non-finite, paired with
+other data, random, or judged at a meaningless eps.
+
+Ground truth (:mod:`tests.adversarial._truth`): exact :math:`p^\star` on whitened data, and
+:math:`p^\star_{hi}` (objective of a real network) on tiny scalar-output data.  A verdict
+"globally optimal within eps" is false when :math:`F - p^\star_{hi} > \varepsilon\max(1,|F|)`,
+when :math:`F` is not finite, or when eps is outside :math:`(0, 10^{-2}]`.  Every certificate's
+lower bound :math:`L` is also checked against :math:`p^\star_{hi}` (it is a proven bound).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from copos.certificate import certify
+from copos.datasets import planted, whitened
+from copos.network.model import TwoLayerReLU
+from copos.network.problem import TrainingProblem
+from tests.adversarial._attack import Refused, call, non_finite_fields, raw_error, strict_json
+from tests.adversarial._collector import Category, Collector, Finding, describe
+from tests.adversarial._truth import (
+    Truth,
+    false_optimal,
+    lower_bound_wrong,
+    objective,
+    scalar_truth,
+    whitened_truth,
+    zero_net,
+)
+
+Problems = list[tuple[Category, str]]
+
+
+@dataclass(frozen=True)
+class Case:
+    """A problem, its ground truth and the name used in findings."""
+
+    name: str
+    problem: TrainingProblem
+    truth: Truth
+
+
+def _cases() -> list[Case]:
+    cases = []
+    for seed in (0, 1):
+        problem = whitened(n=3, d=3, c=2, seed=seed, beta=0.1)
+        cases.append(Case(f"whitened-s{seed}", problem, whitened_truth(problem)))
+    for seed in (0, 1):
+        problem = planted(n=8, d=2, c=1, seed=seed, beta=0.1, bias=True, noise=0.1)
+        cases.append(Case(f"planted-s{seed}", problem, scalar_truth(problem)))
+    return cases
+
+
+@pytest.fixture(scope="module")
+def cases() -> list[Case]:
+    return _cases()
+
+
+def _weights_attacks(net: TwoLayerReLU, seed: int) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+    """(name, U, V) of networks derived from a (near-)optimal one."""
+    U, V = np.array(net.U), np.array(net.V)
+    rng = np.random.default_rng(seed)
+    for delta in (1e-2, -1e-3, 1e-4):
+        yield f"scaled(1{delta:+g})", U * (1 + delta), V * (1 + delta)
+    yield "noise(1e-3)", U + 1e-3 * rng.standard_normal(U.shape), V
+    for size in (1e-3, 1.0):
+        extra_u = size * rng.standard_normal((U.shape[0], 1))
+        extra_v = size * rng.standard_normal((1, V.shape[1]))
+        yield f"extra-neuron({size:g})", np.hstack([U, extra_u]), np.vstack([V, extra_v])
+    yield "sign-flipped", U, -V
+    for power in (160, 200, 300):
+        yield f"rescaled(U*1e{power}, V/1e{power})", U * 10.0**power, V / 10.0**power
+        yield f"rescaled(U/1e{power}, V*1e{power})", U / 10.0**power, V * 10.0**power
+    yield "huge-weights(1e154)", U * 1e154, V * 1e154
+    for bad in (math.nan, math.inf, -math.inf):
+        poisoned = U.copy()
+        poisoned.flat[0] = bad
+        yield f"U[0]={bad}", poisoned, V
+        poisoned_v = V.copy()
+        poisoned_v.flat[-1] = bad
+        yield f"V[-1]={bad}", U, poisoned_v
+
+
+def _random_nets(
+    problem: TrainingProblem, seed: int
+) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    for width in (1, 3, 10):
+        for scale in (1e-3, 1.0, 1e3):
+            U = scale * rng.standard_normal((problem.d, width))
+            V = scale * rng.standard_normal((width, problem.c))
+            yield f"random(m={width}, scale={scale:g})", U, V
+
+
+def _judge(cert: object, case: Case, eps: float) -> Problems:
+    """Findings about one certificate: false verdict, lower bound above p*, bad JSON."""
+    problems: Problems = []
+    optimal = bool(getattr(cert, "optimal", False))
+    F = float(getattr(cert, "objective", math.nan))
+    if optimal:
+        why = false_optimal(F, case.truth.p_hi, eps)
+        if why:
+            problems.append(("verdict", f"certified optimal although {why}"))
+    lower = float(getattr(cert, "lower_bound", math.nan))
+    if math.isfinite(lower) and (getattr(cert, "rigorous", False) or getattr(cert, "lifted", None)):
+        wrong = lower_bound_wrong(lower, case.truth, rigorous=True)
+        if wrong:
+            problems.append(("bound", f"certificate lower bound L: {wrong}"))
+    try:
+        document = strict_json(cert.to_json())  # type: ignore[attr-defined]
+        bad = non_finite_fields(document)
+        if bad:
+            problems.append(("contract", f"certificate dict holds non-finite {bad}"))
+    except ValueError as exc:
+        problems.append(("contract", f"certificate JSON: {type(exc).__name__}: {exc}"))
+    return problems
+
+
+def _attack(
+    adversarial: Collector, name: str, case: Case, U: np.ndarray, V: np.ndarray, **options: object
+) -> list[Finding]:
+    """Build the network and certify it; refusals are fine, raw errors and lies are not."""
+    eps = float(options.get("eps", 1e-6))  # type: ignore[arg-type]
+    try:
+        net = call(TwoLayerReLU, U, V)
+        cert = call(certify, net, case.problem, **options)
+        problems = _judge(cert, case, eps)
+    except Refused:
+        problems = []
+    except Exception as exc:  # noqa: BLE001 - every raw error is a finding
+        problems = [raw_error(exc)]
+    return adversarial.attack(f"certify {case.name} {name} {options}", problems)
+
+
+def test_derived_networks_are_not_falsely_certified(
+    adversarial: Collector, cases: list[Case]
+) -> None:
+    found: list[Finding] = []
+    for index, case in enumerate(cases):
+        for name, U, V in _weights_attacks(case.truth.net, index):
+            found += _attack(adversarial, name, case, U, V, method="exact")
+        found += _attack(
+            adversarial,
+            "optimal(global)",
+            case,
+            case.truth.net.U,
+            case.truth.net.V,
+            method="global",
+        )
+    assert not found, describe(found)
+
+
+def test_random_networks_are_not_certified(adversarial: Collector, cases: list[Case]) -> None:
+    found: list[Finding] = []
+    for index, case in enumerate(cases):
+        for name, U, V in _random_nets(case.problem, 100 + index):
+            found += _attack(adversarial, name, case, U, V)
+        zero = np.zeros((case.problem.d, 1)), np.zeros((1, case.problem.c))
+        found += _attack(adversarial, "zero-net", case, *zero)
+    assert not found, describe(found)
+
+
+def test_optimal_net_on_other_data_of_the_same_shape(
+    adversarial: Collector, cases: list[Case]
+) -> None:
+    found: list[Finding] = []
+    by_shape: dict[tuple[int, ...], list[Case]] = {}
+    for case in cases:
+        by_shape.setdefault(case.problem.X.shape + case.problem.Y.shape, []).append(case)
+    for group in by_shape.values():
+        for source in group:
+            for target in group:
+                if target is source:
+                    continue
+                net = source.truth.net
+                found += _attack(adversarial, f"net-of-{source.name}", target, net.U, net.V)
+                # the same data with the labels permuted
+                rng = np.random.default_rng(7)
+                shuffled = TrainingProblem.from_data(
+                    target.problem.X,
+                    target.problem.Y[rng.permutation(target.problem.n)],
+                    target.problem.beta,
+                )
+                relabelled = Case(f"{target.name}-permuted-Y", shuffled, _truth_for(shuffled))
+                found += _attack(adversarial, f"net-of-{source.name}", relabelled, net.U, net.V)
+    assert not found, describe(found)
+
+
+def _truth_for(problem: TrainingProblem) -> Truth:
+    """p*_hi of arbitrary data: the convex program (c = 1) or the zero network."""
+    if problem.c == 1:
+        return scalar_truth(problem)
+    return Truth(0.0, objective(zero_net(problem), problem), zero_net(problem), "zero network")
+
+
+@pytest.mark.parametrize("eps", [1e9, 1.0, 0.5, 0.011, math.inf, math.nan, 0.0, -1e-6])
+def test_meaningless_eps_never_certifies(
+    adversarial: Collector, cases: list[Case], eps: float
+) -> None:
+    found: list[Finding] = []
+    for index, case in enumerate(cases):
+        net = case.truth.net
+        attacks = [
+            *list(_random_nets(case.problem, 200 + index))[:3],
+            ("scaled(1.01)", net.U * 1.01, net.V * 1.01),
+        ]
+        for name, U, V in attacks:
+            found += _attack(adversarial, name, case, U, V, eps=eps)
+    assert not found, describe(found)
+
+
+@pytest.mark.parametrize("beta", [1e300, 1e308])
+def test_overflowing_beta_never_certifies(
+    adversarial: Collector, cases: list[Case], beta: float
+) -> None:
+    found: list[Finding] = []
+    for case in cases:
+        try:
+            problem = call(
+                TrainingProblem.from_data, case.problem.X, case.problem.Y, beta, bias=False
+            )
+        except Refused:
+            adversarial.attack(f"beta={beta:g} refused for {case.name}", [])
+            continue
+        # at this beta only the zero network can be optimal: p* <= ½‖Y‖²
+        huge = Case(f"{case.name}-beta{beta:g}", problem, _truth_for(problem))
+        net = case.truth.net
+        found += _attack(adversarial, "optimal-at-0.1", huge, net.U, net.V)
+        found += _attack(adversarial, "optimal-at-0.1", huge, net.U, net.V, method="global")
+    assert not found, describe(found)
