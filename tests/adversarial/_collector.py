@@ -30,7 +30,7 @@ class Collector:
     """Counts attacks and findings: ``attacks`` tried, ``findings`` per category."""
 
     attacks: int = 0
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list, repr=False)
 
     def attack(self, name: str, problems: list[tuple[Category, str]]) -> list[Finding]:
         """Record one attack and the findings it produced; returns these findings."""
