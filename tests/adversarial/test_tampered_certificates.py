@@ -124,10 +124,13 @@ def accepted_as_optimal(result: Any) -> bool:
 
 def _setter(path: tuple[str, ...], change: Callable[[Any], Any]) -> Callable[[Document], None]:
     def apply(document: Document) -> None:
-        node = document
-        for key in path[:-1]:
-            node = node[key]
-        node[path[-1]] = change(node.get(path[-1]))
+        try:
+            node = document
+            for key in path[:-1]:
+                node = node[key]
+            node[path[-1]] = change(node.get(path[-1]))
+        except (KeyError, TypeError, AttributeError, IndexError, ValueError):
+            pass  # the field is gone or of another type (an earlier mutation): nothing to change
 
     return apply
 
