@@ -153,7 +153,7 @@ def test_whitened_exact_optimum(
 def test_planted_extreme_beta(adversarial: Collector, beta: float) -> None:
     """The instance of issue 17 item 4 (planted, bias, noise 0.1), at a smaller n."""
     found: list[Finding] = []
-    for seed in (0, 1):
+    for seed in (0,):
         problem = planted(n=8, d=2, c=1, seed=seed, beta=beta, bias=True, noise=0.1)
         truth = scalar_truth(problem)
         for method, compute in _relaxations(problem, truth).items():

@@ -24,6 +24,7 @@ from copos.network.problem import TrainingProblem
 from tests.adversarial._attack import Refused, call, non_finite_fields, raw_error, strict_json
 from tests.adversarial._collector import Category, Collector, Finding, describe
 from tests.adversarial._truth import (
+    MAX_EPS,
     Truth,
     false_optimal,
     lower_bound_wrong,
@@ -103,9 +104,13 @@ def _judge(cert: object, case: Case, eps: float) -> Problems:
     optimal = bool(getattr(cert, "optimal", False))
     F = float(getattr(cert, "objective", math.nan))
     if optimal:
-        why = false_optimal(F, case.truth.p_hi, eps)
+        # judged at the largest meaningful eps: a net within MAX_EPS of p* is no false verdict,
+        # only a contract violation when eps itself is out of range
+        why = false_optimal(F, case.truth.p_hi, min(eps, MAX_EPS) if eps > 0 else eps)
         if why:
             problems.append(("verdict", f"certified optimal although {why}"))
+        elif not 0.0 < eps <= MAX_EPS:
+            problems.append(("contract", f"certified with eps = {eps!r} outside (0, {MAX_EPS}]"))
     lower = float(getattr(cert, "lower_bound", math.nan))
     if math.isfinite(lower) and (getattr(cert, "rigorous", False) or getattr(cert, "lifted", None)):
         wrong = lower_bound_wrong(lower, case.truth, rigorous=True)
