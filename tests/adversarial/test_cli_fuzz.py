@@ -427,23 +427,13 @@ def _run_cases(adversarial: Collector, files: Path, cases: list[Case]) -> list[F
     return found
 
 
-def test_certify_fuzz(adversarial: Collector, files: Path) -> None:
-    found = _run_cases(adversarial, files, _certify_cases())
-    assert not found, describe(found)
+ALL_CASES = _certify_cases() + _verify_cases() + _bound_cases() + _tightness_cases()
+assert len({case.name for case in ALL_CASES}) == len(ALL_CASES), "case names must be unique"
 
 
-def test_verify_fuzz(adversarial: Collector, files: Path) -> None:
-    found = _run_cases(adversarial, files, _verify_cases())
-    assert not found, describe(found)
-
-
-def test_bound_fuzz(adversarial: Collector, files: Path) -> None:
-    found = _run_cases(adversarial, files, _bound_cases())
-    assert not found, describe(found)
-
-
-def test_tightness_fuzz(adversarial: Collector, files: Path) -> None:
-    found = _run_cases(adversarial, files, _tightness_cases())
+@pytest.mark.parametrize("case", ALL_CASES, ids=[case.name for case in ALL_CASES])
+def test_cli_case(adversarial: Collector, files: Path, case: Case) -> None:
+    found = _run_cases(adversarial, files, [case])
     assert not found, describe(found)
 
 
@@ -460,7 +450,7 @@ def test_help_has_no_markup(adversarial: Collector, files: Path) -> None:
 
 
 def test_entry_point(adversarial: Collector, files: Path) -> None:
-    """The real ``python -m copos.cli``: the worst cases of items 1-3 and an internal error."""
+    """The real ``python -m copos.cli`` on the worst cases of issue 17 items 1-3."""
     cases = [
         (("certify", "net.npz", "W.npz", "--beta", "1e308", "--json"), frozenset({1, 2}), True),
         (
