@@ -459,7 +459,6 @@ def test_entry_point(adversarial: Collector, files: Path) -> None:
             True,
         ),
         (("verify", "forged.json", "W.npz", "--json"), frozenset({1, 2}), True),
-        (("certify", "net.npz", "W.npz", "--beta", "0.1", "--json"), frozenset({0}), False),
     ]
     found: list[Finding] = []
     for argv, expect, false_yes in cases:

@@ -74,7 +74,7 @@ def _weights_attacks(net: TwoLayerReLU, seed: int) -> Iterator[tuple[str, np.nda
         extra_v = size * rng.standard_normal((1, V.shape[1]))
         yield f"extra-neuron({size:g})", np.hstack([U, extra_u]), np.vstack([V, extra_v])
     yield "sign-flipped", U, -V
-    for power in (160, 200, 300):
+    for power in (160, 300):
         yield f"rescaled(U*1e{power}, V/1e{power})", U * 10.0**power, V / 10.0**power
         yield f"rescaled(U/1e{power}, V*1e{power})", U / 10.0**power, V * 10.0**power
     yield "huge-weights(1e154)", U * 1e154, V * 1e154
@@ -91,11 +91,10 @@ def _random_nets(
     problem: TrainingProblem, seed: int
 ) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
     rng = np.random.default_rng(seed)
-    for width in (1, 3, 10):
-        for scale in (1e-3, 1.0, 1e3):
-            U = scale * rng.standard_normal((problem.d, width))
-            V = scale * rng.standard_normal((width, problem.c))
-            yield f"random(m={width}, scale={scale:g})", U, V
+    for width, scale in ((1, 1e-3), (1, 1.0), (3, 1.0), (10, 1e3), (10, 1e-3)):
+        U = scale * rng.standard_normal((problem.d, width))
+        V = scale * rng.standard_normal((width, problem.c))
+        yield f"random(m={width}, scale={scale:g})", U, V
 
 
 def _judge(cert: object, case: Case, eps: float) -> Problems:
