@@ -11,6 +11,7 @@ lies in :math:`(0, 10^{-2}]`, and the network it holds is within
 from __future__ import annotations
 
 import copy
+import inspect
 import json
 import math
 import random
@@ -396,4 +397,34 @@ def test_verify_refuses_non_certificates(
         except Exception as exc:  # noqa: BLE001
             problems.append(raw_error(exc))
         found += adversarial.attack(f"verify {name}", problems)
+    assert not found, describe(found)
+
+
+def test_pinned_eps_and_beta(adversarial: Collector, certificates: dict[str, Certificate]) -> None:
+    """Issue 17 item 3: ``verify`` lets the user pin eps and beta; the verdict must then be true
+    at the pinned values, and meaningless pins are refused."""
+    if not {"eps", "beta"} <= set(inspect.signature(verify).parameters):
+        found = adversarial.attack(
+            "verify eps=/beta= pins", [("contract", "verify cannot pin eps/beta")]
+        )
+        assert not found, describe(found)
+    found = []
+    pins: list[dict[str, float]] = [
+        {"eps": e} for e in (1e-6, 1e-3, 1e-2, 0.5, 1e9, 0.0, -1.0, math.nan)
+    ]
+    pins += [{"beta": b} for b in (0.2, 0.05, 1e308, -1.0, math.nan)]
+    for kind, cert in certificates.items():
+        for pin in pins:
+            document = {**cert.to_dict(), **pin}
+            problems: list[tuple[Category, str]] = []
+            try:
+                result = call(verify, cert, PROBLEM.X, PROBLEM.Y, **pin)
+                wrong = false_acceptance(document, cert) if accepted_as_optimal(result) else None
+                if wrong:
+                    problems.append(wrong)
+            except Refused:
+                pass
+            except Exception as exc:  # noqa: BLE001
+                problems.append(raw_error(exc))
+            found += adversarial.attack(f"verify {kind} pinned {pin}", problems)
     assert not found, describe(found)
