@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from copos.certificate import certify
+from copos.certificate import certify, checked_lower_bound
 from copos.datasets import planted, whitened
 from copos.network.arrangements import enumerate_arrangements
 from copos.network.convex import solve_convex_program
@@ -196,4 +196,45 @@ def test_stopped_admm_claims_nothing(adversarial: Collector, max_iters: int) -> 
         truth,
         lambda: solve_arrangement_admm(problem, patterns, max_iters=max_iters),
     )
+    assert not found, describe(found)
+
+
+def _checked(Z: np.ndarray, problem: TrainingProblem) -> Any:
+    """``checked_lower_bound(Z)`` as a labelled value (rigorous when it says so)."""
+    bound = checked_lower_bound(Z, problem)
+
+    class Labelled:
+        bound_kind = "lower" if bound.rigorous else "neither"
+        value = bound.value
+        certified = True
+
+    return Labelled()
+
+
+@pytest.mark.parametrize("beta", [1e-6, 0.1, 1e4])
+def test_checked_bound_from_arbitrary_dual_points(adversarial: Collector, beta: float) -> None:
+    """The "Z, checked" bound is proven whatever Z is: scaled, random, huge, or of other data."""
+    problem = whitened(n=3, d=3, c=2, seed=0, beta=beta)
+    truth = whitened_truth(problem)
+    rng = np.random.default_rng(5)
+    Y = problem.Y
+    candidates = {
+        "Y": Y,
+        "-Y": -Y,
+        "10Y": 10 * Y,
+        "optimal residual": truth.net.residual(problem),
+        "random": rng.standard_normal(Y.shape),
+        "random*1e150": 1e150 * rng.standard_normal(Y.shape),
+        "random*1e200": 1e200 * rng.standard_normal(Y.shape),
+        "random*1e-300": 1e-300 * rng.standard_normal(Y.shape),
+        "zero": np.zeros_like(Y),
+    }
+    found: list[Finding] = []
+    for name, Z in candidates.items():
+        found += _run(
+            adversarial,
+            f"checked bound beta={beta:g} Z={name}",
+            truth,
+            lambda Z=Z: _checked(Z, problem),
+        )
     assert not found, describe(found)
