@@ -237,3 +237,27 @@ def test_overflowing_beta_never_certifies(
         found += _attack(adversarial, "optimal-at-0.1", huge, net.U, net.V)
         found += _attack(adversarial, "optimal-at-0.1", huge, net.U, net.V, method="global")
     assert not found, describe(found)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"method": "relaxation"}, {"method": "global", "lifted": "always", "lifted_tol": 1e-6}],
+    ids=["relaxation", "lifted"],
+)
+def test_other_lower_bounds_do_not_certify_near_optimal_nets(
+    adversarial: Collector, cases: list[Case], options: dict[str, object]
+) -> None:
+    """The repaired DNN bound on sigma and the lifted DNN bound: near-optimal is not optimal."""
+    found: list[Finding] = []
+    for case in cases:
+        if not case.name.startswith("whitened"):
+            continue
+        net = case.truth.net
+        for name, U, V in (
+            ("optimal", net.U, net.V),
+            ("scaled(1+1e-4)", net.U * (1 + 1e-4), net.V * (1 + 1e-4)),
+            ("scaled(1-1e-3)", net.U * (1 - 1e-3), net.V * (1 - 1e-3)),
+            ("rescaled(U*1e160, V/1e160)", net.U * 1e160, net.V / 1e160),
+        ):
+            found += _attack(adversarial, name, case, U, V, **options)
+    assert not found, describe(found)
