@@ -232,7 +232,9 @@ def test_overflowing_beta_never_certifies(
             adversarial.attack(f"beta={beta:g} refused for {case.name}", [])
             continue
         # at this beta only the zero network can be optimal: p* <= ½‖Y‖²
-        huge = Case(f"{case.name}-beta{beta:g}", problem, _truth_for(problem))
+        zero = zero_net(problem)  # optimal here: sigma(Y) <= ||Y|| ||X|| << beta
+        truth = Truth(0.0, objective(zero, problem), zero, "zero network (beta huge)")
+        huge = Case(f"{case.name}-beta{beta:g}", problem, truth)
         net = case.truth.net
         found += _attack(adversarial, "optimal-at-0.1", huge, net.U, net.V)
         found += _attack(adversarial, "optimal-at-0.1", huge, net.U, net.V, method="global")
