@@ -263,3 +263,68 @@ def test_other_lower_bounds_do_not_certify_near_optimal_nets(
         ):
             found += _attack(adversarial, name, case, U, V, **options)
     assert not found, describe(found)
+
+
+def _rescaled_net(net: TwoLayerReLU, scale: float) -> TwoLayerReLU:
+    r"""The net with the same predictions on ``scale * X``, balanced for the least weight decay:
+    :math:`U' = \alpha U/s`, :math:`V' = V/\alpha`, :math:`\alpha^2 = s\|V\|/\|U\|`."""
+    norm_u, norm_v = float(np.linalg.norm(net.U)), float(np.linalg.norm(net.V))
+    if norm_u == 0.0 or norm_v == 0.0:
+        return net
+    alpha = math.sqrt(norm_v / norm_u) * math.sqrt(scale)
+    return TwoLayerReLU(net.U * (alpha / scale), net.V / alpha)
+
+
+def _degenerate_problems() -> dict[str, tuple[TrainingProblem, list[TwoLayerReLU]]]:
+    """Data that stress the arithmetic, each with networks known to be good on it: X scaled to
+    the edge of overflow or underflow, overflowing Y, subnormal beta, repeated rows with
+    conflicting labels, rank-one X, a zero row."""
+    base = planted(n=6, d=2, c=1, seed=4, beta=0.1, noise=0.1)
+    X, Y, beta = base.X, base.Y, base.beta
+    good = scalar_truth(base).net
+    conflicting = np.vstack([X, X[:2]]), np.vstack([Y, -Y[:2]])
+    rank_one = np.outer(np.arange(1.0, 7.0), [1.0, -2.0])
+    zero_row = X.copy()
+    zero_row[0] = 0.0
+    cases = {
+        f"X*{s:g}": (TrainingProblem.from_data(X * s, Y, beta), [_rescaled_net(good, s)])
+        for s in (1e154, 1e160, 1e-200)
+    }
+    cases.update(
+        {
+            "Y*1e160": (TrainingProblem.from_data(X, Y * 1e160, beta), []),
+            "beta=5e-324": (TrainingProblem.from_data(X, Y, 5e-324), [good]),
+            "conflicting repeated rows": (TrainingProblem.from_data(*conflicting, beta), []),
+            "rank-one X": (TrainingProblem.from_data(rank_one, Y, beta), []),
+            "zero row": (TrainingProblem.from_data(zero_row, Y, beta), []),
+        }
+    )
+    return cases
+
+
+def _best(problem: TrainingProblem, nets: list[TwoLayerReLU]) -> Truth:
+    """The solver-based truth improved by ``nets`` (objectives in numpy)."""
+    truth = _truth_for(problem)
+    for net in nets:
+        value = objective(net, problem)
+        if value < truth.p_hi:
+            truth = Truth(0.0, value, net, "a network known to be good (rescaled)")
+    return truth
+
+
+def test_degenerate_data(adversarial: Collector) -> None:
+    found: list[Finding] = []
+    for name, (problem, known) in _degenerate_problems().items():
+        truth = _best(problem, known)
+        case = Case(f"degenerate {name}", problem, truth)
+        rng = np.random.default_rng(9)
+        nets = {
+            "best known": (truth.net.U, truth.net.V),
+            "zero": (np.zeros((problem.d, 1)), np.zeros((1, 1))),
+            "width 0": (np.zeros((problem.d, 0)), np.zeros((0, 1))),
+            "random": (rng.standard_normal((problem.d, 3)), rng.standard_normal((3, 1))),
+            "best known * 1.01": (truth.net.U * 1.01, truth.net.V * 1.01),
+        }
+        for net_name, (U, V) in nets.items():
+            found += _attack(adversarial, net_name, case, U, V)
+    assert not found, describe(found)
