@@ -62,7 +62,7 @@ import cvxpy as cp
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from copos._validation import as_finite_array, check_dimension, check_positive
+from copos._validation import as_finite_array, check_dimension, check_positive, power_of_two_scale
 from copos.errors import CoposError, DataFileError, InvalidInputError
 from copos.network.arrangements import Arrangements, enumerate_arrangements
 from copos.network.copositive import cone_pca, face_bases
@@ -266,6 +266,34 @@ def dual_norm(
     """
     start = time.perf_counter()
     Z_arr, X_arr = _check_pair(Z, X)
+    # sigma(tZ; sX) = t s sigma(Z; X) for t, s > 0: compute at unit scale (exact powers of two,
+    # so nothing is rounded) and scale back; rows near 1e154 would overflow their squared norms.
+    z_scale, x_scale = power_of_two_scale(Z_arr), power_of_two_scale(X_arr)
+    result = _dual_norm_at_unit_scale(
+        Z_arr / z_scale, X_arr / x_scale, method, max_patterns, solver, max_exact_work, prune
+    )
+    scale = z_scale * x_scale
+    return replace(
+        result,
+        value=result.value * scale,
+        lower=result.lower * scale,
+        truncation=result.truncation * scale,
+        pattern_bounds=None if result.pattern_bounds is None else result.pattern_bounds * scale,
+        time=time.perf_counter() - start,
+    )
+
+
+def _dual_norm_at_unit_scale(
+    Z_arr: FloatArray,
+    X_arr: FloatArray,
+    method: Method,
+    max_patterns: int,
+    solver: str,
+    max_exact_work: int,
+    prune: bool,
+) -> DualNormResult:
+    """:func:`dual_norm` on checked arrays (``max|Z|``, ``max|X|`` of order 1)."""
+    start = time.perf_counter()
     requested = _check_method(method)
     max_patterns = check_dimension(max_patterns, "max_patterns")
     max_exact_work = check_dimension(max_exact_work, "max_exact_work")

@@ -44,7 +44,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from copos._validation import as_finite_array, check_dimension, check_positive
+from copos._validation import as_finite_array, check_dimension, check_positive, power_of_two_scale
 from copos.errors import InvalidInputError, SolverError
 
 FloatArray = NDArray[np.float64]
@@ -201,6 +201,7 @@ def enumerate_arrangements(
         ``complete=True``, patterns sorted lexicographically, with witnesses.
     """
     X_arr = as_finite_array(X, "X", ndim=2)
+    X_arr = X_arr / power_of_two_scale(X_arr)  # patterns are scale-invariant; norms must not overflow
     check_positive(margin, "margin")
     normals, groups, orientation, rank = _hyperplanes(X_arr, tol)
     bound = expected_count(normals.shape[0], rank)
@@ -230,6 +231,7 @@ def sample_arrangements(
     if, by chance, every cell was hit: small cells are easily missed.
     """
     X_arr = as_finite_array(X, "X", ndim=2)
+    X_arr = X_arr / power_of_two_scale(X_arr)  # patterns are scale-invariant
     count = check_dimension(num_samples, "num_samples")
     rng = np.random.default_rng(seed)
     H = rng.standard_normal((count, X_arr.shape[1]))
