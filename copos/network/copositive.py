@@ -277,13 +277,14 @@ def solve_rel(
         The solver returned no solution.
     """
     patterns = _patterns_for(problem, arrangements)
-    program, blocks = _rel_program(problem, patterns)
+    scaling = _Scaling.of(problem)
+    program, blocks = _rel_program(scaling.problem, patterns)
     info = solve(program, solver=solver)
     require_solution(program, info)
-    S = [_psd_value(block.value) for block in blocks]
+    S = [scaling.block_factor * _psd_value(block.value) for block in blocks]
     bound_kind, note = _bound_label(patterns)
     return CopositiveResult(
-        value=float(program.value),
+        value=scaling.value_factor * float(program.value),
         bound_kind=bound_kind,
         note=note,
         solve=info,
@@ -295,15 +296,64 @@ def solve_rel(
     )
 
 
+@dataclass(frozen=True, eq=False)
+class _Scaling:
+    r"""The exact change of units under which (REL) and its dual are solved.
+
+    With :math:`X = \kappa\tilde X`, :math:`Y = \gamma\tilde Y`, :math:`\tilde\beta =
+    \beta/(\kappa\gamma)` (``κ`` the largest row norm of ``X``, ``γ`` the largest
+    :math:`|Y_{ij}|`) and :math:`S_i = \tilde S_i/(\tilde\beta\kappa^2)`,
+    :math:`Z = \gamma\tilde\beta W`:
+
+    .. math:: p_{\rm rel}(X, Y, \beta) = \gamma^2\tilde\beta\,\min_{\tilde S}\
+        \tfrac12\operatorname{tr}\tilde Y^\top(\tilde\beta I + 2M_{\tilde X}(\tilde S))^{-1}
+        \tilde Y + \sum_i\operatorname{tr}\tilde S_i .
+
+    Why: in the original units the trace penalty carries :math:`\beta^2` (1e-8 at
+    :math:`\beta = 10^{-4}`) while the optimal :math:`S_i` grow like :math:`1/\beta`; the
+    interior-point solver then meets its tolerances with a dual point that is feasible only for a
+    larger :math:`\beta` (residual ~1e-7 on a cost of 1e-8) and reports a value above
+    :math:`p^\star`.  In these units every coefficient and the solution are of order one.
+    """
+
+    problem: TrainingProblem
+    value_factor: float
+    block_factor: float
+    residual_factor: float
+
+    @classmethod
+    def of(cls, problem: TrainingProblem) -> _Scaling:
+        """The scaling of ``problem`` (factors 1 for all-zero data)."""
+        kappa = float(np.max(np.linalg.norm(problem.X, axis=1)))
+        gamma = float(np.max(np.abs(problem.Y)))
+        kappa = kappa if np.isfinite(kappa) and kappa > 0 else 1.0
+        gamma = gamma if np.isfinite(gamma) and gamma > 0 else 1.0
+        beta = problem.beta / (kappa * gamma)
+        scaled = TrainingProblem(
+            X=problem.X / kappa, Y=problem.Y / gamma, beta=beta, bias=False, name=problem.name
+        )
+        return cls(
+            problem=scaled,
+            value_factor=gamma**2 * beta,
+            block_factor=1.0 / (beta * kappa**2),
+            residual_factor=gamma * beta,
+        )
+
+
 def _rel_program(
     problem: TrainingProblem, patterns: Arrangements
 ) -> tuple[cp.Problem, list[cp.Variable]]:
-    """The cvxpy problem of (REL) and its ``S_i`` variables."""
+    r"""The cvxpy problem of (REL) in the units of :class:`_Scaling` and its :math:`\tilde S_i`.
+
+    ``problem`` is the scaled problem; the objective is :math:`\tfrac12\operatorname{tr}T +
+    \sum_i\operatorname{tr}\tilde S_i` with the Schur block
+    :math:`\tilde\beta I + 2\sum_iD_i\tilde X\tilde S_i\tilde X^\top D_i`.
+    """
     n, d, c = problem.n, problem.d, problem.c
     blocks = [cp.Variable((d, d), PSD=True, name=f"S{i}") for i in range(len(patterns))]
     T = cp.Variable((c, c), symmetric=True, name="T")
     constraints = []
-    lifted = np.eye(n)
+    lifted = problem.beta * np.eye(n)
     for i, S_i in enumerate(blocks):
         DX = _masked_data(problem, patterns, i)
         A = _cone_rows(problem, patterns, i)
@@ -311,8 +361,7 @@ def _rel_program(
         constraints.append(_pairwise_rows(A) @ cp.vec(S_i, order="F") >= 0)
     schur = cp.bmat([[T, problem.Y.T], [problem.Y, lifted]])
     constraints.append(_symmetric(schur) >> 0)
-    penalty = sum(cp.trace(S_i) for S_i in blocks)
-    objective = 0.5 * cp.trace(T) + problem.beta**2 * penalty
+    objective = 0.5 * cp.trace(T) + sum(cp.trace(S_i) for S_i in blocks)
     return cp.Problem(cp.Minimize(objective), constraints), blocks
 
 
@@ -376,17 +425,21 @@ def solve_copositive_dual(
     """
     level = check_level(level, "level")
     patterns = _patterns_for(problem, arrangements)
-    program, Z, schur_constraints = _dual_program(problem, patterns, level)
+    scaling = _Scaling.of(problem)
+    program, W, schur_constraints = _dual_program(scaling.problem, patterns, level)
     info = solve(program, solver=solver)
     require_solution(program, info)
     bound_kind, note = _bound_label(patterns)
     return CopositiveResult(
-        value=float(program.value),
+        value=scaling.value_factor * float(program.value),
         bound_kind=bound_kind,
         note=note,
         solve=info,
-        S=[_multiplier_block(constraint, problem.d) for constraint in schur_constraints],
-        Z=np.asarray(Z.value, dtype=np.float64),
+        S=[
+            scaling.block_factor * _multiplier_block(constraint, problem.d)
+            for constraint in schur_constraints
+        ],
+        Z=scaling.residual_factor * np.asarray(W.value, dtype=np.float64),
         arrangements=patterns,
         cone=f"K^{level}",
         level=level,
@@ -396,9 +449,15 @@ def solve_copositive_dual(
 def _dual_program(
     problem: TrainingProblem, patterns: Arrangements, level: int
 ) -> tuple[cp.Problem, cp.Variable, list[cp.Constraint]]:
-    """The cvxpy dual problem, its ``Z`` and the per-pattern Schur constraints."""
+    r"""The cvxpy dual in the units of :class:`_Scaling`, its ``W`` and the Schur constraints.
+
+    ``problem`` is the scaled problem: :math:`\max_W \langle W, \tilde Y\rangle -
+    \tfrac{\tilde\beta}2\|W\|_F^2` s.t. :math:`\begin{bmatrix}I_d - A_i^\top C_iA_i &
+    \tilde X^\top D_iW\\ W^\top D_i\tilde X & I_c\end{bmatrix} \succeq 0` (the original
+    constraint with :math:`Z = \tilde\beta W`, :math:`C_i` scaled by :math:`\tilde\beta^2`).
+    """
     n, d, c = problem.n, problem.d, problem.c
-    Z = cp.Variable((n, c), name="Z")
+    Z = cp.Variable((n, c), name="W")
     cone = _multiplier_cone(n, level)
     constraints: list[cp.Constraint] = []
     schur_constraints: list[cp.Constraint] = []
@@ -408,11 +467,11 @@ def _dual_program(
         A = _cone_rows(problem, patterns, i)
         coupling = _masked_data(problem, patterns, i).T @ Z
         block = cp.bmat(
-            [[problem.beta**2 * np.eye(d) - A.T @ C_i @ A, coupling], [coupling.T, np.eye(c)]]
+            [[np.eye(d) - A.T @ C_i @ A, coupling], [coupling.T, np.eye(c)]]
         )
         schur = _symmetric(block) >> 0
         schur_constraints.append(schur)
-    objective = -0.5 * cp.sum_squares(Z - problem.Y) + 0.5 * float(np.sum(problem.Y**2))
+    objective = cp.sum(cp.multiply(Z, problem.Y)) - 0.5 * problem.beta * cp.sum_squares(Z)
     program = cp.Problem(cp.Maximize(objective), constraints + schur_constraints)
     return program, Z, schur_constraints
 
