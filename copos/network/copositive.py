@@ -112,6 +112,15 @@ class CopositiveResult:
     cone: str
     level: int
 
+    @property
+    def kind(self) -> BoundKind:
+        """What ``value`` is, as reported: ``bound_kind`` if the solve is accurate, else neither.
+
+        ``bound_kind`` is the claim that holds for an exact solve; an unverified solver value
+        (:attr:`copos.solvers.SolveInfo.accurate` false) bounds nothing.
+        """
+        return self.bound_kind if self.solve.accurate else "neither"
+
 
 @dataclass(frozen=True, eq=False)
 class Recovery:

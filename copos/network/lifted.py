@@ -337,7 +337,7 @@ class LiftedResult:
             certificate["Lambda"] = self.Lambda
         return Bound(
             value=self.value,
-            kind=self.bound_kind,
+            claimed_kind=self.bound_kind,
             quantity=QUANTITY,
             cone=self.cone,
             level=self.level,
@@ -346,7 +346,13 @@ class LiftedResult:
             time=self.time,
             certificate=certificate,
             note=f"{self.form} form; {self.note}",
+            certified=self.certified,
         )
+
+    @property
+    def kind(self) -> Literal["lower", "neither"]:
+        """``"lower"`` if certified or the solve is accurate, else ``"neither"``."""
+        return self.bound_kind if self.certified or self.solve.accurate else "neither"
 
 
 # --------------------------------------------------------------------------------------------

@@ -98,7 +98,7 @@ class ConicProgram:
         value = _optimal_value(problem, info)
         return Bound(
             value=value,
-            kind=kind,
+            claimed_kind=kind,
             quantity=self.quantity,
             cone=cone.symbol,
             level=cone.level,
