@@ -92,6 +92,7 @@ def solve(
     accuracy: float = DEFAULT_ACCURACY,
     *,
     fallback: bool = True,
+    objective_scale: float = GAP_FLOOR,
     **options: Any,
 ) -> SolveInfo:
     """Solve ``problem`` and return a :class:`SolveInfo` whose residuals and gap copos checked.
@@ -102,19 +103,22 @@ def solve(
     variables with status :data:`LAST_ITERATE`: it is checked like any other point but never
     counts as accurate.  Every attempt is recorded in ``SolveInfo.attempts``.  A solver failure
     is a status, never an exception; :func:`require_solution` decides whether it is fatal.
+    ``objective_scale`` is the smallest objective magnitude the gap and the dual residual are
+    measured against (:func:`conic_checks`); pass the problem's natural unit when its optimum
+    may be exactly 0 (e.g. a membership margin).
     """
     chain = fallback_chain(solver, options)
     if not fallback:
         chain = chain[:1]
     attempts: list[_Attempt] = []
     for key, settings in chain:
-        attempt = _attempt(problem, key, settings, accuracy)
+        attempt = _attempt(problem, key, settings, accuracy, objective_scale)
         attempts.append(attempt)
         if attempt.usable:
             break
     chosen = attempts[-1]
     if not chosen.usable:
-        chosen = _last_iterate(problem, attempts, accuracy) or chosen
+        chosen = _last_iterate(problem, attempts, accuracy, objective_scale) or chosen
     record = tuple(_summary(a, settings) for a, (_, settings) in zip(attempts, chain, strict=False))
     return replace(chosen.info, attempts=record)
 
@@ -131,7 +135,11 @@ def _summary(attempt: _Attempt, settings: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _attempt(
-    problem: cp.Problem, key: str, settings: Mapping[str, Any], accuracy: float
+    problem: cp.Problem,
+    key: str,
+    settings: Mapping[str, Any],
+    accuracy: float,
+    objective_scale: float = GAP_FLOOR,
 ) -> _Attempt:
     """Compile, solve, unpack and check once; a solver exception becomes a status."""
     start = time.perf_counter()
@@ -147,8 +155,19 @@ def _attempt(
     except (cp.error.SolverError, ValueError, ArithmeticError) as exc:
         return _Attempt(_failed_info(key, start, accuracy, str(exc)))
     status = str(problem.status)
-    info = _checked_info(problem, key, status, time.perf_counter() - start, accuracy, data, raw)
+    elapsed = time.perf_counter() - start
+    data = {**data, "offset": _objective_offset(inverse)}
+    info = _checked_info(problem, key, status, elapsed, accuracy, data, raw, objective_scale)
     return _Attempt(info, raw, chain, inverse, data)
+
+
+def _objective_offset(inverse: Any) -> float:
+    """The constant cvxpy moved out of the conic objective (0 if it cannot be found)."""
+    try:
+        offset = float(inverse[-1].inverse_data["offset"])
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError):
+        return 0.0
+    return offset if np.isfinite(offset) else 0.0
 
 
 def _failed_info(key: str, start: float, accuracy: float, message: str) -> SolveInfo:
@@ -169,6 +188,7 @@ def _checked_info(
     accuracy: float,
     data: Mapping[str, Any],
     raw: Any,
+    objective_scale: float = GAP_FLOOR,
 ) -> SolveInfo:
     """SolveInfo with residuals and gap recomputed from the raw conic point (nan if none)."""
     stats = problem.solver_stats
@@ -176,7 +196,7 @@ def _checked_info(
     extra: dict[str, Any] = {"raw_status": _raw_status(raw)}
     if status not in SOLUTION_STATUSES and status != LAST_ITERATE:
         return SolveInfo(key, status, elapsed, iterations=iterations, accuracy=accuracy, extra=extra)
-    checks = conic_checks(data, *_raw_point(raw))
+    checks = conic_checks(data, *_raw_point(raw), objective_scale=objective_scale)
     scale_b = 1.0 + _inf_norm(data["b"])
     return SolveInfo(
         solver=key,
@@ -193,14 +213,20 @@ def _checked_info(
 
 
 def conic_checks(
-    data: Mapping[str, Any], x: np.ndarray | None, s: np.ndarray | None, z: np.ndarray | None
+    data: Mapping[str, Any],
+    x: np.ndarray | None,
+    s: np.ndarray | None,
+    z: np.ndarray | None,
+    *,
+    objective_scale: float = GAP_FLOOR,
 ) -> dict[str, float]:
     r"""Relative primal residual, dual residual and gap of a conic point (see SolveInfo).
 
     With :math:`r = Px + c + A^\top z`: primal :math:`\|Ax+s-b\|_\infty/(1+\|b\|_\infty)`,
     dual :math:`\max(\|r\|_\infty/(1+\|c\|_\infty),\ \sum_j|r_jx_j|/\max(|p|,|d|,\gamma))`, gap
-    :math:`|p-d|/\max(|p|,|d|,\gamma)`, where :math:`p = \tfrac12x^\top Px + c^\top x` and
-    :math:`d = -\tfrac12x^\top Px - b^\top z` (NaN when the point is missing or not finite).
+    :math:`|p-d|/\max(|p|,|d|,\gamma)` (:math:`\gamma` = ``objective_scale``), where :math:`p = \tfrac12x^\top Px + c^\top x` and
+    :math:`d = -\tfrac12x^\top Px - b^\top z`, both plus the constant ``data["offset"]`` in the
+    denominators (NaN when the point is missing or not finite).
     """
     nan = {"primal": float("nan"), "dual": float("nan"), "gap": float("nan")}
     if x is None or s is None or z is None:
@@ -216,7 +242,8 @@ def conic_checks(
     quadratic = float(x @ Px)
     primal_obj = 0.5 * quadratic + float(c @ x)
     dual_obj = -0.5 * quadratic - float(b @ z)
-    scale = max(abs(primal_obj), abs(dual_obj), GAP_FLOOR)
+    offset = float(data.get("offset", 0.0))
+    scale = max(abs(primal_obj + offset), abs(dual_obj + offset), objective_scale)
     r = Px + c + A.T @ z
     return {
         "primal": _inf_norm(A @ x + s - b) / (1.0 + _inf_norm(b)),
@@ -243,7 +270,9 @@ def _raw_status(raw: Any) -> str:
     return str(getattr(raw, "status", ""))
 
 
-def _last_iterate(problem: cp.Problem, attempts: list[_Attempt], accuracy: float) -> _Attempt | None:
+def _last_iterate(
+    problem: cp.Problem, attempts: list[_Attempt], accuracy: float, objective_scale: float
+) -> _Attempt | None:
     """Load the last finite iterate any attempt left into ``problem`` (status LAST_ITERATE)."""
     for attempt in reversed(attempts):
         proxy = _as_inaccurate(attempt.raw)
@@ -255,7 +284,14 @@ def _last_iterate(problem: cp.Problem, attempts: list[_Attempt], accuracy: float
             continue
         info = attempt.info
         checked = _checked_info(
-            problem, info.solver, LAST_ITERATE, info.solve_time, accuracy, attempt.data, attempt.raw
+            problem,
+            info.solver,
+            LAST_ITERATE,
+            info.solve_time,
+            accuracy,
+            attempt.data,
+            attempt.raw,
+            objective_scale,
         )
         message = f"last iterate of {info.solver} (status {info.extra.get('raw_status', '')})"
         checked = replace(checked, extra={**checked.extra, "message": message})
