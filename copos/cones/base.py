@@ -91,7 +91,7 @@ class Membership:
     (or the one given), so ``member`` means ``margin >= -tol``; ``certificate`` holds the arrays
     that prove it (Gram blocks, coefficients, a violating point, ...).  ``decided`` is false when
     a heuristic (CP factorization) found neither a factor nor a witness, and, for a margin
-    computed by a solver, when :math:`|\text{margin}| \le \text{tol}` (inside the solver's
+    computed by a solver, when ``|margin| <= tol`` (inside the solver's
     accuracy band: exact boundary members land there) or the solve was not verified.
     :attr:`answer` gives the three-valued reading.
     """

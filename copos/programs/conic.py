@@ -72,7 +72,7 @@ class ConicProgram:
 
     @property
     def objective_scale(self) -> float:
-        """The unit of :math:`v^\star`: ``max(|C_ij|) * max(1, |b|)``, against which the gap of a
+        """The unit of v*: ``max(|C_ij|) * max(1, |b|)``, against which the gap of a
         solve is measured (the optimum itself may be 0)."""
         scale = float(np.max(np.abs(self.C))) * max(1.0, float(np.max(np.abs(self.b), initial=0.0)))
         return scale if np.isfinite(scale) and scale > 0 else 1.0
