@@ -380,7 +380,9 @@ def _rel_program(
         DX = _masked_data(problem, patterns, i)
         A = _cone_rows(problem, patterns, i)
         lifted = lifted + 2.0 * (DX @ S_i @ DX.T)
-        constraints.append(_pairwise_rows(A) @ cp.vec(S_i, order="F") >= 0)
+        rows = _pairwise_rows(A)
+        if rows.shape[0]:  # n = 1: no off-diagonal entries, nothing to constrain
+            constraints.append(rows @ cp.vec(S_i, order="F") >= 0)
     schur = cp.bmat([[T, problem.Y.T], [problem.Y, lifted]])
     constraints.append(_symmetric(schur) >> 0)
     objective = 0.5 * cp.trace(T) + sum(cp.trace(S_i) for S_i in blocks)
@@ -392,7 +394,8 @@ def _pairwise_rows(A: FloatArray) -> FloatArray:
     :math:`a_j^\top S a_k`: the off-diagonal entries of :math:`ASA^\top`, each once (the diagonal
     ones are implied by :math:`S \succeq 0`)."""
     upper, lower = np.triu_indices(A.shape[0], k=1)
-    return np.einsum("pi,pj->pij", A[lower], A[upper]).reshape(len(upper), -1)
+    width = A.shape[1] ** 2
+    return np.einsum("pi,pj->pij", A[lower], A[upper]).reshape(len(upper), width)
 
 
 def _psd_value(value: FloatArray | None) -> FloatArray:

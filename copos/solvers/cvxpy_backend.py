@@ -279,7 +279,9 @@ def _last_iterate(
         if proxy is None:
             continue
         try:
-            problem.unpack_results(proxy, attempt.chain, attempt.inverse)
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="Solution may be inaccurate")
+                problem.unpack_results(proxy, attempt.chain, attempt.inverse)
         except (cp.error.SolverError, ValueError, KeyError, TypeError):
             continue
         info = attempt.info
