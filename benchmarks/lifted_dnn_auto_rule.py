@@ -4,6 +4,10 @@ Run by hand (one BLAS thread, about 5-10 minutes)::
 
     OMP_NUM_THREADS=1 python benchmarks/lifted_dnn_auto_rule.py
 
+The two ``iris`` rows (train split, n = 114) of the CSV were measured separately, each in its own
+process under ``timeout`` (Clarabel was killed after 300 s), with
+``solve_lifted_dnn(real("iris", beta=0.1)[0], solver=...)``.
+
 Sets the ``solver="auto"`` rule of :func:`copos.network.lifted.dnn_solver`.  Writes
 ``benchmarks/results/lifted_dnn_auto_rule.csv`` and prints a table.  Columns: ``time_s`` wall
 time of ``solve_lifted_dnn`` (model building included); ``value`` the number it returns;
