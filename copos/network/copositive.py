@@ -263,6 +263,11 @@ def solve_rel(
         \ \ \text{s.t.}\ \begin{bmatrix}T & Y^\top\\ Y & I_n + 2\sum_iD_iXS_iX^\top D_i\end{bmatrix}
         \succeq 0,\ \ (2D_i-I)XS_iX^\top(2D_i-I) \ge 0 .
 
+    The program is solved in the normalized units of :class:`_Scaling` (an exact change of
+    variables; in the units above a small ``beta`` makes the solver report values above
+    :math:`p^\star`, #17 item 4) and mapped back.  ``bound_kind`` is the claim for an exact
+    solve; :attr:`CopositiveResult.kind` is ``"neither"`` unless the solve was verified.
+
     Parameters
     ----------
     problem:
