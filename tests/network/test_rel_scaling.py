@@ -40,7 +40,7 @@ def _claims_lower(result: object) -> bool:
     return result.bound_kind == "lower" and result.solve.accurate  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("beta", [1e-2, 1e-4])
+@pytest.mark.parametrize("beta", [1e-6, 1e-4, 1e-2, 1e4])
 def test_verified_rel_value_is_below_a_real_network(beta: float) -> None:
     # Before the fix: value 0.00234 labelled lower and accurate, network objective 0.00114.
     problem = planted(n=10, d=2, c=1, seed=1, beta=beta, bias=True, noise=0.1)
@@ -90,3 +90,13 @@ def test_rel_with_one_sample() -> None:
     assert np.isfinite(result.value)
     if _claims_lower(result):
         assert result.value <= _upper(problem) * (1 + ROUNDING)
+
+
+def test_rows_scaled_by_1e6_never_give_a_false_lower_bound() -> None:
+    base = planted(n=10, d=2, c=1, seed=0, beta=1e-2, bias=True, noise=0.1)
+    factors = 1e6 ** np.random.default_rng(0).choice([-1, 0, 1], size=base.n)
+    problem = TrainingProblem(X=base.X * factors[:, None], Y=base.Y, beta=base.beta)
+    result = solve_rel(problem)
+    if _claims_lower(result):
+        assert result.value <= _upper(problem) * (1 + ROUNDING)
+    assert result.kind in ("lower", "neither")
