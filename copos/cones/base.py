@@ -35,6 +35,11 @@ Family = Literal["COP", "CP"]
 Side = Literal["inner", "outer", "exact"]
 FloatArray = NDArray[np.float64]
 
+#: Default relative tolerance of :meth:`Cone.contains` on the margin (times ``max(1, max|M_ij|)``):
+#: about five times the largest margin error measured on exact boundary members with Clarabel at
+#: its default accuracy (Horn in K^1_5: -2e-7), far below any margin that matters.
+MARGIN_TOL = 1e-6
+
 
 def check_sign_count(n: int, k: int | None) -> int:
     """Validate the number ``k`` of sign-constrained coordinates (default ``n``)."""
@@ -85,7 +90,10 @@ class Membership:
     ``margin`` is :math:`\\max\\{t : M - tE \\in K\\}` for the cone's interior direction ``E``
     (or the one given), so ``member`` means ``margin >= -tol``; ``certificate`` holds the arrays
     that prove it (Gram blocks, coefficients, a violating point, ...).  ``decided`` is false when
-    a heuristic (CP factorization) found neither a factor nor a witness.
+    a heuristic (CP factorization) found neither a factor nor a witness, and, for a margin
+    computed by a solver, when ``|margin| <= tol`` (inside the solver's
+    accuracy band: exact boundary members land there) or the solve was not verified.
+    :attr:`answer` gives the three-valued reading.
     """
 
     member: bool
@@ -95,6 +103,13 @@ class Membership:
     solve: SolveInfo | None = None
     tol: float = 1e-7
     decided: bool = True
+
+    @property
+    def answer(self) -> str:
+        """``"member"``, ``"not a member"`` or ``"undecided"`` (see the class docstring)."""
+        if not self.decided:
+            return "undecided"
+        return "member" if self.member else "not a member"
 
 
 class Cone(ABC):
@@ -180,7 +195,8 @@ class Cone(ABC):
         shifted = cp.Constant(matrix) - t * cp.Constant(E)
         formulation = self.formulate(shifted)
         problem = cp.Problem(cp.Maximize(t), formulation.constraints)
-        info = solve(problem, solver)
+        scale = max(1.0, float(np.max(np.abs(matrix))), float(np.max(np.abs(E))))
+        info = solve(problem, solver, objective_scale=scale)
         if info.status in ("infeasible", "infeasible_inaccurate"):
             value = -np.inf
         elif info.status in ("unbounded", "unbounded_inaccurate"):
@@ -197,9 +213,25 @@ class Cone(ABC):
             solve=info,
         )
 
-    def contains(self, M: ArrayLike, tol: float = 1e-7, solver: str = "clarabel") -> Membership:
-        """Membership of ``M`` up to ``tol`` on the margin (see :meth:`margin`)."""
-        result = self.margin(M, solver=solver)
+    def contains(
+        self, M: ArrayLike, tol: float | None = None, solver: str = "clarabel"
+    ) -> Membership:
+        r"""Membership of ``M``: ``member`` iff margin :math:`\ge -\text{tol}` (:meth:`margin`).
+
+        Default ``tol`` = :data:`MARGIN_TOL` :math:`\cdot\max(1, \max_{ij}|M_{ij}|)`: the
+        interior-point solver's margins of exact boundary members are small negatives (the Horn
+        matrix in :math:`\mathcal K^1_5`: about -2e-7 with Clarabel's default accuracy), so a
+        tolerance below that would call them non-members.  Inside the band
+        :math:`|\text{margin}| \le \text{tol}`, or when the solve was not verified
+        (:attr:`copos.solvers.SolveInfo.accurate`), the answer is ``decided=False``
+        ("undecided"); ``member`` then says only that ``M`` is a member up to ``tol``.
+        """
+        matrix = self._check_matrix(M)
+        if tol is None:
+            tol = MARGIN_TOL * max(1.0, float(np.max(np.abs(matrix))))
+        result = self.margin(matrix, solver=solver)
+        verified = result.solve is None or result.solve.accurate
+        outside_band = bool(abs(result.margin) > tol)  # False for NaN
         return Membership(
             member=bool(result.margin >= -tol),
             margin=result.margin,
@@ -207,6 +239,7 @@ class Cone(ABC):
             certificate=result.certificate,
             solve=result.solve,
             tol=tol,
+            decided=verified and outside_band,
         )
 
     def _check_matrix(self, M: ArrayLike, name: str = "M") -> FloatArray:

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from copos.solvers.arrangement_admm import ArrangementAdmmResult
 
 FloatArray = NDArray[np.float64]
-BoundKind = Literal["exact", "upper"]
+BoundKind = Literal["exact", "upper", "neither"]
 
 #: Blocks with norm at most this times the largest block norm are not turned into neurons.
 DEFAULT_NEURON_TOL = 1e-6
@@ -90,6 +90,14 @@ class RecoveredNetwork:
     U: FloatArray
     V: FloatArray
     recovered_objective: float
+
+    bound_kind: BoundKind
+    solve: SolveInfo
+
+    @property
+    def kind(self) -> BoundKind:
+        """``bound_kind`` if the solve is accurate (checked after the solve), else ``"neither"``."""
+        return self.bound_kind if self.solve.accurate else "neither"
 
     @property
     def num_neurons(self) -> int:

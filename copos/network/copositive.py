@@ -112,6 +112,15 @@ class CopositiveResult:
     cone: str
     level: int
 
+    @property
+    def kind(self) -> BoundKind:
+        """What ``value`` is, as reported: ``bound_kind`` if the solve is accurate, else neither.
+
+        ``bound_kind`` is the claim that holds for an exact solve; an unverified solver value
+        (:attr:`copos.solvers.SolveInfo.accurate` false) bounds nothing.
+        """
+        return self.bound_kind if self.solve.accurate else "neither"
+
 
 @dataclass(frozen=True, eq=False)
 class Recovery:
@@ -254,6 +263,11 @@ def solve_rel(
         \ \ \text{s.t.}\ \begin{bmatrix}T & Y^\top\\ Y & I_n + 2\sum_iD_iXS_iX^\top D_i\end{bmatrix}
         \succeq 0,\ \ (2D_i-I)XS_iX^\top(2D_i-I) \ge 0 .
 
+    The program is solved in the normalized units of :class:`_Scaling` (an exact change of
+    variables; in the units above a small ``beta`` makes the solver report values above
+    :math:`p^\star`, #17 item 4) and mapped back.  ``bound_kind`` is the claim for an exact
+    solve; :attr:`CopositiveResult.kind` is ``"neither"`` unless the solve was verified.
+
     Parameters
     ----------
     problem:
@@ -277,13 +291,14 @@ def solve_rel(
         The solver returned no solution.
     """
     patterns = _patterns_for(problem, arrangements)
-    program, blocks = _rel_program(problem, patterns)
-    info = solve(program, solver=solver)
+    scaling = _Scaling.of(problem)
+    program, blocks = _rel_program(scaling.problem, patterns)
+    info = solve(program, solver=solver, **_tight_options(solver))
     require_solution(program, info)
-    S = [_psd_value(block.value) for block in blocks]
+    S = [scaling.block_factor * _psd_value(block.value) for block in blocks]
     bound_kind, note = _bound_label(patterns)
     return CopositiveResult(
-        value=float(program.value),
+        value=scaling.value_factor * float(program.value),
         bound_kind=bound_kind,
         note=note,
         solve=info,
@@ -295,24 +310,87 @@ def solve_rel(
     )
 
 
+#: Clarabel's tolerances for (REL).  In the units of :class:`_Scaling` the program is well
+#: scaled and Clarabel reaches them (1e-10 is not always reached); its default 1e-8 leaves
+#: blocks whose factors miss their pattern cones by ~1e-5 (relative), which makes
+#: :func:`recover_network` fail.  (The dual keeps the defaults: at 1e-9 Clarabel stops with
+#: "almost solved" on the planted instances.)
+TIGHT_CLARABEL_OPTIONS = {"tol_feas": 1e-9, "tol_gap_abs": 1e-9, "tol_gap_rel": 1e-9}
+
+
+def _tight_options(solver: str) -> dict[str, float]:
+    """:data:`TIGHT_CLARABEL_OPTIONS` for Clarabel, nothing for other solvers."""
+    return dict(TIGHT_CLARABEL_OPTIONS) if str(solver).lower() == "clarabel" else {}
+
+
+@dataclass(frozen=True, eq=False)
+class _Scaling:
+    r"""The exact change of units under which (REL) and its dual are solved.
+
+    With :math:`X = \kappa\tilde X`, :math:`Y = \gamma\tilde Y`, :math:`\tilde\beta =
+    \beta/(\kappa\gamma)` (``κ`` the largest row norm of ``X``, ``γ`` the largest
+    :math:`|Y_{ij}|`) and :math:`S_i = \tilde S_i/(\tilde\beta\kappa^2)`,
+    :math:`Z = \gamma\tilde\beta W`:
+
+    .. math:: p_{\rm rel}(X, Y, \beta) = \gamma^2\tilde\beta\,\min_{\tilde S}\
+        \tfrac12\operatorname{tr}\tilde Y^\top(\tilde\beta I + 2M_{\tilde X}(\tilde S))^{-1}
+        \tilde Y + \sum_i\operatorname{tr}\tilde S_i .
+
+    Why: in the original units the trace penalty carries :math:`\beta^2` (1e-8 at
+    :math:`\beta = 10^{-4}`) while the optimal :math:`S_i` grow like :math:`1/\beta`; the
+    interior-point solver then meets its tolerances with a dual point that is feasible only for a
+    larger :math:`\beta` (residual ~1e-7 on a cost of 1e-8) and reports a value above
+    :math:`p^\star`.  In these units every coefficient and the solution are of order one.
+    """
+
+    problem: TrainingProblem
+    value_factor: float
+    block_factor: float
+    residual_factor: float
+
+    @classmethod
+    def of(cls, problem: TrainingProblem) -> _Scaling:
+        """The scaling of ``problem`` (factors 1 for all-zero data)."""
+        kappa = float(np.max(np.linalg.norm(problem.X, axis=1)))
+        gamma = float(np.max(np.abs(problem.Y)))
+        kappa = kappa if np.isfinite(kappa) and kappa > 0 else 1.0
+        gamma = gamma if np.isfinite(gamma) and gamma > 0 else 1.0
+        beta = problem.beta / (kappa * gamma)
+        scaled = TrainingProblem(
+            X=problem.X / kappa, Y=problem.Y / gamma, beta=beta, bias=False, name=problem.name
+        )
+        return cls(
+            problem=scaled,
+            value_factor=gamma**2 * beta,
+            block_factor=1.0 / (beta * kappa**2),
+            residual_factor=gamma * beta,
+        )
+
+
 def _rel_program(
     problem: TrainingProblem, patterns: Arrangements
 ) -> tuple[cp.Problem, list[cp.Variable]]:
-    """The cvxpy problem of (REL) and its ``S_i`` variables."""
+    r"""The cvxpy problem of (REL) in the units of :class:`_Scaling` and its :math:`\tilde S_i`.
+
+    ``problem`` is the scaled problem; the objective is :math:`\tfrac12\operatorname{tr}T +
+    \sum_i\operatorname{tr}\tilde S_i` with the Schur block
+    :math:`\tilde\beta I + 2\sum_iD_i\tilde X\tilde S_i\tilde X^\top D_i`.
+    """
     n, d, c = problem.n, problem.d, problem.c
     blocks = [cp.Variable((d, d), PSD=True, name=f"S{i}") for i in range(len(patterns))]
     T = cp.Variable((c, c), symmetric=True, name="T")
     constraints = []
-    lifted = np.eye(n)
+    lifted = problem.beta * np.eye(n)
     for i, S_i in enumerate(blocks):
         DX = _masked_data(problem, patterns, i)
         A = _cone_rows(problem, patterns, i)
         lifted = lifted + 2.0 * (DX @ S_i @ DX.T)
-        constraints.append(_pairwise_rows(A) @ cp.vec(S_i, order="F") >= 0)
+        rows = _pairwise_rows(A)
+        if rows.shape[0]:  # n = 1: no off-diagonal entries, nothing to constrain
+            constraints.append(rows @ cp.vec(S_i, order="F") >= 0)
     schur = cp.bmat([[T, problem.Y.T], [problem.Y, lifted]])
     constraints.append(_symmetric(schur) >> 0)
-    penalty = sum(cp.trace(S_i) for S_i in blocks)
-    objective = 0.5 * cp.trace(T) + problem.beta**2 * penalty
+    objective = 0.5 * cp.trace(T) + sum(cp.trace(S_i) for S_i in blocks)
     return cp.Problem(cp.Minimize(objective), constraints), blocks
 
 
@@ -321,7 +399,8 @@ def _pairwise_rows(A: FloatArray) -> FloatArray:
     :math:`a_j^\top S a_k`: the off-diagonal entries of :math:`ASA^\top`, each once (the diagonal
     ones are implied by :math:`S \succeq 0`)."""
     upper, lower = np.triu_indices(A.shape[0], k=1)
-    return np.einsum("pi,pj->pij", A[lower], A[upper]).reshape(len(upper), -1)
+    width = A.shape[1] ** 2
+    return np.einsum("pi,pj->pij", A[lower], A[upper]).reshape(len(upper), width)
 
 
 def _psd_value(value: FloatArray | None) -> FloatArray:
@@ -376,17 +455,21 @@ def solve_copositive_dual(
     """
     level = check_level(level, "level")
     patterns = _patterns_for(problem, arrangements)
-    program, Z, schur_constraints = _dual_program(problem, patterns, level)
+    scaling = _Scaling.of(problem)
+    program, W, schur_constraints = _dual_program(scaling.problem, patterns, level)
     info = solve(program, solver=solver)
     require_solution(program, info)
     bound_kind, note = _bound_label(patterns)
     return CopositiveResult(
-        value=float(program.value),
+        value=scaling.value_factor * float(program.value),
         bound_kind=bound_kind,
         note=note,
         solve=info,
-        S=[_multiplier_block(constraint, problem.d) for constraint in schur_constraints],
-        Z=np.asarray(Z.value, dtype=np.float64),
+        S=[
+            scaling.block_factor * _multiplier_block(constraint, problem.d)
+            for constraint in schur_constraints
+        ],
+        Z=scaling.residual_factor * np.asarray(W.value, dtype=np.float64),
         arrangements=patterns,
         cone=f"K^{level}",
         level=level,
@@ -396,9 +479,15 @@ def solve_copositive_dual(
 def _dual_program(
     problem: TrainingProblem, patterns: Arrangements, level: int
 ) -> tuple[cp.Problem, cp.Variable, list[cp.Constraint]]:
-    """The cvxpy dual problem, its ``Z`` and the per-pattern Schur constraints."""
+    r"""The cvxpy dual in the units of :class:`_Scaling`, its ``W`` and the Schur constraints.
+
+    ``problem`` is the scaled problem: :math:`\max_W \langle W, \tilde Y\rangle -
+    \tfrac{\tilde\beta}2\|W\|_F^2` s.t. :math:`\begin{bmatrix}I_d - A_i^\top C_iA_i &
+    \tilde X^\top D_iW\\ W^\top D_i\tilde X & I_c\end{bmatrix} \succeq 0` (the original
+    constraint with :math:`Z = \tilde\beta W`, :math:`C_i` scaled by :math:`\tilde\beta^2`).
+    """
     n, d, c = problem.n, problem.d, problem.c
-    Z = cp.Variable((n, c), name="Z")
+    Z = cp.Variable((n, c), name="W")
     cone = _multiplier_cone(n, level)
     constraints: list[cp.Constraint] = []
     schur_constraints: list[cp.Constraint] = []
@@ -408,11 +497,11 @@ def _dual_program(
         A = _cone_rows(problem, patterns, i)
         coupling = _masked_data(problem, patterns, i).T @ Z
         block = cp.bmat(
-            [[problem.beta**2 * np.eye(d) - A.T @ C_i @ A, coupling], [coupling.T, np.eye(c)]]
+            [[np.eye(d) - A.T @ C_i @ A, coupling], [coupling.T, np.eye(c)]]
         )
         schur = _symmetric(block) >> 0
         schur_constraints.append(schur)
-    objective = -0.5 * cp.sum_squares(Z - problem.Y) + 0.5 * float(np.sum(problem.Y**2))
+    objective = cp.sum(cp.multiply(Z, problem.Y)) - 0.5 * problem.beta * cp.sum_squares(Z)
     program = cp.Problem(cp.Maximize(objective), constraints + schur_constraints)
     return program, Z, schur_constraints
 

@@ -76,6 +76,12 @@ ADMM_SOLVER = "copos-admm"
 #: spiral (d = 2 or 3) the splitting converges slowly.
 ADMM_FROM_N = 25
 ADMM_FROM_D = 10
+#: ... and also from ``n = ADMM_FROM_N_LOW_D`` samples with ``d >= ADMM_LOW_D``, where Clarabel's
+#: interior-point SDP (side n + d + c) is the slower one (``benchmarks/lifted_dnn_auto_rule.py``:
+#: iris train, n = 114, d = 5: copos-admm 150 s, certified 0.959448; Clarabel > 300 s).  Below,
+#: at d = 3 (spiral, planted) and d = 5 (planted n = 60), Clarabel was 3-16x faster.
+ADMM_FROM_N_LOW_D = 100
+ADMM_LOW_D = 5
 
 _LOWER_NOTE = (
     "lower bound on the training objective of every network of every width (relaxation of the "
@@ -338,7 +344,7 @@ class LiftedResult:
             certificate["Lambda"] = self.Lambda
         return Bound(
             value=self.value,
-            kind=self.bound_kind,
+            claimed_kind=self.bound_kind,
             quantity=QUANTITY,
             cone=self.cone,
             level=self.level,
@@ -347,7 +353,13 @@ class LiftedResult:
             time=self.time,
             certificate=certificate,
             note=f"{self.form} form; {self.note}",
+            certified=self.certified,
         )
+
+    @property
+    def kind(self) -> Literal["lower", "neither"]:
+        """``"lower"`` if certified or the solve is accurate, else ``"neither"``."""
+        return self.bound_kind if self.certified or self.solve.accurate else "neither"
 
 
 # --------------------------------------------------------------------------------------------
@@ -496,12 +508,17 @@ def _sign_constraints(layout: LiftedLayout, W: cp.Expression) -> list[cp.Constra
 def dnn_solver(problem: TrainingProblem, solver: str, fallback: str = DEFAULT_SOLVER) -> str:
     """The solver that ``solve_lifted_dnn(problem, solver=solver)`` uses.
 
-    ``"auto"`` becomes :data:`ADMM_SOLVER` from ``n = ADMM_FROM_N`` and ``d = ADMM_FROM_D`` on,
-    else ``fallback``; other names are checked (:class:`UnknownSolverError` if unknown).
+    ``"auto"`` becomes :data:`ADMM_SOLVER` (certified) where it was measured not slower: from
+    ``n = ADMM_FROM_N`` and ``d = ADMM_FROM_D`` on, and from ``n = ADMM_FROM_N_LOW_D`` with
+    ``d >= ADMM_LOW_D``; else ``fallback``.  Other names are checked
+    (:class:`UnknownSolverError` if unknown).
     """
     key = str(solver).lower()
     if key == "auto":
-        large = problem.n >= ADMM_FROM_N and problem.d >= ADMM_FROM_D
+        n, d = problem.n, problem.d
+        large = (n >= ADMM_FROM_N and d >= ADMM_FROM_D) or (
+            n >= ADMM_FROM_N_LOW_D and d >= ADMM_LOW_D
+        )
         return ADMM_SOLVER if large else resolve_solver(fallback)
     return ADMM_SOLVER if key == ADMM_SOLVER else resolve_solver(key)
 

@@ -70,6 +70,13 @@ class ConicProgram:
             )
         return _DIRECTION[(cone.family, cone.side)]
 
+    @property
+    def objective_scale(self) -> float:
+        """The unit of v*: ``max(|C_ij|) * max(1, |b|)``, against which the gap of a
+        solve is measured (the optimum itself may be 0)."""
+        scale = float(np.max(np.abs(self.C))) * max(1.0, float(np.max(np.abs(self.b), initial=0.0)))
+        return scale if np.isfinite(scale) and scale > 0 else 1.0
+
     def view(self, cone: Cone) -> str:
         """Cones of the CP family are used in (CP), those of the COP family in (COP)."""
         return "cp" if cone.family == "CP" else "cop"
@@ -94,11 +101,12 @@ class ConicProgram:
         kind = self.direction(cone)
         start = time.perf_counter()
         problem, expressions = self.cvxpy_problem(cone)
+        options.setdefault("objective_scale", self.objective_scale)
         info = solve(problem, solver, **options)
         value = _optimal_value(problem, info)
         return Bound(
             value=value,
-            kind=kind,
+            claimed_kind=kind,
             quantity=self.quantity,
             cone=cone.symbol,
             level=cone.level,

@@ -17,14 +17,18 @@ BoundKind = Literal["lower", "upper", "exact", "neither"]
 class Bound:
     """A bound on ``quantity`` with its provenance.
 
-    ``kind`` is ``lower`` or ``upper`` (a valid bound when the solve is accurate), ``exact``
-    (computed combinatorially or by an exact cone), or ``neither``.  ``verified`` is true only
-    when the solve's residuals were checked after the solve and are within tolerance (or no
-    solver was involved).
+    ``claimed_kind`` is what the mathematics gives when the program is solved exactly:
+    ``lower`` or ``upper``, ``exact`` (computed combinatorially or by an exact cone), or
+    ``neither``.  ``kind`` is what copos reports: ``claimed_kind`` when the number is
+    :attr:`verified`, otherwise ``"neither"`` (an unverified solver value bounds nothing).
+    ``verified`` is true when no solver was involved, when ``certified`` (the value was
+    recomputed after the solve from a feasible point, so it holds whatever the solver did), or
+    when the solve is accurate: status optimal and primal residual, dual residual and duality
+    gap checked after the solve (:attr:`copos.solvers.SolveInfo.accurate`).
     """
 
     value: float
-    kind: BoundKind
+    claimed_kind: BoundKind
     quantity: str
     cone: str
     level: int | None
@@ -33,11 +37,18 @@ class Bound:
     time: float
     certificate: dict[str, Any] = field(default_factory=dict, repr=False)
     note: str = ""
+    certified: bool = False
 
     @property
     def verified(self) -> bool:
-        """The bound's numbers were checked after the solve (or no solver was involved)."""
-        return self.solve is None or self.solve.accurate
+        """The number holds: no solver, a certified recomputation, or an accurate solve."""
+        finite = bool(np.isfinite(self.value))
+        return finite and (self.solve is None or self.certified or self.solve.accurate)
+
+    @property
+    def kind(self) -> BoundKind:
+        """``claimed_kind`` if :attr:`verified`, else ``"neither"``."""
+        return self.claimed_kind if self.verified else "neither"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly summary (certificate arrays omitted)."""
@@ -45,6 +56,7 @@ class Bound:
             "quantity": self.quantity,
             "value": self.value,
             "kind": self.kind,
+            "claimed_kind": self.claimed_kind,
             "cone": self.cone,
             "level": self.level,
             "view": self.view,

@@ -79,7 +79,7 @@ def exact_stability_number(graph: nx.Graph) -> Bound:
     _, weight = nx.max_weight_clique(nx.complement(graph), weight=None)
     return Bound(
         value=float(weight),
-        kind="exact",
+        claimed_kind="exact",
         quantity="alpha(G)",
         cone="combinatorial",
         level=None,

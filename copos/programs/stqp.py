@@ -43,7 +43,7 @@ def standard_quadratic(
     """A bound on :math:`p^\\star = \\min_{x\\in\\Delta} x^\\top Qx` from one cone family and level."""
     program = stqp_program(Q)
     bound = program.bound(make_cone(family, program.n, level), solver)
-    return replace(bound, value=-bound.value, kind=_FLIP[bound.kind], quantity="StQP p*")
+    return replace(bound, value=-bound.value, claimed_kind=_FLIP[bound.claimed_kind], quantity="StQP p*")
 
 
 def grid_minimum(Q: ArrayLike, m: int) -> tuple[Bound, np.ndarray]:
@@ -61,7 +61,7 @@ def grid_minimum(Q: ArrayLike, m: int) -> tuple[Bound, np.ndarray]:
     best = int(np.argmin(values))
     bound = Bound(
         value=float(values[best]),
-        kind="upper",
+        claimed_kind="upper",
         quantity="StQP p*",
         cone=f"Delta({m})",
         level=m,

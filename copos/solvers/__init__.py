@@ -4,6 +4,8 @@ from copos.solvers.base import DEFAULT_ACCURACY, SolveInfo
 from copos.solvers.cvxpy_backend import (
     CVXPY_SOLVERS,
     DEFAULT_SOLVER,
+    LAST_ITERATE,
+    fallback_chain,
     require_solution,
     resolve_solver,
     solve,
@@ -13,7 +15,9 @@ __all__ = [
     "CVXPY_SOLVERS",
     "DEFAULT_ACCURACY",
     "DEFAULT_SOLVER",
+    "LAST_ITERATE",
     "SolveInfo",
+    "fallback_chain",
     "require_solution",
     "resolve_solver",
     "solve",

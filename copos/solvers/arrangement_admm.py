@@ -120,7 +120,7 @@ from copos.solvers._anderson import Anderson
 from copos.solvers.base import SolveInfo
 
 FloatArray = NDArray[np.float64]
-BoundKind = Literal["exact", "upper"]
+BoundKind = Literal["exact", "upper", "neither"]
 Status = Literal["optimal", "max_iterations", "time_limit", "diverged"]
 
 SOLVER_NAME = "copos-admm"
@@ -182,8 +182,10 @@ class ArrangementAdmmResult(RecoveredNetwork):
         (valid for any accuracy; see the module docstring).  With complete arrangements it is a
         lower bound on every network's training objective.
     bound_kind:
-        ``"exact"`` for complete arrangements, ``"upper"`` for sampled ones (as in
-        :class:`copos.network.convex.ConvexProgramResult`).
+        For a converged solve (status ``"optimal"``): ``"exact"`` for complete arrangements,
+        ``"upper"`` for sampled ones (as in :class:`copos.network.convex.ConvexProgramResult`).
+        Not converged: ``"neither"`` (the blocks meet the cones only approximately, so ``value``
+        is not a network's objective; ``lower_bound`` and ``recovered_objective`` still hold).
     solve:
         Solver, status (``"optimal"``, ``"max_iterations"`` or ``"time_limit"``), time, the final
         stopping residuals (``primal_residual``/``dual_residual``, relative, rescaled units) and
@@ -657,25 +659,42 @@ def _result(
     w_blocks = np.ascontiguousarray(blocks[:, ops.P :].T)
     U, V = recover_network(v_blocks, w_blocks, neuron_tol=neuron_tol)
     violation = _cone_violation(ops, blocks_scaled)
+    recovered = network_objective(problem, U, V)
     info = replace(
         info,
         solve_time=time.perf_counter() - start,
         extra={**info.extra, "cone_violation": violation, "lower_bound": lower_bound},
+        gap=_relative_gap(value, lower_bound),
+        gap_source="recomputed",
     )
     return ArrangementAdmmResult(
         value=value,
         lower_bound=lower_bound,
-        bound_kind="exact" if arrangements.complete else "upper",
+        bound_kind=_bound_kind(info.status, arrangements.complete),
         solve=info,
         U=U,
         V=V,
-        recovered_objective=network_objective(problem, U, V),
+        recovered_objective=recovered,
         v_blocks=v_blocks,
         w_blocks=w_blocks,
         cone_violation=violation,
         arrangements=arrangements,
         state=splitting.state(u_to_scaled, x_scale, y_scale),
     )
+
+
+def _bound_kind(status: str, complete: bool) -> BoundKind:
+    """``exact``/``upper`` (complete/sampled patterns) after convergence, ``neither`` before."""
+    if status != "optimal":
+        return "neither"
+    return "exact" if complete else "upper"
+
+
+def _relative_gap(value: float, lower_bound: float) -> float:
+    r"""Relative duality gap :math:`|F - L| / \max(|F|, |L|, 10^{-12})` of the ADMM point."""
+    if not (math.isfinite(value) and math.isfinite(lower_bound)):
+        return float("nan")
+    return abs(value - lower_bound) / max(abs(value), abs(lower_bound), 1e-12)
 
 
 def _check_problem(problem: TrainingProblem, arrangements: Arrangements) -> None:

@@ -513,7 +513,16 @@ class AdmmResult:
             iterations=self.iterations,
             accuracy=self.tol,
             extra={"value": self.value, "lower_bound": self.lower_bound, "gap": self.gap},
+            gap=_relative_gap(self.value, self.lower_bound),
+            gap_source="recomputed",
         )
+
+
+def _relative_gap(value: float, lower_bound: float) -> float:
+    r"""Relative gap :math:`|v - L| / \max(|v|, |L|, 10^{-12})` between value and certified bound."""
+    if not (math.isfinite(value) and math.isfinite(lower_bound)):
+        return float("nan")
+    return abs(value - lower_bound) / max(abs(value), abs(lower_bound), 1e-12)
 
 
 # --------------------------------------------------------------------------------------------

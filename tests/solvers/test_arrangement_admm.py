@@ -204,3 +204,16 @@ def test_nan_in_the_iteration_gives_diverged(monkeypatch):
     assert not result.solve.accurate
     assert np.isfinite(result.value) and np.isfinite(result.recovered_objective)
     assert result.lower_bound <= reference + 1e-9 * abs(reference)
+
+
+def test_unconverged_admm_is_not_exact() -> None:
+    # #17 item 10: after max_iters=1 the ADMM used to report bound_kind="exact".
+    from copos.datasets import planted
+    from copos.network.arrangements import enumerate_arrangements as _enumerate
+    from copos.solvers.arrangement_admm import solve_arrangement_admm as _solve
+
+    problem = planted(n=10, d=2, c=1, seed=0, beta=1e-2, bias=True, noise=0.1)
+    result = _solve(problem, _enumerate(problem.X), max_iters=1)
+    assert result.status != "optimal"
+    assert result.bound_kind == "neither" and result.kind == "neither"
+    assert result.lower_bound <= result.recovered_objective  # the certified numbers still hold
