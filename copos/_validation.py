@@ -109,7 +109,7 @@ def check_dimension(value: Any, name: str, minimum: int = 1) -> int:
 
 
 def power_of_two_scale(array: NDArray[np.float64]) -> float:
-    """``2**k`` with ``max|array| / 2**k`` in ``[0.5, 1)`` (``1.0`` for a zero or non-finite array).
+    """``2**k`` with ``max|array| / 2**k`` in ``[1, 2)`` (``1.0`` for a zero or non-finite array).
 
     Dividing by it is exact in floating point (barring subnormals), so homogeneous computations
     can run on data of unit size: squares of entries near 1e154 overflow and those near 1e-162
@@ -118,4 +118,4 @@ def power_of_two_scale(array: NDArray[np.float64]) -> float:
     peak = float(np.max(np.abs(array), initial=0.0))
     if peak == 0.0 or not math.isfinite(peak):
         return 1.0
-    return math.ldexp(1.0, math.frexp(peak)[1])
+    return math.ldexp(1.0, math.frexp(peak)[1] - 1)  # <= peak: never overflows

@@ -216,3 +216,13 @@ def test_parallel_copies_and_zero_rows_do_not_change_the_count(
         expected = patterns[:, index] if scale > 0 else ~patterns[:, index]
         np.testing.assert_array_equal(patterns[:, column], expected)
     assert np.all(patterns[:, n + len(picked) :])
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e154, 1e300])
+def test_patterns_do_not_depend_on_the_scale_of_x(scale: float) -> None:
+    # Before: squared row norms overflowed (or underflowed) and one pattern came out "complete".
+    X = np.random.default_rng(3).standard_normal((7, 2))
+    reference = enumerate_arrangements(X)
+    scaled = enumerate_arrangements(X * scale)
+    assert scaled.complete and len(scaled) == len(reference)
+    assert np.array_equal(scaled.patterns, reference.patterns)
