@@ -68,6 +68,7 @@ DATASETS = ["spiral", "planted", "whitened", "iris", "wine", "breast_cancer", "d
 
 EXIT_OK, EXIT_NO, EXIT_BAD_INPUT, EXIT_SOLVER, EXIT_INTERNAL = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a reader that went away
 
 EXIT_CODES = f"""exit codes:
   {EXIT_OK}    success (certify: certified globally optimal; verify: the certificate holds
@@ -77,7 +78,8 @@ EXIT_CODES = f"""exit codes:
        larger than --max-memory
   {EXIT_SOLVER}    a solver failed
   {EXIT_INTERNAL}    internal error (a bug in copos; set COPOS_DEBUG=1 to see the traceback)
-  {EXIT_INTERRUPTED}  interrupted (Ctrl-C); finished results are kept"""
+  {EXIT_INTERRUPTED}  interrupted (Ctrl-C); finished results are kept
+  {EXIT_BROKEN_PIPE}  the reader of the output went away (e.g. `| head`); nothing else is printed"""
 
 #: The subcommands; argv without any of them runs ``copos tightness`` (the main job).
 COMMANDS = ("tightness", "certify", "verify", "bound")
@@ -635,10 +637,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(exc, EXIT_BAD_INPUT, as_json)
     except KeyboardInterrupt as exc:
         return _fail(exc, EXIT_INTERRUPTED, as_json)
+    except BrokenPipeError:
+        return _reader_gone()
     except Exception as exc:  # a bug: one line, the traceback only on request
         if os.environ.get("COPOS_DEBUG") == "1":
             traceback.print_exc()
         return _fail(exc, EXIT_INTERNAL, as_json)
+
+
+def _reader_gone() -> int:
+    """stdout's reader closed the pipe: send what is left to /dev/null (so the interpreter's
+    final flush cannot fail) and exit quietly with :data:`EXIT_BROKEN_PIPE`."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_BROKEN_PIPE
 
 
 def _wants_json(arguments: Sequence[str]) -> bool:

@@ -418,3 +418,18 @@ def test_absurd_sizes_are_refused_not_crashed(capsys: pytest.CaptureFixture[str]
     assert "no nodes" in str(error["message"])
     code, out, _ = call(capsys, "--max-memory", "9" * 400, "bound", "stability", "--json")
     one_json_error(out, cli.EXIT_BAD_INPUT, "UsageError")
+
+
+def test_a_reader_that_goes_away_is_not_an_internal_error() -> None:
+    # Before: `copos certify ... --json | head -5` ended in two BrokenPipeError tracebacks.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "copos.cli", "--json", "bound", "stability", "--graph", "c5"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # before copos writes anything (its imports alone take ~1 s)
+    err = process.stderr.read()
+    assert process.wait(timeout=300) == 141
+    assert "Traceback" not in err and err == ""
