@@ -266,3 +266,23 @@ def test_closed_form_rel_and_training_agree_on_whitened_data() -> None:
     assert relative_gap(rel.value, closed.value) <= REL_TOL
     assert trained >= closed.value - BOUND_TOL * max(1.0, closed.value)
     assert relative_gap(trained, closed.value) <= 1e-4
+
+
+def test_rank_two_blocks_a_solver_error_outside_their_cone_are_still_factored() -> None:
+    # Before: a block whose generator Gram matrix had an entry of -1.8e-5 (against 8.8) from the
+    # solve was refused, and the REL network of planted(n=12, d=2, c=3, beta=0.1) not recovered.
+    from copos.network.copositive import GRAM_CLIP_TOL, _factor_rank_two
+
+    A = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])  # the cone is the nonnegative quadrant
+    rays = np.eye(2)
+    for offdiag, factored in ((-1e-6, True), (-0.1 * GRAM_CLIP_TOL, True), (-1e-2, False)):
+        G = np.array([[3.0, offdiag], [offdiag, 2.0]])  # generator Gram in the rays' coordinates
+        S = rays @ G @ rays.T
+        eigenvalues, vectors = np.linalg.eigh(S)
+        factors, reason = _factor_rank_two(eigenvalues, vectors, A, 1e-6)
+        if factored:
+            assert reason == "" and factors is not None
+            assert np.allclose(sum(np.outer(s, s) for s in factors), S, atol=1e-5)
+            assert all(np.min(A @ s) >= -1e-9 for s in factors)
+        else:
+            assert "outside the pattern cone" in reason
