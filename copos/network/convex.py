@@ -245,7 +245,7 @@ def solve_convex_program(
     require_solution(program, info)
     v_blocks = np.asarray(v_var.value, dtype=np.float64).T
     w_blocks = np.asarray(w_var.value, dtype=np.float64).T
-    U, V = recover_network(v_blocks, w_blocks, neuron_tol=neuron_tol)
+    U, V = recover_from_convex(v_blocks, w_blocks, neuron_tol=neuron_tol)
     result = ConvexProgramResult(
         value=float(program.value),
         bound_kind="exact" if patterns.complete else "upper",
