@@ -3,9 +3,9 @@ r"""copos: completely positive and copositive programs for two-layer ReLU networ
 The public API, one name per idea (each is also importable from its home module)::
 
     import copos
-    problem = copos.spiral(n_per_class=10, beta=0.1)     # a copos.TrainingProblem
-    run = copos.train(problem, width=10, epochs=2000)
-    certificate = copos.certify(run.net, problem, eps=1e-3)
+    problem = copos.whitened(n=6, d=8, c=3, beta=0.1)      # a copos.TrainingProblem
+    run = copos.train(problem, 5, epochs=5000)                # Adam, width 5
+    certificate = copos.certify(run.net, problem)             # verdict, lower bound, gap
 
 Names are imported lazily (:pep:`562`): ``import copos`` loads only the errors, and the first
 use of a name imports its home module (numpy, cvxpy, ... only then), so the command line's
@@ -36,6 +36,7 @@ _LAZY: dict[str, str] = {
     "train": "copos.network.training",
     "train_grid": "copos.network.training",
     "TrainingRun": "copos.network.training",
+    "enumerate_arrangements": "copos.network.arrangements",
     # data sets
     "spiral": "copos.datasets",
     "planted": "copos.datasets",
@@ -98,6 +99,7 @@ __all__ = [
     "DeKlerkPasechnikDual",
     "DNN",
     "dual_norm",
+    "enumerate_arrangements",
     "InvalidInputError",
     "is_copositive",
     "load_data",
@@ -158,6 +160,7 @@ if TYPE_CHECKING:  # static checkers and IDEs see the names without importing th
     from copos.cones.parrilo import Parrilo, ParriloDual
     from copos.cones.polya import DeKlerkPasechnik, DeKlerkPasechnikDual
     from copos.datasets import load_data, load_problem, planted, save_data, spiral, whitened
+    from copos.network.arrangements import enumerate_arrangements
     from copos.network.closed_form import soft_threshold_optimum
     from copos.network.convex import recover_from_convex, solve_convex_program
     from copos.network.copositive import recover_from_rel, solve_copositive_dual, solve_rel
