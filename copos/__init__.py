@@ -14,8 +14,7 @@ start-up is not slowed by the API it does not use.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+import sys
 
 from copos.errors import (
     CoposError,
@@ -27,6 +26,10 @@ from copos.errors import (
 )
 
 __version__ = "0.1.0"
+
+#: ``typing.TYPE_CHECKING`` without importing :mod:`typing` (13 ms, a third of a bare start-up);
+#: static checkers treat any constant of this name as true.
+TYPE_CHECKING = False
 
 #: Public name -> the module that defines it (the object is the same, not a copy).
 _LAZY: dict[str, str] = {
@@ -142,7 +145,8 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'copos' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    __import__(module)  # not importlib.import_module: importing importlib costs 0.5 ms
+    value = getattr(sys.modules[module], name)
     globals()[name] = value  # later look-ups do not come back here
     return value
 
@@ -153,6 +157,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # static checkers and IDEs see the names without importing them at run time
+    from typing import Any
+
     from copos.certificate import Certificate, VerificationResult, certify, dual_norm, verify
     from copos.cones.base import Cone
     from copos.cones.basic import DNN, PSD, SPN, CompletelyPositive, Copositive, Nonnegative
