@@ -14,7 +14,7 @@ start-up is not slowed by the API it does not use.
 
 from __future__ import annotations
 
-import sys
+import sys as _sys
 
 from copos.errors import (
     CoposError,
@@ -146,7 +146,7 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module 'copos' has no attribute {name!r}")
     __import__(module)  # not importlib.import_module: importing importlib costs 0.5 ms
-    value = getattr(sys.modules[module], name)
+    value = getattr(_sys.modules[module], name)
     globals()[name] = value  # later look-ups do not come back here
     return value
 
