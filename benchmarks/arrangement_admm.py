@@ -27,7 +27,7 @@ Solvers (each case and solver in its own child process with a wall-clock limit):
 
 For every solver the returned blocks are scored with numpy in the same way: the convex objective,
 the largest relative cone violation, and the objective of the ReLU network recovered with
-:func:`copos.network.convex.recover_network` (a true network).  ``rel_err`` is
+:func:`copos.network.convex.recover_from_convex` (a true network).  ``rel_err`` is
 ``|objective - reference| / reference`` where the reference is Clarabel's value when it finished,
 otherwise the copos ADMM value at the tightest tolerance run (its certified relative duality gap
 is printed, so the reference's own accuracy is known).  Threads are limited to
@@ -114,7 +114,7 @@ def score(problem, patterns, v_blocks, w_blocks) -> dict:
     """Objective, cone violation and recovered-network objective of (P, d) blocks."""
     import numpy as np
 
-    from copos.network.convex import network_objective, recover_network
+    from copos.network.convex import network_objective, recover_from_convex
 
     masks = patterns.patterns.T.astype(float)
     signs = 2.0 * masks - 1.0
@@ -127,7 +127,7 @@ def score(problem, patterns, v_blocks, w_blocks) -> dict:
         pre = X @ blocks.T
         scale = max(scale, float(np.abs(pre).max(initial=0.0)))
         worst = max(worst, float(np.max(-signs * pre, initial=0.0)))
-    U, V = recover_network(v_blocks, w_blocks)
+    U, V = recover_from_convex(v_blocks, w_blocks)
     return {
         "objective": objective,
         "cone_violation": worst / scale,

@@ -7,7 +7,7 @@ enumeration of activation patterns is cheap and REL is tight: the recovered netw
 For each weight decay β in {0.1, 0.01}:
 
 * ``rel/scs`` and ``rel/clarabel``: :func:`copos.network.solve_rel` over the complete
-  arrangements, then :func:`copos.network.recover_network` (objective and ``exact`` flag);
+  arrangements, then :func:`copos.network.recover_from_rel` (objective and ``exact`` flag);
 * ``adam``: :func:`copos.network.train_grid` over widths 5, 10, 100 and seeds 0, 1, 2 (default
   Adam settings); the best objective (:func:`copos.network.best_run`) and the best per width.
 
@@ -72,7 +72,7 @@ def _child(method: str, beta: float) -> dict:
     from copos.network import (
         best_run,
         enumerate_arrangements,
-        recover_network,
+        recover_from_rel,
         solve_rel,
         train_grid,
     )
@@ -105,7 +105,7 @@ def _child(method: str, beta: float) -> dict:
         dual_res=info.dual_residual,
         accurate=info.accurate,
     )
-    recovery = recover_network(result, problem)
+    recovery = recover_from_rel(result, problem)
     row["recovered"] = recovery.objective
     row["exact"] = recovery.exact
     row["neurons"] = recovery.num_neurons

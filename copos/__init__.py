@@ -1,20 +1,181 @@
-"""copos: completely positive and copositive programs for two-layer ReLU networks."""
+r"""copos: completely positive and copositive programs for two-layer ReLU networks.
+
+The public API, one name per idea (each is also importable from its home module)::
+
+    import copos
+    problem = copos.whitened(n=6, d=8, c=3, beta=0.1)      # a copos.TrainingProblem
+    run = copos.train(problem, 5, epochs=5000)                # Adam, width 5
+    certificate = copos.certify(run.net, problem)             # verdict, lower bound, gap
+
+Names are imported lazily (:pep:`562`): ``import copos`` loads only the errors, and the first
+use of a name imports its home module (numpy, cvxpy, ... only then), so the command line's
+start-up is not slowed by the API it does not use.
+"""
+
+from __future__ import annotations
+
+import sys as _sys
 
 from copos.errors import (
     CoposError,
     DataFileError,
     InvalidInputError,
     SolverError,
+    TooLargeError,
     UnknownSolverError,
 )
 
 __version__ = "0.1.0"
 
+#: ``typing.TYPE_CHECKING`` without importing :mod:`typing` (13 ms, a third of a bare start-up);
+#: static checkers treat any constant of this name as true.
+TYPE_CHECKING = False
+
+#: Public name -> the module that defines it (the object is the same, not a copy).
+_LAZY: dict[str, str] = {
+    # the training problem, networks, training
+    "TrainingProblem": "copos.network.problem",
+    "TwoLayerReLU": "copos.network.model",
+    "train": "copos.network.training",
+    "train_grid": "copos.network.training",
+    "TrainingRun": "copos.network.training",
+    "enumerate_arrangements": "copos.network.arrangements",
+    # data sets
+    "spiral": "copos.datasets",
+    "planted": "copos.datasets",
+    "whitened": "copos.datasets",
+    "load_data": "copos.datasets",
+    "load_problem": "copos.datasets",
+    "save_data": "copos.datasets",
+    # programs of the network and networks recovered from them
+    "soft_threshold_optimum": "copos.network.closed_form",
+    "solve_convex_program": "copos.network.convex",
+    "recover_from_convex": "copos.network.convex",
+    "solve_rel": "copos.network.copositive",
+    "solve_copositive_dual": "copos.network.copositive",
+    "recover_from_rel": "copos.network.copositive",
+    "solve_lifted_dnn": "copos.network.lifted",
+    "round_lifted": "copos.network.rounding",
+    # certificates of global optimality
+    "Certificate": "copos.certificate",
+    "VerificationResult": "copos.certificate",
+    "certify": "copos.certificate",
+    "verify": "copos.certificate",
+    "dual_norm": "copos.certificate",
+    # the tightness checker
+    "check_tightness": "copos.tightness",
+    "TightnessReport": "copos.tightness",
+    # cones
+    "Cone": "copos.cones.base",
+    "PSD": "copos.cones.basic",
+    "Nonnegative": "copos.cones.basic",
+    "DNN": "copos.cones.basic",
+    "SPN": "copos.cones.basic",
+    "Copositive": "copos.cones.basic",
+    "CompletelyPositive": "copos.cones.basic",
+    "Parrilo": "copos.cones.parrilo",
+    "ParriloDual": "copos.cones.parrilo",
+    "DeKlerkPasechnik": "copos.cones.polya",
+    "DeKlerkPasechnikDual": "copos.cones.polya",
+    "is_copositive": "copos.cones.membership",
+    "cp_factorize": "copos.cones.membership",
+    # classic copositive programs and their bounds
+    "Bound": "copos.programs.result",
+    "stability_number": "copos.programs.stability",
+    "standard_quadratic": "copos.programs.stqp",
+}
+
+#: Every public name: the errors and the version (loaded eagerly) and the keys of ``_LAZY``.
 __all__ = [
-    "CoposError",
-    "DataFileError",
-    "InvalidInputError",
-    "SolverError",
-    "UnknownSolverError",
     "__version__",
+    "Bound",
+    "Certificate",
+    "certify",
+    "check_tightness",
+    "CompletelyPositive",
+    "Cone",
+    "CoposError",
+    "Copositive",
+    "cp_factorize",
+    "DataFileError",
+    "DeKlerkPasechnik",
+    "DeKlerkPasechnikDual",
+    "DNN",
+    "dual_norm",
+    "enumerate_arrangements",
+    "InvalidInputError",
+    "is_copositive",
+    "load_data",
+    "load_problem",
+    "Nonnegative",
+    "Parrilo",
+    "ParriloDual",
+    "planted",
+    "PSD",
+    "recover_from_convex",
+    "recover_from_rel",
+    "round_lifted",
+    "save_data",
+    "soft_threshold_optimum",
+    "solve_convex_program",
+    "solve_copositive_dual",
+    "solve_lifted_dnn",
+    "solve_rel",
+    "SolverError",
+    "spiral",
+    "SPN",
+    "stability_number",
+    "standard_quadratic",
+    "TightnessReport",
+    "TooLargeError",
+    "train",
+    "train_grid",
+    "TrainingProblem",
+    "TrainingRun",
+    "TwoLayerReLU",
+    "UnknownSolverError",
+    "VerificationResult",
+    "verify",
+    "whitened",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``copos.<name>``: imports the home module of a public name on first use (:pep:`562`)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'copos' has no attribute {name!r}")
+    __import__(module)  # not importlib.import_module: importing importlib costs 0.5 ms
+    value = getattr(_sys.modules[module], name)
+    globals()[name] = value  # later look-ups do not come back here
+    return value
+
+
+def __dir__() -> list[str]:
+    """The module's attributes and every public name, loaded or not."""
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # static checkers and IDEs see the names without importing them at run time
+    from typing import Any
+
+    from copos.certificate import Certificate, VerificationResult, certify, dual_norm, verify
+    from copos.cones.base import Cone
+    from copos.cones.basic import DNN, PSD, SPN, CompletelyPositive, Copositive, Nonnegative
+    from copos.cones.membership import cp_factorize, is_copositive
+    from copos.cones.parrilo import Parrilo, ParriloDual
+    from copos.cones.polya import DeKlerkPasechnik, DeKlerkPasechnikDual
+    from copos.datasets import load_data, load_problem, planted, save_data, spiral, whitened
+    from copos.network.arrangements import enumerate_arrangements
+    from copos.network.closed_form import soft_threshold_optimum
+    from copos.network.convex import recover_from_convex, solve_convex_program
+    from copos.network.copositive import recover_from_rel, solve_copositive_dual, solve_rel
+    from copos.network.lifted import solve_lifted_dnn
+    from copos.network.model import TwoLayerReLU
+    from copos.network.problem import TrainingProblem
+    from copos.network.rounding import round_lifted
+    from copos.network.training import TrainingRun, train, train_grid
+    from copos.programs.result import Bound
+    from copos.programs.stability import stability_number
+    from copos.programs.stqp import standard_quadratic
+    from copos.tightness import TightnessReport, check_tightness

@@ -450,10 +450,10 @@ def _rel(context: _Context) -> list[MethodResult]:
 
 def _recovered(result: Any, context: _Context) -> MethodResult:
     """The network recovered from REL: a real network, so its objective is an upper bound."""
-    from copos.network.copositive import recover_network
+    from copos.network.copositive import recover_from_rel
 
     start = time.perf_counter()
-    recovery = recover_network(result, context.problem)
+    recovery = recover_from_rel(result, context.problem)
     status = "exact recovery" if recovery.exact else "inexact recovery"
     return MethodResult(
         f"rel recovered net (m={recovery.num_neurons})",

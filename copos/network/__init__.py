@@ -7,12 +7,13 @@ from copos.network.arrangements import (
     sample_arrangements,
 )
 from copos.network.closed_form import ClosedFormResult, soft_threshold_optimum
-from copos.network.convex import ConvexProgramResult, solve_convex_program
+from copos.network.convex import ConvexProgramResult, recover_from_convex, solve_convex_program
 from copos.network.copositive import (
     CopositiveResult,
     FrankWolfeResult,
     Recovery,
     frank_wolfe,
+    recover_from_rel,
     recover_network,
     solve_copositive_dual,
     solve_rel,
@@ -35,6 +36,8 @@ __all__ = [
     "enumerate_arrangements",
     "expected_count",
     "frank_wolfe",
+    "recover_from_convex",
+    "recover_from_rel",
     "recover_network",
     "sample_arrangements",
     "soft_threshold_optimum",

@@ -37,6 +37,7 @@ import cvxpy as cp
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from copos._deprecation import deprecated_alias
 from copos._validation import as_finite_array, check_positive
 from copos.errors import InvalidInputError
 from copos.network.arrangements import Arrangements, enumerate_arrangements
@@ -244,7 +245,7 @@ def solve_convex_program(
     require_solution(program, info)
     v_blocks = np.asarray(v_var.value, dtype=np.float64).T
     w_blocks = np.asarray(w_var.value, dtype=np.float64).T
-    U, V = recover_network(v_blocks, w_blocks, neuron_tol=neuron_tol)
+    U, V = recover_from_convex(v_blocks, w_blocks, neuron_tol=neuron_tol)
     result = ConvexProgramResult(
         value=float(program.value),
         bound_kind="exact" if patterns.complete else "upper",
@@ -260,7 +261,7 @@ def solve_convex_program(
     return result
 
 
-def recover_network(
+def recover_from_convex(
     v_blocks: ArrayLike, w_blocks: ArrayLike, *, neuron_tol: float = DEFAULT_NEURON_TOL
 ) -> tuple[FloatArray, FloatArray]:
     r"""Neurons :math:`(u, \alpha) = (b/\sqrt{\|b\|},\ \pm\sqrt{\|b\|})` of the nonzero blocks.
@@ -280,6 +281,10 @@ def recover_network(
     U = (blocks[keep] / roots[:, None]).T
     V = (signs[keep] * roots)[:, None]
     return U, V
+
+
+#: Deprecated (one release): the old name of :func:`recover_from_convex`.
+recover_network = deprecated_alias(recover_from_convex, "recover_network", __name__)
 
 
 def _check_scalar_output(problem: TrainingProblem) -> None:

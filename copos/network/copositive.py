@@ -18,7 +18,7 @@ This module provides
   :math:`\mathcal{DNN}_n`, i.e. :math:`S_i \succeq 0` and :math:`A_iS_iA_i^\top \ge 0`;
 * :func:`solve_copositive_dual` — its dual with Parrilo multipliers
   :math:`C_i \in \mathcal K^r_n` (level 0 reproduces REL, higher levels tighten);
-* :func:`recover_network` — a network from a REL solution, with an a-posteriori exactness check;
+* :func:`recover_from_rel` — a network from a REL solution, with an a-posteriori exactness check;
 * :func:`frank_wolfe` — Frank–Wolfe on the constrained gauge form, an **upper** bound.
 
 How to read the bounds
@@ -42,6 +42,7 @@ import cvxpy as cp
 import numpy as np
 from numpy.typing import NDArray
 
+from copos._deprecation import deprecated_alias
 from copos._validation import check_dimension, check_level, check_positive
 from copos.cones import Parrilo
 from copos.cones.base import Cone
@@ -312,7 +313,7 @@ def solve_rel(
 
 #: Clarabel's tolerances for (REL), tightest first.  In the units of :class:`_Scaling` the
 #: program is well scaled.  Its default 1e-8 leaves blocks whose factors miss their pattern
-#: cones by ~1e-5 (relative), which makes :func:`recover_network` fail; 1e-9 still failed on
+#: cones by ~1e-5 (relative), which makes :func:`recover_from_rel` fail; 1e-9 still failed on
 #: spiral(n_per_class=8, classes=3, beta=0.01) (a block 3e-6 outside its cone, dual residual
 #: 1.1e-6: unverified), 1e-10 recovers it exactly and verified in the same time.  1e-10 is not
 #: always reached, so a solve that ends short of "optimal" is repeated at 1e-9.  (The dual
@@ -537,7 +538,7 @@ def _multiplier_block(constraint: cp.Constraint, d: int) -> FloatArray:
 # --------------------------------------------------------------------------------------------
 
 
-def recover_network(
+def recover_from_rel(
     result: CopositiveResult, problem: TrainingProblem, *, tol: float = 1e-6
 ) -> Recovery:
     r"""Build a network from the blocks :math:`S_i` of ``result`` and check it a posteriori.
@@ -593,6 +594,10 @@ def recover_network(
     V = np.array(neurons_v) if neurons_v else np.zeros((0, problem.c))
     objective = network_objective(problem, U, V)
     return _recovery_verdict(U, V, objective, result.value, tol, failures)
+
+
+#: Deprecated (one release): the old name of :func:`recover_from_rel`.
+recover_network = deprecated_alias(recover_from_rel, "recover_network", __name__)
 
 
 def _check_result(result: CopositiveResult, problem: TrainingProblem) -> None:

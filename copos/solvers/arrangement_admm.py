@@ -113,7 +113,7 @@ from copos.network.convex import (
     DEFAULT_NEURON_TOL,
     RecoveredNetwork,
     network_objective,
-    recover_network,
+    recover_from_convex,
 )
 from copos.network.problem import TrainingProblem
 from copos.solvers._anderson import Anderson
@@ -192,7 +192,7 @@ class ArrangementAdmmResult(RecoveredNetwork):
         ``extra`` diagnostics.
     U, V:
         Recovered network, shapes ``(d, m)`` and ``(m, 1)``
-        (:func:`copos.network.convex.recover_network`).
+        (:func:`copos.network.convex.recover_from_convex`).
     recovered_objective:
         Training objective of ``(U, V)`` with the true ReLU (an actual network, hence an upper
         bound on the training optimum at width ``m``).
@@ -531,7 +531,7 @@ def solve_arrangement_admm(
     check_every:
         Residuals are computed every this many iterations.
     neuron_tol:
-        Passed to :func:`copos.network.convex.recover_network`.
+        Passed to :func:`copos.network.convex.recover_from_convex`.
 
     Raises
     ------
@@ -657,7 +657,7 @@ def _result(
     blocks = blocks_scaled / u_to_scaled
     v_blocks = np.ascontiguousarray(blocks[:, : ops.P].T)
     w_blocks = np.ascontiguousarray(blocks[:, ops.P :].T)
-    U, V = recover_network(v_blocks, w_blocks, neuron_tol=neuron_tol)
+    U, V = recover_from_convex(v_blocks, w_blocks, neuron_tol=neuron_tol)
     violation = _cone_violation(ops, blocks_scaled)
     recovered = network_objective(problem, U, V)
     info = replace(

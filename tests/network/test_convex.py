@@ -16,7 +16,7 @@ from copos.network.convex import (
     ConvexProgramResult,
     convex_solver,
     network_objective,
-    recover_network,
+    recover_from_convex,
     solve_convex_program,
 )
 from copos.network.problem import TrainingProblem
@@ -174,14 +174,14 @@ def test_bias_column_is_supported() -> None:
     assert relative_gap(numpy_objective(problem, result.U, result.V), result.value) <= REL_TOL
 
 
-def test_recover_network_balances_neurons() -> None:
+def test_recover_from_convex_balances_neurons() -> None:
     v_blocks = np.array([[3.0, 4.0], [0.0, 0.0]])
     w_blocks = np.array([[0.0, 0.0], [1e-12, 0.0]])
-    U, V = recover_network(v_blocks, w_blocks)
+    U, V = recover_from_convex(v_blocks, w_blocks)
     assert U.shape == (2, 1) and V.shape == (1, 1)
     np.testing.assert_allclose(U[:, 0], np.array([3.0, 4.0]) / np.sqrt(5.0))
     np.testing.assert_allclose(V[0, 0], np.sqrt(5.0))
-    U, V = recover_network(np.zeros((0, 2)), -v_blocks)
+    U, V = recover_from_convex(np.zeros((0, 2)), -v_blocks)
     np.testing.assert_allclose(V[:, 0], [-np.sqrt(5.0)])
 
 

@@ -18,7 +18,7 @@ from copos.network.copositive import (
     CopositiveResult,
     cone_pca,
     frank_wolfe,
-    recover_network,
+    recover_from_rel,
     solve_copositive_dual,
     solve_rel,
 )
@@ -70,7 +70,7 @@ def test_rel_is_below_random_and_trained_networks(seed: int, n: int, beta: float
 def test_rank_two_recovery_is_exact(seed: int) -> None:
     problem = random_problem(seed, n=7, d=2, c=3)
     result = solve_rel(problem)
-    recovery = recover_network(result, problem)
+    recovery = recover_from_rel(result, problem)
     assert recovery.exact, recovery.message
     assert relative_gap(recovery.objective, result.value) <= REL_TOL
     assert recovery.objective == pytest.approx(network_objective(problem, recovery.U, recovery.V))
@@ -115,7 +115,7 @@ def test_dual_level_zero_equals_rel_and_level_one_is_between(
     assert (level0.cone, level1.cone, level1.level) == ("K^0", "K^1", 1)
     assert level0.bound_kind == level1.bound_kind == "lower"
     assert relative_gap(level0.value, rel.value) <= REL_TOL
-    recovered = recover_network(rel, problem).objective
+    recovered = recover_from_rel(rel, problem).objective
     assert level1.value >= level0.value - BOUND_TOL
     assert level1.value <= recovered + BOUND_TOL * max(1.0, recovered)
 
@@ -144,7 +144,7 @@ def test_unfactorable_block_is_reported(small: tuple[TrainingProblem, Copositive
     blocks = [np.zeros_like(S) for S in result.S]
     blocks[0] = np.eye(problem.d)  # A S A^T = A A^T has negative entries: not in the cone
     broken = dataclasses.replace(result, S=blocks)
-    recovery = recover_network(broken, problem)
+    recovery = recover_from_rel(broken, problem)
     assert not recovery.exact
     assert "block 0" in recovery.message
 
@@ -183,7 +183,7 @@ def test_cone_pca_matches_brute_force_in_the_plane() -> None:
 
 def test_frank_wolfe_is_an_upper_bound(small: tuple[TrainingProblem, CopositiveResult]) -> None:
     problem, rel = small
-    recovery = recover_network(rel, problem)
+    recovery = recover_from_rel(rel, problem)
     radius = float(np.sum(np.linalg.norm(recovery.U, axis=0) * np.linalg.norm(recovery.V, axis=1)))
     fw = frank_wolfe(problem, rel.arrangements, radius=radius, iterations=150)
     assert fw.bound_kind == "upper"
@@ -204,7 +204,7 @@ def test_bad_input_raises(small: tuple[TrainingProblem, CopositiveResult]) -> No
         solve_copositive_dual(problem, level=-1)
     wrong_c = TrainingProblem.from_data(problem.X, problem.Y[:, :1], problem.beta)
     with pytest.raises(InvalidInputError):
-        recover_network(result, wrong_c)
+        recover_from_rel(result, wrong_c)
     with pytest.raises(InvalidInputError):
         frank_wolfe(problem, result.arrangements, radius=0.0)
     wide = random_problem(2, n=5, d=4)
@@ -235,7 +235,7 @@ def test_rank_three_block_is_factored_through_cp_factorize() -> None:
         cone="DNN",
         level=0,
     )
-    recovery = recover_network(result, problem)
+    recovery = recover_from_rel(result, problem)
     assert "not all blocks" not in recovery.message, recovery.message
     gram = recovery.U @ recovery.U.T / (2 * problem.beta)
     assert np.allclose(gram, blocks[i], atol=1e-6)
@@ -251,7 +251,7 @@ def test_rel_is_exact_for_four_samples(seed: int) -> None:
     # relaxation is exact and recovery must reproduce its value, here in full rank d = 3.
     problem = random_problem(seed, n=4, d=3, c=2, beta=0.1)
     rel = solve_rel(problem)
-    recovery = recover_network(rel, problem)
+    recovery = recover_from_rel(rel, problem)
     assert recovery.exact, recovery.message
     assert relative_gap(recovery.objective, rel.value) <= REL_TOL
 
