@@ -43,14 +43,22 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import platform
-import subprocess
-import sys
 import time
 from pathlib import Path
+
+from _harness import (
+    Column,
+    fmt,
+    format_table,
+    outcome_row,
+    pyplot,
+    run_child,
+    save_figure,
+    write_csv,
+)
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_CSV = HERE / "results" / "arrangement_admm.csv"
@@ -72,9 +80,7 @@ CONFIGS = {
     "pyscnn-1e-6": ("pyscnn", {"tol": 1e-6, "constraint_tol": 1e-6}),
     "pyscnn-1e-8": ("pyscnn", {"tol": 1e-8, "constraint_tol": 1e-8}),
 }
-DEFAULT_CONFIGS = (
-    "clarabel,copos-admm-1e-3,copos-admm-1e-4,copos-admm-1e-5,copos-admm-1e-6,pyscnn-1e-6,pyscnn-1e-8"
-)
+DEFAULT_CONFIGS = "clarabel,copos-admm-1e-3,copos-admm-1e-4,copos-admm-1e-5,copos-admm-1e-6,pyscnn-1e-6,pyscnn-1e-8"
 
 COLUMNS = [
     "n",
@@ -197,46 +203,11 @@ def _child(n: int, config: str) -> dict:
 
 
 def run_case(n: int, config: str, max_seconds: float, threads: int) -> dict:
-    command = [sys.executable, str(Path(__file__).resolve()), "--child", str(n), config]
-    env = dict(os.environ)
-    for key in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[key] = str(threads)
+    """One (case, configuration) in a child process; Clarabel under an address-space cap."""
+    memory_gb = CLARABEL_MEMORY_GB if CONFIGS[config][0] == "clarabel" else 0.0
+    run = run_child(__file__, [n, config], max_seconds, threads=threads, memory_gb=memory_gb)
     n_, d, P = CASES[n]
-    base = {"n": n_, "d": d, "P": P, "config": config}
-    start = time.perf_counter()
-    try:
-        proc = subprocess.run(
-            command,
-            capture_output=True,
-            text=True,
-            timeout=max_seconds,
-            env=env,
-            preexec_fn=_cap_memory if CONFIGS[config][0] == "clarabel" else None,
-        )
-    except subprocess.TimeoutExpired:
-        return {
-            **base,
-            "status": "timeout",
-            "time_s": time.perf_counter() - start,
-            "note": f"killed after {max_seconds:g} s",
-        }
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
-    if proc.returncode != 0 or not lines:
-        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        return {
-            **base,
-            "status": "error",
-            "time_s": time.perf_counter() - start,
-            "note": tail[:160],
-        }
-    return json.loads(lines[-1])
-
-
-def _cap_memory() -> None:
-    import resource
-
-    cap = CLARABEL_MEMORY_GB * 1024**3
-    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    return outcome_row(run, {"n": n_, "d": d, "P": P, "config": config}, max_seconds)
 
 
 def add_reference(rows: list[dict]) -> None:
@@ -264,29 +235,24 @@ def add_reference(rows: list[dict]) -> None:
                 row["rel_err"] = abs(row["objective"] - reference) / abs(reference)
 
 
-def _fmt(value: object, spec: str) -> str:
-    if value is None or value == "":
-        return "-"
-    if isinstance(value, float):
-        return format(value, spec)
-    return str(value)
+TABLE = [
+    Column("n", 5),
+    Column("d", 3),
+    Column("P", 5),
+    Column("config", 16, "<"),
+    Column("status", 15, "<"),
+    Column("time_s", 8, spec=".2f"),
+    Column("iters", 6, key="iterations"),
+    Column("objective", 14, spec=".9g"),
+    Column("rel_err", 8, spec=".1e"),
+    Column("recovered", 14, spec=".9g"),
+    Column("cone_viol", 9, spec=".1e", key="cone_violation"),
+    Column("neurons", 7),
+]
 
 
 def format_rows(rows: list[dict]) -> str:
-    header = (
-        f"{'n':>5} {'d':>3} {'P':>5} {'config':<16} {'status':<15} {'time_s':>8} {'iters':>6} "
-        f"{'objective':>14} {'rel_err':>8} {'recovered':>14} {'cone_viol':>9} {'neurons':>7}"
-    )
-    lines = [header, "-" * len(header)]
-    for row in rows:
-        lines.append(
-            f"{row['n']:>5} {row['d']:>3} {row['P']:>5} {row['config']:<16} "
-            f"{_fmt(row.get('status'), ''):<15} {_fmt(row.get('time_s'), '.2f'):>8} "
-            f"{_fmt(row.get('iterations'), ''):>6} {_fmt(row.get('objective'), '.9g'):>14} "
-            f"{_fmt(row.get('rel_err'), '.1e'):>8} {_fmt(row.get('recovered'), '.9g'):>14} "
-            f"{_fmt(row.get('cone_violation'), '.1e'):>9} {_fmt(row.get('neurons'), ''):>7}"
-        )
-    return "\n".join(lines)
+    return format_table(TABLE, rows)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -324,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
             row = run_case(n, config, limits.get(config, args.max_seconds), args.threads)
             rows.append(row)
             print(
-                f"  n={n} {config}: {row.get('status')} {_fmt(row.get('time_s'), '.2f')} s",
+                f"  n={n} {config}: {row.get('status')} {fmt(row.get('time_s'), '.2f')} s",
                 flush=True,
             )
     add_reference(rows)
@@ -332,17 +298,12 @@ def main(argv: list[str] | None = None) -> int:
     for n in cases:
         ref = next((r for r in rows if r["n"] == n), {})
         print(
-            f"reference n={n}: {_fmt(ref.get('reference'), '.12g')} from {ref.get('reference_from')}"
+            f"reference n={n}: {fmt(ref.get('reference'), '.12g')} from {ref.get('reference_from')}"
         )
     for row in rows:
         if row.get("note"):
             print(f"note n={row['n']} {row['config']}: {row['note']}")
-    args.csv.parent.mkdir(parents=True, exist_ok=True)
-    with args.csv.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({key: row.get(key, "") for key in COLUMNS})
+    write_csv(args.csv, rows, COLUMNS)
     print(f"wrote {args.csv}")
     figure = plot(rows, args.csv.with_suffix(".png"))
     if figure is not None:
@@ -352,12 +313,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def plot(rows: list[dict], path: Path) -> Path | None:
     """Time against relative error, one marker per solver configuration and case."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return None
     figure, axis = plt.subplots(figsize=(6.4, 4.2))
     for row in rows:
@@ -369,10 +326,7 @@ def plot(rows: list[dict], path: Path) -> Path | None:
     axis.set_title("c = 1 convex program over sampled patterns")
     if axis.get_legend_handles_labels()[0]:
         axis.legend(fontsize="small")
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path)
 
 
 if __name__ == "__main__":

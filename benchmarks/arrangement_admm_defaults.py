@@ -27,7 +27,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import time
@@ -37,6 +36,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
+from _harness import Column, format_header, format_row, write_csv  # noqa: E402
 
 from copos.network import TrainingProblem, sample_arrangements, solve_convex_program  # noqa: E402
 from copos.solvers.arrangement_admm import solve_arrangement_admm  # noqa: E402
@@ -50,6 +50,16 @@ INSTANCES = {
     "E": (400, 20, 150, 4, 3e-3),
 }
 TEACHER_WIDTH = 10
+#: the table: columns packed without separators (each width includes its padding)
+TABLE = [
+    Column("inst", 5, "<", key="instance", gap=""),
+    Column("config", 40, "<", gap=""),
+    Column("tol", 8, spec=".0e", missing="", gap=""),
+    Column("iters", 7, key="iterations", missing="", gap=""),
+    Column("time_s", 8, spec=".2f", missing="", gap=""),
+    Column("rel_err", 9, spec=".1e", missing="", gap=""),
+    Column("lb_gap", 9, spec=".1e", missing="", gap=""),
+]
 
 
 def make_instance(n: int, d: int, P: int, seed: int, beta_factor: float):
@@ -69,9 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
     args = parser.parse_args(argv)
     rows = []
-    header = (
-        f"{'inst':<5}{'config':<40}{'tol':>8}{'iters':>7}{'time_s':>8}{'rel_err':>9}{'lb_gap':>9}"
-    )
+    header = format_header(TABLE)
     print(header)
     print("-" * len(header))
     for name in args.instances:
@@ -80,9 +88,12 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         reference = solve_convex_program(problem, patterns, solver="clarabel").value
         clarabel_time = time.perf_counter() - start
-        print(
-            f"{name:<5}{'clarabel (reference)':<40}{'':>8}{'':>7}{clarabel_time:>8.2f}", flush=True
-        )
+        reference_row = {
+            "instance": name,
+            "config": "clarabel (reference)",
+            "time_s": clarabel_time,
+        }
+        print(format_row(TABLE, reference_row), flush=True)
         for config in args.configs:
             options = json.loads(config)
             for tol in args.tols:
@@ -105,16 +116,8 @@ def main(argv: list[str] | None = None) -> int:
                     "clarabel_time_s": clarabel_time,
                 }
                 rows.append(row)
-                print(
-                    f"{name:<5}{config:<40}{tol:>8.0e}{row['iterations']:>7}{elapsed:>8.2f}"
-                    f"{row['rel_err']:>9.1e}{row['lb_gap']:>9.1e}",
-                    flush=True,
-                )
-    args.csv.parent.mkdir(parents=True, exist_ok=True)
-    with args.csv.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+                print(format_row(TABLE, row), flush=True)
+    write_csv(args.csv, rows, list(rows[0]))
     print(f"wrote {args.csv}")
     return 0
 

@@ -24,13 +24,12 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import platform
-import subprocess
-import sys
 import time
 from pathlib import Path
+
+from _harness import Column, format_table, outcome_row, run_child, write_csv
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_CSV = HERE / "results" / "convex_scaling.csv"
@@ -103,67 +102,38 @@ def _child(n: int, labels: str, solver: str) -> dict:
 
 
 def run_case(n: int, labels: str, solver: str, max_seconds: float) -> dict:
-    """One case in a child process under a wall-clock limit."""
-    command = [
-        sys.executable,
-        str(Path(__file__).resolve()),
-        "--child",
-        str(n),
-        labels,
-        solver,
-    ]
+    """One case in a child process under a wall-clock limit (a killed child keeps its pattern count)."""
+    run = run_child(__file__, [n, labels, solver], max_seconds)
     base = {"n": n, "d": 2, "labels": labels, "solver": solver}
-    start = time.perf_counter()
-    try:
-        proc = subprocess.run(command, capture_output=True, text=True, timeout=max_seconds)
-        stdout, stderr, code = proc.stdout, proc.stderr, proc.returncode
-    except subprocess.TimeoutExpired as exc:
-        out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
-        lines = [line for line in out.splitlines() if line.startswith("{")]
-        row = {**base, **(json.loads(lines[-1]) if lines else {})}
-        row.update(
-            status="timeout",
-            solve_s=time.perf_counter() - start - row.get("enum_s", 0.0),
-            note=f"killed after {max_seconds:g} s",
-        )
-        return row
-    lines = [line for line in stdout.splitlines() if line.startswith("{")]
-    if code != 0 or not lines:
-        tail = (stderr.strip().splitlines() or ["no output"])[-1]
-        row = {**base, **(json.loads(lines[-1]) if lines else {})}
-        row.update(status="error", solve_s=time.perf_counter() - start, note=tail[:160])
-        return row
-    return json.loads(lines[-1])
+    row = outcome_row(run, base, max_seconds, time_key="solve_s")
+    if run.timed_out:
+        row["solve_s"] -= row.get("enum_s", 0.0)
+    return row
 
 
-def _fmt(value: object, spec: str = ".6g") -> str:
-    if value is None or value == "":
-        return "-"
-    if isinstance(value, float):
-        return format(value, spec)
-    return str(value)
+TABLE = [
+    Column("n", 5),
+    Column("patterns", 8, spec=".6g"),
+    Column("status", 8, "<"),
+    Column("enum_s", 7, spec=".3f"),
+    Column("solve_s", 8, spec=".2f"),
+    Column("solver_s", 8, spec=".2f"),
+    Column("value", 12, spec=".8g"),
+    Column("recovered", 12, spec=".8g"),
+    Column("neurons", 7),
+    Column("primal_res", 10, spec=".1e"),
+]
 
 
 def format_rows(rows: list[dict]) -> str:
-    header = (
-        f"{'n':>5} {'patterns':>8} {'status':<8} {'enum_s':>7} {'solve_s':>8} {'solver_s':>8} "
-        f"{'value':>12} {'recovered':>12} {'neurons':>7} {'primal_res':>10}"
-    )
-    lines = [header, "-" * len(header)]
-    for row in rows:
-        lines.append(
-            f"{row['n']:>5} {_fmt(row.get('patterns')):>8} {_fmt(row.get('status')):<8} "
-            f"{_fmt(row.get('enum_s'), '.3f'):>7} {_fmt(row.get('solve_s'), '.2f'):>8} "
-            f"{_fmt(row.get('solver_s'), '.2f'):>8} {_fmt(row.get('value'), '.8g'):>12} "
-            f"{_fmt(row.get('recovered'), '.8g'):>12} {_fmt(row.get('neurons')):>7} "
-            f"{_fmt(row.get('primal_res'), '.1e'):>10}"
-        )
-    return "\n".join(lines)
+    return format_table(TABLE, rows)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--child", nargs=3, metavar=("N", "LABELS", "SOLVER"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child", nargs=3, metavar=("N", "LABELS", "SOLVER"), help=argparse.SUPPRESS
+    )
     parser.add_argument("--max-seconds", type=float, default=900.0)
     parser.add_argument("--sizes", default=DEFAULT_SIZES)
     parser.add_argument("--solver", default="clarabel", choices=("clarabel", "scs"))
@@ -190,12 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         if row.get("note"):
             print(f"note n={row['n']}: {row['note']}")
-    args.csv.parent.mkdir(parents=True, exist_ok=True)
-    with args.csv.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({key: row.get(key, "") for key in COLUMNS})
+    write_csv(args.csv, rows, COLUMNS)
     print(f"wrote {args.csv}")
     return 0
 

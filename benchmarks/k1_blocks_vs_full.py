@@ -37,17 +37,14 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import platform
-import resource
 import signal
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
+
+from _harness import Column, fmt, format_table, json_lines, run_child, stderr_tail, write_csv
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_CSV = HERE / "results" / "k1_blocks_vs_full.csv"
@@ -104,15 +101,11 @@ def _shape(n: int, gram: str) -> str:
     return f"{n} x {n}x{n} + {comb(n, 3)} scalars"
 
 
-def _run_child(case: str, gram: str, solver: str, mem_gb: float, out: Path) -> None:
-    """Run one case and append JSON lines (progress, then the result) to ``out``."""
-    if mem_gb > 0:
-        cap = int(mem_gb * 1024**3)
-        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+def _run_child(case: str, gram: str, solver: str) -> None:
+    """Run one case and print JSON lines (progress, then the result) to stdout."""
 
     def report(**fields: object) -> None:
-        with out.open("a") as handle:
-            handle.write(json.dumps(fields) + "\n")
+        print(json.dumps(fields), flush=True)
 
     report(phase="import")
     if case == "baseline":
@@ -188,18 +181,6 @@ def _run_child(case: str, gram: str, solver: str, mem_gb: float, out: Path) -> N
 # --------------------------------------------------------------------------------------------
 # parent side
 # --------------------------------------------------------------------------------------------
-def _read_lines(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
-    lines = []
-    for raw in path.read_text().splitlines():
-        try:
-            lines.append(json.loads(raw))
-        except json.JSONDecodeError:
-            pass
-    return lines
-
-
 def run_case(case: str, gram: str, solver: str, max_seconds: float, mem_gb: float) -> dict:
     """Run one case in a child process and return a row of the results table."""
     n = CASES[case][1] if case in CASES else 0
@@ -207,41 +188,9 @@ def run_case(case: str, gram: str, solver: str, max_seconds: float, mem_gb: floa
     row.update(case=case, n=n or "", gram=gram, solver=solver)
     if case in CASES:
         row["psd_blocks"] = _shape(n, gram)
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "result.jsonl"
-        err = Path(tmp) / "stderr.txt"
-        command = [
-            sys.executable,
-            str(Path(__file__).resolve()),
-            "--child",
-            case,
-            gram,
-            "--solver",
-            solver,
-            "--mem-gb",
-            str(mem_gb),
-            "--out",
-            str(out),
-        ]
-        with err.open("w") as err_handle:
-            proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err_handle)
-            start = time.monotonic()
-            timed_out = False
-            while True:
-                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-                if pid != 0:
-                    break
-                if time.monotonic() - start > max_seconds:
-                    os.kill(proc.pid, signal.SIGKILL)
-                    pid, status, usage = os.wait4(proc.pid, 0)
-                    timed_out = True
-                    break
-                time.sleep(0.1)
-            proc.returncode = os.waitstatus_to_exitcode(status)
-        wall = time.monotonic() - start
-        row["peak_rss_mb"] = round(usage.ru_maxrss / 1024, 1)  # ru_maxrss is in KiB on Linux
-        lines = _read_lines(out)
-        stderr = err.read_text(errors="replace")
+    run = run_child(__file__, [case, gram, "--solver", solver], max_seconds, memory_gb=mem_gb)
+    row["peak_rss_mb"] = round(run.peak_mb, 1)
+    lines, stderr, timed_out = json_lines(run.stdout), run.stderr, run.timed_out
     last = lines[-1] if lines else {}
     done = last.get("phase") == "done"
     for key in ("value", "reference", "build_s", "compile_s", "solver_s", "check_s", "total_s"):
@@ -259,7 +208,7 @@ def run_case(case: str, gram: str, solver: str, max_seconds: float, mem_gb: floa
         row["status"] = last.get("status", "")
         row["note"] = last.get("note", "")
     else:
-        code = proc.returncode
+        code = run.returncode
         oom_words = (
             "memory allocation",
             "MemoryError",
@@ -272,36 +221,37 @@ def run_case(case: str, gram: str, solver: str, max_seconds: float, mem_gb: floa
             row["status"] = "out of memory"
         else:
             row["status"] = "crashed"
-        tail = stderr.strip().splitlines()[-1][:120] if stderr.strip() else ""
+        tail = stderr_tail(stderr, 120, default="")
         row["note"] = f"exit {code} during {phase}" + (f": {tail}" if tail else "")
     if row["total_s"] == "":
-        row["total_s"] = round(wall, 2)
+        row["total_s"] = round(run.wall_s, 2)
     return row
 
 
-def _fmt(value: object, digits: int = 2) -> str:
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
+def _value(row: dict) -> str:
+    value = row["value"]
+    return f"{value:.7f}" if isinstance(value, float) else str(value)
+
+
+TABLE = [
+    Column("case", 8, "<"),
+    Column("n", 3, missing=""),
+    Column("gram", 7, "<"),
+    Column("PSD blocks", 28, "<", key="psd_blocks", missing=""),
+    Column("status", 14, "<"),
+    Column("value", 12, get=_value, missing=""),
+    Column("alpha/ref", 9, spec=".0f", key="reference", missing=""),
+    Column("build[s]", 9, spec=".2f", key="build_s", missing=""),
+    Column("compile[s]", 10, spec=".2f", key="compile_s", missing=""),
+    Column("solver[s]", 9, spec=".2f", key="solver_s", missing=""),
+    Column("total[s]", 9, spec=".2f", key="total_s", missing=""),
+    Column("peakRSS[MB]", 11, spec=".0f", key="peak_rss_mb", missing=""),
+    Column("note", 0, "<", missing="", gap="  "),
+]
 
 
 def format_rows(rows: list[dict]) -> str:
-    header = (
-        f"{'case':<8} {'n':>3} {'gram':<7} {'PSD blocks':<28} {'status':<14} {'value':>12} "
-        f"{'alpha/ref':>9} {'build[s]':>9} {'compile[s]':>10} {'solver[s]':>9} "
-        f"{'total[s]':>9} {'peakRSS[MB]':>11}  note"
-    )
-    lines = [header, "-" * len(header)]
-    for row in rows:
-        value = row["value"]
-        value_text = f"{value:.7f}" if isinstance(value, float) else str(value)
-        lines.append(
-            f"{row['case']:<8} {row['n']!s:>3} {row['gram']:<7} {row['psd_blocks']:<28} "
-            f"{row['status']:<14} {value_text:>12} {_fmt(row['reference'], 0):>9} "
-            f"{_fmt(row['build_s']):>9} {_fmt(row['compile_s']):>10} {_fmt(row['solver_s']):>9} "
-            f"{_fmt(row['total_s']):>9} {_fmt(row['peak_rss_mb'], 0):>11}  {row['note']}"
-        )
-    return "\n".join(lines)
+    return format_table(TABLE, rows)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -324,11 +274,10 @@ def main(argv: list[str] | None = None) -> int:
         "--csv", type=Path, default=DEFAULT_CSV, help=f"output CSV (default {DEFAULT_CSV})"
     )
     parser.add_argument("--child", nargs=2, metavar=("CASE", "GRAM"), help=argparse.SUPPRESS)
-    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.child:
-        _run_child(args.child[0], args.child[1], args.solver, args.mem_gb, args.out)
+        _run_child(args.child[0], args.child[1], args.solver)
         return 0
 
     cases = [c.strip() for c in args.cases.split(",") if c.strip()]
@@ -349,7 +298,10 @@ def main(argv: list[str] | None = None) -> int:
         for gram in grams:
             row = run_case(case, gram, args.solver, args.max_seconds, args.mem_gb)
             rows.append(row)
-            print(f"  done {case}/{gram}: {row['status']} ({_fmt(row['total_s'])} s)", flush=True)
+            print(
+                f"  done {case}/{gram}: {row['status']} ({fmt(row['total_s'], '.2f')} s)",
+                flush=True,
+            )
     print()
     print(format_rows(rows))
     print()
@@ -361,11 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         "peakRSS: ru_maxrss of the child process (os.wait4), interpreter and imports included; "
         "total for a killed or crashed case is the child's wall time, imports included."
     )
-    args.csv.parent.mkdir(parents=True, exist_ok=True)
-    with args.csv.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(args.csv, rows, COLUMNS)
     print(f"wrote {args.csv}")
     return 0
 

@@ -18,13 +18,13 @@ else ``neither``); ``certified_lower`` the ADMM's certified bound (blank for Cla
 
 from __future__ import annotations
 
-import csv
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _harness import write_csv
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CSV_PATH = RESULTS / "lifted_dnn_auto_rule.csv"
@@ -77,11 +77,7 @@ def main() -> None:
                 f"kind={row['kind']}",
                 flush=True,
             )
-    RESULTS.mkdir(exist_ok=True)
-    with CSV_PATH.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(CSV_PATH, rows, FIELDS)
     print(f"wrote {CSV_PATH}", file=sys.stderr)
 
 

@@ -22,16 +22,15 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
-import signal
-import subprocess
 import sys
-import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _harness import Column, as_float, format_table, last_json, pyplot, run_child, save_figure
+from _harness import write_csv as write_table
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CSV_PATH = RESULTS / "lifted_dnn_solvers.csv"
@@ -112,36 +111,23 @@ def _run_cvxpy(problem: Any, solver: str) -> dict[str, Any]:
 # ------------------------------------------------------------------------------ parent
 def spawn(data: str, n: int, solver: str, time_limit: float) -> dict[str, Any]:
     """Run one case in a child; add ``peak_mb`` (ru_maxrss of the child) and handle time-outs."""
-    command = [sys.executable, __file__, "--child", data, str(n), solver, str(time_limit)]
-    env = dict(os.environ)
     threads = "1" if n + 31 < ONE_THREAD_BELOW_Q else "all"  # q = n + d + c, d + c <= 31 here
-    if threads == "1":
-        env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    start = time.perf_counter()
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        child = subprocess.Popen(command, stdout=out, stderr=err, text=True, env=env)
-        deadline = start + time_limit + 60.0
-        pid, status, usage = os.wait4(child.pid, os.WNOHANG)
-        while pid == 0 and time.perf_counter() < deadline:
-            time.sleep(0.2)
-            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
-        timed_out = pid == 0
-        if timed_out:
-            os.kill(child.pid, signal.SIGKILL)
-            _, status, usage = os.wait4(child.pid, 0)
-        child.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read(), err.read()
+    run = run_child(
+        __file__,
+        [data, n, solver, time_limit],
+        time_limit + 60.0,
+        threads=1 if threads == "1" else None,
+    )
     row: dict[str, Any] = {
-        "data": data, "n": n, "solver": solver, "peak_mb": usage.ru_maxrss / 1024, "threads": threads,
+        "data": data, "n": n, "solver": solver, "peak_mb": run.peak_mb, "threads": threads,
     }
-    if timed_out:
-        row.update(status="killed_time_limit", time_s=time.perf_counter() - start)
-    elif child.returncode != 0 or not stdout.strip():
-        row.update(status=f"error rc={child.returncode}: {stderr.strip()[-200:]}", time_s=time.perf_counter() - start)
+    last = last_json(run.stdout)
+    if run.timed_out:
+        row.update(status="killed_time_limit", time_s=run.wall_s)
+    elif run.returncode != 0 or not last:
+        row.update(status=f"error rc={run.returncode}: {run.stderr.strip()[-200:]}", time_s=run.wall_s)
     else:
-        row.update(json.loads(stdout.strip().splitlines()[-1]))
+        row.update(last)
     return row
 
 
@@ -177,10 +163,7 @@ def add_references(rows: list[dict[str, Any]]) -> None:
 
 
 def _finite(value: Any) -> bool:
-    try:
-        return bool(np.isfinite(float(value)))
-    except (TypeError, ValueError):
-        return False
+    return as_float(value) is not None
 
 
 def write_csv(rows: list[dict[str, Any]], fresh: bool) -> None:
@@ -190,37 +173,37 @@ def write_csv(rows: list[dict[str, Any]], fresh: bool) -> None:
         with CSV_PATH.open() as handle:
             keys = {(r["data"], r["n"], r["solver"]) for r in rows}
             old = [r for r in csv.DictReader(handle) if (r["data"], int(r["n"]), r["solver"]) not in keys]
-    with CSV_PATH.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=FIELDS, extrasaction="ignore")
-        writer.writeheader()
-        for row in [*old, *rows]:
-            writer.writerow(row)
+    write_table(CSV_PATH, [*old, *rows], FIELDS)
+
+
+def _number(key: str) -> Callable[[dict[str, Any]], float | None]:
+    """Cell getter: the finite number under ``key`` (also read back from the CSV), else None."""
+    return lambda row: as_float(row.get(key))
+
+
+TABLE = [
+    Column("data", 8, "<"),
+    Column("n", 5),
+    Column("solver", 10, "<"),
+    Column("status", 18, "<", get=lambda row: str(row.get("status"))[:18]),
+    Column("time_s", 9, spec=".1f", get=_number("time_s")),
+    Column("peak_MB", 8, spec=".0f", get=_number("peak_mb")),
+    Column("value", 13, spec=".6g", get=_number("value")),
+    Column("lower_bd", 13, spec=".6g", get=_number("lower_bound")),
+    Column("gap", 9, spec=".1e", get=_number("gap")),
+    Column("iters", 7, get=lambda row: str(row.get("iterations", "")), missing=""),
+    Column("rel_diff", 9, spec=".1e", get=_number("rel_diff")),
+    Column("lb_rel", 9, spec=".1e", get=_number("lb_rel_diff")),
+]
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
-    header = f"{'data':8} {'n':>5} {'solver':10} {'status':18} {'time_s':>9} {'peak_MB':>8} {'value':>13} {'lower_bd':>13} {'gap':>9} {'iters':>7} {'rel_diff':>9} {'lb_rel':>9}"
-    print(header)
-    for r in rows:
-        print(
-            f"{r['data']:8} {r['n']:>5} {r['solver']:10} {str(r.get('status'))[:18]:18} "
-            f"{_fmt(r.get('time_s'), '9.1f')} {_fmt(r.get('peak_mb'), '8.0f')} {_fmt(r.get('value'), '13.6g')} "
-            f"{_fmt(r.get('lower_bound'), '13.6g')} {_fmt(r.get('gap'), '9.1e')} {str(r.get('iterations', '')):>7} "
-            f"{_fmt(r.get('rel_diff'), '9.1e')} {_fmt(r.get('lb_rel_diff'), '9.1e')}"
-        )
-
-
-def _fmt(value: Any, spec: str) -> str:
-    width = int(spec.split(".")[0])
-    return format(float(value), spec) if _finite(value) else " " * (width - 1) + "-"
+    print(format_table(TABLE, rows, rule=False))
 
 
 def plot(rows: list[dict[str, Any]]) -> None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for ax, data in zip(axes, ("planted", "digits"), strict=True):
@@ -238,8 +221,7 @@ def plot(rows: list[dict[str, Any]]) -> None:
         ax.set_ylabel("seconds")
         if ax.get_legend_handles_labels()[0]:
             ax.legend()
-    fig.tight_layout()
-    fig.savefig(PNG_PATH, dpi=120)
+    save_figure(fig, PNG_PATH)
 
 
 def main(argv: list[str] | None = None) -> None:

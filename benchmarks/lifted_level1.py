@@ -11,16 +11,27 @@ a table and writes ``benchmarks/results/lifted_level1.csv``.
 from __future__ import annotations
 
 import argparse
-import csv
-import multiprocessing as mp
-import resource
+import json
 import time
 from pathlib import Path
 
+from _harness import Column, format_header, format_row, last_json, run_child, write_csv
+
 RESULTS = Path(__file__).resolve().parent / "results"
+FIELDS = ["n", "side_K1", "level", "status", "value", "time_s", "peak_mb"]
+TABLE = [
+    Column("n", 3),
+    Column("side", 5, key="side_K1"),
+    Column("level", 5),
+    Column("status", 20, "<"),
+    Column("value", 12, spec=".6f", missing=""),
+    Column("time[s]", 9, key="time_s", missing=""),
+    Column("peak[MB]", 9, key="peak_mb", missing=""),
+]
 
 
-def _case(n: int, level: int, queue: mp.Queue) -> None:  # type: ignore[type-arg]
+def _case(n: int, level: int) -> dict[str, object]:
+    """Solve one case in this (child) process: value, status and solve time."""
     from copos.datasets import planted
     from copos.network.lifted import solve_lifted_copositive_dual
 
@@ -28,35 +39,24 @@ def _case(n: int, level: int, queue: mp.Queue) -> None:  # type: ignore[type-arg
     start = time.perf_counter()
     result = solve_lifted_copositive_dual(problem, level=level)
     elapsed = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    queue.put((result.value, result.solve.status, elapsed, peak))
+    return {"value": result.value, "status": result.solve.status, "time_s": elapsed}
 
 
 def run(n: int, level: int, limit: float) -> dict[str, object]:
-    queue: mp.Queue = mp.Queue()  # type: ignore[type-arg]
-    process = mp.Process(target=_case, args=(n, level, queue))
-    start = time.perf_counter()
-    process.start()
-    process.join(limit)
-    if process.is_alive():
-        process.kill()
-        process.join()
-        return {
-            "n": n,
-            "level": level,
-            "status": "timeout",
-            "time_s": round(time.perf_counter() - start, 1),
-        }
-    if queue.empty():
-        return {"n": n, "level": level, "status": f"crashed (exit {process.exitcode})"}
-    value, status, elapsed, peak = queue.get()
+    """One case in a child process; peak memory = the child's ru_maxrss."""
+    child = run_child(__file__, [n, level], limit)
+    if child.timed_out:
+        return {"n": n, "level": level, "status": "timeout", "time_s": round(child.wall_s, 1)}
+    last = last_json(child.stdout)
+    if child.returncode != 0 or not last:
+        return {"n": n, "level": level, "status": f"crashed (exit {child.returncode})"}
     return {
         "n": n,
         "level": level,
-        "status": status,
-        "value": value,
-        "time_s": round(elapsed, 2),
-        "peak_mb": round(peak),
+        "status": last["status"],
+        "value": last["value"],
+        "time_s": round(last["time_s"], 2),
+        "peak_mb": round(child.peak_mb),
     }
 
 
@@ -64,31 +64,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[4, 6, 8, 10, 12, 14])
     parser.add_argument("--max-seconds", type=float, default=600.0)
-    args = parser.parse_args()
-    rows = []
-    print(
-        f"{'n':>3} {'side':>5} {'level':>5} {'status':<20} {'value':>12} {'time[s]':>9} {'peak[MB]':>9}"
+    parser.add_argument(
+        "--child", type=int, nargs=2, metavar=("N", "LEVEL"), help=argparse.SUPPRESS
     )
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(_case(*args.child)))
+        return
+    rows = []
+    print(format_header(TABLE))
     for n in args.sizes:
         for level in (0, 1):
             row = run(n, level, args.max_seconds)
             row["side_K1"] = 2 * n + 2 * 2 + 2 * 2
             rows.append(row)
-            value = row.get("value")
-            print(
-                f"{n:>3} {row['side_K1']:>5} {level:>5} {row['status']!s:<20} "
-                f"{'' if value is None else f'{value:.6f}':>12} {row.get('time_s', ''):>9} {row.get('peak_mb', ''):>9}",
-                flush=True,
-            )
+            print(format_row(TABLE, row), flush=True)
         if rows[-1]["status"] == "timeout":
             break
-    RESULTS.mkdir(exist_ok=True)
-    with open(RESULTS / "lifted_level1.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(
-            handle, fieldnames=["n", "side_K1", "level", "status", "value", "time_s", "peak_mb"]
-        )
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(RESULTS / "lifted_level1.csv", rows, FIELDS)
     print(f"wrote {RESULTS / 'lifted_level1.csv'}")
 
 

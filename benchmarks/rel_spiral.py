@@ -25,13 +25,12 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import platform
-import subprocess
-import sys
 import time
 from pathlib import Path
+
+from _harness import Column, format_table, outcome_row, run_child, write_csv
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_CSV = HERE / "results" / "rel_spiral.csv"
@@ -117,70 +116,41 @@ def _child(method: str, beta: float) -> dict:
 
 def run_case(method: str, beta: float, max_seconds: float) -> dict:
     """Run one case in a child process under a wall-clock limit."""
-    command = [sys.executable, str(Path(__file__).resolve()), "--child", method, str(beta)]
-    start = time.perf_counter()
-    try:
-        proc = subprocess.run(command, capture_output=True, text=True, timeout=max_seconds)
-    except subprocess.TimeoutExpired:
-        return {
-            "beta": beta,
-            "method": method,
-            "status": "timeout",
-            "time_s": time.perf_counter() - start,
-            "note": f"killed after {max_seconds:g} s",
-        }
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
-    if proc.returncode != 0 or not lines:
-        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        return {
-            "beta": beta,
-            "method": method,
-            "status": "error",
-            "time_s": time.perf_counter() - start,
-            "note": tail[:160],
-        }
-    return json.loads(lines[-1])
+    run = run_child(__file__, [method, beta], max_seconds)
+    return outcome_row(run, {"beta": beta, "method": method}, max_seconds)
 
 
-def _fmt(value: object, spec: str = ".6g") -> str:
-    if value is None or value == "":
-        return "-"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return format(value, spec)
-    return str(value)
+def _adam_gap(row: dict, rows: list[dict]) -> float | str:
+    """``adam_best - value`` of a REL row (same beta), else ""."""
+    if not (row.get("method", "").startswith("rel") and isinstance(row.get("value"), float)):
+        return ""
+    adam = next(
+        (r.get("adam_best") for r in rows if r["beta"] == row["beta"] and r["method"] == "adam"),
+        None,
+    )
+    return adam - row["value"] if isinstance(adam, float) else ""
+
+
+def _table(rows: list[dict]) -> list[Column]:
+    return [
+        Column("beta", 5, spec=".6g"),
+        Column("method", 13, "<"),
+        Column("status", 8, "<"),
+        Column("time_s", 8, spec=".2f"),
+        Column("patterns", 8),
+        Column("value", 11, spec=".8g"),
+        Column("primal_res", 10, spec=".1e"),
+        Column("dual_res", 10, spec=".1e"),
+        Column("recovered", 11, spec=".8g"),
+        Column("exact", 5),
+        Column("neurons", 7),
+        Column("adam_best", 10, spec=".6g"),
+        Column("adam-rel", 10, spec=".2e", get=lambda row: _adam_gap(row, rows)),
+    ]
 
 
 def format_rows(rows: list[dict]) -> str:
-    header = (
-        f"{'beta':>5} {'method':<13} {'status':<8} {'time_s':>8} {'patterns':>8} "
-        f"{'value':>11} {'primal_res':>10} {'dual_res':>10} {'recovered':>11} {'exact':>5} "
-        f"{'neurons':>7} {'adam_best':>10} {'adam-rel':>10}"
-    )
-    lines = [header, "-" * len(header)]
-    for row in rows:
-        gap = ""
-        if row.get("method", "").startswith("rel") and isinstance(row.get("value"), float):
-            adam = next(
-                (
-                    r.get("adam_best")
-                    for r in rows
-                    if r["beta"] == row["beta"] and r["method"] == "adam"
-                ),
-                None,
-            )
-            if isinstance(adam, float):
-                gap = adam - row["value"]
-        lines.append(
-            f"{_fmt(row['beta']):>5} {row['method']:<13} {_fmt(row.get('status')):<8} "
-            f"{_fmt(row.get('time_s'), '.2f'):>8} {_fmt(row.get('patterns')):>8} "
-            f"{_fmt(row.get('value'), '.8g'):>11} {_fmt(row.get('primal_res'), '.1e'):>10} "
-            f"{_fmt(row.get('dual_res'), '.1e'):>10} {_fmt(row.get('recovered'), '.8g'):>11} "
-            f"{_fmt(row.get('exact')):>5} {_fmt(row.get('neurons')):>7} "
-            f"{_fmt(row.get('adam_best'), '.6g'):>10} {_fmt(gap, '.2e'):>10}"
-        )
-    return "\n".join(lines)
+    return format_table(_table(rows), rows)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -208,18 +178,16 @@ def main(argv: list[str] | None = None) -> int:
         for method in methods:
             row = run_case(method, beta, args.max_seconds)
             rows.append(row)
-            print(f"  done beta={beta:g} {method}: {row.get('status')} "
-                  f"in {row.get('time_s', float('nan')):.1f} s", flush=True)
+            print(
+                f"  done beta={beta:g} {method}: {row.get('status')} "
+                f"in {row.get('time_s', float('nan')):.1f} s",
+                flush=True,
+            )
     print(format_rows(rows))
     for row in rows:
         if row.get("note"):
             print(f"note beta={row['beta']:g} {row['method']}: {row['note']}")
-    args.csv.parent.mkdir(parents=True, exist_ok=True)
-    with args.csv.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({key: row.get(key, "") for key in COLUMNS})
+    write_csv(args.csv, rows, COLUMNS)
     print(f"wrote {args.csv}")
     return 0
 
