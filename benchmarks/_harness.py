@@ -7,7 +7,8 @@
   child's stdout and stderr go to files, so what it printed before a kill survives.
 * :func:`outcome_row` turns a child run into a table row: its last JSON line, or ``timeout`` /
   ``error`` with the wall time and a note.
-* :func:`write_csv` writes rows under fixed columns (missing cells empty).
+* :func:`write_csv` writes rows under fixed columns (missing cells empty); :func:`write_results`
+  also prints the rows' notes and the path.
 * :class:`Column` and :func:`format_table` print fixed-width tables: cell ``i`` is
   ``format(fmt(value_i, spec_i), align_i + width_i)``, cells joined by one space.
 * :func:`pyplot` and :func:`save_figure` give the headless matplotlib the plots use.
@@ -172,6 +173,21 @@ def write_csv(path: Path, rows: Iterable[dict[str, Any]], columns: Sequence[str]
         writer.writeheader()
         for row in rows:
             writer.writerow({key: row.get(key, "") for key in columns})
+
+
+def write_results(
+    path: Path,
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    note_label: Callable[[dict[str, Any]], str] | None = None,
+) -> None:
+    """Print ``note LABEL: NOTE`` per row with a note (if ``note_label``), write the CSV, say so."""
+    if note_label is not None:
+        for row in rows:
+            if row.get("note"):
+                print(f"note {note_label(row)}: {row['note']}")
+    write_csv(path, rows, columns)
+    print(f"wrote {path}")
 
 
 def as_float(value: Any) -> float | None:

@@ -57,7 +57,7 @@ from _harness import (
     pyplot,
     run_child,
     save_figure,
-    write_csv,
+    write_results,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -300,11 +300,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"reference n={n}: {fmt(ref.get('reference'), '.12g')} from {ref.get('reference_from')}"
         )
-    for row in rows:
-        if row.get("note"):
-            print(f"note n={row['n']} {row['config']}: {row['note']}")
-    write_csv(args.csv, rows, COLUMNS)
-    print(f"wrote {args.csv}")
+    write_results(args.csv, rows, COLUMNS, note_label=lambda row: f"n={row['n']} {row['config']}")
     figure = plot(rows, args.csv.with_suffix(".png"))
     if figure is not None:
         print(f"wrote {figure}")

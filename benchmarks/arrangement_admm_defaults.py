@@ -36,7 +36,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
-from _harness import Column, format_header, format_row, write_csv  # noqa: E402
+from _harness import Column, format_header, format_row, write_results  # noqa: E402
 
 from copos.network import TrainingProblem, sample_arrangements, solve_convex_program  # noqa: E402
 from copos.solvers.arrangement_admm import solve_arrangement_admm  # noqa: E402
@@ -117,8 +117,7 @@ def main(argv: list[str] | None = None) -> int:
                 }
                 rows.append(row)
                 print(format_row(TABLE, row), flush=True)
-    write_csv(args.csv, rows, list(rows[0]))
-    print(f"wrote {args.csv}")
+    write_results(args.csv, rows, list(rows[0]))
     return 0
 
 

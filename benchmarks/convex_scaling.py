@@ -29,7 +29,7 @@ import platform
 import time
 from pathlib import Path
 
-from _harness import Column, format_table, outcome_row, run_child, write_csv
+from _harness import Column, format_table, outcome_row, run_child, write_results
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_CSV = HERE / "results" / "convex_scaling.csv"
@@ -157,11 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(row)
         print(f"  done n={n}: {row.get('status')}", flush=True)
     print(format_rows(rows))
-    for row in rows:
-        if row.get("note"):
-            print(f"note n={row['n']}: {row['note']}")
-    write_csv(args.csv, rows, COLUMNS)
-    print(f"wrote {args.csv}")
+    write_results(args.csv, rows, COLUMNS, note_label=lambda row: f"n={row['n']}")
     return 0
 
 

@@ -44,7 +44,7 @@ import signal
 import time
 from pathlib import Path
 
-from _harness import Column, fmt, format_table, json_lines, run_child, stderr_tail, write_csv
+from _harness import Column, fmt, format_table, json_lines, run_child, stderr_tail, write_results
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_CSV = HERE / "results" / "k1_blocks_vs_full.csv"
@@ -313,8 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         "peakRSS: ru_maxrss of the child process (os.wait4), interpreter and imports included; "
         "total for a killed or crashed case is the child's wall time, imports included."
     )
-    write_csv(args.csv, rows, COLUMNS)
-    print(f"wrote {args.csv}")
+    write_results(args.csv, rows, COLUMNS)
     return 0
 
 

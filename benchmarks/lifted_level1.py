@@ -15,7 +15,7 @@ import json
 import time
 from pathlib import Path
 
-from _harness import Column, format_header, format_row, last_json, run_child, write_csv
+from _harness import Column, format_header, format_row, last_json, run_child, write_results
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FIELDS = ["n", "side_K1", "level", "status", "value", "time_s", "peak_mb"]
@@ -81,8 +81,7 @@ def main() -> None:
             print(format_row(TABLE, row), flush=True)
         if rows[-1]["status"] == "timeout":
             break
-    write_csv(RESULTS / "lifted_level1.csv", rows, FIELDS)
-    print(f"wrote {RESULTS / 'lifted_level1.csv'}")
+    write_results(RESULTS / "lifted_level1.csv", rows, FIELDS)
 
 
 if __name__ == "__main__":

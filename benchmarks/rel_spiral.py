@@ -30,7 +30,7 @@ import platform
 import time
 from pathlib import Path
 
-from _harness import Column, format_table, outcome_row, run_child, write_csv
+from _harness import Column, format_table, outcome_row, run_child, write_results
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_CSV = HERE / "results" / "rel_spiral.csv"
@@ -184,11 +184,9 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
     print(format_rows(rows))
-    for row in rows:
-        if row.get("note"):
-            print(f"note beta={row['beta']:g} {row['method']}: {row['note']}")
-    write_csv(args.csv, rows, COLUMNS)
-    print(f"wrote {args.csv}")
+    write_results(
+        args.csv, rows, COLUMNS, note_label=lambda row: f"beta={row['beta']:g} {row['method']}"
+    )
     return 0
 
 
