@@ -16,13 +16,12 @@ from collections.abc import Callable
 
 from numpy.typing import ArrayLike
 
-from copos.cones._polynomial import triangle_selector
 from copos.cones.base import Cone, Family, Formulation, Membership, Side
 from copos.cones.membership import cp_factorize, is_copositive
 from copos.cones.polya import DeKlerkPasechnik
 from copos.cones.polyhedral import SimplexGridCOP, SimplexGridCP
 from copos.errors import InvalidInputError
-from copos.solvers.modeling import Expression, Model
+from copos.solvers.modeling import Expression, Model, triangle_selector
 
 
 class PSD(Cone):
