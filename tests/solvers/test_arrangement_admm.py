@@ -19,11 +19,8 @@ from copos.network import (
     sample_arrangements,
     solve_convex_program,
 )
-from copos.solvers.arrangement_admm import (
-    AdmmState,
-    ArrangementAdmmResult,
-    solve_arrangement_admm,
-)
+from copos.network.convex import ArrangementAdmmResult, solve_arrangement_admm
+from copos.solvers.arrangement_admm import AdmmState
 
 TIGHT = 1e-7
 
@@ -217,3 +214,15 @@ def test_unconverged_admm_is_not_exact() -> None:
     assert result.status != "optimal"
     assert result.bound_kind == "neither" and result.kind == "neither"
     assert result.lower_bound <= result.recovered_objective  # the certified numbers still hold
+
+
+def test_old_home_of_solve_arrangement_admm_is_a_deprecation_alias() -> None:
+    """The names that moved up to copos.network.convex still resolve in the solver module."""
+    import copos.solvers.arrangement_admm as old_home
+
+    with pytest.warns(DeprecationWarning, match="copos.network.convex.solve_arrangement_admm"):
+        assert old_home.solve_arrangement_admm is solve_arrangement_admm
+    with pytest.warns(DeprecationWarning):
+        assert old_home.ArrangementAdmmResult is ArrangementAdmmResult
+    with pytest.raises(AttributeError):
+        old_home.no_such_name  # noqa: B018
