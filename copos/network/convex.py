@@ -42,6 +42,7 @@ from copos._deprecation import deprecated_alias
 from copos._validation import as_finite_array, check_positive
 from copos.errors import InvalidInputError
 from copos.network.arrangements import Arrangements, enumerate_arrangements
+from copos.network.model import TwoLayerReLU
 from copos.network.problem import TrainingProblem
 from copos.solvers import DEFAULT_SOLVER, SolveInfo, require_solution, resolve_solver, solve
 from copos.solvers import arrangement_admm as admm
@@ -116,8 +117,6 @@ class RecoveredNetwork:
 
     def network(self) -> Any:
         """The recovered network as a :class:`copos.network.model.TwoLayerReLU`."""
-        from copos.network.model import TwoLayerReLU
-
         return TwoLayerReLU(self.U, self.V)
 
 
