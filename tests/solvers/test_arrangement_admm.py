@@ -207,7 +207,7 @@ def test_unconverged_admm_is_not_exact() -> None:
     # #17 item 10: after max_iters=1 the ADMM used to report bound_kind="exact".
     from copos.datasets import planted
     from copos.network.arrangements import enumerate_arrangements as _enumerate
-    from copos.solvers.arrangement_admm import solve_arrangement_admm as _solve
+    from copos.network.convex import solve_arrangement_admm as _solve
 
     problem = planted(n=10, d=2, c=1, seed=0, beta=1e-2, bias=True, noise=0.1)
     result = _solve(problem, _enumerate(problem.X), max_iters=1)
