@@ -17,7 +17,7 @@ Solvers (each case and solver in its own child process with a wall-clock limit):
 * ``clarabel``: :func:`copos.network.solve_convex_program` (CVXPY + Clarabel, default settings);
   time includes CVXPY compilation; its child process may use at most ``CLARABEL_MEMORY_GB``
   (16 GiB) of address space, so that n = 2000 fails cleanly instead of exhausting the machine.
-* ``copos-admm``: :func:`copos.solvers.arrangement_admm.solve_arrangement_admm` with the given
+* ``copos-admm``: :func:`copos.network.convex.solve_arrangement_admm` with the given
   ``tol`` and ``time_limit=450`` s (default settings otherwise).
 * ``pyscnn``: ``scnn.models.ConvexReLU`` with gate vectors = the witnesses of the *same* sampled
   patterns (``1[X h > 0]`` equals ``1[X h >= 0]`` for Gaussian data), ``scnn.solvers.AL``,
@@ -157,7 +157,7 @@ def _child(n: int, config: str) -> dict:
         row.update(status=result.solve.status, iterations=result.solve.iterations)
         v_blocks, w_blocks = result.v_blocks, result.w_blocks
     elif solver == "copos-admm":
-        from copos.solvers.arrangement_admm import solve_arrangement_admm
+        from copos.network.convex import solve_arrangement_admm
 
         result = solve_arrangement_admm(problem, patterns, **options)
         elapsed = time.perf_counter() - start

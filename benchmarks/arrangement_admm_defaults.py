@@ -39,7 +39,7 @@ import numpy as np  # noqa: E402
 from _harness import Column, format_header, format_row, write_results  # noqa: E402
 
 from copos.network import TrainingProblem, sample_arrangements, solve_convex_program  # noqa: E402
-from copos.solvers.arrangement_admm import solve_arrangement_admm  # noqa: E402
+from copos.network.convex import solve_arrangement_admm  # noqa: E402
 
 DEFAULT_CSV = Path(__file__).resolve().parent / "results" / "arrangement_admm_defaults.csv"
 INSTANCES = {

@@ -62,13 +62,17 @@ import cvxpy as cp
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from copos import __version__
+from copos._io import atomic_write
 from copos._validation import as_finite_array, check_dimension, check_positive, power_of_two_scale
 from copos.errors import CoposError, DataFileError, InvalidInputError
 from copos.network.arrangements import Arrangements, enumerate_arrangements
 from copos.network.copositive import cone_pca, face_bases
+from copos.network.lifted import ADMM_SOLVER, dnn_solver
 from copos.network.model import TwoLayerReLU
 from copos.network.problem import TrainingProblem
 from copos.solvers import DEFAULT_SOLVER, resolve_solver, solve
+from copos.solvers.dnn_admm import SOLVER_NAME, certified_lower_bound, solve_lifted_dnn_admm
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -774,8 +778,6 @@ class Certificate:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write :meth:`to_json` to ``path`` atomically (temporary file + :func:`os.replace`)."""
-        from copos._io import atomic_write
-
         target = Path(path)
         payload = self.to_json().encode("utf-8")
 
@@ -1103,8 +1105,6 @@ def certify(
 
 
 def _wants_lifted(problem: TrainingProblem, mode: object) -> bool:
-    from copos.network.lifted import ADMM_SOLVER, dnn_solver
-
     if mode not in LIFTED_MODES:
         raise InvalidInputError(f"lifted must be one of {LIFTED_MODES}; got {mode!r}")
     if mode == "auto":
@@ -1114,8 +1114,6 @@ def _wants_lifted(problem: TrainingProblem, mode: object) -> bool:
 
 def lifted_bound(problem: TrainingProblem, tol: float = 1e-4) -> LiftedBound:
     """The lifted DNN relaxation's certified lower bound on ``problem`` (:class:`LiftedBound`)."""
-    from copos.solvers.dnn_admm import SOLVER_NAME, solve_lifted_dnn_admm
-
     result = solve_lifted_dnn_admm(problem, tol=check_positive(tol, "lifted_tol"))
     return LiftedBound(
         value=float(result.lower_bound),
@@ -1205,8 +1203,6 @@ def _build_certificate(
     options: dict[str, Any],
     lifted: LiftedBound | None = None,
 ) -> Certificate:
-    from copos import __version__
-
     scale = dual_scale(problem.beta, norm.value)
     lower = combined_lower_bound(dual_lower_bound(Z, problem.Y, scale), norm.rigorous, lifted)
     objective = net.objective(problem)
@@ -1639,7 +1635,6 @@ def _recompute_lifted(
     """The lifted bound recomputed in numpy from the stored dual point ``(Z, N)``."""
     if cert.lifted is None:
         return [], None
-    from copos.solvers.dnn_admm import certified_lower_bound
 
     try:
         value = certified_lower_bound(problem, cert.lifted.Z, cert.lifted.N).value

@@ -53,10 +53,20 @@ from typing import Any
 
 import numpy as np
 
+from copos._io import atomic_write, write_text_atomic
+from copos._validation import check_dimension
+from copos.certificate import DataFingerprint, certify, checked_lower_bound
 from copos.errors import CoposError, DataFileError, InvalidInputError, SolverError
-from copos.network.arrangements import expected_count
+from copos.network import training  # training.train looked up at call time (patchable)
+from copos.network.arrangements import enumerate_arrangements, expected_count
+from copos.network.convex import ADMM_SOLVER, convex_solver, solve_convex_program
+from copos.network.copositive import recover_from_rel, solve_rel
+from copos.network.lifted import dnn_solver as resolve_dnn_solver
+from copos.network.lifted import solve_lifted_copositive_dual, solve_lifted_dnn
+from copos.network.model import TwoLayerReLU
 from copos.network.problem import TrainingProblem
-from copos.network.training import TrainingRun, best_run
+from copos.network.rounding import round_lifted
+from copos.network.training import ProgressBar, TrainingRun, best_run, check_training_size
 from copos.solvers.cvxpy_backend import DEFAULT_SOLVER, resolve_solver
 
 #: Methods run by default: they finish in well under three minutes on the spiral (n = 60).
@@ -273,8 +283,6 @@ class TightnessReport:
 
     def save_json(self, path: str | os.PathLike[str]) -> Path:
         """Write :meth:`to_json` atomically."""
-        from copos._io import write_text_atomic
-
         return write_text_atomic(path, self.to_json())
 
     def plot(self, stem: str | os.PathLike[str]) -> list[Path]:
@@ -327,8 +335,6 @@ def plot_paths(stem: str | os.PathLike[str]) -> list[Path]:
 
 def _save_figure(figure: Any, stem: str | os.PathLike[str], suffix: str) -> Path:
     """Write ``figure`` to ``stem + suffix`` atomically."""
-    from copos._io import atomic_write
-
     target = Path(f"{os.fspath(stem)}{suffix}")
     atomic_write(target, lambda handle: figure.savefig(handle, format=suffix[1:]))
     return target
@@ -363,8 +369,6 @@ def _run_to_dict(run: TrainingRun, weights: bool) -> dict[str, Any]:
 
 def _run_from_dict(data: Mapping[str, Any]) -> TrainingRun:
     """A training run read back from JSON: its best net and objective (not its history)."""
-    from copos.network.model import TwoLayerReLU
-
     net = TwoLayerReLU(np.array(data["U"], dtype=float), np.array(data["V"], dtype=float))
     objective = float(_nan_if_none(data["objective"]))
     return TrainingRun(
@@ -413,8 +417,6 @@ Method = Callable[[_Context], list[MethodResult]]
 
 
 def _lifted_dnn(context: _Context) -> list[MethodResult]:
-    from copos.network.lifted import solve_lifted_dnn
-
     result = solve_lifted_dnn(context.problem, form="reduced", solver=context.dnn_solver)
     context.lifted = result
     row = _from_bound(f"lifted-dnn (DNN, {result.solve.solver})", result.to_bound())
@@ -424,16 +426,12 @@ def _lifted_dnn(context: _Context) -> list[MethodResult]:
 
 
 def _lifted_k1(context: _Context) -> list[MethodResult]:
-    from copos.network.lifted import solve_lifted_copositive_dual
-
     result = solve_lifted_copositive_dual(context.problem, level=1, solver=context.solver)
     row = _from_bound("lifted-k1 (COP dual, K^1)", result.to_bound())
     return [row, _checked("lifted-k1", result.Z, context)]
 
 
 def _rel(context: _Context) -> list[MethodResult]:
-    from copos.network.copositive import solve_rel
-
     result = solve_rel(context.problem, solver=context.solver)
     row = MethodResult(
         "rel (Sahiner, DNN)",
@@ -450,8 +448,6 @@ def _rel(context: _Context) -> list[MethodResult]:
 
 def _recovered(result: Any, context: _Context) -> MethodResult:
     """The network recovered from REL: a real network, so its objective is an upper bound."""
-    from copos.network.copositive import recover_from_rel
-
     start = time.perf_counter()
     recovery = recover_from_rel(result, context.problem)
     status = "exact recovery" if recovery.exact else "inexact recovery"
@@ -476,8 +472,6 @@ def _checked(name: str, Z: Any, context: _Context) -> MethodResult:
 
 
 def _checked_row(label: str, Z: Any, context: _Context) -> MethodResult:
-    from copos.certificate import checked_lower_bound
-
     if Z is None:
         raise SolverError("the solver left no dual candidate Z")
     bound = checked_lower_bound(Z, context.problem, solver=context.solver)
@@ -511,9 +505,6 @@ def failed_row(method: str, exc: BaseException, elapsed: float = 0.0) -> MethodR
 
 
 def _convex(context: _Context) -> list[MethodResult]:
-    from copos.network.arrangements import enumerate_arrangements
-    from copos.network.convex import ADMM_SOLVER, convex_solver, solve_convex_program
-
     start = time.perf_counter()
     patterns = enumerate_arrangements(context.problem.X)
     solver = convex_solver(context.problem, patterns, context.convex_solver, context.solver)
@@ -566,8 +557,6 @@ def _convex_admm_rows(result: Any, elapsed: float) -> list[MethodResult]:
 
 
 def _certificate(context: _Context) -> list[MethodResult]:
-    from copos.certificate import certify
-
     start = time.perf_counter()
     best = best_run(context.runs)
     certificate = certify(best.net, context.problem, solver=context.solver, lifted="never")
@@ -586,8 +575,6 @@ def _certificate(context: _Context) -> list[MethodResult]:
 
 
 def _rounding(context: _Context) -> list[MethodResult]:
-    from copos.network.rounding import round_lifted
-
     if context.lifted is None:
         _lifted_dnn(context)
     start = time.perf_counter()
@@ -687,7 +674,6 @@ def check_tightness(
     """
     method_list = _check_arguments(problem, widths, seeds, methods, epochs)
     solver = resolve_solver(solver)
-    from copos.network.lifted import dnn_solver as resolve_dnn_solver
 
     dnn_solver = resolve_dnn_solver(problem, dnn_solver, fallback=solver)
     if str(convex_solver).lower() not in ("auto", "copos-admm"):
@@ -722,16 +708,12 @@ def check_tightness(
 
 def problem_fingerprint(problem: TrainingProblem) -> str:
     """SHA-256 of the data (:class:`copos.certificate.DataFingerprint`) with ``beta`` and ``bias``."""
-    from copos.certificate import DataFingerprint
-
     digest = DataFingerprint.of(problem.X, problem.Y).sha256
     return f"sha256:{digest};beta={problem.beta!r};bias={bool(problem.bias)}"
 
 
 def _check_arguments(problem: Any, widths: Any, seeds: Any, methods: Any, epochs: Any) -> list[str]:
     """Validate the arguments of :func:`check_tightness`; return the methods without repeats."""
-    from copos._validation import check_dimension
-
     if not isinstance(problem, TrainingProblem):
         raise InvalidInputError(
             f"check_tightness needs a TrainingProblem; got {type(problem).__name__}"
@@ -821,8 +803,6 @@ class _State:
 
     def train(self, progress: bool) -> None:
         """Train every (width, seed) pair not finished yet."""
-        from copos.network.training import ProgressBar, check_training_size, train
-
         for width in self.options["widths"]:  # refuse what cannot fit before training anything
             check_training_size(self.problem, width, self.options["epochs"])
         missing = [
@@ -834,7 +814,7 @@ class _State:
         bar = ProgressBar(len(missing), enabled=progress and bool(missing))
         try:
             for width, seed in missing:
-                run = train(self.problem, width, seed=seed, epochs=self.options["epochs"])
+                run = training.train(self.problem, width, seed=seed, epochs=self.options["epochs"])
                 self.done_runs[(width, seed)] = run
                 bar.update(1, f"m={width} seed={seed} best={run.best_objective:.5g}")
         finally:

@@ -164,14 +164,6 @@ def full_gram_structure(n: int, r: int) -> FullGramStructure:
     return FullGramStructure(size, gram_map, np.asarray(even, dtype=np.int64))
 
 
-@cache
-def triangle_selector(n: int) -> sp.csr_matrix:
-    """Rows pick ``vec(M)[i + n j]`` for ``i <= j``: equalities of symmetric matrices, once each."""
-    rows, cols = np.triu_indices(n)
-    index = rows + n * cols
-    return sp.csr_matrix((np.ones(len(index)), (np.arange(len(index)), index)), shape=(len(index), n * n))
-
-
 def simplex_grid(n: int, m: int) -> NDArray[np.float64]:
     r"""The grid :math:`\Delta(n, m) = \{x \ge 0 : \sum x = 1,\ m x \in \mathbb Z^n\}`, one row each."""
     return monomials(n, m).astype(np.float64) / m

@@ -29,6 +29,7 @@ from numpy.typing import ArrayLike, NDArray
 from copos._validation import as_symmetric_matrix, check_dimension
 from copos.errors import InvalidInputError
 from copos.solvers.base import SolveInfo
+from copos.solvers.cvxpy_backend import solve
 from copos.solvers.modeling import Constraint, Expression, Model, as_model
 
 Family = Literal["COP", "CP"]
@@ -187,8 +188,6 @@ class Cone(ABC):
         solver: str = "clarabel",
     ) -> Membership:
         """Solve :math:`\\max\\{t : M - tE \\in K\\}` and return it with its certificate."""
-        from copos.solvers.cvxpy_backend import solve
-
         matrix = self._check_matrix(M)
         E = self.interior_direction() if direction is None else self._check_matrix(direction, "E")
         t = cp.Variable()

@@ -12,12 +12,16 @@ leading :math:`k\times k` block.  For :math:`n \le 4` (and ``k = n``),
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from numpy.typing import ArrayLike
 
-from copos.cones._polynomial import triangle_selector
 from copos.cones.base import Cone, Family, Formulation, Membership, Side
+from copos.cones.membership import cp_factorize, is_copositive
+from copos.cones.polya import DeKlerkPasechnik
+from copos.cones.polyhedral import SimplexGridCOP, SimplexGridCP
 from copos.errors import InvalidInputError
-from copos.solvers.modeling import Expression, Model
+from copos.solvers.modeling import Expression, Model, triangle_selector
 
 
 class PSD(Cone):
@@ -125,6 +129,13 @@ class SPN(Cone):
         return Formulation(constraints, {"P": P, "N": difference})
 
 
+#: Inner hierarchies of the copositive cone, ``name -> class(n, level, k)``.  ``"parrilo"`` is
+#: added by :mod:`copos.cones.parrilo` itself (it builds on :class:`DNN`/:class:`SPN` of this
+#: module, so this module cannot import it); importing any ``copos.cones`` module runs
+#: ``copos/cones/__init__``, which imports it, so the table is always complete.
+INNER_FAMILIES: dict[str, Callable[[int, int, int], Cone]] = {"dkp": DeKlerkPasechnik}
+
+
 class Copositive(Cone):
     r""":math:`\mathcal{COP}_{n,k} = \{M : x^\top M x \ge 0\ \forall x \in \mathbb R^k_+\times\mathbb R^{n-k}\}` (exact).
 
@@ -145,18 +156,12 @@ class Copositive(Cone):
 
     def inner(self, level: int, family: str = "parrilo") -> Cone:
         """Inner approximation: Parrilo's ``K^r`` (default) or de Klerk–Pasechnik's ``C^r``."""
-        from copos.cones.parrilo import Parrilo
-        from copos.cones.polya import DeKlerkPasechnik
-
-        families = {"parrilo": Parrilo, "dkp": DeKlerkPasechnik}
-        if family not in families:
+        if family not in INNER_FAMILIES:
             raise InvalidInputError(f"unknown inner family {family!r}; choose parrilo or dkp")
-        return families[family](self.n, level, self.k)
+        return INNER_FAMILIES[family](self.n, level, self.k)
 
     def outer(self, m: int) -> Cone:
         """Outer approximation by the simplex grid :math:`\\Delta(n, m)`."""
-        from copos.cones.polyhedral import SimplexGridCOP
-
         return SimplexGridCOP(self.n, m, self.k)
 
     def _formulate(self, M: Expression, model: Model) -> Formulation:
@@ -167,8 +172,6 @@ class Copositive(Cone):
 
     def contains(self, M: ArrayLike, tol: float = 1e-9, solver: str = "clarabel") -> Membership:
         """Exact test by :func:`copos.cones.membership.is_copositive`; the witness is the certificate."""
-        from copos.cones.membership import is_copositive
-
         matrix = self._check_matrix(M)
         result = is_copositive(matrix, self.k, tol=tol)
         certificate = {} if result.witness is None else {"witness": result.witness}
@@ -203,8 +206,6 @@ class CompletelyPositive(Cone):
 
     def inner(self, m: int) -> Cone:
         """Inner approximation :math:`\\operatorname{cone}\\{xx^\\top : x \\in \\Delta(n, m)\\}`."""
-        from copos.cones.polyhedral import SimplexGridCP
-
         return SimplexGridCP(self.n, m, self.k)
 
     def _formulate(self, M: Expression, model: Model) -> Formulation:
@@ -215,8 +216,6 @@ class CompletelyPositive(Cone):
 
     def contains(self, M: ArrayLike, tol: float = 1e-6, solver: str = "clarabel") -> Membership:
         """Factorization ``M = BB^T`` with ``B >= 0``, or a copositive witness against it."""
-        from copos.cones.membership import cp_factorize
-
         if self.k != self.n:
             raise InvalidInputError("CP factorization is implemented for k = n only")
         matrix = self._check_matrix(M)

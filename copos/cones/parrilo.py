@@ -25,7 +25,7 @@ import scipy.sparse as sp
 
 from copos.cones._polynomial import coefficient_operator, full_gram_structure, gram_structure
 from copos.cones.base import Cone, Family, Formulation, Side
-from copos.cones.basic import DNN, SPN
+from copos.cones.basic import DNN, INNER_FAMILIES, SPN
 from copos.cones.hierarchy import HierarchyCone
 from copos.errors import InvalidInputError
 from copos.solvers.modeling import Expression, Model, symmetric_equal
@@ -175,3 +175,6 @@ class ParriloDual(HierarchyCone):
             symmetric_equal(model, model.vec(M), model.matmul(operator.T.tocsr(), even), self.n)
         )
         return Formulation(constraints, {"moments": y, "moment_matrix": moment})
+
+
+INNER_FAMILIES["parrilo"] = Parrilo

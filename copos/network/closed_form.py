@@ -31,6 +31,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from copos._validation import as_finite_array, check_positive
 from copos.errors import InvalidInputError
+from copos.network.model import TwoLayerReLU
 from copos.network.problem import TrainingProblem
 
 FloatArray = NDArray[np.float64]
@@ -78,8 +79,6 @@ class ClosedFormResult:
 
     def network(self) -> Any:
         """The network as a :class:`copos.network.model.TwoLayerReLU`."""
-        from copos.network.model import TwoLayerReLU
-
         return TwoLayerReLU(self.U, self.V)
 
 

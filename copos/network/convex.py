@@ -29,9 +29,10 @@ How to read the value
 
 from __future__ import annotations
 
+import time
 import warnings
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass, replace
+from typing import Any, Literal
 
 import cvxpy as cp
 import numpy as np
@@ -41,11 +42,10 @@ from copos._deprecation import deprecated_alias
 from copos._validation import as_finite_array, check_positive
 from copos.errors import InvalidInputError
 from copos.network.arrangements import Arrangements, enumerate_arrangements
+from copos.network.model import TwoLayerReLU
 from copos.network.problem import TrainingProblem
 from copos.solvers import DEFAULT_SOLVER, SolveInfo, require_solution, resolve_solver, solve
-
-if TYPE_CHECKING:
-    from copos.solvers.arrangement_admm import ArrangementAdmmResult
+from copos.solvers import arrangement_admm as admm
 
 FloatArray = NDArray[np.float64]
 BoundKind = Literal["exact", "upper", "neither"]
@@ -117,8 +117,6 @@ class RecoveredNetwork:
 
     def network(self) -> Any:
         """The recovered network as a :class:`copos.network.model.TwoLayerReLU`."""
-        from copos.network.model import TwoLayerReLU
-
         return TwoLayerReLU(self.U, self.V)
 
 
@@ -235,11 +233,9 @@ def solve_convex_program(
         )
     chosen = convex_solver(problem, patterns, solver)
     if chosen == ADMM_SOLVER:
-        from copos.solvers.arrangement_admm import solve_arrangement_admm
-
-        admm = solve_arrangement_admm(problem, patterns, tol=tol, neuron_tol=neuron_tol)
-        _warn_if_inconsistent(admm, recovery_tol)
-        return admm
+        result = solve_arrangement_admm(problem, patterns, tol=tol, neuron_tol=neuron_tol)
+        _warn_if_inconsistent(result, recovery_tol)
+        return result
     program, v_var, w_var = _build_program(problem, patterns)
     info = solve(program, solver=chosen)
     require_solution(program, info)
@@ -259,6 +255,215 @@ def solve_convex_program(
     )
     _warn_if_inconsistent(result, recovery_tol)
     return result
+
+
+@dataclass(frozen=True, eq=False)
+class ArrangementAdmmResult(RecoveredNetwork):
+    """Result of :func:`solve_arrangement_admm`.
+
+    Attributes
+    ----------
+    value:
+        Convex objective at the returned blocks ``(v_blocks, w_blocks)``.  These satisfy the cone
+        constraints only up to the ADMM accuracy (see ``cone_violation``).
+    lower_bound:
+        Dual-certificate lower bound on the optimal value of the program over ``arrangements``
+        (valid for any accuracy; see the module docstring).  With complete arrangements it is a
+        lower bound on every network's training objective.
+    bound_kind:
+        For a converged solve (status ``"optimal"``): ``"exact"`` for complete arrangements,
+        ``"upper"`` for sampled ones (as in :class:`copos.network.convex.ConvexProgramResult`).
+        Not converged: ``"neither"`` (the blocks meet the cones only approximately, so ``value``
+        is not a network's objective; ``lower_bound`` and ``recovered_objective`` still hold).
+    solve:
+        Solver, status (``"optimal"``, ``"max_iterations"`` or ``"time_limit"``), time, the final
+        stopping residuals (``primal_residual``/``dual_residual``, relative, rescaled units) and
+        ``extra`` diagnostics.
+    U, V:
+        Recovered network, shapes ``(d, m)`` and ``(m, 1)``
+        (:func:`copos.network.convex.recover_from_convex`).
+    recovered_objective:
+        Training objective of ``(U, V)`` with the true ReLU (an actual network, hence an upper
+        bound on the training optimum at width ``m``).
+    v_blocks, w_blocks:
+        Blocks :math:`v_i`, :math:`w_i` as rows of ``(P, d)`` arrays.
+    cone_violation:
+        :math:`\\max_{i,j}\\big(-(E_iXb_i)_j\\big)_+` over all returned blocks, divided by
+        ``max(1e-300, max_i ||X b_i||_inf)`` (relative to the size of the pre-activations).
+    arrangements:
+        The patterns used.
+    state:
+        Final iterate, for ``warm_start``.
+
+    The ADMM itself (:func:`copos.solvers.arrangement_admm.solve_arrangement_blocks`) knows
+    operators, not networks: :func:`solve_arrangement_admm` recovers the network and labels the
+    bound here.
+    """
+
+    value: float
+    lower_bound: float
+    bound_kind: BoundKind
+    solve: SolveInfo
+    U: FloatArray
+    V: FloatArray
+    recovered_objective: float
+    v_blocks: FloatArray
+    w_blocks: FloatArray
+    cone_violation: float
+    arrangements: Arrangements
+    state: admm.AdmmState
+
+    @property
+    def status(self) -> str:
+        """``"optimal"``, ``"max_iterations"`` or ``"time_limit"``."""
+        return self.solve.status
+
+    @property
+    def iterations(self) -> int:
+        """Number of ADMM iterations performed."""
+        return int(self.solve.iterations or 0)
+
+    @property
+    def duality_gap(self) -> float:
+        """``recovered_objective - lower_bound``.
+
+        With complete arrangements both are certified (the lower bound holds for every network),
+        so this is >= 0 up to rounding.  With sampled arrangements the lower bound only bounds the
+        sampled program, and the recovered network (whose true activation patterns may differ
+        from the sampled ones when ``cone_violation > 0``) can lie below it, so it may be < 0.
+        """
+        return self.recovered_objective - self.lower_bound
+
+    @property
+    def relative_duality_gap(self) -> float:
+        """``duality_gap / max(1e-300, |recovered_objective|)``."""
+        return self.duality_gap / max(1e-300, abs(self.recovered_objective))
+
+
+def solve_arrangement_admm(
+    problem: TrainingProblem,
+    arrangements: Arrangements,
+    *,
+    rho: float | None = admm.DEFAULT_RHO,
+    tol: float = 1e-6,
+    max_iters: int = admm.DEFAULT_MAX_ITERS,
+    warm_start: ArrangementAdmmResult | admm.AdmmState | None = None,
+    time_limit: float | None = None,
+    adaptive_rho: bool = True,
+    sigma: float = admm.DEFAULT_SIGMA,
+    relaxation: float = admm.DEFAULT_RELAXATION,
+    anderson: int = admm.DEFAULT_ANDERSON,
+    anderson_every: int = admm.DEFAULT_ANDERSON_EVERY,
+    check_every: int = admm.DEFAULT_CHECK_EVERY,
+    neuron_tol: float = DEFAULT_NEURON_TOL,
+) -> ArrangementAdmmResult:
+    r"""Solve the c = 1 convex program over ``arrangements`` by ADMM (:mod:`copos.solvers.arrangement_admm`).
+
+    Parameters
+    ----------
+    problem:
+        Training problem with scalar output (``c = 1``).
+    arrangements:
+        Activation patterns (complete from ``enumerate_arrangements`` or sampled).
+    rho:
+        Initial penalty in the rescaled units (``‖X‖₂ = ‖y‖₂ = 1``); default
+        :data:`copos.solvers.arrangement_admm.DEFAULT_CONE_PENALTY` ``/ sigma``, or the final ``rho`` of ``warm_start``.
+    tol:
+        Relative primal and dual residual at which to stop (status ``"optimal"``).
+    max_iters:
+        Iteration cap (status ``"max_iterations"``).
+    warm_start:
+        A previous result or :class:`~copos.solvers.arrangement_admm.AdmmState` for the same data shape and the same number of
+        patterns (e.g. another ``beta``): its blocks and multipliers start the iteration.
+    time_limit:
+        Wall-clock cap in seconds for the iterations (status ``"time_limit"``).
+    adaptive_rho:
+        Residual balancing of ``rho`` (each change refactors the ``n x n`` core).
+    sigma:
+        Relative weight of the cone constraint :math:`Gu = s` against :math:`u = v` (its penalty
+        is ``sigma * rho``); equivalent to scaling :math:`G` by :math:`\sqrt{\sigma}`.
+    relaxation:
+        Over-relaxation parameter :math:`\alpha \in (0, 2)` (Boyd et al. 2011, §3.4.3); ``1`` is
+        plain ADMM.
+    anderson:
+        Memory of the Anderson acceleration (``0`` switches it off); it stores ``2·anderson``
+        vectors of length ``2P(n + d)``.
+    anderson_every:
+        Extrapolate once per this many iterations (the map being accelerated is the
+        ``anderson_every``-fold ADMM step).
+    check_every:
+        Residuals are computed every this many iterations.
+    neuron_tol:
+        Passed to :func:`copos.network.convex.recover_from_convex`.
+
+    Raises
+    ------
+    InvalidInputError
+        ``c != 1`` (the program and Bai et al.'s ADMM are for scalar outputs), patterns of the
+        wrong length, no patterns, or bad parameters.
+    """
+    start = time.perf_counter()
+    _check_admm_problem(problem, arrangements)
+    neuron_tol = check_positive(neuron_tol, "neuron_tol")
+    solution = admm.solve_arrangement_blocks(
+        problem.X,
+        problem.Y[:, 0],
+        problem.beta,
+        arrangements.patterns,
+        rho=rho,
+        tol=tol,
+        max_iters=max_iters,
+        warm_start=warm_start,
+        time_limit=time_limit,
+        adaptive_rho=adaptive_rho,
+        sigma=sigma,
+        relaxation=relaxation,
+        anderson=anderson,
+        anderson_every=anderson_every,
+        check_every=check_every,
+    )
+    U, V = recover_from_convex(solution.v_blocks, solution.w_blocks, neuron_tol=neuron_tol)
+    recovered = network_objective(problem, U, V)
+    return ArrangementAdmmResult(
+        value=solution.value,
+        lower_bound=solution.lower_bound,
+        bound_kind=_admm_bound_kind(solution.solve.status, arrangements.complete),
+        solve=replace(solution.solve, solve_time=time.perf_counter() - start),
+        U=U,
+        V=V,
+        recovered_objective=recovered,
+        v_blocks=solution.v_blocks,
+        w_blocks=solution.w_blocks,
+        cone_violation=solution.cone_violation,
+        arrangements=arrangements,
+        state=solution.state,
+    )
+
+
+def _check_admm_problem(problem: TrainingProblem, arrangements: Arrangements) -> None:
+    if problem.c != 1:
+        raise InvalidInputError(
+            f"solve_arrangement_admm needs a scalar output (c = 1); got c = {problem.c}. Bai et "
+            "al.'s ADMM is for the scalar-output Pilanci-Ergen program; for vector outputs use the "
+            "copositive program of Sahiner et al. (2021) or its relaxations."
+        )
+    if not isinstance(arrangements, Arrangements):
+        raise InvalidInputError(
+            f"arrangements must be an Arrangements object; got {type(arrangements).__name__}"
+        )
+    if arrangements.n != problem.n:
+        raise InvalidInputError(
+            f"arrangements have patterns of length {arrangements.n}, but X has {problem.n} rows"
+        )
+    if len(arrangements) == 0:
+        raise InvalidInputError("arrangements is empty; at least one pattern is needed")
+
+
+def _admm_bound_kind(status: str, complete: bool) -> BoundKind:
+    """``exact``/``upper`` (complete/sampled patterns) after convergence, ``neither`` before."""
+    if status != "optimal":
+        return "neither"
+    return "exact" if complete else "upper"
 
 
 def recover_from_convex(

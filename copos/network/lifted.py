@@ -54,6 +54,7 @@ from copos.errors import InvalidInputError
 from copos.network.problem import TrainingProblem
 from copos.programs.result import Bound
 from copos.solvers import DEFAULT_SOLVER, SolveInfo, require_solution, resolve_solver, solve
+from copos.solvers.dnn_admm import solve_lifted_dnn_admm
 
 FloatArray = NDArray[np.float64]
 Block = Literal["a", "b", "u", "v"]
@@ -533,8 +534,6 @@ def _solve_with_admm(
     time_limit: float | None,
 ) -> LiftedResult:
     """:func:`solve_lifted_dnn` by :func:`copos.solvers.dnn_admm.solve_lifted_dnn_admm`."""
-    from copos.solvers.dnn_admm import solve_lifted_dnn_admm
-
     start = time.perf_counter()
     result = solve_lifted_dnn_admm(problem, tol=tol, time_limit=time_limit)
     Lambda = layout.lift(result.S)

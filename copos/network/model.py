@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from copos._io import atomic_write
 from copos._validation import as_finite_array, check_dimension, check_nonnegative
 from copos.errors import CoposError, DataFileError, InvalidInputError
 from copos.network.problem import TrainingProblem
@@ -339,9 +340,6 @@ class TwoLayerReLU:
         pathlib.Path
             The path written.
         """
-        # Imported here: copos.datasets imports copos.network, which may import this module.
-        from copos._io import atomic_write
-
         target = Path(path)
 
         def write(handle: Any) -> None:

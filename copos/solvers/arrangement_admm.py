@@ -97,8 +97,10 @@ arrangements it bounds only the sampled program.
 
 from __future__ import annotations
 
+import importlib
 import math
 import time
+import warnings
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -108,19 +110,10 @@ from numpy.typing import NDArray
 
 from copos._validation import check_dimension, check_positive
 from copos.errors import InvalidInputError
-from copos.network.arrangements import Arrangements
-from copos.network.convex import (
-    DEFAULT_NEURON_TOL,
-    RecoveredNetwork,
-    network_objective,
-    recover_from_convex,
-)
-from copos.network.problem import TrainingProblem
 from copos.solvers._anderson import Anderson
 from copos.solvers.base import SolveInfo
 
 FloatArray = NDArray[np.float64]
-BoundKind = Literal["exact", "upper", "neither"]
 Status = Literal["optimal", "max_iterations", "time_limit", "diverged"]
 
 SOLVER_NAME = "copos-admm"
@@ -169,82 +162,35 @@ class AdmmState:
 
 
 @dataclass(frozen=True, eq=False)
-class ArrangementAdmmResult(RecoveredNetwork):
-    """Result of :func:`solve_arrangement_admm`.
+class ArrangementAdmmSolution:
+    """What :func:`solve_arrangement_blocks` returns: blocks, bounds and residuals, original units.
+
+    The network side (:func:`copos.network.convex.solve_arrangement_admm`) recovers the network
+    from the blocks and labels the bound; this layer knows operators, not networks.
 
     Attributes
     ----------
     value:
-        Convex objective at the returned blocks ``(v_blocks, w_blocks)``.  These satisfy the cone
-        constraints only up to the ADMM accuracy (see ``cone_violation``).
+        Convex objective at the returned blocks (cone constraints met up to ``cone_violation``).
     lower_bound:
-        Dual-certificate lower bound on the optimal value of the program over ``arrangements``
-        (valid for any accuracy; see the module docstring).  With complete arrangements it is a
-        lower bound on every network's training objective.
-    bound_kind:
-        For a converged solve (status ``"optimal"``): ``"exact"`` for complete arrangements,
-        ``"upper"`` for sampled ones (as in :class:`copos.network.convex.ConvexProgramResult`).
-        Not converged: ``"neither"`` (the blocks meet the cones only approximately, so ``value``
-        is not a network's objective; ``lower_bound`` and ``recovered_objective`` still hold).
+        Dual-certificate lower bound on the program's optimum over the patterns (any accuracy).
     solve:
-        Solver, status (``"optimal"``, ``"max_iterations"`` or ``"time_limit"``), time, the final
-        stopping residuals (``primal_residual``/``dual_residual``, relative, rescaled units) and
-        ``extra`` diagnostics.
-    U, V:
-        Recovered network, shapes ``(d, m)`` and ``(m, 1)``
-        (:func:`copos.network.convex.recover_from_convex`).
-    recovered_objective:
-        Training objective of ``(U, V)`` with the true ReLU (an actual network, hence an upper
-        bound on the training optimum at width ``m``).
+        Solver, status, time, final relative residuals and ``extra`` diagnostics.
     v_blocks, w_blocks:
         Blocks :math:`v_i`, :math:`w_i` as rows of ``(P, d)`` arrays.
     cone_violation:
-        :math:`\\max_{i,j}\\big(-(E_iXb_i)_j\\big)_+` over all returned blocks, divided by
-        ``max(1e-300, max_i ||X b_i||_inf)`` (relative to the size of the pre-activations).
-    arrangements:
-        The patterns used.
+        :math:`\\max_{i,j}\\big(-(E_iXb_i)_j\\big)_+ / \\max_i\\|Xb_i\\|_\\infty`.
     state:
         Final iterate, for ``warm_start``.
     """
 
     value: float
     lower_bound: float
-    bound_kind: BoundKind
     solve: SolveInfo
-    U: FloatArray
-    V: FloatArray
-    recovered_objective: float
     v_blocks: FloatArray
     w_blocks: FloatArray
     cone_violation: float
-    arrangements: Arrangements
     state: AdmmState
-
-    @property
-    def status(self) -> str:
-        """``"optimal"``, ``"max_iterations"`` or ``"time_limit"``."""
-        return self.solve.status
-
-    @property
-    def iterations(self) -> int:
-        """Number of ADMM iterations performed."""
-        return int(self.solve.iterations or 0)
-
-    @property
-    def duality_gap(self) -> float:
-        """``recovered_objective - lower_bound``.
-
-        With complete arrangements both are certified (the lower bound holds for every network),
-        so this is >= 0 up to rounding.  With sampled arrangements the lower bound only bounds the
-        sampled program, and the recovered network (whose true activation patterns may differ
-        from the sampled ones when ``cone_violation > 0``) can lie below it, so it may be < 0.
-        """
-        return self.recovered_objective - self.lower_bound
-
-    @property
-    def relative_duality_gap(self) -> float:
-        """``duality_gap / max(1e-300, |recovered_objective|)``."""
-        return self.duality_gap / max(1e-300, abs(self.recovered_objective))
 
 
 class _Operators:
@@ -477,14 +423,16 @@ def _axpy(x: FloatArray, y: FloatArray, a: float) -> None:
         y[...] = result
 
 
-def solve_arrangement_admm(
-    problem: TrainingProblem,
-    arrangements: Arrangements,
+def solve_arrangement_blocks(
+    X: FloatArray,
+    y: FloatArray,
+    beta: float,
+    patterns: NDArray[np.bool_] | FloatArray,
     *,
     rho: float | None = DEFAULT_RHO,
     tol: float = 1e-6,
     max_iters: int = DEFAULT_MAX_ITERS,
-    warm_start: ArrangementAdmmResult | AdmmState | None = None,
+    warm_start: object | None = None,
     time_limit: float | None = None,
     adaptive_rho: bool = True,
     sigma: float = DEFAULT_SIGMA,
@@ -492,16 +440,16 @@ def solve_arrangement_admm(
     anderson: int = DEFAULT_ANDERSON,
     anderson_every: int = DEFAULT_ANDERSON_EVERY,
     check_every: int = DEFAULT_CHECK_EVERY,
-    neuron_tol: float = DEFAULT_NEURON_TOL,
-) -> ArrangementAdmmResult:
-    r"""Solve the c = 1 convex program over ``arrangements`` by ADMM (module docstring).
+) -> ArrangementAdmmSolution:
+    r"""Solve :math:`\min \tfrac12\|\sum_i D_iX(v_i - w_i) - y\|^2 + \beta\sum_i(\|v_i\| + \|w_i\|)`,
+    :math:`E_iXv_i, E_iXw_i \ge 0`, by ADMM (module docstring).
 
     Parameters
     ----------
-    problem:
-        Training problem with scalar output (``c = 1``).
-    arrangements:
-        Activation patterns (complete from ``enumerate_arrangements`` or sampled).
+    X, y, beta:
+        Data ``(n, d)``, targets ``(n,)`` and weight decay (trusted: validated by the caller).
+    patterns:
+        ``(P, n)`` activation patterns :math:`\operatorname{diag}(D_i)`, ``P >= 1``.
     rho:
         Initial penalty in the rescaled units (``‖X‖₂ = ‖y‖₂ = 1``); default
         :data:`DEFAULT_CONE_PENALTY` ``/ sigma``, or the final ``rho`` of ``warm_start``.
@@ -510,7 +458,7 @@ def solve_arrangement_admm(
     max_iters:
         Iteration cap (status ``"max_iterations"``).
     warm_start:
-        A previous result or :class:`AdmmState` for the same data shape and the same number of
+        An :class:`AdmmState` (or any object whose ``state`` is one) for the same data shape and the same number of
         patterns (e.g. another ``beta``): its blocks and multipliers start the iteration.
     time_limit:
         Wall-clock cap in seconds for the iterations (status ``"time_limit"``).
@@ -530,23 +478,18 @@ def solve_arrangement_admm(
         ``anderson_every``-fold ADMM step).
     check_every:
         Residuals are computed every this many iterations.
-    neuron_tol:
-        Passed to :func:`copos.network.convex.recover_from_convex`.
 
     Raises
     ------
     InvalidInputError
-        ``c != 1`` (the program and Bai et al.'s ADMM are for scalar outputs), patterns of the
-        wrong length, no patterns, or bad parameters.
+        Bad parameters or a warm start of the wrong shape.
     """
     start = time.perf_counter()
-    _check_problem(problem, arrangements)
     tol = check_positive(tol, "tol")
     max_iters = check_dimension(max_iters, "max_iters")
     check_every = check_dimension(check_every, "check_every")
     anderson = check_dimension(anderson, "anderson", minimum=0)
     anderson_every = check_dimension(anderson_every, "anderson_every")
-    neuron_tol = check_positive(neuron_tol, "neuron_tol")
     if time_limit is not None:
         time_limit = check_positive(time_limit, "time_limit")
     if rho is not None:
@@ -556,15 +499,15 @@ def solve_arrangement_admm(
     if relaxation >= 2.0:
         raise InvalidInputError(f"relaxation must lie in (0, 2); got {relaxation!r}")
 
-    X_orig, y_orig = problem.X, problem.Y[:, 0]
+    X_orig, y_orig = X, y
     x_scale = float(np.linalg.norm(X_orig, 2))
     y_scale = float(np.linalg.norm(y_orig))
     if x_scale == 0.0:
         raise InvalidInputError("X is zero; the program is trivial (all blocks zero)")
     if y_scale == 0.0:
         y_scale = 1.0
-    beta = problem.beta / (x_scale * y_scale)
-    masks = np.ascontiguousarray(arrangements.patterns.T, dtype=np.float64)
+    beta = beta / (x_scale * y_scale)
+    masks = np.ascontiguousarray(np.asarray(patterns).T, dtype=np.float64)
     ops = _Operators(X_orig / x_scale, y_orig / y_scale, masks, sigma)
     u_to_scaled = x_scale / y_scale  # blocks: scaled = original * x_scale / y_scale
     state = _check_warm(warm_start, ops)
@@ -609,8 +552,6 @@ def solve_arrangement_admm(
                 last_adapt = k
     iter_time = time.perf_counter() - iter_start
     return _result(
-        problem,
-        arrangements,
         splitting,
         SolveInfo(
             solver=SOLVER_NAME,
@@ -631,22 +572,18 @@ def solve_arrangement_admm(
             },
         ),
         scales=(u_to_scaled, x_scale, y_scale),
-        neuron_tol=neuron_tol,
         start=start,
     )
 
 
 def _result(
-    problem: TrainingProblem,
-    arrangements: Arrangements,
     splitting: _Splitting,
     info: SolveInfo,
     *,
     scales: tuple[float, float, float],
-    neuron_tol: float,
     start: float,
-) -> ArrangementAdmmResult:
-    """Blocks, bound, recovered network and state of the last evaluated iterate, original units."""
+) -> ArrangementAdmmSolution:
+    """Blocks, bound and state of the last evaluated iterate, original units."""
     u_to_scaled, x_scale, y_scale = scales
     ops, beta = splitting.ops, splitting.beta
     blocks_scaled = splitting.v
@@ -655,11 +592,7 @@ def _result(
     )
     value = _objective(ops, blocks_scaled, beta) * y_scale**2
     blocks = blocks_scaled / u_to_scaled
-    v_blocks = np.ascontiguousarray(blocks[:, : ops.P].T)
-    w_blocks = np.ascontiguousarray(blocks[:, ops.P :].T)
-    U, V = recover_from_convex(v_blocks, w_blocks, neuron_tol=neuron_tol)
     violation = _cone_violation(ops, blocks_scaled)
-    recovered = network_objective(problem, U, V)
     info = replace(
         info,
         solve_time=time.perf_counter() - start,
@@ -667,27 +600,15 @@ def _result(
         gap=_relative_gap(value, lower_bound),
         gap_source="recomputed",
     )
-    return ArrangementAdmmResult(
+    return ArrangementAdmmSolution(
         value=value,
         lower_bound=lower_bound,
-        bound_kind=_bound_kind(info.status, arrangements.complete),
         solve=info,
-        U=U,
-        V=V,
-        recovered_objective=recovered,
-        v_blocks=v_blocks,
-        w_blocks=w_blocks,
+        v_blocks=np.ascontiguousarray(blocks[:, : ops.P].T),
+        w_blocks=np.ascontiguousarray(blocks[:, ops.P :].T),
         cone_violation=violation,
-        arrangements=arrangements,
         state=splitting.state(u_to_scaled, x_scale, y_scale),
     )
-
-
-def _bound_kind(status: str, complete: bool) -> BoundKind:
-    """``exact``/``upper`` (complete/sampled patterns) after convergence, ``neither`` before."""
-    if status != "optimal":
-        return "neither"
-    return "exact" if complete else "upper"
 
 
 def _relative_gap(value: float, lower_bound: float) -> float:
@@ -697,31 +618,10 @@ def _relative_gap(value: float, lower_bound: float) -> float:
     return abs(value - lower_bound) / max(abs(value), abs(lower_bound), 1e-12)
 
 
-def _check_problem(problem: TrainingProblem, arrangements: Arrangements) -> None:
-    if problem.c != 1:
-        raise InvalidInputError(
-            f"solve_arrangement_admm needs a scalar output (c = 1); got c = {problem.c}. Bai et "
-            "al.'s ADMM is for the scalar-output Pilanci-Ergen program; for vector outputs use the "
-            "copositive program of Sahiner et al. (2021) or its relaxations."
-        )
-    if not isinstance(arrangements, Arrangements):
-        raise InvalidInputError(
-            f"arrangements must be an Arrangements object; got {type(arrangements).__name__}"
-        )
-    if arrangements.n != problem.n:
-        raise InvalidInputError(
-            f"arrangements have patterns of length {arrangements.n}, but X has {problem.n} rows"
-        )
-    if len(arrangements) == 0:
-        raise InvalidInputError("arrangements is empty; at least one pattern is needed")
-
-
-def _check_warm(
-    warm_start: ArrangementAdmmResult | AdmmState | None, ops: _Operators
-) -> AdmmState | None:
+def _check_warm(warm_start: object | None, ops: _Operators) -> AdmmState | None:
     if warm_start is None:
         return None
-    state = warm_start.state if isinstance(warm_start, ArrangementAdmmResult) else warm_start
+    state = warm_start if isinstance(warm_start, AdmmState) else getattr(warm_start, "state", None)
     if not isinstance(state, AdmmState):
         raise InvalidInputError(
             "warm_start must be an ArrangementAdmmResult or AdmmState; "
@@ -762,3 +662,24 @@ def _cone_violation(ops: _Operators, blocks: FloatArray) -> float:
     scale = float(np.max(np.abs(pre), initial=0.0))
     worst = float(np.max(-signed, initial=0.0))
     return max(worst, 0.0) / max(scale, 1e-300)
+
+
+#: Names that moved up to :mod:`copos.network.convex` (they build networks; this layer does not).
+_MOVED = ("solve_arrangement_admm", "ArrangementAdmmResult")
+
+
+def __getattr__(name: str) -> object:
+    """Deprecation alias, one release: ``solve_arrangement_admm`` and its result moved up.
+
+    Resolved at attribute access through :func:`importlib.import_module`, so that this lower
+    layer has no import of ``copos.network`` (the layer contract in ``pyproject.toml``).
+    """
+    if name not in _MOVED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(
+        f"{__name__}.{name} is deprecated and will be removed in the next release; use "
+        f"copos.network.convex.{name} (the same object under its new home)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return getattr(importlib.import_module("copos.network.convex"), name)

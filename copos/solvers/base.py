@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, runtime_checkable
+
+import numpy as np
+from numpy.typing import NDArray
 
 #: Relative tolerance on the primal residual, the dual residual and the duality gap (each
 #: measured relative to the data's scale, see :class:`SolveInfo`) below which a solve counts
@@ -112,3 +115,17 @@ def _json_safe(value: Any) -> Any:
 
 #: Smallest objective magnitude used to make the gap and the dual residual relative.
 GAP_FLOOR = 1e-12
+
+
+@runtime_checkable
+class ProblemData(Protocol):
+    r"""The data :math:`(X, Y, \beta)` of a training problem, as the splittings see it.
+
+    :math:`\min\ \tfrac12\|f(X) - Y\|_F^2 + \beta\,\mathrm{penalty}`: the solvers know these
+    arrays, not the network (``copos.network.TrainingProblem`` is one, validated at its
+    constructor).
+    """
+
+    X: NDArray[np.float64]
+    Y: NDArray[np.float64]
+    beta: float

@@ -103,9 +103,8 @@ from numpy.typing import NDArray
 
 from copos._validation import check_dimension, check_positive
 from copos.errors import InvalidInputError
-from copos.network.problem import TrainingProblem
 from copos.solvers._anderson import Anderson
-from copos.solvers.base import SolveInfo
+from copos.solvers.base import ProblemData, SolveInfo
 
 FloatArray = NDArray[np.float64]
 Status = Literal["optimal", "max_iterations", "time_limit", "diverged"]
@@ -138,7 +137,7 @@ _MULTITHREAD_FROM = 800
 class _Operators:
     r"""Block-wise :math:`\mathcal A(S) = T_{ab}ST_{ab}^\top`, :math:`\mathcal A^*`, ``f`` and ``C(Z)``."""
 
-    def __init__(self, problem: TrainingProblem) -> None:
+    def __init__(self, problem: ProblemData) -> None:
         self.X = np.ascontiguousarray(problem.X, dtype=np.float64)
         self.Y = np.asarray(problem.Y, dtype=np.float64)
         self.beta = float(problem.beta)
@@ -407,7 +406,7 @@ def _lower_bound(
 
 
 def certified_lower_bound(
-    problem: TrainingProblem, Z: FloatArray, N: FloatArray | None = None
+    problem: ProblemData, Z: FloatArray, N: FloatArray | None = None
 ) -> LowerBound:
     r"""A valid lower bound on the lifted DNN optimum from any ``Z`` (n×c) and ``N`` (2n×2n).
 
@@ -416,8 +415,7 @@ def certified_lower_bound(
     docstring are applied; no feasibility of ``(Z, N)`` is assumed, so any solver's dual point
     (or a guess) can be certified this way.  ``N=None`` means 0.
     """
-    if not isinstance(problem, TrainingProblem):
-        raise InvalidInputError(f"problem must be a TrainingProblem; got {type(problem).__name__}")
+    _check_problem(problem)
     ops = _Operators(problem)
     Z = _check_matrix(Z, "Z", (ops.n, ops.c))
     N = np.zeros((2 * ops.n, 2 * ops.n)) if N is None else _check_matrix(N, "N", (2 * ops.n,) * 2)
@@ -550,14 +548,14 @@ class _Scaling:
     spread: float = 1.0
 
     @classmethod
-    def of(cls, problem: TrainingProblem) -> _Scaling:
+    def of(cls, problem: ProblemData) -> _Scaling:
         sigma = float(np.sqrt(np.mean(np.sum(problem.X**2, axis=1)))) or 1.0
         spread = float(np.linalg.norm(problem.X, 2)) / sigma or 1.0
         rms = float(np.sqrt(np.mean(problem.Y**2))) or 1.0
         return cls(sigma=sigma, s=sigma * rms, spread=spread)
 
-    def problem(self, problem: TrainingProblem) -> TrainingProblem:
-        return TrainingProblem(
+    def problem(self, problem: ProblemData) -> _Data:
+        return _Data(
             X=problem.X / self.sigma, Y=self.sigma * problem.Y / self.s, beta=problem.beta / self.s
         )
 
@@ -654,7 +652,7 @@ def _norm(M: FloatArray) -> float:
 
 
 def solve_lifted_dnn_admm(
-    problem: TrainingProblem,
+    problem: ProblemData,
     *,
     tol: float = 1e-4,
     max_iters: int = 50_000,
@@ -866,8 +864,7 @@ def _check_arguments(
     check_every: object,
     threads: object,
 ) -> None:
-    if not isinstance(problem, TrainingProblem):
-        raise InvalidInputError(f"problem must be a TrainingProblem; got {type(problem).__name__}")
+    _check_problem(problem)
     check_positive(tol, "tol")
     if rho is not None:
         check_positive(rho, "rho")
@@ -882,6 +879,21 @@ def _check_arguments(
         check_positive(time_limit, "time_limit")
     if not (np.all(np.isfinite(problem.X)) and np.all(np.isfinite(problem.Y))):
         raise InvalidInputError("problem data contain NaN or inf")
+
+
+def _check_problem(problem: object) -> None:
+    """A :class:`~copos.solvers.base.ProblemData`: ``X`` (n×d) and ``Y`` (n×c) arrays and ``beta``."""
+    if not isinstance(problem, ProblemData):
+        raise InvalidInputError(f"problem must be a TrainingProblem; got {type(problem).__name__}")
+
+
+@dataclass(frozen=True, eq=False)
+class _Data:
+    """The rescaled data of :class:`_Scaling` (already validated: a linear image of valid data)."""
+
+    X: FloatArray
+    Y: FloatArray
+    beta: float
 
 
 def _check_matrix(value: object, name: str, shape: tuple[int, int]) -> FloatArray:

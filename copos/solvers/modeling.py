@@ -8,6 +8,7 @@ with cvxopt), which lets the test suite cross-check the two transcriptions of on
 from __future__ import annotations
 
 import itertools
+from functools import cache
 from typing import Any, Protocol, TypeAlias
 
 import cvxpy as cp
@@ -50,10 +51,16 @@ def symmetric_equal(model: Model, vec_lhs: Expression, vec_rhs: Expression, n: i
     Imposing both triangles gives a rank-deficient equality system that interior-point solvers
     handle badly, so only the upper triangle is kept.
     """
-    from copos.cones._polynomial import triangle_selector
-
     select = triangle_selector(n)
     return model.equal(model.matmul(select, vec_lhs), model.matmul(select, vec_rhs))
+
+
+@cache
+def triangle_selector(n: int) -> sp.csr_matrix:
+    """Rows pick ``vec(M)[i + n j]`` for ``i <= j``: equalities of symmetric matrices, once each."""
+    rows, cols = np.triu_indices(n)
+    index = rows + n * cols
+    return sp.csr_matrix((np.ones(len(index)), (np.arange(len(index)), index)), shape=(len(index), n * n))
 
 
 class CvxpyModel:

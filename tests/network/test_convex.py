@@ -132,7 +132,7 @@ def test_scs_agrees_with_clarabel() -> None:
 
 
 def test_copos_admm_agrees_with_clarabel_and_certifies_a_lower_bound() -> None:
-    from copos.solvers.arrangement_admm import ArrangementAdmmResult
+    from copos.network.convex import ArrangementAdmmResult
 
     problem = random_problem(12, 2, seed=3)
     clarabel = solve_convex_program(problem)

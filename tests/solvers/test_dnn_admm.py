@@ -264,3 +264,19 @@ def test_warm_start_of_the_wrong_shape_raises() -> None:
     small = solve_lifted_dnn_admm(_problem("random-8"), max_iters=3)
     with pytest.raises(InvalidInputError):
         solve_lifted_dnn_admm(_problem("planted-10"), warm_start=small)
+
+
+def test_the_splitting_takes_data_not_a_network_problem() -> None:
+    """solvers/ knows (X, Y, beta), not copos.network (issue 10): any such data gives the same bound."""
+    from types import SimpleNamespace
+
+    from copos.solvers.dnn_admm import certified_lower_bound as bound
+
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((6, 2)), rng.standard_normal((6, 1))
+    Z = 0.1 * rng.standard_normal((6, 1))
+    problem = TrainingProblem(X, Y, 0.3)
+    data = SimpleNamespace(X=problem.X, Y=problem.Y, beta=problem.beta)
+    assert bound(data, Z).value == bound(problem, Z).value  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="TrainingProblem"):
+        bound(np.zeros((6, 2)), Z)  # type: ignore[arg-type]
