@@ -365,34 +365,10 @@ def solve_arrangement_admm(
         Training problem with scalar output (``c = 1``).
     arrangements:
         Activation patterns (complete from ``enumerate_arrangements`` or sampled).
-    rho:
-        Initial penalty in the rescaled units (``‖X‖₂ = ‖y‖₂ = 1``); default
-        :data:`copos.solvers.arrangement_admm.DEFAULT_CONE_PENALTY` ``/ sigma``, or the final ``rho`` of ``warm_start``.
-    tol:
-        Relative primal and dual residual at which to stop (status ``"optimal"``).
-    max_iters:
-        Iteration cap (status ``"max_iterations"``).
-    warm_start:
-        A previous result or :class:`~copos.solvers.arrangement_admm.AdmmState` for the same data shape and the same number of
-        patterns (e.g. another ``beta``): its blocks and multipliers start the iteration.
-    time_limit:
-        Wall-clock cap in seconds for the iterations (status ``"time_limit"``).
-    adaptive_rho:
-        Residual balancing of ``rho`` (each change refactors the ``n x n`` core).
-    sigma:
-        Relative weight of the cone constraint :math:`Gu = s` against :math:`u = v` (its penalty
-        is ``sigma * rho``); equivalent to scaling :math:`G` by :math:`\sqrt{\sigma}`.
-    relaxation:
-        Over-relaxation parameter :math:`\alpha \in (0, 2)` (Boyd et al. 2011, §3.4.3); ``1`` is
-        plain ADMM.
-    anderson:
-        Memory of the Anderson acceleration (``0`` switches it off); it stores ``2·anderson``
-        vectors of length ``2P(n + d)``.
-    anderson_every:
-        Extrapolate once per this many iterations (the map being accelerated is the
-        ``anderson_every``-fold ADMM step).
-    check_every:
-        Residuals are computed every this many iterations.
+    rho, tol, max_iters, warm_start, time_limit, adaptive_rho, sigma, relaxation, anderson, anderson_every, check_every:
+        The splitting's settings, as documented in
+        :func:`copos.solvers.arrangement_admm.solve_arrangement_blocks` (``warm_start`` may also
+        be a previous :class:`ArrangementAdmmResult`).
     neuron_tol:
         Passed to :func:`copos.network.convex.recover_from_convex`.
 
