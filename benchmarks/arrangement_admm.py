@@ -14,10 +14,10 @@ Cases: (n, d, P) = (500, 10, 200) and (2000, 20, 1000).
 
 Solvers (each case and solver in its own child process with a wall-clock limit):
 
-* ``clarabel``: :func:`copos.network.solve_convex_program` (CVXPY + Clarabel, default settings);
+* ``clarabel``: :func:`copos.relaxations.convex.solve_convex_program` (CVXPY + Clarabel, default settings);
   time includes CVXPY compilation; its child process may use at most ``CLARABEL_MEMORY_GB``
   (16 GiB) of address space, so that n = 2000 fails cleanly instead of exhausting the machine.
-* ``copos-admm``: :func:`copos.network.convex.solve_arrangement_admm` with the given
+* ``copos-admm``: :func:`copos.relaxations.convex.solve_arrangement_admm` with the given
   ``tol`` and ``time_limit=450`` s (default settings otherwise).
 * ``pyscnn``: ``scnn.models.ConvexReLU`` with gate vectors = the witnesses of the *same* sampled
   patterns (``1[X h > 0]`` equals ``1[X h >= 0]`` for Gaussian data), ``scnn.solvers.AL``,
@@ -27,7 +27,7 @@ Solvers (each case and solver in its own child process with a wall-clock limit):
 
 For every solver the returned blocks are scored with numpy in the same way: the convex objective,
 the largest relative cone violation, and the objective of the ReLU network recovered with
-:func:`copos.network.convex.recover_from_convex` (a true network).  ``rel_err`` is
+:func:`copos.recovery.convex.recover_from_convex` (a true network).  ``rel_err`` is
 ``|objective - reference| / reference`` where the reference is Clarabel's value when it finished,
 otherwise the copos ADMM value at the tightest tolerance run (its certified relative duality gap
 is printed, so the reference's own accuracy is known).  Threads are limited to
@@ -105,7 +105,8 @@ COLUMNS = [
 def make_problem(n: int, d: int, P: int):
     import numpy as np
 
-    from copos.network import TrainingProblem, sample_arrangements
+    from copos.nets.arrangements import sample_arrangements
+    from copos.nets.problem import TrainingProblem
 
     rng = np.random.default_rng(SEED)
     X = rng.standard_normal((n, d))
@@ -120,7 +121,8 @@ def score(problem, patterns, v_blocks, w_blocks) -> dict:
     """Objective, cone violation and recovered-network objective of (P, d) blocks."""
     import numpy as np
 
-    from copos.network.convex import network_objective, recover_from_convex
+    from copos.nets.architectures.dense import network_objective
+    from copos.recovery.convex import recover_from_convex
 
     masks = patterns.patterns.T.astype(float)
     signs = 2.0 * masks - 1.0
@@ -150,14 +152,14 @@ def _child(n: int, config: str) -> dict:
     row: dict = {"n": n, "d": problem.d, "P": len(patterns), "config": config}
     start = time.perf_counter()
     if solver == "clarabel":
-        from copos.network import solve_convex_program
+        from copos.relaxations.convex import solve_convex_program
 
         result = solve_convex_program(problem, patterns, solver="clarabel")
         elapsed = time.perf_counter() - start
         row.update(status=result.solve.status, iterations=result.solve.iterations)
         v_blocks, w_blocks = result.v_blocks, result.w_blocks
     elif solver == "copos-admm":
-        from copos.network.convex import solve_arrangement_admm
+        from copos.relaxations.convex import solve_arrangement_admm
 
         result = solve_arrangement_admm(problem, patterns, **options)
         elapsed = time.perf_counter() - start

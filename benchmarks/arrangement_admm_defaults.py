@@ -38,8 +38,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 from _harness import Column, format_header, format_row, write_results  # noqa: E402
 
-from copos.network import TrainingProblem, sample_arrangements, solve_convex_program  # noqa: E402
-from copos.network.convex import solve_arrangement_admm  # noqa: E402
+from copos.nets.arrangements import sample_arrangements
+from copos.nets.problem import TrainingProblem
+from copos.relaxations.convex import solve_arrangement_admm, solve_convex_program
 
 DEFAULT_CSV = Path(__file__).resolve().parent / "results" / "arrangement_admm_defaults.csv"
 INSTANCES = {

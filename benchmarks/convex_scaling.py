@@ -6,8 +6,8 @@ Data (seeded, no bias): ``X`` has i.i.d. standard Gaussian entries, ``n x 2``; t
 ``y = sign(x_1 x_2)`` (``--labels sign``). Weight decay β = 0.1.
 
 For each n in 200, 400, 600, 800, 1000: the number of activation patterns
-(:func:`copos.network.enumerate_arrangements`, 2n for n lines in general position in the plane),
-then :func:`copos.network.solve_convex_program` with those complete patterns (Clarabel by
+(:func:`copos.nets.arrangements.enumerate_arrangements`, 2n for n lines in general position in the plane),
+then :func:`copos.relaxations.convex.solve_convex_program` with those complete patterns (Clarabel by
 default): time, status, value and the recovered network's objective. The program has
 2 · P · d variables and 2 · P · n linear inequalities, so it grows like n².
 
@@ -61,7 +61,7 @@ def make_problem(n: int, labels: str, seed: int = SEED):
     """Seeded rank-2 problem (d = 2, no bias)."""
     import numpy as np
 
-    from copos.network import TrainingProblem
+    from copos.nets.problem import TrainingProblem
 
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, 2))
@@ -75,7 +75,8 @@ def make_problem(n: int, labels: str, seed: int = SEED):
 
 
 def _child(n: int, labels: str, solver: str) -> dict:
-    from copos.network import enumerate_arrangements, solve_convex_program
+    from copos.nets.arrangements import enumerate_arrangements
+    from copos.relaxations.convex import solve_convex_program
 
     problem = make_problem(n, labels)
     row: dict = {"n": n, "d": problem.d, "labels": labels, "solver": solver}

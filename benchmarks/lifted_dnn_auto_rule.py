@@ -8,7 +8,7 @@ The two ``iris`` rows (train split, n = 114) of the CSV were measured separately
 process under ``timeout`` (Clarabel was killed after 300 s), with
 ``solve_lifted_dnn(real("iris", beta=0.1)[0], solver=...)``.
 
-Sets the ``solver="auto"`` rule of :func:`copos.network.lifted.dnn_solver`.  Writes
+Sets the ``solver="auto"`` rule of :func:`copos.relaxations.lifted.dnn_solver`.  Writes
 ``benchmarks/results/lifted_dnn_auto_rule.csv`` and prints a table.  Columns: ``time_s`` wall
 time of ``solve_lifted_dnn`` (model building included); ``value`` the number it returns;
 ``kind`` what copos reports it as (``lower`` only when certified or verified after the solve,
@@ -33,8 +33,8 @@ FIELDS = ["data", "n", "d", "c", "solver", "status", "time_s", "value", "kind", 
 
 def cases() -> list[tuple[str, Any]]:
     """Low-dimensional problems (the bias column is included in d)."""
-    from copos.datasets import planted, real, spiral
-    from copos.network.problem import TrainingProblem
+    from copos.nets.datasets import planted, real, spiral
+    from copos.nets.problem import TrainingProblem
 
     train, _ = real("iris", beta=0.1)
     rows = np.sort(np.random.default_rng(0).choice(train.n, size=40, replace=False))
@@ -49,7 +49,7 @@ def cases() -> list[tuple[str, Any]]:
 
 
 def run(problem: Any, solver: str) -> dict[str, Any]:
-    from copos.network.lifted import solve_lifted_dnn
+    from copos.relaxations.lifted import solve_lifted_dnn
 
     start = time.perf_counter()
     result = solve_lifted_dnn(problem, solver=solver)
@@ -69,7 +69,13 @@ def main() -> None:
     rows = []
     for name, problem in cases():
         for solver in ("copos-admm", "clarabel"):
-            row = {"data": name, "n": problem.n, "d": problem.d, "c": problem.c, **run(problem, solver)}
+            row = {
+                "data": name,
+                "n": problem.n,
+                "d": problem.d,
+                "c": problem.c,
+                **run(problem, solver),
+            }
             rows.append(row)
             print(
                 f"{row['data']:<8} n={row['n']:<4} d={row['d']:<2} c={row['c']} {solver:<10} "

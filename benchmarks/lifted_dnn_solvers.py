@@ -40,16 +40,31 @@ SOLVERS = ("admm", "admm-1e-5", "admm-1e-6", "scs-1e-4", "scs-1e-5", "scs-1e-6",
 ONE_THREAD_BELOW_Q = 800
 CLARABEL_MAX_N = 100
 FIELDS = [
-    "data", "n", "d", "c", "solver", "status", "time_s", "peak_mb", "value", "lower_bound",
-    "gap", "iterations", "rel_diff", "lb_rel_diff", "ref", "ref_kind", "threads",
+    "data",
+    "n",
+    "d",
+    "c",
+    "solver",
+    "status",
+    "time_s",
+    "peak_mb",
+    "value",
+    "lower_bound",
+    "gap",
+    "iterations",
+    "rel_diff",
+    "lb_rel_diff",
+    "ref",
+    "ref_kind",
+    "threads",
 ]
 
 
 # ------------------------------------------------------------------------------ problems
 def make_problem(data: str, n: int, beta: float = 0.1) -> Any:
     """Planted (d = 20, c = 10) or digits (PCA-20 + bias, c = 10, train split subsampled to n)."""
-    from copos.datasets import planted, real
-    from copos.network.problem import TrainingProblem
+    from copos.nets.datasets import planted, real
+    from copos.nets.problem import TrainingProblem
 
     if data == "planted":
         return planted(n=n, d=20, c=10, seed=0, beta=beta)
@@ -66,13 +81,16 @@ def run_case(data: str, n: int, solver: str, time_limit: float) -> dict[str, Any
     problem = make_problem(data, n)
     start = time.perf_counter()
     if solver.startswith("admm"):
-        from copos.solvers.dnn_admm import solve_lifted_dnn_admm
+        from copos.solvers.admm.dnn import solve_lifted_dnn_admm
 
         tol = float(solver.split("-", 1)[1]) if "-" in solver else 1e-4
         result = solve_lifted_dnn_admm(problem, tol=tol, max_iters=10**6, time_limit=time_limit)
         row = {
-            "status": result.status, "value": result.value, "lower_bound": result.lower_bound,
-            "gap": result.gap, "iterations": result.iterations,
+            "status": result.status,
+            "value": result.value,
+            "lower_bound": result.lower_bound,
+            "gap": result.gap,
+            "iterations": result.iterations,
         }
     else:
         row = _run_cvxpy(problem, solver)
@@ -84,7 +102,7 @@ def _run_cvxpy(problem: Any, solver: str) -> dict[str, Any]:
     """The reduced form exactly as ``solve_lifted_dnn(form="reduced")`` builds it."""
     import cvxpy as cp
 
-    from copos.network.lifted import (
+    from copos.relaxations.lifted import (
         LiftedLayout,
         _primal_objective,
         _reduced_blocks,
@@ -103,7 +121,10 @@ def _run_cvxpy(problem: Any, solver: str) -> dict[str, Any]:
         info = solve(program, solver="scs", eps_abs=eps, eps_rel=eps, max_iters=10**6)
     value = float(program.value) if program.value is not None else float("nan")
     return {
-        "status": info.status, "value": value, "lower_bound": float("nan"), "gap": float("nan"),
+        "status": info.status,
+        "value": value,
+        "lower_bound": float("nan"),
+        "gap": float("nan"),
         "iterations": info.iterations,
     }
 
@@ -119,13 +140,19 @@ def spawn(data: str, n: int, solver: str, time_limit: float) -> dict[str, Any]:
         threads=1 if threads == "1" else None,
     )
     row: dict[str, Any] = {
-        "data": data, "n": n, "solver": solver, "peak_mb": run.peak_mb, "threads": threads,
+        "data": data,
+        "n": n,
+        "solver": solver,
+        "peak_mb": run.peak_mb,
+        "threads": threads,
     }
     last = last_json(run.stdout)
     if run.timed_out:
         row.update(status="killed_time_limit", time_s=run.wall_s)
     elif run.returncode != 0 or not last:
-        row.update(status=f"error rc={run.returncode}: {run.stderr.strip()[-200:]}", time_s=run.wall_s)
+        row.update(
+            status=f"error rc={run.returncode}: {run.stderr.strip()[-200:]}", time_s=run.wall_s
+        )
     else:
         row.update(last)
     return row
@@ -139,19 +166,26 @@ def add_references(rows: list[dict[str, Any]]) -> None:
     accurate value is slightly positive.
     """
     for r in rows:
-        r["ref"], r["ref_kind"], r["rel_diff"], r["lb_rel_diff"] = float("nan"), "", float("nan"), float("nan")
+        r["ref"], r["ref_kind"], r["rel_diff"], r["lb_rel_diff"] = (
+            float("nan"),
+            "",
+            float("nan"),
+            float("nan"),
+        )
     for key in {(r["data"], r["n"]) for r in rows}:
         case = [r for r in rows if (r["data"], r["n"]) == key]
         clarabel = [r for r in case if r["solver"] == "clarabel" and r.get("status") == "optimal"]
         certified = [
-            r for r in case
-            if str(r["solver"]).startswith("admm") and _finite(r.get("lower_bound"))
+            r for r in case if str(r["solver"]).startswith("admm") and _finite(r.get("lower_bound"))
         ]
         if clarabel:
             ref, kind = float(clarabel[0]["value"]), "clarabel"
         elif certified:
             best = max(certified, key=lambda r: float(r["lower_bound"]))
-            ref, kind = float(best["lower_bound"]), f"lower bound of {best['solver']} (gap {float(best['gap']):.1e})"
+            ref, kind = (
+                float(best["lower_bound"]),
+                f"lower bound of {best['solver']} (gap {float(best['gap']):.1e})",
+            )
         else:
             continue
         for r in case:
@@ -172,7 +206,11 @@ def write_csv(rows: list[dict[str, Any]], fresh: bool) -> None:
     if CSV_PATH.exists() and not fresh:
         with CSV_PATH.open() as handle:
             keys = {(r["data"], r["n"], r["solver"]) for r in rows}
-            old = [r for r in csv.DictReader(handle) if (r["data"], int(r["n"]), r["solver"]) not in keys]
+            old = [
+                r
+                for r in csv.DictReader(handle)
+                if (r["data"], int(r["n"]), r["solver"]) not in keys
+            ]
     write_table(CSV_PATH, [*old, *rows], FIELDS)
 
 
@@ -211,7 +249,9 @@ def plot(rows: list[dict[str, Any]]) -> None:
             points = sorted(
                 (int(r["n"]), float(r["time_s"]))
                 for r in rows
-                if r["data"] == data and r["solver"] == solver and _finite(r.get("time_s"))
+                if r["data"] == data
+                and r["solver"] == solver
+                and _finite(r.get("time_s"))
                 and r.get("status") == "optimal"  # unfinished runs would look like results
             )
             if points:
@@ -228,10 +268,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, nargs="+", default=[25, 50, 100, 200, 500, 1000])
     parser.add_argument("--data", nargs="+", default=["planted", "digits"])
-    parser.add_argument("--solvers", nargs="+", default=["admm", "scs-1e-4", "scs-1e-6", "clarabel"])
+    parser.add_argument(
+        "--solvers", nargs="+", default=["admm", "scs-1e-4", "scs-1e-6", "clarabel"]
+    )
     parser.add_argument("--time-limit", type=float, default=1800.0)
     parser.add_argument("--fresh", action="store_true", help="overwrite the CSV instead of merging")
-    parser.add_argument("--from-csv", action="store_true", help="only re-read the CSV: table + plot")
+    parser.add_argument(
+        "--from-csv", action="store_true", help="only re-read the CSV: table + plot"
+    )
     args = parser.parse_args(argv)
     if args.from_csv:
         with CSV_PATH.open() as handle:
@@ -249,7 +293,15 @@ def main(argv: list[str] | None = None) -> None:
                     continue
                 row = spawn(data, n, solver, args.time_limit)
                 rows.append(row)
-                print(json.dumps({k: row.get(k) for k in ("data", "n", "solver", "status", "time_s", "value")}), flush=True)
+                print(
+                    json.dumps(
+                        {
+                            k: row.get(k)
+                            for k in ("data", "n", "solver", "status", "time_s", "value")
+                        }
+                    ),
+                    flush=True,
+                )
     add_references(rows)
     print_table(rows)
     write_csv(rows, args.fresh)

@@ -32,8 +32,8 @@ TABLE = [
 
 def _case(n: int, level: int) -> dict[str, object]:
     """Solve one case in this (child) process: value, status and solve time."""
-    from copos.datasets import planted
-    from copos.network.lifted import solve_lifted_copositive_dual
+    from copos.nets.datasets import planted
+    from copos.relaxations.lifted import solve_lifted_copositive_dual
 
     problem = planted(n=n, d=2, c=2, seed=0, beta=0.1)
     start = time.perf_counter()

@@ -1,15 +1,15 @@
 #!/usr/bin/env python
 r"""Benchmark: REL over complete arrangements on the spiral (no bias) against Adam.
 
-Data: ``copos.datasets.spiral(bias=False)`` (n = 60, d = 2, c = 3; rank 2, so the exact
+Data: ``copos.nets.datasets.spiral(bias=False)`` (n = 60, d = 2, c = 3; rank 2, so the exact
 enumeration of activation patterns is cheap and REL is tight: the recovered network is optimal).
 
 For each weight decay β in {0.1, 0.01}:
 
-* ``rel/scs`` and ``rel/clarabel``: :func:`copos.network.solve_rel` over the complete
-  arrangements, then :func:`copos.network.recover_from_rel` (objective and ``exact`` flag);
-* ``adam``: :func:`copos.network.train_grid` over widths 5, 10, 100 and seeds 0, 1, 2 (default
-  Adam settings); the best objective (:func:`copos.network.best_run`) and the best per width.
+* ``rel/scs`` and ``rel/clarabel``: :func:`copos.relaxations.rel.solve_rel` over the complete
+  arrangements, then :func:`copos.recovery.cp_factor.recover_from_rel` (objective and ``exact`` flag);
+* ``adam``: :func:`copos.nets.training.train_grid` over widths 5, 10, 100 and seeds 0, 1, 2 (default
+  Adam settings); the best objective (:func:`copos.nets.training.best_run`) and the best per width.
 
 Every case runs in its own child process (this file with ``--child``) under a wall-clock limit
 (default 900 s), so a solver that blows up is reported as ``timeout`` instead of taking the
@@ -59,7 +59,7 @@ COLUMNS = [
 
 
 def _problem(beta: float):
-    from copos.datasets import spiral
+    from copos.nets.datasets import spiral
 
     return spiral(bias=False, beta=beta)
 
@@ -68,13 +68,10 @@ def _child(method: str, beta: float) -> dict:
     """Run one case in this process and return its row."""
     import numpy as np
 
-    from copos.network import (
-        best_run,
-        enumerate_arrangements,
-        recover_from_rel,
-        solve_rel,
-        train_grid,
-    )
+    from copos.nets.arrangements import enumerate_arrangements
+    from copos.nets.training import best_run, train_grid
+    from copos.recovery.cp_factor import recover_from_rel
+    from copos.relaxations.rel import solve_rel
 
     problem = _problem(beta)
     row: dict = {"beta": beta, "method": method}

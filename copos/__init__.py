@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sys as _sys
 
+from copos._deprecation import install_moved_modules as _install_moved_modules
 from copos.errors import (
     CoposError,
     DataFileError,
@@ -27,6 +28,8 @@ from copos.errors import (
 
 __version__ = "0.1.0"
 
+_install_moved_modules()  # the module paths before the redesign still import, with a warning
+
 #: ``typing.TYPE_CHECKING`` without importing :mod:`typing` (13 ms, a third of a bare start-up);
 #: static checkers treat any constant of this name as true.
 TYPE_CHECKING = False
@@ -34,37 +37,37 @@ TYPE_CHECKING = False
 #: Public name -> the module that defines it (the object is the same, not a copy).
 _LAZY: dict[str, str] = {
     # the training problem, networks, training
-    "TrainingProblem": "copos.network.problem",
-    "TwoLayerReLU": "copos.network.model",
-    "train": "copos.network.training",
-    "train_grid": "copos.network.training",
-    "TrainingRun": "copos.network.training",
-    "enumerate_arrangements": "copos.network.arrangements",
+    "TrainingProblem": "copos.nets.problem",
+    "TwoLayerReLU": "copos.nets.architectures.dense",
+    "train": "copos.nets.training",
+    "train_grid": "copos.nets.training",
+    "TrainingRun": "copos.nets.training",
+    "enumerate_arrangements": "copos.nets.arrangements",
     # data sets
-    "spiral": "copos.datasets",
-    "planted": "copos.datasets",
-    "whitened": "copos.datasets",
-    "load_data": "copos.datasets",
-    "load_problem": "copos.datasets",
-    "save_data": "copos.datasets",
+    "spiral": "copos.nets.datasets",
+    "planted": "copos.nets.datasets",
+    "whitened": "copos.nets.datasets",
+    "load_data": "copos.nets.datasets",
+    "load_problem": "copos.nets.datasets",
+    "save_data": "copos.nets.datasets",
     # programs of the network and networks recovered from them
-    "soft_threshold_optimum": "copos.network.closed_form",
-    "solve_convex_program": "copos.network.convex",
-    "recover_from_convex": "copos.network.convex",
-    "solve_rel": "copos.network.copositive",
-    "solve_copositive_dual": "copos.network.copositive",
-    "recover_from_rel": "copos.network.copositive",
-    "solve_lifted_dnn": "copos.network.lifted",
-    "round_lifted": "copos.network.rounding",
+    "soft_threshold_optimum": "copos.relaxations.closed_form",
+    "solve_convex_program": "copos.relaxations.convex",
+    "recover_from_convex": "copos.recovery.convex",
+    "solve_rel": "copos.relaxations.rel",
+    "solve_copositive_dual": "copos.relaxations.rel",
+    "recover_from_rel": "copos.recovery.cp_factor",
+    "solve_lifted_dnn": "copos.relaxations.lifted",
+    "round_lifted": "copos.recovery.rounding",
     # certificates of global optimality
-    "Certificate": "copos.certificate",
-    "VerificationResult": "copos.certificate",
-    "certify": "copos.certificate",
-    "verify": "copos.certificate",
-    "dual_norm": "copos.certificate",
+    "Certificate": "copos.certificates.certificate",
+    "VerificationResult": "copos.certificates.verify",
+    "certify": "copos.certificates.certify",
+    "verify": "copos.certificates.verify",
+    "dual_norm": "copos.certificates.dual_norm",
     # the tightness checker
-    "check_tightness": "copos.tightness",
-    "TightnessReport": "copos.tightness",
+    "check_tightness": "copos.study.tightness",
+    "TightnessReport": "copos.study.report",
     # cones
     "Cone": "copos.cones.base",
     "PSD": "copos.cones.basic",
@@ -80,7 +83,7 @@ _LAZY: dict[str, str] = {
     "is_copositive": "copos.cones.membership",
     "cp_factorize": "copos.cones.membership",
     # classic copositive programs and their bounds
-    "Bound": "copos.programs.result",
+    "Bound": "copos.bound",
     "stability_number": "copos.programs.stability",
     "standard_quadratic": "copos.programs.stqp",
 }
@@ -159,23 +162,29 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # static checkers and IDEs see the names without importing them at run time
     from typing import Any
 
-    from copos.certificate import Certificate, VerificationResult, certify, dual_norm, verify
+    from copos.bound import Bound
+    from copos.certificates.certificate import Certificate
+    from copos.certificates.certify import certify
+    from copos.certificates.dual_norm import dual_norm
+    from copos.certificates.verify import VerificationResult, verify
     from copos.cones.base import Cone
     from copos.cones.basic import DNN, PSD, SPN, CompletelyPositive, Copositive, Nonnegative
     from copos.cones.membership import cp_factorize, is_copositive
     from copos.cones.parrilo import Parrilo, ParriloDual
     from copos.cones.polya import DeKlerkPasechnik, DeKlerkPasechnikDual
-    from copos.datasets import load_data, load_problem, planted, save_data, spiral, whitened
-    from copos.network.arrangements import enumerate_arrangements
-    from copos.network.closed_form import soft_threshold_optimum
-    from copos.network.convex import recover_from_convex, solve_convex_program
-    from copos.network.copositive import recover_from_rel, solve_copositive_dual, solve_rel
-    from copos.network.lifted import solve_lifted_dnn
-    from copos.network.model import TwoLayerReLU
-    from copos.network.problem import TrainingProblem
-    from copos.network.rounding import round_lifted
-    from copos.network.training import TrainingRun, train, train_grid
-    from copos.programs.result import Bound
+    from copos.nets.architectures.dense import TwoLayerReLU
+    from copos.nets.arrangements import enumerate_arrangements
+    from copos.nets.datasets import load_data, load_problem, planted, save_data, spiral, whitened
+    from copos.nets.problem import TrainingProblem
+    from copos.nets.training import TrainingRun, train, train_grid
     from copos.programs.stability import stability_number
     from copos.programs.stqp import standard_quadratic
-    from copos.tightness import TightnessReport, check_tightness
+    from copos.recovery.convex import recover_from_convex
+    from copos.recovery.cp_factor import recover_from_rel
+    from copos.recovery.rounding import round_lifted
+    from copos.relaxations.closed_form import soft_threshold_optimum
+    from copos.relaxations.convex import solve_convex_program
+    from copos.relaxations.lifted import solve_lifted_dnn
+    from copos.relaxations.rel import solve_copositive_dual, solve_rel
+    from copos.study.report import TightnessReport
+    from copos.study.tightness import check_tightness

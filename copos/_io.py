@@ -27,9 +27,13 @@ def check_output_path(path: str | os.PathLike[str], name: str = "output") -> Pat
         raise DataFileError(f"{name}: {text!r} is a directory; give a file name")
     directory = target.parent
     if not directory.is_dir():
-        raise DataFileError(f"{name}: cannot write {text!r}: directory {str(directory)!r} does not exist")
+        raise DataFileError(
+            f"{name}: cannot write {text!r}: directory {str(directory)!r} does not exist"
+        )
     if not os.access(directory, os.W_OK | os.X_OK):
-        raise DataFileError(f"{name}: cannot write {text!r}: directory {str(directory)!r} is not writable")
+        raise DataFileError(
+            f"{name}: cannot write {text!r}: directory {str(directory)!r} is not writable"
+        )
     if target.exists() and not os.access(target, os.W_OK):
         raise DataFileError(f"{name}: cannot replace {text!r}: the file is not writable")
     return target

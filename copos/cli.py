@@ -27,7 +27,6 @@ from typing import Any, NoReturn
 import networkx as nx
 import numpy as np
 
-from copos import datasets
 from copos._io import check_output_path
 from copos._memory import (
     check_memory,
@@ -38,12 +37,16 @@ from copos._memory import (
     parse_size,
 )
 from copos._validation import as_symmetric_matrix
-from copos.certificate import MAX_EPS, Certificate, certify, check_eps, verify
+from copos.bound import bounds_to_list
+from copos.certificates.certificate import Certificate
+from copos.certificates.certify import MAX_EPS, certify, check_eps
+from copos.certificates.verify import verify
 from copos.cones.registry import FAMILIES, check_cone_size
-from copos.datasets import load_data, load_problem
 from copos.errors import CoposError, DataFileError, InvalidInputError, SolverError
-from copos.network.model import TwoLayerReLU, load_torch
-from copos.network.problem import TrainingProblem
+from copos.nets import datasets
+from copos.nets.architectures.dense import TwoLayerReLU, load_torch
+from copos.nets.datasets import load_data, load_problem
+from copos.nets.problem import TrainingProblem
 from copos.programs import (
     Bound,
     exact_stability_number,
@@ -52,17 +55,10 @@ from copos.programs import (
     stability_number,
     standard_quadratic,
 )
-from copos.programs.result import bounds_to_list
 from copos.programs.stability import check_graph
 from copos.solvers import CVXPY_SOLVERS, DEFAULT_SOLVER
-from copos.tightness import (
-    DEFAULT_METHODS,
-    METHODS,
-    TightnessInterrupted,
-    TightnessReport,
-    check_tightness,
-    plot_paths,
-)
+from copos.study.report import TightnessReport, plot_paths
+from copos.study.tightness import DEFAULT_METHODS, METHODS, TightnessInterrupted, check_tightness
 
 DATASETS = ["spiral", "planted", "whitened", "iris", "wine", "breast_cancer", "digits"]
 
@@ -508,7 +504,9 @@ def _add_common_arguments(parser: argparse.ArgumentParser, top: bool) -> None:
         "--json", action="store_true", default=default(False), help="print JSON instead of a table"
     )
     parser.add_argument(
-        "--solver", choices=sorted(CVXPY_SOLVERS), default=default(DEFAULT_SOLVER),
+        "--solver",
+        choices=sorted(CVXPY_SOLVERS),
+        default=default(DEFAULT_SOLVER),
         help=f"conic solver (default {DEFAULT_SOLVER})",
     )
     parser.add_argument(
@@ -589,7 +587,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(combinatorial), then one bound per cone FAMILY:LEVEL.",
     )
     stability.add_argument(
-        "--graph", nargs="+", default=["c5", "c7", "petersen"],
+        "--graph",
+        nargs="+",
+        default=["c5", "c7", "petersen"],
         help=f"names ({', '.join(GRAPHS)}) or graph6 strings (default c5 c7 petersen)",
     )
     stability.add_argument("--cone", nargs="*", help=_CONE_HELP)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from copos.network.problem import TrainingProblem
+from copos.nets.problem import TrainingProblem
 
 #: Horn matrix (cones.md §1.1): copositive, not in K^0, in K^1.
 HORN = np.array(

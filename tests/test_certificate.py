@@ -1,4 +1,4 @@
-"""Tests of copos.certificate: dual norm, certificates, verification."""
+"""Tests of copos.certificates.certify: dual norm, certificates, verification."""
 
 from __future__ import annotations
 
@@ -13,26 +13,23 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from copos.certificate import (
+from copos.certificates.certificate import NOT_CERTIFIED, OPTIMAL, Certificate
+from copos.certificates.certify import (
     MAX_EPS,
-    NOT_CERTIFIED,
-    OPTIMAL,
-    Certificate,
-    certified_mu,
     certify,
     checked_lower_bound,
     decide,
     dual_lower_bound,
-    dual_norm,
     dual_scale,
-    verify,
 )
-from copos.datasets import planted, whitened
+from copos.certificates.dual_norm import certified_mu, dual_norm
+from copos.certificates.verify import verify
 from copos.errors import DataFileError, InvalidInputError
-from copos.network.closed_form import soft_threshold_optimum
-from copos.network.model import TwoLayerReLU
-from copos.network.problem import TrainingProblem
-from copos.network.training import train
+from copos.nets.architectures.dense import TwoLayerReLU
+from copos.nets.datasets import planted, whitened
+from copos.nets.problem import TrainingProblem
+from copos.nets.training import train
+from copos.relaxations.closed_form import soft_threshold_optimum
 
 
 def _low_rank(n: int, d: int, r: int, c: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -195,7 +192,7 @@ def lifted_case() -> tuple[TrainingProblem, Certificate]:
 def test_lifted_bound_joins_the_certificate(
     lifted_case: tuple[TrainingProblem, Certificate],
 ) -> None:
-    from copos.network.lifted import solve_lifted_dnn
+    from copos.relaxations.lifted import solve_lifted_dnn
 
     problem, cert = lifted_case
     assert cert.lifted is not None and cert.lifted.status == "optimal"

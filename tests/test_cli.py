@@ -68,7 +68,7 @@ def test_bad_input_gives_message_and_exit_code(tmp_path: Path) -> None:
 
 
 def _small_data(tmp_path: Path) -> Path:
-    from copos.datasets import save_data, whitened
+    from copos.nets.datasets import save_data, whitened
 
     problem = whitened(n=4, d=6, c=2, seed=1, beta=0.2)
     return save_data(tmp_path / "data.npz", problem.X, problem.Y)
@@ -103,8 +103,8 @@ def test_tightness_on_a_file_with_json(tmp_path: Path) -> None:
 
 
 def test_certify_and_verify_round_trip(tmp_path: Path) -> None:
-    from copos.datasets import load_problem
-    from copos.network.closed_form import soft_threshold_optimum
+    from copos.nets.datasets import load_problem
+    from copos.relaxations.closed_form import soft_threshold_optimum
 
     data = _small_data(tmp_path)
     problem = load_problem(data, beta=0.2)
@@ -123,7 +123,7 @@ def test_certify_and_verify_round_trip(tmp_path: Path) -> None:
     assert rejected.returncode == 1
     assert json.loads(rejected.stdout)["reasons"]
 
-    from copos.network.model import TwoLayerReLU
+    from copos.nets.architectures.dense import TwoLayerReLU
 
     worse = TwoLayerReLU(optimal.U * 1.1, optimal.V).save(tmp_path / "worse.npz")
     not_certified = run("certify", str(worse), str(data), "--beta", "0.2", "--json")
@@ -133,7 +133,7 @@ def test_certify_and_verify_round_trip(tmp_path: Path) -> None:
 
 def test_certify_rejects_bad_input(tmp_path: Path) -> None:
     data = _small_data(tmp_path)
-    from copos.network.model import TwoLayerReLU
+    from copos.nets.architectures.dense import TwoLayerReLU
 
     net = TwoLayerReLU(np.ones((6, 3)), np.ones((3, 2))).save(tmp_path / "net.npz")
     missing = run("certify", str(tmp_path / "nope.npz"), str(data), "--beta", "0.2")
@@ -178,7 +178,11 @@ def one_json_error(out: str, code: int, kind: str) -> dict[str, object]:
 
 def test_exit_code_constants() -> None:
     assert (cli.EXIT_OK, cli.EXIT_NO, cli.EXIT_BAD_INPUT, cli.EXIT_SOLVER, cli.EXIT_INTERNAL) == (
-        0, 1, 2, 3, 4,
+        0,
+        1,
+        2,
+        3,
+        4,
     )
 
 
@@ -290,7 +294,7 @@ def test_solver_failure_and_interrupt_codes(
 def test_size_guards_refuse_before_any_work(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, argv: list[str]
 ) -> None:
-    from copos.network import training
+    from copos.nets import training
 
     solved: list[object] = []
     monkeypatch.setattr(cli, "stability_number", lambda *a: solved.append(a))
@@ -368,8 +372,8 @@ def test_stqp_grid_must_be_a_positive_integer(
 def test_output_onto_a_symlink_writes_the_target(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    from copos.datasets import load_problem
-    from copos.network.closed_form import soft_threshold_optimum
+    from copos.nets.datasets import load_problem
+    from copos.relaxations.closed_form import soft_threshold_optimum
 
     data = _small_data(tmp_path)
     net = soft_threshold_optimum(load_problem(data, beta=0.2)).network().save(tmp_path / "n.npz")

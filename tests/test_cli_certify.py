@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from copos.certificate import OPTIMAL, certify
-from copos.datasets import save_data, whitened
-from copos.network.closed_form import soft_threshold_optimum
-from copos.network.model import TwoLayerReLU
+from copos.certificates.certificate import OPTIMAL
+from copos.certificates.certify import certify
+from copos.nets.architectures.dense import TwoLayerReLU
+from copos.nets.datasets import save_data, whitened
+from copos.relaxations.closed_form import soft_threshold_optimum
 
 BETA = 0.5
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 import copos.cli as cli
-import copos.network.training as training
-import copos.tightness as tightness
+import copos.nets.training as training
+import copos.study.tightness as tightness
 from copos.errors import DataFileError
-from copos.tightness import MethodResult
+from copos.study.report import MethodResult
 
 FAST = ["--widths", "2", "3", "--seeds", "0", "--epochs", "20", "--methods", "lifted-dnn", "rel"]
 

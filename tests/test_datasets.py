@@ -1,4 +1,4 @@
-"""Tests of copos.datasets: generated data, bundled real data and data files."""
+"""Tests of copos.nets.datasets: generated data, bundled real data and data files."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from copos import datasets
-from copos.datasets import (
+from copos.errors import CoposError, DataFileError, InvalidInputError
+from copos.nets import datasets
+from copos.nets.datasets import (
     atomic_write,
     load_data,
     load_problem,
@@ -24,7 +25,6 @@ from copos.datasets import (
     spiral,
     whitened,
 )
-from copos.errors import CoposError, DataFileError, InvalidInputError
 
 HAVE_SKLEARN = importlib.util.find_spec("sklearn") is not None
 
@@ -133,7 +133,7 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail loudly on any download attempt: no sockets, no sklearn fetch_* functions."""
 
     def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("copos.datasets.real must not download anything")
+        raise AssertionError("copos.nets.datasets.real must not download anything")
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     if HAVE_SKLEARN:

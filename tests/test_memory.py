@@ -23,8 +23,8 @@ from copos._memory import (
 from copos.cones._polynomial import gram_structure, monomials
 from copos.cones.registry import make_cone
 from copos.errors import InvalidInputError, TooLargeError
-from copos.network import training
-from copos.network.problem import TrainingProblem
+from copos.nets import training
+from copos.nets.problem import TrainingProblem
 from copos.programs.stability import stability_number, stability_program
 from copos.programs.stqp import grid_minimum, standard_quadratic
 
@@ -33,8 +33,14 @@ GiB = 1024**3
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("4G", 4 * GiB), ("500M", 500 * 1024**2), ("1.5GiB", 3 * GiB // 2), ("2048", 2048),
-     (" 1 t ", 1024**4), ("64KB", 64 * 1024)],
+    [
+        ("4G", 4 * GiB),
+        ("500M", 500 * 1024**2),
+        ("1.5GiB", 3 * GiB // 2),
+        ("2048", 2048),
+        (" 1 t ", 1024**4),
+        ("64KB", 64 * 1024),
+    ],
 )
 def test_parse_size(text: str, expected: int) -> None:
     assert parse_size(text) == expected
@@ -164,8 +170,8 @@ def test_train_grid_refuses_before_training_anything(monkeypatch: pytest.MonkeyP
 
 
 def test_lifted_dnn_guard_points_to_the_admm() -> None:
-    from copos.datasets import planted
-    from copos.network.lifted import solve_lifted_dnn
+    from copos.nets.datasets import planted
+    from copos.relaxations.lifted import solve_lifted_dnn
 
     problem = planted(n=6, d=2, c=1, seed=0, beta=0.1)
     estimate = _memory.lifted_dnn_bytes(6, 2, 1)

@@ -13,8 +13,9 @@ import pytest
 
 import copos
 import copos.errors
+from copos._deprecation import MOVED_MODULES
 from copos.errors import InvalidInputError
-from copos.network import convex, copositive
+from copos.recovery import convex, cp_factor
 from tests.known import random_problem
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,7 +78,7 @@ def test_import_copos_loads_neither_cvxpy_nor_numpy() -> None:
 
 
 def test_the_two_recoveries_have_distinct_names() -> None:
-    assert copos.recover_from_rel is copositive.recover_from_rel
+    assert copos.recover_from_rel is cp_factor.recover_from_rel
     assert copos.recover_from_convex is convex.recover_from_convex
     assert copos.recover_from_rel.__name__ == "recover_from_rel"
     assert copos.recover_from_convex.__name__ == "recover_from_convex"
@@ -98,8 +99,8 @@ def test_old_rel_recovery_name_warns_and_gives_the_same_network() -> None:
     problem = random_problem(0, n=5, d=2, c=2)
     result = copos.solve_rel(problem)
     with pytest.warns(DeprecationWarning, match="recover_from_rel"):
-        old = copos.network.recover_network(result, problem)
-    new = copositive.recover_from_rel(result, problem)
+        old = cp_factor.recover_network(result, problem)
+    new = cp_factor.recover_from_rel(result, problem)
     assert (old.exact, old.objective) == (new.exact, new.objective)
     np.testing.assert_array_equal(old.U, new.U)
     np.testing.assert_array_equal(old.V, new.V)
@@ -110,7 +111,7 @@ def test_old_rel_recovery_name_still_checks_its_input() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         with pytest.raises(InvalidInputError, match="CopositiveResult"):
-            copositive.recover_network("not a result", problem)  # type: ignore[arg-type]
+            cp_factor.recover_network("not a result", problem)  # type: ignore[arg-type]
 
 
 def test_copos_itself_does_not_call_the_deprecated_names() -> None:
@@ -120,3 +121,57 @@ def test_copos_itself_does_not_call_the_deprecated_names() -> None:
         convex_result = copos.solve_convex_program(problem)
         copos.recover_from_rel(copos.solve_rel(problem), problem)
     assert convex_result.U.shape[0] == problem.d
+
+
+# --- the module paths before the redesign (issue 10): one release of warning aliases ---------
+
+#: A name that each old module path held, and the module that holds it now.
+OLD_NAMES = {
+    "copos.network": ("TrainingProblem", "copos.nets.problem"),
+    "copos.network.problem": ("TrainingProblem", "copos.nets.problem"),
+    "copos.network.arrangements": ("enumerate_arrangements", "copos.nets.arrangements"),
+    "copos.network.training": ("train", "copos.nets.training"),
+    "copos.network.model": ("TwoLayerReLU", "copos.nets.architectures.dense"),
+    "copos.network.closed_form": ("soft_threshold_optimum", "copos.relaxations.closed_form"),
+    "copos.network.lifted": ("solve_lifted_dnn", "copos.relaxations.lifted"),
+    "copos.network.rounding": ("round_lifted", "copos.recovery.rounding"),
+    "copos.network.convex": ("network_objective", "copos.nets.architectures.dense"),
+    "copos.network.copositive": ("cone_pca", "copos.nets.cone_pca"),
+    "copos.datasets": ("spiral", "copos.nets.datasets"),
+    "copos.certificate": ("LiftedBound", "copos.certificates.certificate"),
+    "copos.tightness": ("TightnessReport", "copos.study.report"),
+    "copos.programs.result": ("Bound", "copos.bound"),
+    "copos.solvers.arrangement_admm": ("solve_arrangement_admm", "copos.relaxations.convex"),
+    "copos.solvers.dnn_admm": ("solve_lifted_dnn_admm", "copos.solvers.admm.dnn"),
+}
+
+
+def test_every_moved_module_is_tested() -> None:
+    assert set(OLD_NAMES) == set(MOVED_MODULES)
+
+
+@pytest.mark.parametrize("old", sorted(OLD_NAMES))
+def test_an_old_module_path_still_imports_and_warns(old: str) -> None:
+    name, home = OLD_NAMES[old]
+    module = importlib.import_module(old)
+    with pytest.warns(DeprecationWarning, match=rf"{old}\.{name} moved to {home}\.{name}"):
+        value = getattr(module, name)
+    assert value is getattr(importlib.import_module(home), name)
+
+
+@pytest.mark.parametrize("old", sorted(OLD_NAMES))
+def test_every_new_home_of_an_old_path_exists(old: str) -> None:
+    for target in MOVED_MODULES[old]:
+        importlib.import_module(target)
+
+
+def test_an_old_path_without_the_name_raises_attribute_error() -> None:
+    module = importlib.import_module("copos.network.lifted")
+    with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
+        module.no_such_name  # noqa: B018
+
+
+def test_from_import_of_an_old_submodule_works() -> None:
+    with pytest.warns(DeprecationWarning, match="copos.network.training.train moved"):
+        from copos.network.training import train
+    assert train is copos.train

@@ -14,15 +14,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import copos.tightness as tightness
-from copos.datasets import planted, spiral
+import copos.study.tightness as tightness
 from copos.errors import CoposError, DataFileError, InvalidInputError, SolverError
-from copos.network.problem import TrainingProblem
-from copos.tightness import (
-    KINDS,
-    MethodResult,
+from copos.nets.datasets import planted, spiral
+from copos.nets.problem import TrainingProblem
+from copos.study.report import KINDS, MethodResult, TightnessReport
+from copos.study.tightness import (
     TightnessInterrupted,
-    TightnessReport,
     applicability,
     check_tightness,
     enforce_bound_order,
@@ -282,7 +280,7 @@ def test_interruption_keeps_what_finished_and_resume_recomputes_nothing(
     assert json.loads(path.read_text())["complete"] is False
 
     trained: list[int] = []
-    import copos.network.training as training
+    import copos.nets.training as training
 
     original = training.train
     monkeypatch.setattr(training, "train", lambda *a, **k: trained.append(1) or original(*a, **k))

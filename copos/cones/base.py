@@ -167,7 +167,9 @@ class Cone(ABC):
         """Constraints together with the named auxiliary variables that certify membership."""
         shape = tuple(M.shape)
         if shape != (self.n, self.n):
-            raise InvalidInputError(f"{self.name} needs an {self.n}x{self.n} expression; got {shape}")
+            raise InvalidInputError(
+                f"{self.name} needs an {self.n}x{self.n} expression; got {shape}"
+            )
         return self._formulate(M, as_model(model))
 
     def interior_direction(self) -> FloatArray:
@@ -244,7 +246,9 @@ class Cone(ABC):
     def _check_matrix(self, M: ArrayLike, name: str = "M") -> FloatArray:
         matrix = as_symmetric_matrix(M, name)
         if matrix.shape != (self.n, self.n):
-            raise InvalidInputError(f"{self.name} needs an {self.n}x{self.n} {name}; got {matrix.shape}")
+            raise InvalidInputError(
+                f"{self.name} needs an {self.n}x{self.n} {name}; got {matrix.shape}"
+            )
         return matrix
 
     def _same_kind(self, other: object) -> bool:

@@ -175,10 +175,14 @@ class Copositive(Cone):
         matrix = self._check_matrix(M)
         result = is_copositive(matrix, self.k, tol=tol)
         certificate = {} if result.witness is None else {"witness": result.witness}
-        margin = 0.0 if result.copositive else float(result.value if result.value is not None else -1)
+        margin = (
+            0.0 if result.copositive else float(result.value if result.value is not None else -1)
+        )
         return Membership(result.copositive, margin, self.name, certificate, None, tol)
 
-    def margin(self, M: ArrayLike, direction: ArrayLike | None = None, solver: str = "clarabel") -> Membership:
+    def margin(
+        self, M: ArrayLike, direction: ArrayLike | None = None, solver: str = "clarabel"
+    ) -> Membership:
         raise InvalidInputError("margins need a conic description; use an inner or outer cone")
 
 
@@ -226,5 +230,7 @@ class CompletelyPositive(Cone):
             return Membership(False, -1.0, self.name, {"witness": result.witness}, None, tol)
         return Membership(False, float("nan"), self.name, {}, None, tol, decided=False)
 
-    def margin(self, M: ArrayLike, direction: ArrayLike | None = None, solver: str = "clarabel") -> Membership:
+    def margin(
+        self, M: ArrayLike, direction: ArrayLike | None = None, solver: str = "clarabel"
+    ) -> Membership:
         raise InvalidInputError("margins need a conic description; use an inner or outer cone")

@@ -98,7 +98,10 @@ class Parrilo(HierarchyCone):
         gram, constraints = model.psd_variable(structure.size)
         rows = structure.gram_map.shape[0]
         selector = sp.csr_matrix(
-            ([1.0] * len(structure.even_rows), (structure.even_rows, range(len(structure.even_rows)))),
+            (
+                [1.0] * len(structure.even_rows),
+                (structure.even_rows, range(len(structure.even_rows))),
+            ),
             shape=(rows, len(structure.even_rows)),
         )
         lhs = model.matmul(structure.gram_map, model.vec(gram))
@@ -142,13 +145,17 @@ class ParriloDual(HierarchyCone):
             return self._full_moments(M, operator, model)
         structure = gram_structure(self.n, self.level)
         y = model.variable((structure.num_coefficients,))
-        constraints = [symmetric_equal(model, model.vec(M), model.matmul(operator.T.tocsr(), y), self.n)]
+        constraints = [
+            symmetric_equal(model, model.vec(M), model.matmul(operator.T.tocsr(), y), self.n)
+        ]
         moments = []
         for size, block_map in zip(structure.block_sizes, structure.block_maps, strict=True):
             moment, extra = model.psd_variable(size)
             constraints += extra
             constraints.append(
-                symmetric_equal(model, model.vec(moment), model.matmul(block_map.T.tocsr(), y), size)
+                symmetric_equal(
+                    model, model.vec(moment), model.matmul(block_map.T.tocsr(), y), size
+                )
             )
             moments.append(moment)
         if structure.num_scalars:
@@ -161,12 +168,18 @@ class ParriloDual(HierarchyCone):
         moment, constraints = model.psd_variable(structure.size)
         constraints.append(
             symmetric_equal(
-                model, model.vec(moment), model.matmul(structure.gram_map.T.tocsr(), y), structure.size
+                model,
+                model.vec(moment),
+                model.matmul(structure.gram_map.T.tocsr(), y),
+                structure.size,
             )
         )
         even = model.matmul(
             sp.csr_matrix(
-                ([1.0] * len(structure.even_rows), (range(len(structure.even_rows)), structure.even_rows)),
+                (
+                    [1.0] * len(structure.even_rows),
+                    (range(len(structure.even_rows)), structure.even_rows),
+                ),
                 shape=(len(structure.even_rows), structure.gram_map.shape[0]),
             ),
             y,

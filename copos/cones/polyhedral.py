@@ -100,7 +100,9 @@ class AtomCOP(_AtomCone):
         ratios = values / weights
         worst = int(np.argmin(ratios))
         certificate = {"atom": self.atoms[worst], "value": float(values[worst])}
-        return Membership(bool(ratios[worst] >= -1e-12), float(ratios[worst]), self.name, certificate)
+        return Membership(
+            bool(ratios[worst] >= -1e-12), float(ratios[worst]), self.name, certificate
+        )
 
 
 class AtomCP(_AtomCone):

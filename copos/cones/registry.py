@@ -36,7 +36,9 @@ def check_cone_size(family: str, n: int, level: int, k: int | None = None) -> st
     """
     key = str(family).lower()
     if key not in FAMILIES:
-        raise InvalidInputError(f"unknown cone family {family!r}; choose one of: {', '.join(FAMILIES)}")
+        raise InvalidInputError(
+            f"unknown cone family {family!r}; choose one of: {', '.join(FAMILIES)}"
+        )
     level = check_level(level)
     if FAMILIES[key][2] == "m" and level < 1:
         raise InvalidInputError(f"the grid family {family!r} needs a grid size m >= 1; got {level}")

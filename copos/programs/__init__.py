@@ -1,7 +1,7 @@
 """Copositive programs with known answers: stability numbers and standard quadratic programs."""
 
+from copos.bound import Bound, bounds_to_json, format_table
 from copos.programs.conic import ConicProgram
-from copos.programs.result import Bound, bounds_to_json, format_table
 from copos.programs.stability import (
     clique_number,
     exact_stability_number,

@@ -7,7 +7,7 @@ r"""Linear programs over the completely positive cone and their copositive duals
     \text{(COP)}\quad \min\{b^\top y : \textstyle\sum_i y_iA_i - C \in \mathcal{COP}\}.
 
 Replacing a cone by an approximation moves the optimum in a known direction, which is what every
-:class:`~copos.programs.result.Bound` records:
+:class:`~copos.bound.Bound` records:
 
 =================  ================  =========================
 cone               view solved       bound on :math:`v^\star`
@@ -32,9 +32,9 @@ import cvxpy as cp
 import numpy as np
 from numpy.typing import NDArray
 
+from copos.bound import Bound, BoundKind
 from copos.cones.base import Cone
 from copos.errors import InvalidInputError
-from copos.programs.result import Bound, BoundKind
 from copos.solvers.base import SolveInfo
 from copos.solvers.cvxpy_backend import DEFAULT_SOLVER, solve
 from copos.solvers.modeling import PicosModel
@@ -87,8 +87,12 @@ class ConicProgram:
         if cone.family == "CP":
             X = cp.Variable((self.n, self.n), symmetric=True)
             formulation = cone.formulate(X)
-            constraints = [cp.trace(A_i @ X) == b_i for A_i, b_i in zip(self.A, self.b, strict=True)]
-            problem = cp.Problem(cp.Maximize(cp.trace(self.C @ X)), constraints + formulation.constraints)
+            constraints = [
+                cp.trace(A_i @ X) == b_i for A_i, b_i in zip(self.A, self.b, strict=True)
+            ]
+            problem = cp.Problem(
+                cp.Maximize(cp.trace(self.C @ X)), constraints + formulation.constraints
+            )
             return problem, {"X": X, **formulation.auxiliaries}
         y = cp.Variable(len(self.A))
         slack = sum((y[i] * A_i for i, A_i in enumerate(self.A)), start=-cp.Constant(self.C))
@@ -142,7 +146,9 @@ class ConicProgram:
 
     def _check_cone(self, cone: Cone) -> None:
         if cone.n != self.n:
-            raise InvalidInputError(f"cone {cone.name} has side {cone.n}; the program needs {self.n}")
+            raise InvalidInputError(
+                f"cone {cone.name} has side {cone.n}; the program needs {self.n}"
+            )
         self.direction(cone)
 
 

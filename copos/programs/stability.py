@@ -19,10 +19,10 @@ import networkx as nx
 import numpy as np
 from numpy.typing import NDArray
 
+from copos.bound import Bound
 from copos.cones.registry import make_cone
 from copos.errors import InvalidInputError
 from copos.programs.conic import ConicProgram
-from copos.programs.result import Bound
 from copos.solvers.cvxpy_backend import DEFAULT_SOLVER
 
 
@@ -33,7 +33,9 @@ def check_graph(graph: nx.Graph) -> NDArray[np.float64]:
     if graph.is_directed():
         raise InvalidInputError("the graph must be undirected; use graph.to_undirected()")
     if graph.is_multigraph():
-        raise InvalidInputError("the graph must be simple; use nx.Graph(graph) to merge parallel edges")
+        raise InvalidInputError(
+            "the graph must be simple; use nx.Graph(graph) to merge parallel edges"
+        )
     if graph.number_of_nodes() == 0:
         raise InvalidInputError("the graph has no nodes")
     loops = list(nx.selfloop_edges(graph))

@@ -21,13 +21,18 @@ from numpy.typing import ArrayLike
 
 from copos._memory import check_memory, grid_points_bytes
 from copos._validation import as_symmetric_matrix, check_dimension
+from copos.bound import Bound, BoundKind
 from copos.cones._polynomial import simplex_grid
 from copos.cones.registry import make_cone
 from copos.programs.conic import ConicProgram
-from copos.programs.result import Bound, BoundKind
 from copos.solvers.cvxpy_backend import DEFAULT_SOLVER
 
-_FLIP: dict[BoundKind, BoundKind] = {"lower": "upper", "upper": "lower", "exact": "exact", "neither": "neither"}
+_FLIP: dict[BoundKind, BoundKind] = {
+    "lower": "upper",
+    "upper": "lower",
+    "exact": "exact",
+    "neither": "neither",
+}
 
 
 def stqp_program(Q: ArrayLike) -> ConicProgram:
@@ -43,7 +48,9 @@ def standard_quadratic(
     """A bound on :math:`p^\\star = \\min_{x\\in\\Delta} x^\\top Qx` from one cone family and level."""
     program = stqp_program(Q)
     bound = program.bound(make_cone(family, program.n, level), solver)
-    return replace(bound, value=-bound.value, claimed_kind=_FLIP[bound.claimed_kind], quantity="StQP p*")
+    return replace(
+        bound, value=-bound.value, claimed_kind=_FLIP[bound.claimed_kind], quantity="StQP p*"
+    )
 
 
 def grid_minimum(Q: ArrayLike, m: int) -> tuple[Bound, np.ndarray]:

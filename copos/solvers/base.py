@@ -122,7 +122,7 @@ class ProblemData(Protocol):
     r"""The data :math:`(X, Y, \beta)` of a training problem, as the splittings see it.
 
     :math:`\min\ \tfrac12\|f(X) - Y\|_F^2 + \beta\,\mathrm{penalty}`: the solvers know these
-    arrays, not the network (``copos.network.TrainingProblem`` is one, validated at its
+    arrays, not the network (``copos.nets.problem.TrainingProblem`` is one, validated at its
     constructor).
     """
 

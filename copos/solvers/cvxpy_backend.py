@@ -195,7 +195,9 @@ def _checked_info(
     iterations = None if stats is None else stats.num_iters
     extra: dict[str, Any] = {"raw_status": _raw_status(raw)}
     if status not in SOLUTION_STATUSES and status != LAST_ITERATE:
-        return SolveInfo(key, status, elapsed, iterations=iterations, accuracy=accuracy, extra=extra)
+        return SolveInfo(
+            key, status, elapsed, iterations=iterations, accuracy=accuracy, extra=extra
+        )
     checks = conic_checks(data, *_raw_point(raw), objective_scale=objective_scale)
     scale_b = 1.0 + _inf_norm(data["b"])
     return SolveInfo(
@@ -373,4 +375,3 @@ def _dual_cone_distance(constraint: cp.constraints.Constraint, value: Any) -> fl
     if isinstance(constraint, cp.constraints.Inequality | cp.constraints.NonNeg):
         return max(0.0, -float(np.min(np.asarray(value, dtype=float))))
     return 0.0
-

@@ -60,7 +60,9 @@ def triangle_selector(n: int) -> sp.csr_matrix:
     """Rows pick ``vec(M)[i + n j]`` for ``i <= j``: equalities of symmetric matrices, once each."""
     rows, cols = np.triu_indices(n)
     index = rows + n * cols
-    return sp.csr_matrix((np.ones(len(index)), (np.arange(len(index)), index)), shape=(len(index), n * n))
+    return sp.csr_matrix(
+        (np.ones(len(index)), (np.arange(len(index)), index)), shape=(len(index), n * n)
+    )
 
 
 class CvxpyModel:

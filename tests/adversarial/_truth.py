@@ -2,9 +2,9 @@ r"""Ground truth for the adversarial suite, computed independently of the code u
 
 Two sources of exact or bracketed optimal values :math:`p^\star`:
 
-* whitened data (:func:`copos.datasets.whitened`, :math:`XX^\top = I`, one-hot labels): the
+* whitened data (:func:`copos.nets.datasets.whitened`, :math:`XX^\top = I`, one-hot labels): the
   soft-thresholded SVD gives :math:`p^\star` in closed form for **every** :math:`\beta`
-  (:func:`copos.network.closed_form.soft_threshold_optimum`);
+  (:func:`copos.relaxations.closed_form.soft_threshold_optimum`);
 * tiny scalar-output data: the objective of any real network is an upper bound
   :math:`p^\star_{hi} \ge p^\star` (numpy arithmetic, no solver trusted); we take the best of the
   zero network and the network recovered from the exact convex program.
@@ -23,11 +23,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from copos.network.closed_form import soft_threshold_optimum
-from copos.network.model import TwoLayerReLU
-from copos.network.problem import TrainingProblem
+from copos.nets.architectures.dense import TwoLayerReLU
+from copos.nets.problem import TrainingProblem
+from copos.relaxations.closed_form import soft_threshold_optimum
 
-#: Largest eps a verdict may use (``copos.certificate.MAX_EPS`` in the shared contract).
+#: Largest eps a verdict may use (``copos.certificates.certify.MAX_EPS`` in the shared contract).
 MAX_EPS = 1e-2
 #: Relative allowance for rounding in numbers that copos proves after the solve.
 ROUNDING_REL = 1e-9
@@ -85,7 +85,7 @@ def whitened_truth(problem: TrainingProblem) -> Truth:
 def scalar_truth(problem: TrainingProblem) -> Truth:
     """Bracket of p* for tiny ``c = 1`` data: an upper bound from real networks, and as lower
     bound the zero of nothing better (``-inf`` is replaced by 0: objectives are nonnegative)."""
-    from copos.network.convex import solve_convex_program
+    from copos.relaxations.convex import solve_convex_program
 
     best = zero_net(problem)
     source = "zero network"

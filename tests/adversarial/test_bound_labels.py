@@ -23,13 +23,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from copos.certificate import certify, checked_lower_bound
-from copos.datasets import planted, whitened
-from copos.network.arrangements import enumerate_arrangements
-from copos.network.convex import solve_arrangement_admm, solve_convex_program
-from copos.network.copositive import solve_copositive_dual, solve_rel
-from copos.network.lifted import solve_lifted_dnn
-from copos.network.problem import TrainingProblem
+from copos.certificates.certify import certify, checked_lower_bound
+from copos.nets.arrangements import enumerate_arrangements
+from copos.nets.datasets import planted, whitened
+from copos.nets.problem import TrainingProblem
+from copos.relaxations.convex import solve_arrangement_admm, solve_convex_program
+from copos.relaxations.lifted import solve_lifted_dnn
+from copos.relaxations.rel import solve_copositive_dual, solve_rel
 from tests.adversarial._attack import Refused, call, raw_error
 from tests.adversarial._collector import Category, Collector, Finding, describe
 from tests.adversarial._truth import (

@@ -18,10 +18,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from copos.certificate import OPTIMAL, certify
-from copos.datasets import save_data, whitened
-from copos.network.closed_form import soft_threshold_optimum
-from copos.network.model import TwoLayerReLU
+from copos.certificates.certificate import OPTIMAL
+from copos.certificates.certify import certify
+from copos.nets.architectures.dense import TwoLayerReLU
+from copos.nets.datasets import save_data, whitened
+from copos.relaxations.closed_form import soft_threshold_optimum
 from tests.adversarial._cli import CliRun, contract_problems, run_cli, run_subprocess
 from tests.adversarial._collector import Collector, Finding, describe
 

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from copos.certificate import certify
-from copos.datasets import planted, whitened
-from copos.network.model import TwoLayerReLU
-from copos.network.problem import TrainingProblem
+from copos.certificates.certify import certify
+from copos.nets.architectures.dense import TwoLayerReLU
+from copos.nets.datasets import planted, whitened
+from copos.nets.problem import TrainingProblem
 from tests.adversarial._attack import Refused, call, non_finite_fields, raw_error, strict_json
 from tests.adversarial._collector import Category, Collector, Finding, describe
 from tests.adversarial._truth import (

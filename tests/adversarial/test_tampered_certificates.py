@@ -22,17 +22,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from copos.certificate import (
-    NOT_CERTIFIED,
-    OPTIMAL,
-    Certificate,
-    certify,
-    verify,
-)
-from copos.datasets import whitened
-from copos.network.closed_form import soft_threshold_optimum
-from copos.network.model import TwoLayerReLU
-from copos.network.problem import TrainingProblem
+from copos.certificates.certificate import NOT_CERTIFIED, OPTIMAL, Certificate
+from copos.certificates.certify import certify
+from copos.certificates.verify import verify
+from copos.nets.architectures.dense import TwoLayerReLU
+from copos.nets.datasets import whitened
+from copos.nets.problem import TrainingProblem
+from copos.relaxations.closed_form import soft_threshold_optimum
 from tests.adversarial._attack import Refused, call, raw_error
 from tests.adversarial._collector import Category, Collector, Finding, describe
 from tests.adversarial._truth import MAX_EPS, false_optimal, objective

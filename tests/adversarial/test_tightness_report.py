@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from copos.datasets import planted
 from copos.errors import CoposError
-from copos.tightness import check_tightness
+from copos.nets.datasets import planted
+from copos.study.tightness import check_tightness
 from tests.adversarial._attack import non_finite_fields, raw_error, strict_json
 from tests.adversarial._collector import Category, Collector, describe
 from tests.adversarial._truth import allowance, lower_bound_wrong, scalar_truth

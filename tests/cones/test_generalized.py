@@ -73,7 +73,9 @@ def test_generalized_primal_dual_pair_agree(level: int) -> None:
     C = rng.standard_normal((n, n))
     C = (C + C.T) / 2
     X = cp.Variable((n, n), symmetric=True)
-    primal = cp.Problem(cp.Maximize(cp.trace(C @ X)), [cp.trace(X) == 1, *ParriloDual(n, level, k).constraints(X)])
+    primal = cp.Problem(
+        cp.Maximize(cp.trace(C @ X)), [cp.trace(X) == 1, *ParriloDual(n, level, k).constraints(X)]
+    )
     primal.solve(solver=cp.CLARABEL)
     y = cp.Variable()
     dual = cp.Problem(cp.Minimize(y), Parrilo(n, level, k).constraints(y * np.eye(n) - C))

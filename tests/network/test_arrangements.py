@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from copos.errors import InvalidInputError
-from copos.network.arrangements import (
+from copos.nets.arrangements import (
     Arrangements,
     enumerate_arrangements,
     expected_count,

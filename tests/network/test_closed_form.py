@@ -8,14 +8,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from copos.errors import InvalidInputError
-from copos.network.closed_form import (
+from copos.nets.problem import TrainingProblem
+from copos.relaxations.closed_form import (
     label_factors,
     soft_threshold_optimum,
     soft_threshold_value,
     whitening_error,
 )
-from copos.network.convex import solve_convex_program
-from copos.network.problem import TrainingProblem
+from copos.relaxations.convex import solve_convex_program
 
 
 def numpy_objective(problem: TrainingProblem, U: np.ndarray, V: np.ndarray) -> float:

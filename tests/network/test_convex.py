@@ -8,18 +8,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from copos.errors import InvalidInputError, UnknownSolverError
-from copos.network.arrangements import enumerate_arrangements, sample_arrangements
-from copos.network.convex import (
+from copos.nets.architectures.dense import network_objective
+from copos.nets.arrangements import enumerate_arrangements, sample_arrangements
+from copos.nets.problem import TrainingProblem
+from copos.recovery.convex import recover_from_convex
+from copos.relaxations.convex import (
     ADMM_FROM_D,
     ADMM_FROM_ROWS,
     ADMM_SOLVER,
     ConvexProgramResult,
     convex_solver,
-    network_objective,
-    recover_from_convex,
     solve_convex_program,
 )
-from copos.network.problem import TrainingProblem
 from tests.known import relative_gap
 
 REL_TOL = 1e-5
@@ -132,7 +132,7 @@ def test_scs_agrees_with_clarabel() -> None:
 
 
 def test_copos_admm_agrees_with_clarabel_and_certifies_a_lower_bound() -> None:
-    from copos.network.convex import ArrangementAdmmResult
+    from copos.relaxations.convex import ArrangementAdmmResult
 
     problem = random_problem(12, 2, seed=3)
     clarabel = solve_convex_program(problem)
@@ -195,7 +195,7 @@ def test_network_objective_matches_formula_and_checks_shapes() -> None:
 
 
 def test_network_method_builds_model(solved: tuple[TrainingProblem, ConvexProgramResult]) -> None:
-    pytest.importorskip("copos.network.model")
+    pytest.importorskip("copos.nets.architectures.dense")
     problem, result = solved
     network = result.network()
     np.testing.assert_allclose(

@@ -11,19 +11,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from copos.errors import InvalidInputError
-from copos.network.arrangements import enumerate_arrangements, sample_arrangements
-from copos.network.closed_form import soft_threshold_optimum
-from copos.network.convex import network_objective
-from copos.network.copositive import (
-    CopositiveResult,
-    cone_pca,
-    frank_wolfe,
-    recover_from_rel,
-    solve_copositive_dual,
-    solve_rel,
-)
-from copos.network.problem import TrainingProblem
-from copos.network.training import train
+from copos.nets.architectures.dense import network_objective
+from copos.nets.arrangements import enumerate_arrangements, sample_arrangements
+from copos.nets.cone_pca import cone_pca
+from copos.nets.frank_wolfe import frank_wolfe
+from copos.nets.problem import TrainingProblem
+from copos.nets.training import train
+from copos.recovery.cp_factor import recover_from_rel
+from copos.relaxations.closed_form import soft_threshold_optimum
+from copos.relaxations.rel import CopositiveResult, solve_copositive_dual, solve_rel
 from tests.known import random_problem, relative_gap
 
 #: Lower-bound slack: REL may exceed a network's objective by this times max(1, |value|)
@@ -31,7 +27,6 @@ from tests.known import random_problem, relative_gap
 BOUND_TOL = 1e-6
 #: Agreement of two solves of the same value (REL vs dual, REL vs recovered network).
 REL_TOL = 1e-5
-
 
 
 @pytest.fixture(scope="module")
@@ -257,12 +252,16 @@ def test_rel_is_exact_for_four_samples(seed: int) -> None:
 
 
 def test_closed_form_rel_and_training_agree_on_whitened_data() -> None:
-    from copos.datasets import whitened
+    from copos.nets.datasets import whitened
 
     problem = whitened(n=5, d=7, c=3, seed=2, beta=0.3)
     closed = soft_threshold_optimum(problem)
     rel = solve_rel(problem)
-    trained = min(train(problem, width, seed=seed, epochs=4000).best_objective for width in (3, 6) for seed in (0, 1))
+    trained = min(
+        train(problem, width, seed=seed, epochs=4000).best_objective
+        for width in (3, 6)
+        for seed in (0, 1)
+    )
     assert relative_gap(rel.value, closed.value) <= REL_TOL
     assert trained >= closed.value - BOUND_TOL * max(1.0, closed.value)
     assert relative_gap(trained, closed.value) <= 1e-4
@@ -271,7 +270,7 @@ def test_closed_form_rel_and_training_agree_on_whitened_data() -> None:
 def test_rank_two_blocks_a_solver_error_outside_their_cone_are_still_factored() -> None:
     # Before: a block whose generator Gram matrix had an entry of -1.8e-5 (against 8.8) from the
     # solve was refused, and the REL network of planted(n=12, d=2, c=3, beta=0.1) not recovered.
-    from copos.network.copositive import GRAM_CLIP_TOL, _factor_rank_two
+    from copos.recovery.cp_factor import GRAM_CLIP_TOL, _factor_rank_two
 
     A = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])  # the cone is the nonnegative quadrant
     rays = np.eye(2)

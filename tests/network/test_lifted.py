@@ -8,9 +8,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from copos.datasets import planted
 from copos.errors import CoposError, InvalidInputError, UnknownSolverError
-from copos.network.lifted import (
+from copos.nets.architectures.dense import TwoLayerReLU
+from copos.nets.datasets import planted
+from copos.nets.problem import TrainingProblem
+from copos.nets.training import train
+from copos.relaxations.lifted import (
     ADMM_SOLVER,
     DNN_CONE,
     QUANTITY,
@@ -23,16 +26,12 @@ from copos.network.lifted import (
     solve_lifted_copositive_dual,
     solve_lifted_dnn,
 )
-from copos.network.model import TwoLayerReLU
-from copos.network.problem import TrainingProblem
-from copos.network.training import train
 from tests.known import random_problem, relative_gap
 
 #: A lower bound may exceed a network's objective by this times max(1, |value|).
 BOUND_TOL = 1e-6
 #: Agreement of two formulations of the same value.
 SAME_TOL = 1e-5
-
 
 
 def network_lambda(problem: TrainingProblem, net: TwoLayerReLU) -> np.ndarray:
@@ -249,7 +248,7 @@ def test_auto_prefers_the_certified_solver_on_iris_sized_problems() -> None:
     # #17 item 12: iris train (n = 114, d = 5 with bias) took Clarabel > 300 s and printed an
     # unverified 2.43 as "lower"; copos-admm certifies 0.959448 in 150 s
     # (benchmarks/lifted_dnn_auto_rule.py).
-    from copos.datasets import real
+    from copos.nets.datasets import real
 
     train, _ = real("iris", beta=0.1)
     assert dnn_solver(train, "auto") == ADMM_SOLVER

@@ -1,4 +1,4 @@
-"""Tests of copos.network.model: the two-layer ReLU network, its objectives and files."""
+"""Tests of copos.nets.architectures.dense: the two-layer ReLU network, its objectives and files."""
 
 from __future__ import annotations
 
@@ -14,14 +14,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from copos.errors import CoposError, DataFileError, InvalidInputError
-from copos.network.model import (
+from copos.nets.architectures.dense import (
     TORCH_HINT,
     TwoLayerReLU,
     init_weights,
     load_torch,
     objective_and_gradient,
 )
-from copos.network.problem import TrainingProblem
+from copos.nets.problem import TrainingProblem
 
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
 

@@ -13,18 +13,13 @@ import cvxpy as cp
 import numpy as np
 import pytest
 
-from copos.datasets import planted
-from copos.network.arrangements import enumerate_arrangements
-from copos.network.convex import network_objective, solve_convex_program
-from copos.network.copositive import (
-    _cone_rows,
-    _masked_data,
-    _pairwise_rows,
-    _symmetric,
-    solve_copositive_dual,
-    solve_rel,
-)
-from copos.network.problem import TrainingProblem
+from copos.nets.architectures.dense import network_objective
+from copos.nets.arrangements import enumerate_arrangements
+from copos.nets.datasets import planted
+from copos.nets.patterns import cone_rows, masked_data
+from copos.nets.problem import TrainingProblem
+from copos.relaxations.convex import solve_convex_program
+from copos.relaxations.rel import _pairwise_rows, _symmetric, solve_copositive_dual, solve_rel
 from copos.solvers import solve
 
 ROUNDING = 1e-6
@@ -66,9 +61,11 @@ def _original_units_rel(problem: TrainingProblem) -> cp.Problem:
     lifted = np.eye(problem.n)
     constraints = []
     for i, S_i in enumerate(blocks):
-        DX = _masked_data(problem, patterns, i)
+        DX = masked_data(problem, patterns, i)
         lifted = lifted + 2.0 * (DX @ S_i @ DX.T)
-        constraints.append(_pairwise_rows(_cone_rows(problem, patterns, i)) @ cp.vec(S_i, order="F") >= 0)
+        constraints.append(
+            _pairwise_rows(cone_rows(problem, patterns, i)) @ cp.vec(S_i, order="F") >= 0
+        )
     constraints.append(_symmetric(cp.bmat([[T, problem.Y.T], [problem.Y, lifted]])) >> 0)
     objective = 0.5 * cp.trace(T) + problem.beta**2 * sum(cp.trace(S) for S in blocks)
     return cp.Problem(cp.Minimize(objective), constraints)

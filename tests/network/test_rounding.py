@@ -1,4 +1,4 @@
-"""Tests of copos.network.rounding: lifting networks and TOS rounding of a lifted matrix."""
+"""Tests of copos.recovery.rounding: lifting networks and TOS rounding of a lifted matrix."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from copos.errors import InvalidInputError
-from copos.network.model import TwoLayerReLU
-from copos.network.problem import TrainingProblem
-from copos.network.rounding import (
+from copos.nets.architectures.dense import TwoLayerReLU
+from copos.nets.problem import TrainingProblem
+from copos.nets.training import train
+from copos.recovery.rounding import (
     RoundingResult,
     eigen_start,
     factor_misfit,
@@ -22,7 +23,6 @@ from copos.network.rounding import (
     project_d2,
     round_lifted,
 )
-from copos.network.training import train
 
 N, D, C = 10, 2, 2
 P = 2 * N + D + C

@@ -1,4 +1,4 @@
-"""Tests of copos.network.training: full-batch GD/Adam on the weight-decay objective."""
+"""Tests of copos.nets.training: full-batch GD/Adam on the weight-decay objective."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import warnings
 import numpy as np
 import pytest
 
-from copos.datasets import planted, spiral
 from copos.errors import InvalidInputError
-from copos.network.model import TwoLayerReLU
-from copos.network.problem import TrainingProblem
-from copos.network.training import (
+from copos.nets.architectures.dense import TwoLayerReLU
+from copos.nets.datasets import planted, spiral
+from copos.nets.problem import TrainingProblem
+from copos.nets.training import (
     DEFAULT_EPOCHS,
     DEFAULT_LR,
     ProgressBar,

@@ -15,7 +15,14 @@ from tests.known import HORN, TOL
 
 @pytest.mark.parametrize(
     "cone",
-    [Parrilo(5, 0), Parrilo(5, 1), ParriloDual(5, 0), ParriloDual(5, 1), DeKlerkPasechnik(5, 1), SimplexGridCOP(5, 3)],
+    [
+        Parrilo(5, 0),
+        Parrilo(5, 1),
+        ParriloDual(5, 0),
+        ParriloDual(5, 1),
+        DeKlerkPasechnik(5, 1),
+        SimplexGridCOP(5, 3),
+    ],
     ids=lambda cone: cone.symbol,
 )
 def test_cvxpy_and_picos_transcriptions_agree(cone) -> None:  # type: ignore[no-untyped-def]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from copos.programs.result import Bound, bounds_to_json
+from copos.bound import Bound, bounds_to_json
 from copos.solvers import SolveInfo
 
 

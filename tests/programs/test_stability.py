@@ -30,7 +30,9 @@ C7_THETA = 3.317667  # cones.md §3.2, 6 digits
         (nx.complement(nx.cycle_graph(9)), "parrilo", 1, 2.0, TOL),
     ],
 )
-def test_parrilo_bounds_on_alpha(graph: nx.Graph, family: str, level: int, expected: float, tol: float) -> None:
+def test_parrilo_bounds_on_alpha(
+    graph: nx.Graph, family: str, level: int, expected: float, tol: float
+) -> None:
     bound = stability_number(graph, family, level)
     assert bound.kind == "upper"  # inner COP cone: the minimum over a smaller set
     assert bound.verified

@@ -32,18 +32,24 @@ def test_lp_bounds_on_pentagon(r: int, expected: float) -> None:
     assert bound.value == pytest.approx(expected, abs=1e-6)
 
 
-@pytest.mark.parametrize(("m", "expected"), [(1, 1.0), (2, 0.5), (3, 5 / 9), (4, 0.5), (5, 13 / 25)])
+@pytest.mark.parametrize(
+    ("m", "expected"), [(1, 1.0), (2, 0.5), (3, 5 / 9), (4, 0.5), (5, 13 / 25)]
+)
 def test_grid_upper_bounds_on_pentagon(m: int, expected: float) -> None:
     bound, x = grid_minimum(MOTZKIN_STRAUS_C5, m)
     assert bound.kind == "upper"
     assert bound.value == pytest.approx(expected, abs=1e-12)
     assert x @ MOTZKIN_STRAUS_C5 @ x == pytest.approx(bound.value)
-    assert standard_quadratic(MOTZKIN_STRAUS_C5, "grid-cp", m).value == pytest.approx(expected, abs=1e-6)
+    assert standard_quadratic(MOTZKIN_STRAUS_C5, "grid-cp", m).value == pytest.approx(
+        expected, abs=1e-6
+    )
 
 
 def test_horn_stqp() -> None:
     # p* = 0, p^(0)_K = 2/sqrt(5) - 1, p^(1)_K = 0 (cones.md §4.2).
-    assert standard_quadratic(HORN, "parrilo", 0).value == pytest.approx(2 / math.sqrt(5) - 1, abs=TOL)
+    assert standard_quadratic(HORN, "parrilo", 0).value == pytest.approx(
+        2 / math.sqrt(5) - 1, abs=TOL
+    )
     assert standard_quadratic(HORN, "parrilo", 1).value == pytest.approx(0.0, abs=TOL)
     assert standard_quadratic(HORN, "parrilo-dual", 1).value == pytest.approx(0.0, abs=TOL)
 

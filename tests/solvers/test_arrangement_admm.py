@@ -1,4 +1,4 @@
-"""Tests of the Bai et al. ADMM for the c = 1 convex program (copos.solvers.arrangement_admm).
+"""Tests of the Bai et al. ADMM for the c = 1 convex program (copos.solvers.admm.arrangement).
 
 Reference values come from ``solve_convex_program(..., solver="clarabel")`` on the same patterns.
 Cone feasibility after recovery is checked two ways: the solver's ``cone_violation`` (largest
@@ -13,14 +13,14 @@ import numpy as np
 import pytest
 
 from copos.errors import CoposError, InvalidInputError
-from copos.network import (
-    TrainingProblem,
-    enumerate_arrangements,
-    sample_arrangements,
+from copos.nets.arrangements import enumerate_arrangements, sample_arrangements
+from copos.nets.problem import TrainingProblem
+from copos.relaxations.convex import (
+    ArrangementAdmmResult,
+    solve_arrangement_admm,
     solve_convex_program,
 )
-from copos.network.convex import ArrangementAdmmResult, solve_arrangement_admm
-from copos.solvers.arrangement_admm import AdmmState
+from copos.solvers.admm.arrangement import AdmmState
 
 TIGHT = 1e-7
 
@@ -182,7 +182,7 @@ def test_acceleration_and_splitting_options_agree():
 
 def test_nan_in_the_iteration_gives_diverged(monkeypatch):
     """A non-finite iterate stops the run honestly and returns the last finite iterate."""
-    import copos.solvers.arrangement_admm as admm
+    import copos.solvers.admm.arrangement as admm
 
     problem = _problem(40, 3, 2)
     patterns = sample_arrangements(problem.X, 30, seed=1)
@@ -205,9 +205,9 @@ def test_nan_in_the_iteration_gives_diverged(monkeypatch):
 
 def test_unconverged_admm_is_not_exact() -> None:
     # #17 item 10: after max_iters=1 the ADMM used to report bound_kind="exact".
-    from copos.datasets import planted
-    from copos.network.arrangements import enumerate_arrangements as _enumerate
-    from copos.network.convex import solve_arrangement_admm as _solve
+    from copos.nets.arrangements import enumerate_arrangements as _enumerate
+    from copos.nets.datasets import planted
+    from copos.relaxations.convex import solve_arrangement_admm as _solve
 
     problem = planted(n=10, d=2, c=1, seed=0, beta=1e-2, bias=True, noise=0.1)
     result = _solve(problem, _enumerate(problem.X), max_iters=1)
@@ -217,10 +217,10 @@ def test_unconverged_admm_is_not_exact() -> None:
 
 
 def test_old_home_of_solve_arrangement_admm_is_a_deprecation_alias() -> None:
-    """The names that moved up to copos.network.convex still resolve in the solver module."""
+    """The names that moved up to copos.relaxations.convex still resolve in the solver module."""
     import copos.solvers.arrangement_admm as old_home
 
-    with pytest.warns(DeprecationWarning, match="copos.network.convex.solve_arrangement_admm"):
+    with pytest.warns(DeprecationWarning, match="copos.relaxations.convex.solve_arrangement_admm"):
         assert old_home.solve_arrangement_admm is solve_arrangement_admm
     with pytest.warns(DeprecationWarning):
         assert old_home.ArrangementAdmmResult is ArrangementAdmmResult

@@ -23,9 +23,16 @@ def _small_qp() -> tuple[cp.Problem, cp.Variable]:
 
 @pytest.mark.parametrize(
     ("primal", "dual", "gap"),
-    [(float("nan"), 0.0, 0.0), (0.0, float("nan"), 0.0), (0.0, 0.0, float("nan")), (0.0, 0.0, 1e-3)],
+    [
+        (float("nan"), 0.0, 0.0),
+        (0.0, float("nan"), 0.0),
+        (0.0, 0.0, float("nan")),
+        (0.0, 0.0, 1e-3),
+    ],
 )
-def test_unchecked_or_large_measures_are_not_accurate(primal: float, dual: float, gap: float) -> None:
+def test_unchecked_or_large_measures_are_not_accurate(
+    primal: float, dual: float, gap: float
+) -> None:
     # Before #17 a NaN dual residual passed and the gap was not checked at all.
     info = SolveInfo("clarabel", "optimal", 0.1, primal, dual, gap=gap, gap_source="recomputed")
     assert not info.accurate
@@ -69,7 +76,9 @@ def test_fallback_reaches_single_thread_clarabel(monkeypatch: pytest.MonkeyPatch
     # Item 5: Clarabel with its default threads stops with NumericalError; SCS fails too.
     original = CLARABEL.solve_via_data
 
-    def clarabel(self: Any, data: Any, warm: Any, verbose: Any, opts: Any, *args: Any, **kw: Any) -> Any:
+    def clarabel(
+        self: Any, data: Any, warm: Any, verbose: Any, opts: Any, *args: Any, **kw: Any
+    ) -> Any:
         if opts.get("max_threads") != 1:
             raise cp.error.SolverError("simulated NumericalError")
         return original(self, data, warm, verbose, opts, *args, **kw)

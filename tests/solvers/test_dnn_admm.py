@@ -7,11 +7,11 @@ from functools import cache
 import numpy as np
 import pytest
 
-from copos.datasets import planted
 from copos.errors import InvalidInputError
-from copos.network.lifted import LiftedLayout, LiftedResult, solve_lifted_dnn
-from copos.network.problem import TrainingProblem
-from copos.solvers.dnn_admm import (
+from copos.nets.datasets import planted
+from copos.nets.problem import TrainingProblem
+from copos.relaxations.lifted import LiftedLayout, LiftedResult, solve_lifted_dnn
+from copos.solvers.admm.dnn import (
     AdmmResult,
     _Lift,
     _Operators,
@@ -267,10 +267,10 @@ def test_warm_start_of_the_wrong_shape_raises() -> None:
 
 
 def test_the_splitting_takes_data_not_a_network_problem() -> None:
-    """solvers/ knows (X, Y, beta), not copos.network (issue 10): any such data gives the same bound."""
+    """solvers/ knows (X, Y, beta), not copos.nets (issue 10): any such data gives the same bound."""
     from types import SimpleNamespace
 
-    from copos.solvers.dnn_admm import certified_lower_bound as bound
+    from copos.solvers.admm.dnn import certified_lower_bound as bound
 
     rng = np.random.default_rng(0)
     X, Y = rng.standard_normal((6, 2)), rng.standard_normal((6, 1))

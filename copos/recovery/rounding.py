@@ -34,7 +34,7 @@ with :math:`D_1 = \{W : MW = 0\}` and :math:`D_2` the per-column complementarity
 with :math:`\nabla\varphi(W) = 2(WW^\top - \hat\Lambda)W`. The network is read from the
 :math:`D_1` iterate, :math:`U = P_uW^k`, :math:`V = (P_vW^k)^\top`; the iterate with the lowest
 training objective is kept and then polished by full-batch descent
-(:func:`copos.network.training.train` warm-started from it).
+(:func:`copos.nets.training.train` warm-started from it).
 
 The iteration is a heuristic for a non-convex problem: it has no guarantee and **can diverge**
 (reference §5.7). Whatever happens, the result is a real network, so its objective is an
@@ -54,9 +54,9 @@ from numpy.typing import ArrayLike, NDArray
 
 from copos._validation import as_symmetric_matrix, check_dimension, check_positive
 from copos.errors import InvalidInputError
-from copos.network.model import TwoLayerReLU, _check_compatible
-from copos.network.problem import TrainingProblem
-from copos.network.training import DEFAULT_LR, OPTIMIZERS, Optimizer, TrainingRun, train
+from copos.nets.architectures.dense import TwoLayerReLU, _check_compatible
+from copos.nets.problem import TrainingProblem
+from copos.nets.training import DEFAULT_LR, OPTIMIZERS, Optimizer, TrainingRun, train
 
 FloatArray = NDArray[np.float64]
 Status = Literal["converged", "max_iterations", "diverged"]
@@ -288,7 +288,7 @@ class RoundingResult:
     message:
         Human-readable account of what happened (divergence, failure to beat the baseline, ...).
     polish_run:
-        The :class:`~copos.network.training.TrainingRun` of the polishing, or ``None``.
+        The :class:`~copos.nets.training.TrainingRun` of the polishing, or ``None``.
     """
 
     rounded: TwoLayerReLU
@@ -499,7 +499,7 @@ def round_lifted(
     (:math:`\lVert\hat W^k - W^k\rVert_F \le \mathrm{tol}\cdot\max(1, \lVert W^k\rVert_F)`),
     after ``iterations`` iterates, or when :math:`\varphi` becomes non-finite or exceeds
     ``DIVERGENCE_FACTOR`` :math:`\cdot\,\tfrac12\lVert\hat\Lambda\rVert_F^2`. The kept network is
-    then polished by :func:`copos.network.training.train` with ``init`` set to it.
+    then polished by :func:`copos.nets.training.train` with ``init`` set to it.
 
     Parameters
     ----------

@@ -31,8 +31,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from copos._validation import as_finite_array, check_positive
 from copos.errors import InvalidInputError
-from copos.network.model import TwoLayerReLU
-from copos.network.problem import TrainingProblem
+from copos.nets.architectures.dense import TwoLayerReLU
+from copos.nets.problem import TrainingProblem
 
 FloatArray = NDArray[np.float64]
 
@@ -78,7 +78,7 @@ class ClosedFormResult:
         return int(self.U.shape[1])
 
     def network(self) -> Any:
-        """The network as a :class:`copos.network.model.TwoLayerReLU`."""
+        """The network as a :class:`copos.nets.architectures.dense.TwoLayerReLU`."""
         return TwoLayerReLU(self.U, self.V)
 
 

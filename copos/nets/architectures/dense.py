@@ -3,7 +3,7 @@ r"""Two-layer ReLU networks :math:`f(X) = (XU)_+ V` and their training objective
 A network of width :math:`m` has first-layer weights :math:`U = [u_1, \dots, u_m] \in
 \mathbb R^{d\times m}` (one column per neuron) and second-layer weights :math:`V = [v_1, \dots,
 v_m]^\top \in \mathbb R^{m\times c}` (one row per neuron); there are no biases (a first-layer bias
-is the ones column of :attr:`copos.network.problem.TrainingProblem.X`).  The weight-decay
+is the ones column of :attr:`copos.nets.problem.TrainingProblem.X`).  The weight-decay
 objective is
 
 .. math::
@@ -34,7 +34,7 @@ from numpy.typing import ArrayLike, NDArray
 from copos._io import atomic_write
 from copos._validation import as_finite_array, check_dimension, check_nonnegative
 from copos.errors import CoposError, DataFileError, InvalidInputError
-from copos.network.problem import TrainingProblem
+from copos.nets.problem import TrainingProblem
 
 FloatArray = NDArray[np.float64]
 
@@ -476,3 +476,22 @@ def load_torch(path: str | os.PathLike[str]) -> TwoLayerReLU:
             )
         return TwoLayerReLU(U=W1.T, V=W2.T)
     return TwoLayerReLU.from_torch(obj)
+
+
+def network_objective(problem: TrainingProblem, U: ArrayLike, V: ArrayLike) -> float:
+    r"""Training objective of the network :math:`X \mapsto (XU)_+V`.
+
+    .. math:: \tfrac12\|(XU)_+V - Y\|_F^2 + \tfrac\beta2\big(\|U\|_F^2 + \|V\|_F^2\big)
+
+    with ``U`` of shape ``(d, m)`` and ``V`` of shape ``(m, c)``.
+    """
+    U_arr = as_finite_array(U, "U", ndim=2)
+    V_arr = as_finite_array(V, "V", ndim=2)
+    if U_arr.shape[0] != problem.d or V_arr.shape != (U_arr.shape[1], problem.c):
+        raise InvalidInputError(
+            f"U must be (d, m) = ({problem.d}, m) and V (m, c) = (m, {problem.c}); "
+            f"got U {U_arr.shape}, V {V_arr.shape}"
+        )
+    residual = np.maximum(problem.X @ U_arr, 0.0) @ V_arr - problem.Y
+    penalty = float(np.sum(U_arr**2) + np.sum(V_arr**2))
+    return 0.5 * float(np.sum(residual**2)) + 0.5 * problem.beta * penalty

@@ -16,7 +16,7 @@ Conventions (used by every function here)
   points :math:`h` (where some :math:`x_j^\top h = 0` and the ``>=`` puts a 1) are *not* listed:
   their cone :math:`\{u : (2D-I)Xu \ge 0\}` is a face of the closed cone of an adjacent open cell,
   on which both patterns give the same :math:`DXu`, so the convex programs of
-  :mod:`copos.network.convex` have the same value with or without them.
+  :mod:`copos.relaxations.convex` have the same value with or without them.
 * **Zero rows** (``||x_j|| <= tol * max_k ||x_k||``) always get a 1, since
   :math:`x_j^\top h = 0 \ge 0`.
 * **Parallel rows** (equal or opposite directions) define one hyperplane; they are handled by
@@ -201,7 +201,9 @@ def enumerate_arrangements(
         ``complete=True``, patterns sorted lexicographically, with witnesses.
     """
     X_arr = as_finite_array(X, "X", ndim=2)
-    X_arr = X_arr / power_of_two_scale(X_arr)  # patterns are scale-invariant; norms must not overflow
+    X_arr = X_arr / power_of_two_scale(
+        X_arr
+    )  # patterns are scale-invariant; norms must not overflow
     check_positive(margin, "margin")
     normals, groups, orientation, rank = _hyperplanes(X_arr, tol)
     bound = expected_count(normals.shape[0], rank)

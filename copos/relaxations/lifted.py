@@ -49,12 +49,12 @@ from numpy.typing import ArrayLike, NDArray
 
 from copos._memory import check_memory, lifted_dnn_bytes
 from copos._validation import as_finite_array, check_level, check_positive
+from copos.bound import Bound
 from copos.cones import PSD, Parrilo
 from copos.errors import InvalidInputError
-from copos.network.problem import TrainingProblem
-from copos.programs.result import Bound
+from copos.nets.problem import TrainingProblem
 from copos.solvers import DEFAULT_SOLVER, SolveInfo, require_solution, resolve_solver, solve
-from copos.solvers.dnn_admm import solve_lifted_dnn_admm
+from copos.solvers.admm.dnn import solve_lifted_dnn_admm
 
 FloatArray = NDArray[np.float64]
 Block = Literal["a", "b", "u", "v"]
@@ -69,7 +69,7 @@ DNN_CONE = "DNN(R^2n_+ x R^(d+c))"
 DEFAULT_T_BOUND = 1e3
 #: What every bound of this module bounds.
 QUANTITY = "p*(training)"
-#: copos's own operator-based solver of the DNN relaxation (:mod:`copos.solvers.dnn_admm`).
+#: copos's own operator-based solver of the DNN relaxation (:mod:`copos.solvers.admm.dnn`).
 ADMM_SOLVER = "copos-admm"
 #: ``solver="auto"`` picks :data:`ADMM_SOLVER` from ``n = ADMM_FROM_N`` samples and
 #: ``d = ADMM_FROM_D`` features on (where ``benchmarks/lifted_dnn_solvers.py`` measured it faster
@@ -338,7 +338,7 @@ class LiftedResult:
     certified: bool = False
 
     def to_bound(self) -> Bound:
-        """This value as a :class:`~copos.programs.result.Bound` on the training optimum.
+        """This value as a :class:`~copos.bound.Bound` on the training optimum.
 
         ``verified`` (a property of the bound) is true only when the solve is accurate.
         """
@@ -420,7 +420,7 @@ def solve_lifted_dnn(
     form:
         ``"reduced"`` (default) or ``"full"``.
     solver:
-        ``"clarabel"`` (default), ``"scs"``, ``"copos-admm"`` (:mod:`copos.solvers.dnn_admm`:
+        ``"clarabel"`` (default), ``"scs"``, ``"copos-admm"`` (:mod:`copos.solvers.admm.dnn`:
         no constraint matrix, one ``eigh`` of side ``q`` per iteration; ``value`` is then its
         certified lower bound, the primal value is in ``solve.extra``) or ``"auto"``
         (``copos-admm`` from ``n = ADMM_FROM_N`` and ``d = ADMM_FROM_D`` on, Clarabel
@@ -533,7 +533,7 @@ def _solve_with_admm(
     tol: float,
     time_limit: float | None,
 ) -> LiftedResult:
-    """:func:`solve_lifted_dnn` by :func:`copos.solvers.dnn_admm.solve_lifted_dnn_admm`."""
+    """:func:`solve_lifted_dnn` by :func:`copos.solvers.admm.dnn.solve_lifted_dnn_admm`."""
     start = time.perf_counter()
     result = solve_lifted_dnn_admm(problem, tol=tol, time_limit=time_limit)
     Lambda = layout.lift(result.S)

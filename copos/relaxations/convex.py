@@ -1,7 +1,7 @@
 r"""The Pilanci–Ergen convex program of a scalar-output two-layer ReLU network.
 
 For :math:`c = 1` and activation patterns :math:`D_1,\dots,D_P` (see
-:mod:`copos.network.arrangements`):
+:mod:`copos.nets.arrangements`):
 
 .. math::
 
@@ -17,7 +17,7 @@ neuron :math:`u = v_i/\sqrt{\|v_i\|}` with output weight :math:`+\sqrt{\|v_i\|}`
 How to read the value
 ---------------------
 * **Complete arrangements** (``bound_kind="exact"``): the value equals the training optimum
-  :math:`p^\star(m)` of :class:`~copos.network.problem.TrainingProblem` for every width
+  :math:`p^\star(m)` of :class:`~copos.nets.problem.TrainingProblem` for every width
   :math:`m` at least the number of recovered neurons (at most :math:`n + 1` suffice), and it is a
   lower bound on the objective of every network of any width (group a network's neurons by
   pattern to get a feasible point).  Both statements hold up to the solver's accuracy.
@@ -36,52 +36,42 @@ from typing import Any, Literal
 
 import cvxpy as cp
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
-from copos._deprecation import deprecated_alias
-from copos._validation import as_finite_array, check_positive
+from copos._validation import check_positive
 from copos.errors import InvalidInputError
-from copos.network.arrangements import Arrangements, enumerate_arrangements
-from copos.network.model import TwoLayerReLU
-from copos.network.problem import TrainingProblem
+from copos.nets.architectures.dense import TwoLayerReLU, network_objective
+from copos.nets.arrangements import Arrangements, enumerate_arrangements
+from copos.nets.problem import TrainingProblem
+from copos.recovery.convex import DEFAULT_NEURON_TOL, recover_from_convex
 from copos.solvers import DEFAULT_SOLVER, SolveInfo, require_solution, resolve_solver, solve
-from copos.solvers import arrangement_admm as admm
+from copos.solvers.admm import arrangement as admm
 
 FloatArray = NDArray[np.float64]
+
+
 BoundKind = Literal["exact", "upper", "neither"]
 
-#: Blocks with norm at most this times the largest block norm are not turned into neurons.
-DEFAULT_NEURON_TOL = 1e-6
-#: copos's own solver of the program (:mod:`copos.solvers.arrangement_admm`).
+
+#: copos's own solver of the program (:mod:`copos.solvers.admm.arrangement`).
 ADMM_SOLVER = "copos-admm"
+
+
 #: ``solver="auto"`` picks :data:`ADMM_SOLVER` once the cone constraints have this many rows
 #: (``n`` times the number of patterns) and ``d`` is at least ``ADMM_FROM_D``; CVXPY's solver
 #: otherwise (see :func:`convex_solver` for the measurements behind both numbers).
 ADMM_FROM_ROWS = 50_000
+
+
 ADMM_FROM_D = 5
+
+
 #: Default residual tolerance of the ADMM when called through :func:`solve_convex_program`.
 ADMM_TOL = 1e-6
+
+
 #: Relative discrepancy between the recovered network and the convex value that triggers a warning.
 DEFAULT_RECOVERY_TOL = 1e-6
-
-
-def network_objective(problem: TrainingProblem, U: ArrayLike, V: ArrayLike) -> float:
-    r"""Training objective of the network :math:`X \mapsto (XU)_+V`.
-
-    .. math:: \tfrac12\|(XU)_+V - Y\|_F^2 + \tfrac\beta2\big(\|U\|_F^2 + \|V\|_F^2\big)
-
-    with ``U`` of shape ``(d, m)`` and ``V`` of shape ``(m, c)``.
-    """
-    U_arr = as_finite_array(U, "U", ndim=2)
-    V_arr = as_finite_array(V, "V", ndim=2)
-    if U_arr.shape[0] != problem.d or V_arr.shape != (U_arr.shape[1], problem.c):
-        raise InvalidInputError(
-            f"U must be (d, m) = ({problem.d}, m) and V (m, c) = (m, {problem.c}); "
-            f"got U {U_arr.shape}, V {V_arr.shape}"
-        )
-    residual = np.maximum(problem.X @ U_arr, 0.0) @ V_arr - problem.Y
-    penalty = float(np.sum(U_arr**2) + np.sum(V_arr**2))
-    return 0.5 * float(np.sum(residual**2)) + 0.5 * problem.beta * penalty
 
 
 class RecoveredNetwork:
@@ -116,7 +106,7 @@ class RecoveredNetwork:
         return abs(self.recovery_gap) / max(1.0, abs(self.value))
 
     def network(self) -> Any:
-        """The recovered network as a :class:`copos.network.model.TwoLayerReLU`."""
+        """The recovered network as a :class:`copos.nets.architectures.dense.TwoLayerReLU`."""
         return TwoLayerReLU(self.U, self.V)
 
 
@@ -198,11 +188,11 @@ def solve_convex_program(
     problem:
         Training problem with scalar output (``c = 1``).
     arrangements:
-        Patterns to use; default :func:`~copos.network.arrangements.enumerate_arrangements`
+        Patterns to use; default :func:`~copos.nets.arrangements.enumerate_arrangements`
         ``(problem.X)`` (complete, so the value is exact).
     solver:
         ``"clarabel"`` or ``"scs"`` (CVXPY), ``"copos-admm"`` (copos's ADMM; the result is a
-        :class:`~copos.solvers.arrangement_admm.ArrangementAdmmResult`, which adds a certified
+        :class:`~copos.solvers.admm.arrangement.ArrangementAdmmResult`, which adds a certified
         ``lower_bound``), or ``"auto"`` (:func:`convex_solver`).
     neuron_tol:
         Blocks with norm ``<= neuron_tol * max block norm`` are not turned into neurons.
@@ -272,7 +262,7 @@ class ArrangementAdmmResult(RecoveredNetwork):
         lower bound on every network's training objective.
     bound_kind:
         For a converged solve (status ``"optimal"``): ``"exact"`` for complete arrangements,
-        ``"upper"`` for sampled ones (as in :class:`copos.network.convex.ConvexProgramResult`).
+        ``"upper"`` for sampled ones (as in :class:`copos.relaxations.convex.ConvexProgramResult`).
         Not converged: ``"neither"`` (the blocks meet the cones only approximately, so ``value``
         is not a network's objective; ``lower_bound`` and ``recovered_objective`` still hold).
     solve:
@@ -281,7 +271,7 @@ class ArrangementAdmmResult(RecoveredNetwork):
         ``extra`` diagnostics.
     U, V:
         Recovered network, shapes ``(d, m)`` and ``(m, 1)``
-        (:func:`copos.network.convex.recover_from_convex`).
+        (:func:`copos.recovery.convex.recover_from_convex`).
     recovered_objective:
         Training objective of ``(U, V)`` with the true ReLU (an actual network, hence an upper
         bound on the training optimum at width ``m``).
@@ -295,7 +285,7 @@ class ArrangementAdmmResult(RecoveredNetwork):
     state:
         Final iterate, for ``warm_start``.
 
-    The ADMM itself (:func:`copos.solvers.arrangement_admm.solve_arrangement_blocks`) knows
+    The ADMM itself (:func:`copos.solvers.admm.arrangement.solve_arrangement_blocks`) knows
     operators, not networks: :func:`solve_arrangement_admm` recovers the network and labels the
     bound here.
     """
@@ -357,7 +347,7 @@ def solve_arrangement_admm(
     check_every: int = admm.DEFAULT_CHECK_EVERY,
     neuron_tol: float = DEFAULT_NEURON_TOL,
 ) -> ArrangementAdmmResult:
-    r"""Solve the c = 1 convex program over ``arrangements`` by ADMM (:mod:`copos.solvers.arrangement_admm`).
+    r"""Solve the c = 1 convex program over ``arrangements`` by ADMM (:mod:`copos.solvers.admm.arrangement`).
 
     Parameters
     ----------
@@ -367,10 +357,10 @@ def solve_arrangement_admm(
         Activation patterns (complete from ``enumerate_arrangements`` or sampled).
     rho, tol, max_iters, warm_start, time_limit, adaptive_rho, sigma, relaxation, anderson, anderson_every, check_every:
         The splitting's settings, as documented in
-        :func:`copos.solvers.arrangement_admm.solve_arrangement_blocks` (``warm_start`` may also
+        :func:`copos.solvers.admm.arrangement.solve_arrangement_blocks` (``warm_start`` may also
         be a previous :class:`ArrangementAdmmResult`).
     neuron_tol:
-        Passed to :func:`copos.network.convex.recover_from_convex`.
+        Passed to :func:`copos.recovery.convex.recover_from_convex`.
 
     Raises
     ------
@@ -440,32 +430,6 @@ def _admm_bound_kind(status: str, complete: bool) -> BoundKind:
     if status != "optimal":
         return "neither"
     return "exact" if complete else "upper"
-
-
-def recover_from_convex(
-    v_blocks: ArrayLike, w_blocks: ArrayLike, *, neuron_tol: float = DEFAULT_NEURON_TOL
-) -> tuple[FloatArray, FloatArray]:
-    r"""Neurons :math:`(u, \alpha) = (b/\sqrt{\|b\|},\ \pm\sqrt{\|b\|})` of the nonzero blocks.
-
-    ``v_blocks`` (sign ``+``) and ``w_blocks`` (sign ``-``) are ``(P, d)`` arrays; blocks with
-    norm ``<= neuron_tol * (largest block norm)`` are dropped.  Returns ``U (d, m)`` and
-    ``V (m, 1)``; each neuron is balanced, :math:`\|u\| = |\alpha|`, so its weight decay
-    :math:`\tfrac\beta2(\|u\|^2+\alpha^2)` equals :math:`\beta\|b\|`.
-    """
-    positive = as_finite_array(v_blocks, "v_blocks", ndim=2)
-    negative = as_finite_array(w_blocks, "w_blocks", ndim=2)
-    blocks = np.vstack([positive, negative])
-    signs = np.concatenate([np.ones(positive.shape[0]), -np.ones(negative.shape[0])])
-    norms = np.linalg.norm(blocks, axis=1)
-    keep = norms > neuron_tol * float(norms.max(initial=0.0))
-    roots = np.sqrt(norms[keep])
-    U = (blocks[keep] / roots[:, None]).T
-    V = (signs[keep] * roots)[:, None]
-    return U, V
-
-
-#: Deprecated (one release): the old name of :func:`recover_from_convex`.
-recover_network = deprecated_alias(recover_from_convex, "recover_network", __name__)
 
 
 def _check_scalar_output(problem: TrainingProblem) -> None:

@@ -1,7 +1,7 @@
 r"""Operator-based Douglas-Rachford (ADMM) solver for the lifted DNN relaxation, with a
 certified lower bound at every iterate.
 
-The program (``copos.network.lifted``; :math:`p = 2n + d + c`, blocks ``a, b, u, v``)
+The program (``copos.relaxations.lifted``; :math:`p = 2n + d + c`, blocks ``a, b, u, v``)
 
 .. math::
 
@@ -103,7 +103,7 @@ from numpy.typing import NDArray
 
 from copos._validation import check_dimension, check_positive
 from copos.errors import InvalidInputError
-from copos.solvers._anderson import Anderson
+from copos.solvers.admm.anderson import Anderson
 from copos.solvers.base import ProblemData, SolveInfo
 
 FloatArray = NDArray[np.float64]
@@ -268,7 +268,9 @@ class _Lift:
         out[diag, diag] -= 0.5 * gamma * self.ops.beta
         return out
 
-    def multipliers(self, W: FloatArray, L2: FloatArray, gamma: float) -> tuple[FloatArray, FloatArray]:
+    def multipliers(
+        self, W: FloatArray, L2: FloatArray, gamma: float
+    ) -> tuple[FloatArray, FloatArray]:
         r"""``(Z, N)``: :math:`Z = Y - (\Lambda_2)_{av}`, :math:`N = ((\Lambda_2 - W)/\gamma)_{ab}`."""
         n, d = self.n, self.d
         Z = self.ops.Y - L2[:n, 2 * n + d :]
@@ -587,7 +589,9 @@ class _DouglasRachford:
     with :math:`\gamma = 1/\rho`.
     """
 
-    def __init__(self, lift: _Lift, rho: float, alpha: float, memory: int, warm: AdmmState | None) -> None:
+    def __init__(
+        self, lift: _Lift, rho: float, alpha: float, memory: int, warm: AdmmState | None
+    ) -> None:
         self.lift = lift
         self.alpha = alpha
         self.rho = rho if warm is None else float(warm.rho)
@@ -708,13 +712,17 @@ def solve_lifted_dnn_admm(
         Bad problem or argument, or a warm start of the wrong shape.
     """
     start = time.perf_counter()
-    _check_arguments(problem, tol, max_iters, rho, alpha, anderson, time_limit, check_every, threads)
+    _check_arguments(
+        problem, tol, max_iters, rho, alpha, anderson, time_limit, check_every, threads
+    )
     scaling = _Scaling.of(problem)
     original, ops = _Operators(problem), _Operators(scaling.problem(problem))
     rho0 = _RHO_PER_BETA * ops.beta / scaling.spread**2 if rho is None else float(rho)
     with _blas_threads(ops.q, threads):
         lift = _Lift(ops)
-        solver = _DouglasRachford(lift, rho0, float(alpha), int(anderson), _check_warm(warm_start, lift))
+        solver = _DouglasRachford(
+            lift, rho0, float(alpha), int(anderson), _check_warm(warm_start, lift)
+        )
         status, iteration, residuals, history = _iterate(
             solver, original, scaling, tol, max_iters, time_limit, check_every, start, verbose
         )
@@ -749,7 +757,9 @@ def _iterate(
             gap, violation = _check_gap(original, scaling, solver)
             history["gap"].append((iteration, gap))
             if verbose:
-                print(f"[admm] it {iteration}: r_p {r_p:.2e} r_d {r_d:.2e} rho {solver.rho:.2e} gap {gap:.2e} viol {violation:.1e}")
+                print(
+                    f"[admm] it {iteration}: r_p {r_p:.2e} r_d {r_d:.2e} rho {solver.rho:.2e} gap {gap:.2e} viol {violation:.1e}"
+                )
             if 0.0 <= gap <= tol and violation <= tol:
                 status = "optimal"
                 break

@@ -1,6 +1,6 @@
 r"""Data sets for two-layer ReLU training problems, and data files.
 
-Every generator returns a :class:`~copos.network.problem.TrainingProblem` (for real data, a
+Every generator returns a :class:`~copos.nets.problem.TrainingProblem` (for real data, a
 ``(train, test)`` pair); all randomness comes from ``numpy.random.default_rng(seed)``, so equal
 arguments give equal data.
 
@@ -50,7 +50,7 @@ from copos._validation import (
     check_positive,
 )
 from copos.errors import CoposError, DataFileError, InvalidInputError
-from copos.network.problem import TrainingProblem
+from copos.nets.problem import TrainingProblem
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -73,7 +73,7 @@ COLUMN_RULE = (
 )
 
 SKLEARN_HINT = (
-    "scikit-learn is needed for copos.datasets.real (its bundled data sets); install it with "
+    "scikit-learn is needed for copos.nets.datasets.real (its bundled data sets); install it with "
     "`pip install scikit-learn` (or `pip install copos[data]`)."
 )
 
@@ -425,6 +425,7 @@ def real(
 
 
 # ---------------------------------------------------------------------------- files
+
 
 def _check_xy(X: ArrayLike, Y: ArrayLike) -> tuple[FloatArray, FloatArray]:
     """Finite 2-D ``X`` (n×d) and ``Y`` (n×c, a 1-D ``Y`` becomes a column), non-empty."""

@@ -13,7 +13,7 @@ returns), and different seeds land in different local minima, so use :func:`trai
 :func:`best_run` over several seeds.
 
 Defaults (Adam, ``lr=0.05``, ``10_000`` epochs, cosine decay of the step size) give these best
-objectives on the spiral data (``copos.datasets.spiral()``, n=60, d=2+bias, c=3, β=0.1) over
+objectives on the spiral data (``copos.nets.datasets.spiral()``, n=60, d=2+bias, c=3, β=0.1) over
 seeds 0–4 (about 0.5 s per run at widths 5 and 10, 1 s at width 100, on a loaded 2-core machine):
 
 =====  ================  ==========
@@ -42,12 +42,12 @@ from numpy.typing import NDArray
 from copos._memory import check_memory, training_bytes
 from copos._validation import check_dimension, check_positive
 from copos.errors import InvalidInputError
-from copos.network.model import (
+from copos.nets.architectures.dense import (
     TwoLayerReLU,
     _objective_and_gradient_unchecked,
     init_weights,
 )
-from copos.network.problem import TrainingProblem
+from copos.nets.problem import TrainingProblem
 
 FloatArray = NDArray[np.float64]
 Optimizer = Literal["gd", "adam"]
@@ -241,7 +241,7 @@ def train(
     r"""Train a width-``width`` network on ``problem`` by full-batch first-order descent.
 
     Each epoch evaluates :math:`F` and :math:`\nabla F` at the current weights
-    :math:`w_k = (U_k, V_k)` (see :func:`copos.network.model.objective_and_gradient`) and steps
+    :math:`w_k = (U_k, V_k)` (see :func:`copos.nets.architectures.dense.objective_and_gradient`) and steps
     :math:`w_{k+1} = w_k - \eta_k\,\mathrm{dir}_k`, where :math:`\mathrm{dir}_k` is the
     momentum (``"gd"``) or Adam (``"adam"``) direction and :math:`\eta_k` is ``lr`` (constant)
     or :math:`\mathrm{lr}\cdot\tfrac12(1+\cos(\pi k/K))` (cosine, ``K = epochs``). The best

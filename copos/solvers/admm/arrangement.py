@@ -8,7 +8,7 @@ Program (scalar output, :math:`c = 1`), patterns :math:`D_1,\dots,D_P`, :math:`E
         + \beta\sum_{i=1}^P\big(\|v_i\|_2 + \|w_i\|_2\big)
     \quad\text{s.t.}\quad E_iXv_i \ge 0,\ E_iXw_i \ge 0 ,
 
-the program of :func:`copos.network.convex.solve_convex_program`, solved here without CVXPY.
+the program of :func:`copos.relaxations.convex.solve_convex_program`, solved here without CVXPY.
 
 Splitting (Bai, Gautam, Sojoudi, SIMODS 2023, §3)
 -------------------------------------------------
@@ -97,10 +97,8 @@ arrangements it bounds only the sampled program.
 
 from __future__ import annotations
 
-import importlib
 import math
 import time
-import warnings
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -110,7 +108,7 @@ from numpy.typing import NDArray
 
 from copos._validation import check_dimension, check_positive
 from copos.errors import InvalidInputError
-from copos.solvers._anderson import Anderson
+from copos.solvers.admm.anderson import Anderson
 from copos.solvers.base import SolveInfo
 
 FloatArray = NDArray[np.float64]
@@ -165,7 +163,7 @@ class AdmmState:
 class ArrangementAdmmSolution:
     """What :func:`solve_arrangement_blocks` returns: blocks, bounds and residuals, original units.
 
-    The network side (:func:`copos.network.convex.solve_arrangement_admm`) recovers the network
+    The network side (:func:`copos.relaxations.convex.solve_arrangement_admm`) recovers the network
     from the blocks and labels the bound; this layer knows operators, not networks.
 
     Attributes
@@ -662,24 +660,3 @@ def _cone_violation(ops: _Operators, blocks: FloatArray) -> float:
     scale = float(np.max(np.abs(pre), initial=0.0))
     worst = float(np.max(-signed, initial=0.0))
     return max(worst, 0.0) / max(scale, 1e-300)
-
-
-#: Names that moved up to :mod:`copos.network.convex` (they build networks; this layer does not).
-_MOVED = ("solve_arrangement_admm", "ArrangementAdmmResult")
-
-
-def __getattr__(name: str) -> object:
-    """Deprecation alias, one release: ``solve_arrangement_admm`` and its result moved up.
-
-    Resolved at attribute access through :func:`importlib.import_module`, so that this lower
-    layer has no import of ``copos.network`` (the layer contract in ``pyproject.toml``).
-    """
-    if name not in _MOVED:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    warnings.warn(
-        f"{__name__}.{name} is deprecated and will be removed in the next release; use "
-        f"copos.network.convex.{name} (the same object under its new home)",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    return getattr(importlib.import_module("copos.network.convex"), name)

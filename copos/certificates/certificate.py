@@ -1,0 +1,400 @@
+r"""The certificate of a trained net: data model, JSON and the fingerprint of the data.
+
+A :class:`Certificate` stores what :func:`~copos.certificates.certify.certify` computed, so that
+:func:`~copos.certificates.verify.verify` can recompute every number from the net and the data:
+
+.. math:: L = -\tfrac12\|sZ - Y\|_F^2 + \tfrac12\|Y\|_F^2 \;\le\; p^\star \;\le\; F(U, V),
+    \qquad s = \min(1, \beta/\sigma(Z)) .
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Literal, cast
+
+import numpy as np
+from numpy.typing import NDArray
+
+from copos._io import atomic_write
+from copos.errors import DataFileError
+from copos.nets.architectures.dense import TwoLayerReLU
+
+FloatArray = NDArray[np.float64]
+
+
+Method = Literal["auto", "exact", "relaxation", "global"]
+
+
+ResolvedMethod = Literal["exact", "relaxation", "global"]
+
+
+Verdict = Literal["globally optimal within eps", "not certified"]
+
+
+OPTIMAL: Verdict = "globally optimal within eps"
+
+
+NOT_CERTIFIED: Verdict = "not certified"
+
+
+CERTIFICATE_FORMAT = "copos.certificates.certify"
+
+
+CERTIFICATE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class DataFingerprint:
+    """SHA-256 of the data actually used (``problem.X`` and ``problem.Y`` as float64).
+
+    The hash covers, in order, ``b"X"``, the shape of ``X`` as text, the little-endian float64
+    bytes of ``X`` (C order), then the same for ``Y``.
+    """
+
+    sha256: str
+    X_shape: tuple[int, int]
+    Y_shape: tuple[int, int]
+
+    @classmethod
+    def of(cls, X: FloatArray, Y: FloatArray) -> DataFingerprint:
+        """Fingerprint of ``X`` (n×d) and ``Y`` (n×c)."""
+        digest = hashlib.sha256()
+        for name, array in (("X", X), ("Y", Y)):
+            data = np.ascontiguousarray(array, dtype="<f8")
+            digest.update(f"{name}{tuple(data.shape)}".encode())
+            digest.update(data.tobytes())
+        return cls(
+            sha256=digest.hexdigest(),
+            X_shape=(int(X.shape[0]), int(X.shape[1])),
+            Y_shape=(int(Y.shape[0]), int(Y.shape[1])),
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class LiftedBound:
+    r"""The certified lower bound of the lifted DNN relaxation, with the dual point behind it.
+
+    ``value`` is :func:`copos.solvers.admm.dnn.certified_lower_bound` of ``(Z, N)``: a lower
+    bound on the DNN relaxation, hence on :math:`p^\star` over networks of every width,
+    recomputed in numpy from ``(Z, N)`` alone (so :func:`verify` can re-check it).  ``solver``,
+    ``status``, ``gap`` and ``tol`` describe the solve that produced the dual point.
+    """
+
+    value: float
+    Z: FloatArray = field(repr=False)
+    N: FloatArray = field(repr=False)
+    solver: str
+    status: str
+    gap: float
+    tol: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "value": json_number(self.value),
+            "Z": _json_matrix(self.Z),
+            "N": _json_matrix(self.N),
+            "solver": self.solver,
+            "status": self.status,
+            "gap": json_number(self.gap),
+            "tol": json_number(self.tol),
+        }
+
+    @property
+    def finite(self) -> bool:
+        """Whether ``value`` and the dual point ``(Z, N)`` are finite (a diverged solve is not)."""
+        return bool(
+            math.isfinite(self.value)
+            and np.all(np.isfinite(self.Z))
+            and np.all(np.isfinite(self.N))
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class Certificate:
+    r"""A (possibly failed) global-optimality certificate for one network on one data set.
+
+    Attributes
+    ----------
+    copos_version:
+        Version of copos that wrote it.
+    data:
+        Fingerprint of ``problem.X`` (with its bias column, if any) and ``problem.Y``.
+    beta, bias:
+        Weight decay and whether ``X`` carries an appended ones column.
+    U, V:
+        The network's weights, shapes ``(d, m)`` and ``(m, c)``.
+    sigma:
+        Upper bound on :math:`\sigma(Z)`, :math:`Z = Y - f(X)`.
+    sigma_lower:
+        Lower bound on :math:`\sigma(Z)` (value at the best ``u`` seen).
+    method:
+        Method of :func:`dual_norm` that produced ``sigma`` (``exact``, ``relaxation``, ``global``).
+    options:
+        ``max_patterns``, ``max_exact_work`` and ``solver`` passed to :func:`dual_norm`.
+    rigorous:
+        Whether ``sigma`` is a proven upper bound.
+    scale:
+        :math:`t = \min(1, \beta/\sigma)` (1 when :math:`\sigma = 0`).
+    lower_bound:
+        :math:`L = t\langle Z, Y\rangle - \tfrac12t^2\|Z\|_F^2 = -\tfrac12\|tZ - Y\|_F^2 +
+        \tfrac12\|Y\|_F^2 \le p^\star`.
+    objective:
+        :math:`F`, the network's weight-decay objective (an upper bound on :math:`p^\star`).
+    gap, relative_gap:
+        :math:`F - L` and :math:`(F - L)/\max(1, |F|)`.
+    eps:
+        Tolerance of the verdict.
+    verdict:
+        ``"globally optimal within eps"`` iff ``L`` is proven (``rigorous``, or a ``lifted``
+        bound) and :math:`F - L \le \varepsilon\max(1, |F|)`; else ``"not certified"``.
+    reason:
+        Why, in words.
+    lifted:
+        The lifted DNN relaxation's certified lower bound (:class:`LiftedBound`) when it was
+        computed; then ``lower_bound`` is the larger of the two proven bounds.
+    """
+
+    copos_version: str
+    data: DataFingerprint
+    beta: float
+    bias: bool
+    U: FloatArray = field(repr=False)
+    V: FloatArray = field(repr=False)
+    sigma: float
+    sigma_lower: float
+    method: ResolvedMethod
+    options: dict[str, Any]
+    rigorous: bool
+    scale: float
+    lower_bound: float
+    objective: float
+    gap: float
+    relative_gap: float
+    eps: float
+    verdict: Verdict
+    reason: str
+    lifted: LiftedBound | None = None
+
+    @property
+    def optimal(self) -> bool:
+        """Whether the verdict is ``"globally optimal within eps"``."""
+        return self.verdict == OPTIMAL
+
+    def network(self) -> TwoLayerReLU:
+        """The certified network."""
+        return TwoLayerReLU(self.U, self.V)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary (floats written exactly by :mod:`json`; a non-finite number,
+        which never certifies anything, is written as ``null``)."""
+        return {
+            "format": CERTIFICATE_FORMAT,
+            "format_version": CERTIFICATE_VERSION,
+            "copos_version": self.copos_version,
+            "data": {
+                "sha256": self.data.sha256,
+                "X_shape": list(self.data.X_shape),
+                "Y_shape": list(self.data.Y_shape),
+            },
+            "beta": json_number(self.beta),
+            "bias": self.bias,
+            "network": {"U": _json_matrix(self.U), "V": _json_matrix(self.V)},
+            "sigma": json_number(self.sigma),
+            "sigma_lower": json_number(self.sigma_lower),
+            "method": self.method,
+            "options": dict(self.options),
+            "rigorous": self.rigorous,
+            "scale": json_number(self.scale),
+            "lower_bound": json_number(self.lower_bound),
+            "objective": json_number(self.objective),
+            "gap": json_number(self.gap),
+            "relative_gap": json_number(self.relative_gap),
+            "eps": json_number(self.eps),
+            "verdict": self.verdict,
+            "reason": self.reason,
+            "lifted": None if self.lifted is None else self.lifted.to_dict(),
+        }
+
+    def to_json(self) -> str:
+        """The certificate as a JSON document (see :meth:`to_dict`)."""
+        return json.dumps(self.to_dict(), indent=2, allow_nan=False)
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write :meth:`to_json` to ``path`` atomically (temporary file + :func:`os.replace`)."""
+        target = Path(path)
+        payload = self.to_json().encode("utf-8")
+
+        def write(handle: IO[bytes]) -> None:
+            handle.write(payload)
+
+        atomic_write(target, write)
+        return target
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Certificate:
+        """Rebuild a certificate from :meth:`to_dict` output.
+
+        Raises
+        ------
+        DataFileError
+            Not a copos certificate, or a field is missing or has the wrong type.
+        """
+        return _certificate_from_dict(data)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Certificate:
+        """Read a certificate written by :meth:`save`.
+
+        Raises
+        ------
+        DataFileError
+            Missing or unreadable file, invalid JSON, or not a copos certificate.
+        """
+        target = Path(path)
+        if not target.is_file():
+            raise DataFileError(
+                f"certificate file {str(target)!r} does not exist (or is not a file)"
+            )
+        try:
+            text = target.read_text(encoding="utf-8")
+            data = json.loads(text)
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise DataFileError(f"cannot read certificate {str(target)!r} as JSON: {exc}") from exc
+        try:
+            return _certificate_from_dict(data)
+        except DataFileError as exc:
+            raise DataFileError(f"{str(target)!r}: {exc}") from exc
+
+
+def json_number(value: float) -> float | None:
+    """``value`` for JSON: a finite float, or ``None`` (``null``) for NaN and infinities."""
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _json_matrix(array: FloatArray) -> list[Any]:
+    """A matrix for JSON, non-finite entries as ``None``."""
+    return [[json_number(v) for v in row] for row in np.asarray(array, dtype=np.float64)]
+
+
+def _field(data: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
+    if key not in data:
+        raise DataFileError(f"not a valid copos certificate: missing field {key!r}")
+    value = data[key]
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        raise DataFileError(f"certificate field {key!r} has the wrong type: {type(value).__name__}")
+    return value
+
+
+def _number(data: dict[str, Any], key: str) -> float:
+    value = float(_field(data, key, (int, float)))
+    if not math.isfinite(value):
+        raise DataFileError(f"certificate field {key!r} is not finite: {value!r}")
+    return value
+
+
+def _positive(data: dict[str, Any], key: str) -> float:
+    value = _number(data, key)
+    if value <= 0.0:
+        raise DataFileError(f"certificate field {key!r} must be positive; got {value!r}")
+    return value
+
+
+def _derived(data: dict[str, Any], key: str) -> float:
+    """A derived number of the certificate: finite, or ``null`` (read as NaN: it was not finite,
+    and :func:`decide` never certifies with it)."""
+    if key in data and data[key] is None:
+        return math.nan
+    return _number(data, key)
+
+
+def _matrix(value: Any, name: str) -> FloatArray:
+    try:
+        array = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataFileError(f"certificate weights {name} are not a numeric matrix") from exc
+    if array.ndim != 2:
+        raise DataFileError(f"certificate weights {name} must be a matrix; got shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise DataFileError(f"certificate weights {name} contain NaN or inf")
+    return array
+
+
+def _shape(value: Any, name: str) -> tuple[int, int]:
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)
+    ):
+        raise DataFileError(f"certificate field data.{name} must be two nonnegative integers")
+    return (int(value[0]), int(value[1]))
+
+
+def _certificate_from_dict(data: Any) -> Certificate:
+    if not isinstance(data, dict) or data.get("format") != CERTIFICATE_FORMAT:
+        raise DataFileError(f"not a copos certificate (expected format {CERTIFICATE_FORMAT!r})")
+    if data.get("format_version") != CERTIFICATE_VERSION:
+        raise DataFileError(
+            f"unsupported certificate format_version {data.get('format_version')!r}; "
+            f"this copos reads version {CERTIFICATE_VERSION}"
+        )
+    fingerprint = _field(data, "data", dict)
+    network = _field(data, "network", dict)
+    method = _field(data, "method", str)
+    if method not in ("exact", "relaxation", "global"):
+        raise DataFileError(f"certificate field 'method' is unknown: {method!r}")
+    verdict = _field(data, "verdict", str)
+    if verdict not in (OPTIMAL, NOT_CERTIFIED):
+        raise DataFileError(f"certificate field 'verdict' is unknown: {verdict!r}")
+    U = _matrix(network.get("U"), "U")
+    V = _matrix(network.get("V"), "V")
+    if U.shape[1] != V.shape[0]:
+        raise DataFileError(f"certificate weights do not chain: U {U.shape}, V {V.shape}")
+    return Certificate(
+        copos_version=_field(data, "copos_version", str),
+        data=DataFingerprint(
+            sha256=_field(fingerprint, "sha256", str),
+            X_shape=_shape(fingerprint.get("X_shape"), "X_shape"),
+            Y_shape=_shape(fingerprint.get("Y_shape"), "Y_shape"),
+        ),
+        beta=_positive(data, "beta"),
+        bias=_field(data, "bias", bool),
+        U=U,
+        V=V,
+        sigma=_derived(data, "sigma"),
+        sigma_lower=_derived(data, "sigma_lower"),
+        method=cast(ResolvedMethod, method),
+        options=_field(data, "options", dict),
+        rigorous=_field(data, "rigorous", bool),
+        scale=_derived(data, "scale"),
+        lower_bound=_derived(data, "lower_bound"),
+        objective=_derived(data, "objective"),
+        gap=_derived(data, "gap"),
+        relative_gap=_derived(data, "relative_gap"),
+        eps=_number(data, "eps"),
+        verdict=cast(Verdict, verdict),
+        reason=_field(data, "reason", str),
+        lifted=_lifted_from_dict(data.get("lifted")),
+    )
+
+
+def _lifted_from_dict(data: Any) -> LiftedBound | None:
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise DataFileError("certificate field 'lifted' must be an object or null")
+    return LiftedBound(
+        value=_number(data, "value"),
+        Z=_matrix(data.get("Z"), "lifted.Z"),
+        N=_matrix(data.get("N"), "lifted.N"),
+        solver=_field(data, "solver", str),
+        status=_field(data, "status", str),
+        gap=_derived(data, "gap"),
+        tol=_number(data, "tol"),
+    )

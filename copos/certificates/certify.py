@@ -1,0 +1,405 @@
+r"""Global-optimality certificates for trained two-layer ReLU networks.
+
+Weak duality for the weight-decay training problem (Sahiner et al. 2021, §2 of the reference
+notes) says that every :math:`Z \in \mathbb R^{n\times c}` with
+
+.. math::
+
+    \sigma(Z) := \max_{\|u\|_2\le 1}\big\|Z^\top (Xu)_+\big\|_2 \le \beta
+
+gives the lower bound :math:`-\tfrac12\|Z - Y\|_F^2 + \tfrac12\|Y\|_F^2 \le p^\star`.  For a
+trained network :math:`f` the residual :math:`Z = Y - f(X)` is the natural candidate (it is the
+optimal dual variable at a global optimum); scaling it into the feasible set,
+
+.. math::
+
+    \tilde Z = t Z,\quad t = \min\big(1, \beta/\sigma\big),\qquad
+    L = -\tfrac12\|\tilde Z - Y\|_F^2 + \tfrac12\|Y\|_F^2
+      = t\langle Z, Y\rangle - \tfrac12 t^2\|Z\|_F^2 \;\le\; p^\star \;\le\; F,
+
+where :math:`F` is the network's weight-decay objective and :math:`\sigma` is any **upper bound**
+on :math:`\sigma(Z)` (a larger :math:`\sigma` only shrinks :math:`t`, and :math:`tZ` stays
+feasible for every :math:`t \le \beta/\sigma(Z)`).  The gap :math:`F - L` bounds the network's
+sub-optimality.
+
+Computing :math:`\sigma(Z)`
+---------------------------
+With the activation patterns :math:`D_i` of :math:`X` (:mod:`copos.nets.arrangements`) and the
+pattern cones :math:`\mathcal K_i = \{u : A_iu \ge 0\}`, :math:`A_i = (2D_i - I)X`, whose closures
+cover :math:`\mathbb R^d` and on which :math:`(Xu)_+ = D_iXu`,
+
+.. math::
+
+    \sigma(Z) = \max_i \sigma_i,\qquad
+    \sigma_i = \max_{u\in\mathcal K_i,\ \|u\|\le1}\|Z^\top D_iXu\|_2
+
+(a cone-constrained PCA per pattern).  :func:`dual_norm` offers three rigorous upper bounds:
+
+* ``"exact"`` — every pattern solved exactly by face enumeration
+  (:func:`copos.nets.cone_pca.cone_pca`) in the row space of :math:`X`;
+* ``"relaxation"`` — per pattern the doubly-nonnegative (Shor) bound
+  :math:`\sigma_i^2 \le \min\{\mu : \mu I - G_i - A_i^\top NA_i \succeq 0,\ N \ge 0\}`,
+  :math:`G_i = X^\top D_iZZ^\top D_iX`, repaired after the solve so that it holds whatever the
+  solver's accuracy;
+* ``"global"`` — :math:`\sigma(Z) \le \|Z\|_2\|X\|_2`, since :math:`\|(Xu)_+\| \le \|Xu\|`.
+
+All computations happen in the row space of :math:`X` (rank :math:`r`); see :func:`dual_norm`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from copos import __version__
+from copos._validation import as_finite_array, check_positive
+from copos.certificates.certificate import (
+    NOT_CERTIFIED,
+    OPTIMAL,
+    Certificate,
+    DataFingerprint,
+    LiftedBound,
+)
+from copos.certificates.dual_norm import (
+    DEFAULT_MAX_EXACT_WORK,
+    DEFAULT_MAX_PATTERNS,
+    DualNormResult,
+    _check_method,
+    dual_norm,
+)
+from copos.errors import InvalidInputError
+from copos.nets.architectures.dense import TwoLayerReLU
+from copos.nets.problem import TrainingProblem
+from copos.relaxations.lifted import ADMM_SOLVER, dnn_solver
+from copos.solvers import DEFAULT_SOLVER
+from copos.solvers.admm.dnn import SOLVER_NAME, solve_lifted_dnn_admm
+
+FloatArray = NDArray[np.float64]
+
+
+Method = Literal["auto", "exact", "relaxation", "global"]
+
+
+Verdict = Literal["globally optimal within eps", "not certified"]
+
+
+LiftedMode = Literal["auto", "always", "never"]
+
+
+#: ``certify(lifted="auto")`` computes the lifted bound up to this many samples (the dual
+#: point stored in the certificate has (2n)² + nc numbers).
+MAX_LIFTED_N = 500
+
+
+LIFTED_MODES: tuple[str, ...] = ("auto", "always", "never")
+
+
+#: Largest tolerance of a verdict: :func:`certify` and :func:`verify` refuse ``eps`` outside
+#: ``(0, MAX_EPS]`` (a "global optimum within 1 %" is the loosest claim copos will make).
+MAX_EPS = 1e-2
+
+
+#: :math:`L > F` by more than this (relative to :math:`\max(1, |F|)`) cannot be rounding: the
+#: numbers are inconsistent and nothing is certified.
+ROUNDING_RTOL = 1e-9
+
+
+def dual_scale(beta: float, sigma: float) -> float:
+    r""":math:`t = \min(1, \beta/\sigma)` (1 when :math:`\sigma = 0`): :math:`tZ` is dual feasible.
+
+    An unknown :math:`\sigma` (NaN) gives :math:`t = 0`, the point :math:`0`, which is always
+    feasible; :math:`\sigma = \infty` gives :math:`t = 0` too."""
+    if math.isnan(sigma):
+        return 0.0
+    return 1.0 if sigma <= beta else beta / sigma
+
+
+def dual_lower_bound(Z: FloatArray, Y: FloatArray, scale: float) -> float:
+    r"""Dual objective at :math:`tZ`: :math:`-\tfrac12\|tZ - Y\|_F^2 + \tfrac12\|Y\|_F^2 =
+    t\langle Z, Y\rangle - \tfrac12t^2\|Z\|_F^2` (the right-hand form avoids cancellation);
+    exactly 0 at :math:`t = 0`, even for a non-finite ``Z``."""
+    if scale == 0.0:
+        return 0.0
+    return scale * float(np.vdot(Z, Y)) - 0.5 * scale**2 * float(np.vdot(Z, Z))
+
+
+def check_eps(eps: Any) -> float:
+    r"""``eps`` as a float in :math:`(0, \texttt{MAX\_EPS}]`; anything else (NaN, inf, bool, a
+    string, 0, a negative or too large number) raises :class:`~copos.errors.InvalidInputError`."""
+    value = check_positive(eps, "eps")
+    if value > MAX_EPS:
+        raise InvalidInputError(
+            f"eps must be in (0, {MAX_EPS:g}]; got {eps!r}: a relative gap above {MAX_EPS:g} "
+            "is not a claim of global optimality"
+        )
+    return value
+
+
+def decide(
+    objective: float,
+    lower_bound: float,
+    rigorous: bool,
+    eps: float,
+    *,
+    sigma: float = 0.0,
+    lifted: float | None = None,
+) -> tuple[Verdict, str]:
+    r"""Verdict and reason: optimal iff
+
+    .. math::
+
+        \text{rigorous},\quad F, L, \sigma, L_{\rm lifted}, F - L \in \mathbb R\ (\text{finite}),
+        \quad F - L \ge -\rho\max(1,|F|),\quad F - L \le \varepsilon\max(1, |F|),
+
+    with :math:`0 < \varepsilon \le` :data:`MAX_EPS` (else :class:`InvalidInputError`) and
+    :math:`\rho` = :data:`ROUNDING_RTOL` (:math:`L \le p^\star \le F`, so a larger
+    :math:`L - F` means a wrong number).  ``inf <= inf`` never certifies.
+    """
+    eps = check_eps(eps)
+    gap = objective - lower_bound
+    numbers = {"objective F": objective, "lower bound L": lower_bound, "sigma": sigma, "gap": gap}
+    if lifted is not None:
+        numbers["lifted bound"] = lifted
+    infinite = [
+        f"{name} = {value!r}" for name, value in numbers.items() if not math.isfinite(value)
+    ]
+    if infinite:
+        return NOT_CERTIFIED, (
+            f"not finite: {', '.join(infinite)} (overflow or an undefined number); "
+            "a non-finite number certifies nothing"
+        )
+    if not rigorous:
+        return NOT_CERTIFIED, "the lower bound is not rigorous (incomplete activation patterns)"
+    scale = max(1.0, abs(objective))
+    if gap < -ROUNDING_RTOL * scale:
+        return NOT_CERTIFIED, (
+            f"inconsistent numbers: L - F = {-gap:.3e} > 0 beyond rounding, although "
+            "L <= p* <= F; one of them is wrong"
+        )
+    threshold = eps * scale
+    if gap <= threshold:
+        return OPTIMAL, (
+            f"gap F - L = {gap:.3e} <= eps * max(1, |F|) = {threshold:.3e}: the objective is "
+            f"within {threshold:.3e} of the global optimum p*"
+        )
+    return NOT_CERTIFIED, (
+        f"gap too large: F - L = {gap:.3e} > eps * max(1, |F|) = {threshold:.3e} "
+        "(the network may be sub-optimal, or the lower bound loose)"
+    )
+
+
+def certify(
+    net: TwoLayerReLU,
+    problem: TrainingProblem,
+    *,
+    eps: float = 1e-6,
+    method: Method = "auto",
+    max_patterns: int = DEFAULT_MAX_PATTERNS,
+    solver: str = DEFAULT_SOLVER,
+    max_exact_work: int = DEFAULT_MAX_EXACT_WORK,
+    lifted: LiftedMode = "auto",
+    lifted_tol: float = 1e-4,
+) -> Certificate:
+    r"""Certify (or fail to certify) that ``net`` is a global minimiser of ``problem``.
+
+    .. math::
+
+        Z = Y - f(X),\quad \sigma \ge \sigma(Z)\ (\text{:func:`dual_norm`}),\quad
+        t = \min(1, \beta/\sigma),\quad L = -\tfrac12\|tZ - Y\|_F^2 + \tfrac12\|Y\|_F^2,
+
+    :math:`F` = ``net.objective(problem)`` (weight-decay form, at least the path-norm objective,
+    at least :math:`p^\star`), gap :math:`F - L \ge 0` and verdict (:func:`decide`)
+    ``"globally optimal within eps"`` iff the bound is rigorous and
+    :math:`F - L \le \varepsilon\max(1, |F|)`.  A certified net is within
+    :math:`\varepsilon\max(1,|F|)` of :math:`p^\star` over networks of **every** width.
+
+    Parameters
+    ----------
+    net:
+        The network (its ``d`` and ``c`` must match ``problem``).
+    problem:
+        Data, targets and weight decay.
+    eps:
+        Tolerance of the verdict, in :math:`(0,` :data:`MAX_EPS` :math:`]`.
+    method, max_patterns, solver, max_exact_work:
+        Passed to :func:`dual_norm`.
+    lifted:
+        Also compute the lifted DNN relaxation's certified lower bound with copos's own solver
+        (:func:`copos.solvers.admm.dnn.solve_lifted_dnn_admm`, tolerance ``lifted_tol``) and use
+        the larger proven bound: ``"always"``, ``"never"``, or ``"auto"`` (where that solver is
+        the default, ``n >= 25`` and ``d >= 10``, up to ``n = MAX_LIFTED_N`` so that the stored
+        dual point stays small).  This bound does not depend on the network and is often much
+        tighter than the one from :math:`\sigma(Z)` when the patterns cannot be enumerated.
+        A diverged solve (non-finite bound or dual point) gives no bound and is left out.
+
+    Returns
+    -------
+    Certificate
+    """
+    if not isinstance(net, TwoLayerReLU):
+        raise InvalidInputError(f"net must be a TwoLayerReLU; got {type(net).__name__}")
+    if not isinstance(problem, TrainingProblem):
+        raise InvalidInputError(f"problem must be a TrainingProblem; got {type(problem).__name__}")
+    eps = check_eps(eps)
+    Z = net.residual(problem)
+    options: dict[str, Any] = {
+        "max_patterns": max_patterns,
+        "max_exact_work": max_exact_work,
+        "solver": solver,
+    }
+    wants_lifted = _wants_lifted(problem, lifted)  # bad mode or tolerance fails before any work
+    lifted_tol = check_positive(lifted_tol, "lifted_tol")
+    norm = residual_dual_norm(Z, problem.X, method=method, **options)
+    bound = lifted_bound(problem, lifted_tol) if wants_lifted else None
+    if bound is not None and not bound.finite:
+        bound = None  # a diverged solve gives no bound
+    return _build_certificate(net, problem, Z, norm, eps, options, bound)
+
+
+def _wants_lifted(problem: TrainingProblem, mode: object) -> bool:
+    if mode not in LIFTED_MODES:
+        raise InvalidInputError(f"lifted must be one of {LIFTED_MODES}; got {mode!r}")
+    if mode == "auto":
+        return problem.n <= MAX_LIFTED_N and dnn_solver(problem, "auto") == ADMM_SOLVER
+    return mode == "always"
+
+
+def lifted_bound(problem: TrainingProblem, tol: float = 1e-4) -> LiftedBound:
+    """The lifted DNN relaxation's certified lower bound on ``problem`` (:class:`LiftedBound`)."""
+    result = solve_lifted_dnn_admm(problem, tol=check_positive(tol, "lifted_tol"))
+    return LiftedBound(
+        value=float(result.lower_bound),
+        Z=result.Z,
+        N=result.N,
+        solver=SOLVER_NAME,
+        status=result.status,
+        gap=float(result.gap),
+        tol=float(tol),
+    )
+
+
+@dataclass(frozen=True)
+class CheckedBound:
+    r"""A lower bound on :math:`p^\star` from an arbitrary dual candidate ``Z``, checked in numpy.
+
+    ``value`` :math:`= t\langle Z, Y\rangle - \tfrac12t^2\|Z\|_F^2` with
+    :math:`t = \min(1, \beta/\sigma)` and ``sigma`` a rigorous upper bound on :math:`\sigma(Z)`
+    when ``rigorous``; the solver that produced ``Z`` is not trusted at all.  A ``value`` that
+    is not finite (overflow) is never ``rigorous``.
+    """
+
+    value: float
+    scale: float
+    sigma: float
+    rigorous: bool
+    method: str
+    time: float
+
+
+def residual_dual_norm(
+    Z: FloatArray, X: FloatArray, *, method: Method = "auto", **options: Any
+) -> DualNormResult:
+    r""":func:`dual_norm` of a network's residual :math:`Z = Y - f(X)`; when :math:`f(X)`
+    overflowed (``Z`` not finite) no bound exists: ``value = inf``, not rigorous."""
+    if np.all(np.isfinite(Z)):
+        return dual_norm(Z, X, method=method, **options)
+    return DualNormResult(
+        value=math.inf,
+        rigorous=False,
+        method="global",
+        requested=_check_method(method),
+        lower=math.nan,
+        maximizer=None,
+        pattern_bounds=None,
+        evaluated=None,
+        num_patterns=0,
+        rank=0,
+        truncation=0.0,
+        time=0.0,
+        note="the network's output f(X) is not finite (overflow): sigma(Z) cannot be bounded",
+    )
+
+
+def checked_lower_bound(
+    Z: ArrayLike,
+    problem: TrainingProblem,
+    *,
+    method: Method = "auto",
+    solver: str = DEFAULT_SOLVER,
+) -> CheckedBound:
+    r"""Turn any dual candidate :math:`Z` (e.g. from a relaxation's solve) into a checked bound.
+
+    Weak duality needs only :math:`\sigma(tZ) \le \beta`; computing :math:`\sigma(Z)` after the
+    solve (exactly, or by the repaired relaxation of :func:`dual_norm`) makes the bound valid
+    whatever the accuracy of the solve that produced :math:`Z`.
+    """
+    start = time.perf_counter()
+    Z_arr = as_finite_array(Z, "Z", ndim=2)
+    if Z_arr.shape != problem.Y.shape:
+        raise InvalidInputError(f"Z must have the shape of Y {problem.Y.shape}; got {Z_arr.shape}")
+    norm = dual_norm(Z_arr, problem.X, method=method, solver=solver)
+    scale = dual_scale(problem.beta, norm.value)
+    value = dual_lower_bound(Z_arr, problem.Y, scale)
+    rigorous = norm.rigorous and math.isfinite(value)  # an overflowed number proves nothing
+    return CheckedBound(
+        value, scale, norm.value, rigorous, norm.method, time.perf_counter() - start
+    )
+
+
+def _build_certificate(
+    net: TwoLayerReLU,
+    problem: TrainingProblem,
+    Z: FloatArray,
+    norm: DualNormResult,
+    eps: float,
+    options: dict[str, Any],
+    lifted: LiftedBound | None = None,
+) -> Certificate:
+    scale = dual_scale(problem.beta, norm.value)
+    lower = combined_lower_bound(dual_lower_bound(Z, problem.Y, scale), norm.rigorous, lifted)
+    objective = net.objective(problem)
+    verdict, reason = decide(
+        objective,
+        lower,
+        norm.rigorous or lifted is not None,
+        eps,
+        sigma=norm.value,
+        lifted=None if lifted is None else lifted.value,
+    )
+    return Certificate(
+        copos_version=__version__,
+        data=DataFingerprint.of(problem.X, problem.Y),
+        beta=problem.beta,
+        bias=problem.bias,
+        U=np.array(net.U),
+        V=np.array(net.V),
+        sigma=norm.value,
+        sigma_lower=norm.lower,
+        method=norm.method,
+        options=dict(options),
+        rigorous=norm.rigorous,
+        scale=scale,
+        lower_bound=lower,
+        objective=objective,
+        gap=objective - lower,
+        relative_gap=(objective - lower) / max(1.0, abs(objective)),
+        eps=eps,
+        verdict=verdict,
+        reason=reason,
+        lifted=lifted,
+    )
+
+
+def combined_lower_bound(sigma_bound: float, rigorous: bool, lifted: LiftedBound | None) -> float:
+    """``L``: the larger proven bound (``sigma_bound`` counts only when ``rigorous``; a NaN
+    candidate is ignored, and NaN comes out when no candidate is a number)."""
+    if lifted is None:
+        return sigma_bound
+    candidates = [sigma_bound, lifted.value] if rigorous else [lifted.value]
+    numbers = [value for value in candidates if not math.isnan(value)]
+    return max(numbers) if numbers else math.nan

@@ -1,0 +1,535 @@
+r"""The dual norm of the training problem, with rigorous upper bounds.
+
+.. math:: \sigma(Z) := \max_{\|u\|_2\le 1}\big\|Z^\top (Xu)_+\big\|_2
+    = \max_i \max_{A_iu \ge 0,\ \|u\|_2 \le 1} \|Z^\top D_iXu\|_2 ,
+
+computed exactly over the activation patterns of :math:`X` (``"exact"``), bounded above by a
+doubly-nonnegative relaxation per pattern (``"relaxation"``), or by
+:math:`\|Z^\top X\|_2` (``"global"``).  Every upper bound is inflated for floating-point rounding.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, Literal, cast
+
+import cvxpy as cp
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from copos._validation import as_finite_array, check_dimension, power_of_two_scale
+from copos.errors import InvalidInputError
+from copos.nets.arrangements import Arrangements, enumerate_arrangements
+from copos.nets.cone_pca import cone_pca, face_bases
+from copos.solvers import DEFAULT_SOLVER, resolve_solver, solve
+
+FloatArray = NDArray[np.float64]
+
+
+BoolArray = NDArray[np.bool_]
+
+
+Method = Literal["auto", "exact", "relaxation", "global"]
+
+
+ResolvedMethod = Literal["exact", "relaxation", "global"]
+
+
+METHODS: tuple[str, ...] = ("auto", "exact", "relaxation", "global")
+
+
+#: Refuse to enumerate more activation patterns than this (``auto`` then uses ``"global"``).
+DEFAULT_MAX_PATTERNS = 20_000
+
+
+#: ``auto`` uses ``"exact"`` when (patterns) x (faces) is at most this many small SVDs.
+DEFAULT_MAX_EXACT_WORK = 200_000
+
+
+#: Relative singular-value threshold for the rank of ``X`` (same as the arrangements module).
+RANK_TOL = 1e-10
+
+
+#: Relative inflation of every computed upper bound, covering floating-point rounding.
+FP_SAFETY = 1e-12
+
+
+@dataclass(frozen=True, eq=False)
+class DualNormResult:
+    r"""An upper bound on :math:`\sigma(Z) = \max_{\|u\|\le1}\|Z^\top(Xu)_+\|_2`.
+
+    Attributes
+    ----------
+    value:
+        Upper bound on :math:`\sigma(Z)` (``"exact"``: the exact value, inflated by
+        :data:`FP_SAFETY` and by the rank-truncation term ``truncation``).
+    rigorous:
+        Whether ``value`` is a proven upper bound (up to the floating-point allowances described
+        in :func:`dual_norm`).  True for all three methods with a complete enumeration.
+    method:
+        The method used: ``"exact"``, ``"relaxation"`` or ``"global"``.
+    requested:
+        The method asked for (may be ``"auto"``).
+    lower:
+        :math:`\|Z^\top(Xu)_+\|` at the best unit ``u`` seen (the exact maximiser, or the
+        pattern witnesses): a lower bound on :math:`\sigma(Z)`, so
+        ``lower <= sigma(Z) <= value``.
+    maximizer:
+        For ``"exact"``: a unit ``u`` (shape ``(d,)``) attaining ``lower``; else ``None``.
+    pattern_bounds:
+        Upper bounds on :math:`\sigma_i`, one per pattern (``None`` for ``"global"``).  Exact or
+        relaxed values where ``evaluated``; elsewhere the spectral bound
+        :math:`\|Z^\top D_iX\|_2`, which was already below the running maximum (pruned).
+    evaluated:
+        Which patterns were solved (``None`` for ``"global"``).
+    num_patterns:
+        Number of activation patterns (0 for ``"global"``).
+    rank:
+        Numerical rank ``r`` of ``X``.
+    truncation:
+        :math:`\|Z\|_2\, s_{r+1}(X)`, added to ``value`` to cover the singular values of ``X``
+        dropped by the rank cut-off.
+    time:
+        Wall-clock seconds.
+    note:
+        How to read ``value``, in words.
+    """
+
+    value: float
+    rigorous: bool
+    method: ResolvedMethod
+    requested: Method
+    lower: float
+    maximizer: FloatArray | None
+    pattern_bounds: FloatArray | None
+    evaluated: BoolArray | None
+    num_patterns: int
+    rank: int
+    truncation: float
+    time: float
+    note: str
+
+    @property
+    def num_evaluated(self) -> int:
+        """Number of patterns actually solved (the others were pruned by the spectral bound)."""
+        return 0 if self.evaluated is None else int(np.sum(self.evaluated))
+
+
+def dual_norm(
+    Z: ArrayLike,
+    X: ArrayLike,
+    *,
+    method: Method = "auto",
+    max_patterns: int = DEFAULT_MAX_PATTERNS,
+    solver: str = DEFAULT_SOLVER,
+    max_exact_work: int = DEFAULT_MAX_EXACT_WORK,
+    prune: bool = True,
+) -> DualNormResult:
+    r"""Upper bound on :math:`\sigma(Z) = \max_{\|u\|_2\le1}\|Z^\top(Xu)_+\|_2`.
+
+    Row-space reduction: with the SVD :math:`X = U\Sigma V^\top` and rank ``r``,
+    :math:`X_r = XV_r = U_r\Sigma_r` (``n x r``) has :math:`\sigma(Z; X_r) = \sigma(Z; X)` up to
+    the dropped singular values: :math:`|\|Z^\top(Xu)_+\| - \|Z^\top(X_rV_r^\top u)_+\|| \le
+    \|Z\|_2 s_{r+1}`, which is added to the bound.  Patterns are enumerated exactly
+    (:func:`~copos.nets.arrangements.enumerate_arrangements`, ``complete=True``).
+
+    Pruning: patterns are processed by decreasing spectral bound
+    :math:`\sigma_i \le \|Z^\top D_iX_r\|_2`; once that bound is at most the running maximum the
+    remaining patterns cannot change :math:`\max_i\sigma_i` and are skipped.
+
+    The methods:
+
+    ``"exact"``
+        :math:`\sigma_i^2 = \max\{\|G u\|^2 : A_iu \ge 0, \|u\| \le 1\}`, :math:`G = Z^\top
+        D_iX_r`, by :func:`~copos.nets.cone_pca.cone_pca`: a maximiser is a top singular
+        vector of :math:`G` restricted to the null space of its active rows, so it suffices to
+        try :math:`\pm` the top right singular vector on every face
+        :math:`\{u : A_{\mathcal S}u = 0\}`, :math:`|\mathcal S| < r` (when the top singular
+        value of a face is repeated, an extreme ray of the top singular space inside the cone
+        is a 1-dimensional face of its own, so nothing is missed).  Cost: at most
+        :math:`P\cdot F` SVDs of ``c x k`` matrices, :math:`F = \sum_{k<r}\binom{n}{k}` faces
+        and :math:`P \le 2\sum_{k<r}\binom{n-1}{k}` patterns; refused when :math:`PF >`
+        ``max_exact_work``.  The value is inflated by :data:`FP_SAFETY` (relative).
+    ``"relaxation"``
+        Per pattern, with :math:`G_i = X_r^\top D_iZZ^\top D_iX_r` and :math:`A_i =
+        (2D_i-I)X_r`, for :math:`u\in\mathcal K_i`, :math:`\|u\|\le1` and any :math:`N \ge 0`,
+        :math:`\mu I - G_i - A_i^\top NA_i \succeq 0` implies :math:`u^\top G_iu \le
+        \mu - (A_iu)^\top N(A_iu) \le \mu`.  The SDP :math:`\min\{\mu : \ldots\}` is solved with
+        ``solver``; then :math:`N \leftarrow \max(N, 0)` (symmetrised) and :math:`\mu \leftarrow
+        \mu + \max(0, -\lambda_{\min}(\mu I - G_i - A_i^\top NA_i))` plus a rounding margin,
+        computed with numpy, so the bound holds whatever the solver's accuracy (a failed solve
+        falls back to :math:`N = 0`, i.e. :math:`\lambda_{\max}(G_i)`).  The final per-pattern
+        bound is :math:`\min(\sqrt{\mu}, \|Z^\top D_iX_r\|_2)`.  One small SDP (``r x r`` PSD
+        block, ``n x n`` nonnegative multiplier) per evaluated pattern.
+    ``"global"``
+        :math:`\sigma(Z) \le \|Z\|_2\|X\|_2`, because :math:`\|(Xu)_+\| \le \|Xu\|`.  No patterns;
+        crude but always available.
+    ``"auto"``
+        ``"exact"`` if the patterns can be enumerated (at most ``max_patterns``) and
+        :math:`PF \le` ``max_exact_work``; else ``"relaxation"`` if they can be enumerated; else
+        ``"global"``.
+
+    Parameters
+    ----------
+    Z:
+        Dual candidate, shape ``(n, c)`` (a 1-D ``Z`` is one column).
+    X:
+        Data, shape ``(n, d)``.
+    method:
+        ``"auto"``, ``"exact"``, ``"relaxation"`` or ``"global"``.
+    max_patterns:
+        Largest number of activation patterns to enumerate.
+    solver:
+        Conic solver for ``"relaxation"`` (``"clarabel"`` or ``"scs"``).
+    max_exact_work:
+        Largest :math:`P\cdot F` accepted by ``"exact"`` (and by ``"auto"`` for choosing it).
+    prune:
+        Skip patterns whose spectral bound cannot raise the maximum (default).  With ``False``
+        every pattern is solved, so ``pattern_bounds`` holds every :math:`\sigma_i` (or its
+        relaxation); the value is the same up to solver accuracy.
+
+    Returns
+    -------
+    DualNormResult
+
+    Raises
+    ------
+    InvalidInputError
+        Bad shapes, NaN/inf, unknown method, or an explicit ``"exact"``/``"relaxation"`` that
+        exceeds ``max_patterns`` / ``max_exact_work``.
+
+    Notes
+    -----
+    Floating-point allowances: the enumeration treats rows that are parallel to within
+    ``1e-10`` as one hyperplane and ignores cells thinner than ``1e-9`` (in whitened
+    coordinates), and eigen-solves are accurate to a few units of rounding; the bounds are
+    rigorous up to perturbations of that size.
+    """
+    start = time.perf_counter()
+    Z_arr, X_arr = _check_pair(Z, X)
+    # sigma(tZ; sX) = t s sigma(Z; X) for t, s > 0: compute at unit scale (exact powers of two,
+    # so nothing is rounded) and scale back; rows near 1e154 would overflow their squared norms.
+    z_scale, x_scale = power_of_two_scale(Z_arr), power_of_two_scale(X_arr)
+    result = _dual_norm_at_unit_scale(
+        Z_arr / z_scale, X_arr / x_scale, method, max_patterns, solver, max_exact_work, prune
+    )
+    scale = z_scale * x_scale
+    return replace(
+        result,
+        value=result.value * scale,
+        lower=result.lower * scale,
+        truncation=result.truncation * scale,
+        pattern_bounds=None if result.pattern_bounds is None else result.pattern_bounds * scale,
+        time=time.perf_counter() - start,
+    )
+
+
+def _dual_norm_at_unit_scale(
+    Z_arr: FloatArray,
+    X_arr: FloatArray,
+    method: Method,
+    max_patterns: int,
+    solver: str,
+    max_exact_work: int,
+    prune: bool,
+) -> DualNormResult:
+    """:func:`dual_norm` on checked arrays (``max|Z|``, ``max|X|`` of order 1)."""
+    start = time.perf_counter()
+    requested = _check_method(method)
+    max_patterns = check_dimension(max_patterns, "max_patterns")
+    max_exact_work = check_dimension(max_exact_work, "max_exact_work")
+    resolve_solver(solver)
+    Xr, Vr, tail = _row_space(X_arr)
+    truncation = float(np.linalg.norm(Z_arr, 2)) * tail
+    if Xr.shape[1] == 0 or not np.any(Z_arr):
+        return _trivial_result(requested, Xr.shape[1], truncation, start)
+    if requested == "global":
+        return _global_result(Z_arr, X_arr, requested, Xr.shape[1], start, "requested")
+    patterns = _enumerate(Xr, max_patterns, requested)
+    if patterns is None:
+        reason = f"more than max_patterns = {max_patterns} activation patterns"
+        return _global_result(Z_arr, X_arr, requested, Xr.shape[1], start, reason)
+    work = len(patterns) * face_count(Xr.shape[0], Xr.shape[1])
+    resolved = _choose(requested, work, max_exact_work)
+    if resolved == "exact":
+        bounds, evaluated, u_r = _exact_bounds(Z_arr, Xr, patterns, prune)
+        maximizer = _unit(Vr @ u_r) if u_r is not None else None
+        candidates = [maximizer] if maximizer is not None else []
+    else:
+        bounds, evaluated = _relaxed_bounds(Z_arr, Xr, patterns, solver, prune)
+        maximizer = None
+        candidates = _witness_candidates(patterns, Vr)
+    value = float(np.max(bounds)) * (1.0 + FP_SAFETY) + truncation
+    return DualNormResult(
+        value=value,
+        rigorous=patterns.complete,
+        method=resolved,
+        requested=requested,
+        lower=_attained(Z_arr, X_arr, candidates),
+        maximizer=maximizer,
+        pattern_bounds=bounds,
+        evaluated=evaluated,
+        num_patterns=len(patterns),
+        rank=int(Xr.shape[1]),
+        truncation=truncation,
+        time=time.perf_counter() - start,
+        note=_NOTES[resolved],
+    )
+
+
+_NOTES: dict[str, str] = {
+    "exact": "exact cone-constrained PCA on every activation pattern (face enumeration)",
+    "relaxation": "doubly-nonnegative (Shor) upper bound per activation pattern, repaired "
+    "with numpy eigenvalues so that it holds whatever the solver accuracy",
+    "global": "crude global bound ||Z||_2 ||X||_2 (no activation patterns)",
+}
+
+
+def face_count(n: int, r: int) -> int:
+    r"""Number of faces tried per pattern by ``"exact"``: :math:`\sum_{k<r}\binom{n}{k}`."""
+    return sum(math.comb(n, k) for k in range(r))
+
+
+def _check_pair(Z: ArrayLike, X: ArrayLike) -> tuple[FloatArray, FloatArray]:
+    """Finite ``Z`` (n×c; 1-D is a column) and ``X`` (n×d) with the same ``n``."""
+    X_arr = as_finite_array(X, "X", ndim=2)
+    Z_arr = as_finite_array(Z, "Z")
+    if Z_arr.ndim == 1:
+        Z_arr = Z_arr[:, None]
+    if Z_arr.ndim != 2 or Z_arr.shape[0] != X_arr.shape[0]:
+        raise InvalidInputError(
+            f"need Z (n×c) and X (n×d) with the same n; got Z {Z_arr.shape}, X {X_arr.shape}"
+        )
+    if 0 in X_arr.shape or Z_arr.shape[1] == 0:
+        raise InvalidInputError(f"Z and X must be non-empty; got Z {Z_arr.shape}, X {X_arr.shape}")
+    return Z_arr, X_arr
+
+
+def _check_method(method: Any) -> Method:
+    if method not in METHODS:
+        raise InvalidInputError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
+    return cast(Method, method)
+
+
+def _row_space(X: FloatArray) -> tuple[FloatArray, FloatArray, float]:
+    r"""``(X V_r, V_r, s_{r+1})``: coordinates in the row space, its basis, first dropped value."""
+    _, singular, Vt = np.linalg.svd(X, full_matrices=False)
+    top = float(singular[0]) if singular.size else 0.0
+    rank = int(np.sum(singular > RANK_TOL * top)) if top > 0 else 0
+    tail = float(singular[rank]) if rank < singular.size else 0.0
+    Vr = Vt[:rank].T
+    return X @ Vr, Vr, tail
+
+
+def _enumerate(Xr: FloatArray, max_patterns: int, requested: Method) -> Arrangements | None:
+    """All patterns of ``Xr``; ``None`` (for ``"auto"``) when there may be too many."""
+    try:
+        return enumerate_arrangements(Xr, max_patterns=max_patterns)
+    except InvalidInputError as exc:
+        if requested == "auto" and "max_patterns" in str(exc):
+            return None
+        raise
+
+
+def _choose(requested: Method, work: int, max_exact_work: int) -> ResolvedMethod:
+    if requested == "relaxation":
+        return "relaxation"
+    if work <= max_exact_work:
+        return "exact"
+    if requested == "exact":
+        raise InvalidInputError(
+            f"exact dual norm needs about {work} small SVDs > max_exact_work = {max_exact_work}"
+            "; raise max_exact_work or use method='relaxation'"
+        )
+    return "relaxation"
+
+
+def _unit(u: FloatArray) -> FloatArray:
+    norm = float(np.linalg.norm(u))
+    return u / norm if norm > 0 else u
+
+
+def _attained(Z: FloatArray, X: FloatArray, candidates: list[FloatArray]) -> float:
+    r""":math:`\max_u \|Z^\top(Xu)_+\|` over unit candidates (0 if none): a lower bound."""
+    values = [float(np.linalg.norm(Z.T @ np.maximum(X @ _unit(u), 0.0))) for u in candidates]
+    return max(values, default=0.0)
+
+
+def _witness_candidates(patterns: Arrangements, Vr: FloatArray) -> list[FloatArray]:
+    if patterns.witnesses is None:
+        return []
+    return [Vr @ h for h in patterns.witnesses]
+
+
+def _trivial_result(
+    requested: Method, rank: int, truncation: float, start: float
+) -> DualNormResult:
+    """``X`` of rank 0 or ``Z = 0``: :math:`\\sigma = 0` (plus the truncation term)."""
+    resolved: ResolvedMethod = "exact" if requested == "auto" else requested
+    return DualNormResult(
+        value=truncation,
+        rigorous=True,
+        method=resolved,
+        requested=requested,
+        lower=0.0,
+        maximizer=None,
+        pattern_bounds=None,
+        evaluated=None,
+        num_patterns=0,
+        rank=rank,
+        truncation=truncation,
+        time=time.perf_counter() - start,
+        note="Z = 0 or X = 0: the dual norm is 0",
+    )
+
+
+def _global_result(
+    Z: FloatArray, X: FloatArray, requested: Method, rank: int, start: float, reason: str
+) -> DualNormResult:
+    r""":math:`\sigma(Z) \le \|Z\|_2\|X\|_2` (``reason`` says why this bound was used)."""
+    value = float(np.linalg.norm(Z, 2)) * float(np.linalg.norm(X, 2)) * (1.0 + FP_SAFETY)
+    _, _, Vt = np.linalg.svd(Z.T @ X)
+    return DualNormResult(
+        value=value,
+        rigorous=True,
+        method="global",
+        requested=requested,
+        lower=_attained(Z, X, [Vt[0], -Vt[0]]),
+        maximizer=None,
+        pattern_bounds=None,
+        evaluated=None,
+        num_patterns=0,
+        rank=rank,
+        truncation=0.0,
+        time=time.perf_counter() - start,
+        note=f"{_NOTES['global']}; used because: {reason}",
+    )
+
+
+def _pattern_factors(Z: FloatArray, Xr: FloatArray, patterns: Arrangements, i: int) -> FloatArray:
+    r""":math:`Z^\top D_iX_r` of shape ``(c, r)``."""
+    return Z.T @ (patterns.D(i)[:, None] * Xr)
+
+
+def _spectral_bounds(Z: FloatArray, Xr: FloatArray, patterns: Arrangements) -> FloatArray:
+    r""":math:`\|Z^\top D_iX_r\|_2 \ge \sigma_i` for every pattern."""
+    return np.array(
+        [
+            float(np.linalg.norm(_pattern_factors(Z, Xr, patterns, i), 2))
+            for i in range(len(patterns))
+        ]
+    )
+
+
+def _max_with_pruning(
+    spectral: FloatArray, evaluate: Callable[[int], float], prune: bool
+) -> tuple[FloatArray, BoolArray]:
+    """Per-pattern upper bounds, evaluating patterns by decreasing spectral bound until (with
+    ``prune``) the spectral bound of the next one is at most the running maximum."""
+    bounds = spectral.copy()
+    evaluated = np.zeros(spectral.size, dtype=bool)
+    best = 0.0
+    for i in np.argsort(-spectral, kind="stable"):
+        if prune and spectral[i] <= best:
+            break
+        bounds[i] = min(float(evaluate(int(i))), float(spectral[i]))
+        evaluated[i] = True
+        best = max(best, float(bounds[i]))
+    return bounds, evaluated
+
+
+def _exact_bounds(
+    Z: FloatArray, Xr: FloatArray, patterns: Arrangements, prune: bool
+) -> tuple[FloatArray, BoolArray, FloatArray | None]:
+    """Exact :math:`\\sigma_i` (pruned patterns: spectral bound) and the best maximiser."""
+    bases = face_bases(Xr)
+    maximizers: dict[int, FloatArray] = {}
+
+    def evaluate(i: int) -> float:
+        A = patterns.sign_matrix(i)[:, None] * Xr
+        u, squared = cone_pca(_pattern_factors(Z, Xr, patterns, i), A, bases=bases)
+        maximizers[i] = u
+        return math.sqrt(max(squared, 0.0))
+
+    bounds, evaluated = _max_with_pruning(_spectral_bounds(Z, Xr, patterns), evaluate, prune)
+    solved = np.flatnonzero(evaluated)
+    if solved.size == 0:
+        return bounds, evaluated, None
+    best = int(solved[np.argmax(bounds[solved])])
+    return bounds, evaluated, maximizers[best]
+
+
+def _relaxed_bounds(
+    Z: FloatArray, Xr: FloatArray, patterns: Arrangements, solver: str, prune: bool
+) -> tuple[FloatArray, BoolArray]:
+    """Rigorous DNN upper bounds on :math:`\\sigma_i` (pruned patterns: spectral bound)."""
+    row_scale = float(np.max(np.linalg.norm(Xr, axis=1)))
+
+    def evaluate(i: int) -> float:
+        B = _pattern_factors(Z, Xr, patterns, i)
+        scale = float(np.linalg.norm(B, 2)) ** 2
+        if scale == 0.0:
+            return 0.0
+        gram = (B.T @ B) / scale
+        A = patterns.sign_matrix(i)[:, None] * Xr / row_scale
+        return math.sqrt(scale * max(relaxed_square_bound(gram, A, solver=solver), 0.0))
+
+    return _max_with_pruning(_spectral_bounds(Z, Xr, patterns), evaluate, prune)
+
+
+def relaxed_square_bound(G: FloatArray, A: FloatArray, *, solver: str = DEFAULT_SOLVER) -> float:
+    r"""Rigorous upper bound on :math:`\max\{u^\top Gu : Au \ge 0,\ \|u\| \le 1\}`.
+
+    Solves :math:`\min\{\mu : \mu I - G - A^\top NA \succeq 0,\ N = N^\top \ge 0\}` and repairs
+    the answer with :func:`certified_mu`, so the returned :math:`\mu` satisfies
+    :math:`\mu I - G - A^\top\hat NA \succeq 0` for the clipped :math:`\hat N \ge 0` (checked with
+    numpy eigenvalues), whatever the solver returned.  A failed solve gives
+    :math:`\lambda_{\max}(G)` (the bound with :math:`N = 0`).
+
+    Parameters
+    ----------
+    G:
+        Symmetric PSD matrix ``(r, r)``.
+    A:
+        Cone rows ``(n, r)``.
+    solver:
+        ``"clarabel"`` or ``"scs"``.
+    """
+    r = G.shape[0]
+    n = A.shape[0]
+    mu = cp.Variable(name="mu")
+    N = cp.Variable((n, n), symmetric=True, name="N")
+    lmi = mu * np.eye(r) - G - A.T @ N @ A
+    program = cp.Problem(cp.Minimize(mu), [N >= 0, 0.5 * (lmi + lmi.T) >> 0])
+    info = solve(program, solver=solver)
+    if info.status in ("optimal", "optimal_inaccurate") and mu.value is not None:
+        mu_value = float(np.asarray(mu.value, dtype=np.float64))
+        N_value = np.asarray(N.value, dtype=np.float64)
+        if math.isfinite(mu_value) and N_value.shape == (n, n) and np.all(np.isfinite(N_value)):
+            return certified_mu(mu_value, N_value, G, A)
+    return certified_mu(float(np.linalg.eigvalsh(G)[-1]), np.zeros((n, n)), G, A)
+
+
+def certified_mu(mu: float, N: FloatArray, G: FloatArray, A: FloatArray) -> float:
+    r"""The smallest :math:`\hat\mu \ge \mu` with :math:`\hat\mu I - G - A^\top\hat NA \succeq 0`,
+    :math:`\hat N = \max(\tfrac12(N + N^\top), 0)`, plus a rounding margin.
+
+    .. math::
+
+        \hat\mu = \mu + \max\big(0, -\lambda_{\min}(\mu I - G - A^\top\hat NA)\big)
+            + 16\,r\,\epsilon_{\rm mach}\big(|\mu| + \|G\|_2 + \|A^\top\hat NA\|_2\big).
+
+    Then for :math:`Au \ge 0`, :math:`\|u\| \le 1`: :math:`u^\top Gu \le \hat\mu -
+    (Au)^\top\hat N(Au) \le \hat\mu`.
+    """
+    N_hat = np.maximum(0.5 * (N + N.T), 0.0)
+    penalty = A.T @ N_hat @ A
+    penalty = 0.5 * (penalty + penalty.T)
+    matrix = mu * np.eye(G.shape[0]) - G - penalty
+    lowest = float(np.linalg.eigvalsh(0.5 * (matrix + matrix.T))[0])
+    size = abs(mu) + float(np.linalg.norm(G, 2)) + float(np.linalg.norm(penalty, 2))
+    margin = 16.0 * G.shape[0] * float(np.finfo(np.float64).eps) * size
+    return float(mu + max(0.0, -lowest) + margin)

@@ -1,0 +1,348 @@
+r"""The tightness report: rows of bounds with their direction, as a table, JSON, CSV and figures.
+
+A report holds, for one problem, the rows :math:`\{(\text{method}, \text{value}, \text{kind})\}`
+with kind :math:`\in\{\text{lower}, \text{upper}, \text{exact}, \text{neither}\}` and the
+SGD runs; the gap of a row is measured against the best upper bound.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from copos._io import atomic_write, write_text_atomic
+from copos.errors import CoposError, DataFileError
+from copos.nets.architectures.dense import TwoLayerReLU
+from copos.nets.training import TrainingRun
+
+#: Directions a row can have (``neither``: a solver value that was not verified, or a failure).
+KINDS: tuple[str, ...] = ("lower", "upper", "exact", "neither")
+
+
+#: Status of a method that raised: its row has direction ``neither`` and value NaN (null in JSON).
+FAILED = "failed"
+
+
+#: Version of the JSON layout written by :meth:`TightnessReport.to_json` (read back by ``--resume``).
+JSON_FORMAT = 2
+
+
+@dataclass(frozen=True)
+class MethodResult:
+    """One row of the report: a value with its direction and provenance.
+
+    ``source`` is the key of the method that produced the row (``"sgd"`` for training rows);
+    ``resume`` uses it to tell finished methods from missing ones.
+    """
+
+    method: str
+    kind: str
+    value: float
+    time: float
+    status: str
+    verified: bool
+    note: str = ""
+    rigorous: bool = False
+    source: str = ""
+
+    @property
+    def failed(self) -> bool:
+        """The method raised; the row carries the reason in ``note``."""
+        return self.status == FAILED
+
+    @property
+    def counts(self) -> bool:
+        """The row may enter best bounds, gaps and plots: a finite value with a direction."""
+        return self.kind != "neither" and math.isfinite(self.value)
+
+
+@dataclass
+class TightnessReport:
+    """Everything :func:`check_tightness` computed on one problem.
+
+    ``complete`` is false for the partial report of an interrupted run; ``options`` and
+    ``fingerprint`` (SHA-256 of the data, see :class:`copos.certificates.certificate.DataFingerprint`) let
+    :func:`check_tightness` resume it; ``warnings`` lists rows demoted by the invariant check.
+    """
+
+    problem: str
+    beta: float
+    shape: tuple[int, int, int]
+    widths: tuple[int, ...]
+    seeds: tuple[int, ...]
+    runs: list[TrainingRun] = field(repr=False)
+    rows: list[MethodResult]
+    skipped: dict[str, str]
+    complete: bool = True
+    options: dict[str, Any] = field(default_factory=dict)
+    fingerprint: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def best_upper(self) -> float:
+        """The smallest objective of any network found (an upper bound on the optimum)."""
+        uppers = [row.value for row in self.rows if row.counts and row.kind in ("upper", "exact")]
+        return min(uppers) if uppers else math.inf
+
+    @property
+    def best_lower(self) -> float:
+        """The largest verified lower bound (solver values checked after the solve, or rigorous)."""
+        lowers = [
+            row.value
+            for row in self.rows
+            if row.counts and row.kind in ("lower", "exact") and row.verified
+        ]
+        return max(lowers) if lowers else -math.inf
+
+    @property
+    def best_rigorous_lower(self) -> float:
+        """The largest lower bound recomputed after the solve ("Z, checked", certificates)."""
+        lowers = [
+            row.value for row in self.rows if row.counts and row.kind == "lower" and row.rigorous
+        ]
+        return max(lowers) if lowers else -math.inf
+
+    @property
+    def failed(self) -> list[MethodResult]:
+        """Rows of methods that raised."""
+        return [row for row in self.rows if row.failed]
+
+    def gap(self, row: MethodResult) -> float:
+        r"""Relative gap :math:`(F_{\text{best}} - b)/\max(1, |F_{\text{best}}|)`; NaN for rows without a direction."""
+        best = self.best_upper
+        if not row.counts or not math.isfinite(best):
+            return math.nan
+        return (best - row.value) / max(1.0, abs(best))
+
+    def table(self) -> str:
+        """A fixed-width text table: method, bound kind, value, gap, time, status."""
+        n, d, c = self.shape
+        header = f"{'method':<28} {'bound':<7} {'value':>12} {'gap':>10} {'time[s]':>8}  status"
+        lines = [
+            f"{self.problem}: n={n}, d={d}, c={c}, beta={self.beta:g}; "
+            f"widths {list(self.widths)}, seeds {list(self.seeds)}",
+            header,
+            "-" * len(header),
+        ]
+        lines += [self._table_row(row) for row in self.rows]
+        lines.append(
+            f"best upper {_fmt(self.best_upper)}; best verified lower {_fmt(self.best_lower)}; "
+            f"best rigorous lower {_fmt(self.best_rigorous_lower)}"
+        )
+        lines.append(
+            "bound 'neither': a solver value that was not verified, or a failed method; it never "
+            "enters the best bounds, the gaps or the figure."
+        )
+        lines += [f"skipped {name}: {why}" for name, why in self.skipped.items()]
+        lines += [f"WARNING: {warning}" for warning in self.warnings]
+        if not self.complete:
+            lines.append("INCOMPLETE: the run was interrupted; resume it with --resume")
+        return "\n".join(lines)
+
+    def _table_row(self, row: MethodResult) -> str:
+        gap = self.gap(row)
+        gap_text = f"{gap:>10.2e}" if math.isfinite(gap) else f"{'-':>10}"
+        if row.failed:
+            status = f"failed: {row.note}"
+        elif row.verified or row.kind == "upper":
+            status = row.status
+        else:
+            status = f"{row.status} (unverified)"
+        return (
+            f"{row.method:<28} {row.kind:<7} {'-' if row.failed else _fmt(row.value):>12} {gap_text} "
+            f"{row.time:>8.2f}  {status}"
+        )
+
+    def to_dict(self, weights: bool = True) -> dict[str, Any]:
+        """A JSON-friendly summary; with ``weights`` it holds enough to resume (every run's net)."""
+        return {
+            "format": JSON_FORMAT,
+            "complete": self.complete,
+            "problem": self.problem,
+            "beta": self.beta,
+            "n": self.shape[0],
+            "d": self.shape[1],
+            "c": self.shape[2],
+            "widths": list(self.widths),
+            "seeds": list(self.seeds),
+            "fingerprint": self.fingerprint,
+            "options": dict(self.options),
+            "best_upper": self.best_upper,
+            "best_lower": self.best_lower,
+            "best_rigorous_lower": self.best_rigorous_lower,
+            "rows": [{**asdict(row), "gap": self.gap(row)} for row in self.rows],
+            "runs": [_run_to_dict(run, weights) for run in self.runs],
+            "skipped": self.skipped,
+            "warnings": list(self.warnings),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TightnessReport:
+        """Rebuild a report written by :meth:`to_dict` (with weights), e.g. a partial one."""
+        try:
+            if data.get("format") != JSON_FORMAT:
+                raise ValueError(f"format {data.get('format')!r}, expected {JSON_FORMAT}")
+            fields = {f for f in MethodResult.__dataclass_fields__}
+            rows = [
+                MethodResult(**{k: _nan_if_none(v) for k, v in row.items() if k in fields})
+                for row in data["rows"]
+            ]
+            return cls(
+                problem=str(data["problem"]),
+                beta=float(data["beta"]),
+                shape=(int(data["n"]), int(data["d"]), int(data["c"])),
+                widths=tuple(int(w) for w in data["widths"]),
+                seeds=tuple(int(s) for s in data["seeds"]),
+                runs=[_run_from_dict(run) for run in data["runs"]],
+                rows=rows,
+                skipped=dict(data["skipped"]),
+                complete=bool(data["complete"]),
+                options=dict(data["options"]),
+                fingerprint=str(data["fingerprint"]),
+                warnings=list(data.get("warnings", [])),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError, CoposError) as exc:
+            raise DataFileError(f"not a copos tightness report (JSON): {exc}") from exc
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> TightnessReport:
+        """Read a report written by :meth:`save_json` (raises :class:`DataFileError`)."""
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise DataFileError(
+                f"cannot read the tightness report {os.fspath(path)!r}: {exc}"
+            ) from exc
+        if not isinstance(data, dict):
+            raise DataFileError(f"{os.fspath(path)!r} does not hold a JSON object")
+        return cls.from_dict(data)
+
+    def to_json(self, weights: bool = True) -> str:
+        """:meth:`to_dict` as JSON; non-finite numbers become ``null``."""
+        return json.dumps(_json_safe(self.to_dict(weights)), indent=2, allow_nan=False)
+
+    def save_json(self, path: str | os.PathLike[str]) -> Path:
+        """Write :meth:`to_json` atomically."""
+        return write_text_atomic(path, self.to_json())
+
+    def plot(self, stem: str | os.PathLike[str]) -> list[Path]:
+        """SGD objective against width per seed, lower bounds dashed; writes ``stem``.png/.pdf.
+
+        Rows with direction ``neither`` (unverified solver values, failures) are not drawn.
+        """
+        try:
+            import matplotlib
+
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+        except ImportError as exc:
+            raise CoposError("plotting needs matplotlib: pip install 'copos[plot]'") from exc
+        figure, axis = plt.subplots(figsize=(6.4, 4.2))
+        for seed in self.seeds:
+            runs = sorted(
+                (r for r in self.runs if r.seed == seed and math.isfinite(r.best_objective)),
+                key=lambda r: r.width,
+            )
+            axis.plot(
+                [r.width for r in runs],
+                [r.best_objective for r in runs],
+                "o-",
+                label=f"SGD seed {seed}",
+            )
+        drawn = [r for r in self.rows if r.counts and r.kind in ("lower", "exact")]
+        for index, row in enumerate(drawn):
+            axis.axhline(
+                row.value,
+                linestyle="--",
+                color=f"C{(index + len(self.seeds)) % 10}",
+                label=f"{row.method} ({row.kind})",
+            )
+        axis.set_xscale("log")
+        axis.set_xlabel("width m")
+        axis.set_ylabel("training objective")
+        axis.set_title(f"{self.problem}, beta = {self.beta:g}")
+        axis.legend(fontsize="small")
+        figure.tight_layout()
+        paths = [_save_figure(figure, stem, suffix) for suffix in (".png", ".pdf")]
+        plt.close(figure)
+        return paths
+
+
+def plot_paths(stem: str | os.PathLike[str]) -> list[Path]:
+    """The files :meth:`TightnessReport.plot` writes for ``stem``."""
+    return [Path(f"{os.fspath(stem)}{suffix}") for suffix in (".png", ".pdf")]
+
+
+def _save_figure(figure: Any, stem: str | os.PathLike[str], suffix: str) -> Path:
+    """Write ``figure`` to ``stem + suffix`` atomically."""
+    target = Path(f"{os.fspath(stem)}{suffix}")
+    atomic_write(target, lambda handle: figure.savefig(handle, format=suffix[1:]))
+    return target
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.6f}" if math.isfinite(value) else str(value)
+
+
+def _nan_if_none(value: Any) -> Any:
+    return math.nan if value is None else value
+
+
+def _run_to_dict(run: TrainingRun, weights: bool) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "width": run.width,
+        "seed": run.seed,
+        "objective": run.best_objective,
+        "time": run.time,
+        "best_epoch": run.best_epoch,
+        "epochs": run.epochs,
+        "optimizer": run.optimizer,
+        "lr": run.lr,
+        "schedule": run.schedule,
+        "diverged": run.diverged,
+    }
+    if weights:
+        data["U"] = run.net.U.tolist()
+        data["V"] = run.net.V.tolist()
+    return data
+
+
+def _run_from_dict(data: Mapping[str, Any]) -> TrainingRun:
+    """A training run read back from JSON: its best net and objective (not its history)."""
+    net = TwoLayerReLU(np.array(data["U"], dtype=float), np.array(data["V"], dtype=float))
+    objective = float(_nan_if_none(data["objective"]))
+    return TrainingRun(
+        net=net,
+        final_net=net,
+        history=np.array([objective]),
+        best_objective=objective,
+        best_epoch=int(data["best_epoch"]),
+        optimizer=str(data["optimizer"]),
+        width=int(data["width"]),
+        seed=int(data["seed"]),
+        epochs=int(data["epochs"]),
+        lr=float(data["lr"]),
+        schedule=str(data["schedule"]),
+        time=float(data["time"]),
+        diverged=bool(data["diverged"]),
+    )
+
+
+def _json_safe(value: Any) -> Any:
+    """``value`` with NumPy scalars made Python and non-finite floats made ``None`` (JSON null)."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        return _json_safe(value.item())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
