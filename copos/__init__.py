@@ -17,6 +17,7 @@ from __future__ import annotations
 import sys as _sys
 
 from copos._deprecation import install_moved_modules as _install_moved_modules
+from copos._version import __version__
 from copos.errors import (
     CoposError,
     DataFileError,
@@ -25,8 +26,6 @@ from copos.errors import (
     TooLargeError,
     UnknownSolverError,
 )
-
-__version__ = "0.1.0"
 
 _install_moved_modules()  # the module paths before the redesign still import, with a warning
 

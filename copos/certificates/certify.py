@@ -56,8 +56,8 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from copos import __version__
 from copos._validation import as_finite_array, check_positive
+from copos._version import __version__
 from copos.certificates.certificate import (
     NOT_CERTIFIED,
     OPTIMAL,

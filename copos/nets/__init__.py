@@ -1,0 +1,1 @@
+"""The training problem and the networks: data, architectures, arrangements, training."""

@@ -1,0 +1,1 @@
+"""Networks from the solutions of the programs: convex recovery, CP factors, rounding."""

@@ -1,0 +1,1 @@
+"""copos's own splitting methods; they work on the operators a relaxation hands them."""
