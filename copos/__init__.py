@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys as _sys
 
-from copos._deprecation import install_moved_modules as _install_moved_modules
+from copos._moved import install_moved_modules as _install_moved_modules
 from copos._version import __version__
 from copos.errors import (
     CoposError,

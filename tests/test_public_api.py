@@ -13,7 +13,7 @@ import pytest
 
 import copos
 import copos.errors
-from copos._deprecation import MOVED_MODULES
+from copos._moved import MOVED_MODULES
 from copos.errors import InvalidInputError
 from copos.recovery import convex, cp_factor
 from tests.known import random_problem
