@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from copos._io import atomic_write
+from copos.bound import Bound
 from copos.errors import DataFileError
 from copos.nets.architectures.dense import TwoLayerReLU
 
@@ -184,6 +185,25 @@ class Certificate:
     def optimal(self) -> bool:
         """Whether the verdict is ``"globally optimal within eps"``."""
         return self.verdict == OPTIMAL
+
+    @property
+    def proven(self) -> bool:
+        """``lower_bound`` is proven: ``sigma`` is a rigorous bound, or a lifted bound backs it."""
+        return self.rigorous or self.lifted is not None
+
+    @property
+    def bound(self) -> Bound:
+        """``lower_bound`` as a :class:`~copos.bound.Bound` on p*: rigorous when :attr:`proven`,
+        else unverified (a lower bound computed from a non-rigorous ``sigma``)."""
+        return Bound(
+            value=self.lower_bound,
+            claimed_kind="lower",
+            view="certificate",
+            checked=None if self.proven else "unverified",
+            certificate={"sigma": self.sigma, "scale": self.scale, "objective": self.objective},
+            status_text=self.verdict,
+            note=f"sigma by {self.method}; {self.reason}",
+        )
 
     def network(self) -> TwoLayerReLU:
         """The certified network."""

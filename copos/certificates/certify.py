@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -58,6 +57,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from copos import __version__
 from copos._validation import as_finite_array, check_positive
+from copos.bound import Bound
 from copos.certificates.certificate import (
     NOT_CERTIFIED,
     OPTIMAL,
@@ -283,24 +283,6 @@ def lifted_bound(problem: TrainingProblem, tol: float = 1e-4) -> LiftedBound:
     )
 
 
-@dataclass(frozen=True)
-class CheckedBound:
-    r"""A lower bound on :math:`p^\star` from an arbitrary dual candidate ``Z``, checked in numpy.
-
-    ``value`` :math:`= t\langle Z, Y\rangle - \tfrac12t^2\|Z\|_F^2` with
-    :math:`t = \min(1, \beta/\sigma)` and ``sigma`` a rigorous upper bound on :math:`\sigma(Z)`
-    when ``rigorous``; the solver that produced ``Z`` is not trusted at all.  A ``value`` that
-    is not finite (overflow) is never ``rigorous``.
-    """
-
-    value: float
-    scale: float
-    sigma: float
-    rigorous: bool
-    method: str
-    time: float
-
-
 def residual_dual_norm(
     Z: FloatArray, X: FloatArray, *, method: Method = "auto", **options: Any
 ) -> DualNormResult:
@@ -331,12 +313,16 @@ def checked_lower_bound(
     *,
     method: Method = "auto",
     solver: str = DEFAULT_SOLVER,
-) -> CheckedBound:
+) -> Bound:
     r"""Turn any dual candidate :math:`Z` (e.g. from a relaxation's solve) into a checked bound.
 
-    Weak duality needs only :math:`\sigma(tZ) \le \beta`; computing :math:`\sigma(Z)` after the
-    solve (exactly, or by the repaired relaxation of :func:`dual_norm`) makes the bound valid
-    whatever the accuracy of the solve that produced :math:`Z`.
+    The lower :class:`~copos.bound.Bound` :math:`t\langle Z, Y\rangle - \tfrac12t^2\|Z\|_F^2 \le
+    p^\star`, :math:`t = \min(1, \beta/\sigma)`, with ``sigma`` an upper bound on
+    :math:`\sigma(Z)`: weak duality needs only :math:`\sigma(tZ) \le \beta`, so computing
+    :math:`\sigma(Z)` after the solve (exactly, or by the repaired relaxation of
+    :func:`dual_norm`) makes the bound rigorous whatever the accuracy of the solve that produced
+    :math:`Z`.  It is unverified when ``sigma`` is not a proven bound or the value overflowed.
+    Its ``certificate`` holds ``scale`` (:math:`t`), ``sigma`` and ``sigma_method``.
     """
     start = time.perf_counter()
     Z_arr = as_finite_array(Z, "Z", ndim=2)
@@ -345,9 +331,13 @@ def checked_lower_bound(
     norm = dual_norm(Z_arr, problem.X, method=method, solver=solver)
     scale = dual_scale(problem.beta, norm.value)
     value = dual_lower_bound(Z_arr, problem.Y, scale)
-    rigorous = norm.rigorous and math.isfinite(value)  # an overflowed number proves nothing
-    return CheckedBound(
-        value, scale, norm.value, rigorous, norm.method, time.perf_counter() - start
+    return Bound(  # a non-finite (overflowed) value is never rigorous: Bound.rigour says so
+        value=value,
+        claimed_kind="lower",
+        view="dual",
+        time=time.perf_counter() - start,
+        certificate={"scale": scale, "sigma": norm.value, "sigma_method": norm.method},
+        checked=None if norm.rigorous else "unverified",
     )
 
 
