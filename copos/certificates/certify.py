@@ -63,7 +63,8 @@ from copos.certificates.certificate import (
     OPTIMAL,
     Certificate,
     DataFingerprint,
-    LiftedBound,
+    lifted_dual_bound,
+    lifted_finite,
 )
 from copos.certificates.dual_norm import (
     DEFAULT_MAX_EXACT_WORK,
@@ -256,7 +257,7 @@ def certify(
     lifted_tol = check_positive(lifted_tol, "lifted_tol")
     norm = residual_dual_norm(Z, problem.X, method=method, **options)
     bound = lifted_bound(problem, lifted_tol) if wants_lifted else None
-    if bound is not None and not bound.finite:
+    if bound is not None and not lifted_finite(bound):
         bound = None  # a diverged solve gives no bound
     return _build_certificate(net, problem, Z, norm, eps, options, bound)
 
@@ -269,10 +270,10 @@ def _wants_lifted(problem: TrainingProblem, mode: object) -> bool:
     return mode == "always"
 
 
-def lifted_bound(problem: TrainingProblem, tol: float = 1e-4) -> LiftedBound:
-    """The lifted DNN relaxation's certified lower bound on ``problem`` (:class:`LiftedBound`)."""
+def lifted_bound(problem: TrainingProblem, tol: float = 1e-4) -> Bound:
+    """The lifted DNN relaxation's certified lower bound on ``problem`` (:func:`lifted_dual_bound`)."""
     result = solve_lifted_dnn_admm(problem, tol=check_positive(tol, "lifted_tol"))
-    return LiftedBound(
+    return lifted_dual_bound(
         value=float(result.lower_bound),
         Z=result.Z,
         N=result.N,
@@ -348,7 +349,7 @@ def _build_certificate(
     norm: DualNormResult,
     eps: float,
     options: dict[str, Any],
-    lifted: LiftedBound | None = None,
+    lifted: Bound | None = None,
 ) -> Certificate:
     scale = dual_scale(problem.beta, norm.value)
     lower = combined_lower_bound(dual_lower_bound(Z, problem.Y, scale), norm.rigorous, lifted)
@@ -385,7 +386,7 @@ def _build_certificate(
     )
 
 
-def combined_lower_bound(sigma_bound: float, rigorous: bool, lifted: LiftedBound | None) -> float:
+def combined_lower_bound(sigma_bound: float, rigorous: bool, lifted: Bound | None) -> float:
     """``L``: the larger proven bound (``sigma_bound`` counts only when ``rigorous``; a NaN
     candidate is ignored, and NaN comes out when no candidate is a number)."""
     if lifted is None:
