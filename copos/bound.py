@@ -92,6 +92,11 @@ class Bound:
         reason = f"{type(exc).__name__}: {exc}".strip()
         return cls(math.nan, "neither", method=method, time=elapsed, note=reason, failed=True)
 
+    @classmethod
+    def of_network(cls, objective: float, **fields: Any) -> Bound:
+        """The objective of a real network, computed with the true ReLU: a rigorous upper bound on p*."""
+        return cls(value=objective, claimed_kind="upper", view="network", **fields)
+
     @property
     def finite(self) -> bool:
         """The value is a finite number (a non-finite number never bounds anything)."""

@@ -59,7 +59,7 @@ class FrankWolfeResult:
     @property
     def bound(self) -> Bound:
         """``objective`` as a rigorous upper :class:`~copos.bound.Bound` on p* (a real network)."""
-        return Bound(value=self.objective, claimed_kind=self.bound_kind, view="network")
+        return Bound.of_network(self.objective)
 
 
 def frank_wolfe(

@@ -105,10 +105,8 @@ class TrainingRun:
     @property
     def bound(self) -> Bound:
         """``best_objective`` as a rigorous upper :class:`~copos.bound.Bound` on p* (a real network)."""
-        return Bound(
-            value=self.best_objective,
-            claimed_kind="upper",
-            view="network",
+        return Bound.of_network(
+            self.best_objective,
             time=self.time,
             method=f"sgd ({self.optimizer}, m={self.width})",
             status_text=f"seed {self.seed}, best epoch {self.best_epoch}",

@@ -57,10 +57,8 @@ class Recovery:
     @property
     def bound(self) -> Bound:
         """``objective`` as a rigorous upper :class:`~copos.bound.Bound` on p* (a real network)."""
-        return Bound(
-            value=self.objective,
-            claimed_kind="upper",
-            view="network",
+        return Bound.of_network(
+            self.objective,
             status_text="exact recovery" if self.exact else "inexact recovery",
             note=self.message,
         )

@@ -321,10 +321,8 @@ class RoundingResult:
     @property
     def bound(self) -> Bound:
         """:attr:`objective` as a rigorous upper :class:`~copos.bound.Bound` on p* (a real network)."""
-        return Bound(
-            value=self.polished_objective,
-            claimed_kind="upper",
-            view="network",
+        return Bound.of_network(
+            self.polished_objective,
             status_text=f"TOS {self.status}",
             note=self.message,
         )

@@ -101,10 +101,8 @@ class RecoveredNetwork:
     @property
     def network_bound(self) -> Bound:
         """The recovered network's objective (true ReLU, numpy): a rigorous upper bound on p*."""
-        return Bound(
-            value=self.recovered_objective,
-            claimed_kind="upper",
-            view="network",
+        return Bound.of_network(
+            self.recovered_objective,
             note="objective of the recovered network, computed with the true ReLU",
         )
 
