@@ -353,7 +353,7 @@ def _lifted_line(certificate: Certificate) -> str:
         return ""
     return (
         f"lifted DNN bound   {lifted.value:.10g}  (certified; {lifted.solver} {lifted.status}, "
-        f"gap {lifted.gap:.1e})\n"
+        f"gap {lifted.certificate['gap']:.1e})\n"
     )
 
 

@@ -10,8 +10,8 @@ import pytest
 import copos.cli as cli
 import copos.nets.training as training
 import copos.study.tightness as tightness
+from copos.bound import Bound
 from copos.errors import DataFileError
-from copos.study.report import MethodResult
 
 FAST = ["--widths", "2", "3", "--seeds", "0", "--epochs", "20", "--methods", "lifted-dnn", "rel"]
 
@@ -19,7 +19,7 @@ FAST = ["--widths", "2", "3", "--seeds", "0", "--epochs", "20", "--methods", "li
 def _fake(calls: list[str], name: str):  # type: ignore[no-untyped-def]
     def method(context):  # type: ignore[no-untyped-def]
         calls.append(name)
-        return [MethodResult(f"{name} value", "lower", 0.0, 0.0, "optimal", True)]
+        return [Bound.stated(f"{name} value", "lower", 0.0, 0.0, "optimal", True)]
 
     return method
 
@@ -218,7 +218,7 @@ def test_max_memory_holds_inside_the_method_worker(
 
     def method(context):  # type: ignore[no-untyped-def]
         seen.append(current_limit())
-        return [MethodResult("probe", "lower", 0.0, 0.0, "optimal", True)]
+        return [Bound.stated("probe", "lower", 0.0, 0.0, "optimal", True)]
 
     monkeypatch.setitem(tightness.METHODS, "rel", method)
     argv = ["tightness", *FAST[:7], "--methods", "rel", "--max-memory", "2G"]

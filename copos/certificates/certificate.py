@@ -20,7 +20,9 @@ from typing import IO, Any, Literal, cast
 import numpy as np
 from numpy.typing import NDArray
 
+from copos._deprecation import deprecated_alias
 from copos._io import atomic_write
+from copos.bound import Bound
 from copos.errors import DataFileError
 from copos.nets.architectures.dense import TwoLayerReLU
 
@@ -75,43 +77,56 @@ class DataFingerprint:
         )
 
 
-@dataclass(frozen=True, eq=False)
-class LiftedBound:
-    r"""The certified lower bound of the lifted DNN relaxation, with the dual point behind it.
+def lifted_dual_bound(
+    value: float, Z: FloatArray, N: FloatArray, solver: str, status: str, gap: float, tol: float
+) -> Bound:
+    r"""The certified lower bound of the lifted DNN relaxation as a :class:`~copos.bound.Bound`.
 
     ``value`` is :func:`copos.solvers.admm.dnn.certified_lower_bound` of ``(Z, N)``: a lower
     bound on the DNN relaxation, hence on :math:`p^\star` over networks of every width,
-    recomputed in numpy from ``(Z, N)`` alone (so :func:`verify` can re-check it).  ``solver``,
-    ``status``, ``gap`` and ``tol`` describe the solve that produced the dual point.
+    recomputed in numpy from ``(Z, N)`` alone (so :func:`verify` can re-check it), hence
+    ``certified``.  ``solver``, ``status``, ``gap`` and ``tol`` describe the solve that produced
+    the dual point; ``Z``, ``N``, ``gap`` and ``tol`` are the bound's ``certificate`` payload.
     """
+    return Bound(
+        value=value,
+        claimed_kind="lower",
+        cone="DNN(R^2n_+ x R^(d+c))",
+        level=0,
+        view="cop",
+        certificate={"Z": Z, "N": N, "gap": gap, "tol": tol},
+        certified=True,
+        solver=solver,
+        status_text=status,
+        note="lifted DNN relaxation, bound recomputed from the dual point (Z, N)",
+    )
 
-    value: float
-    Z: FloatArray = field(repr=False)
-    N: FloatArray = field(repr=False)
-    solver: str
-    status: str
-    gap: float
-    tol: float
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "value": json_number(self.value),
-            "Z": _json_matrix(self.Z),
-            "N": _json_matrix(self.N),
-            "solver": self.solver,
-            "status": self.status,
-            "gap": json_number(self.gap),
-            "tol": json_number(self.tol),
-        }
+#: Deprecated: the lifted bound is a :class:`~copos.bound.Bound` built by
+#: :func:`lifted_dual_bound` (same arguments).  Removed in the next release.
+LiftedBound = deprecated_alias(lifted_dual_bound, "LiftedBound", __name__)
 
-    @property
-    def finite(self) -> bool:
-        """Whether ``value`` and the dual point ``(Z, N)`` are finite (a diverged solve is not)."""
-        return bool(
-            math.isfinite(self.value)
-            and np.all(np.isfinite(self.Z))
-            and np.all(np.isfinite(self.N))
-        )
+
+def lifted_finite(bound: Bound) -> bool:
+    """Whether the lifted bound's value and its dual point ``(Z, N)`` are finite (a diverged solve is not)."""
+    point = bound.certificate
+    return bound.finite and bool(
+        np.all(np.isfinite(point["Z"])) and np.all(np.isfinite(point["N"]))
+    )
+
+
+def _lifted_to_dict(bound: Bound) -> dict[str, Any]:
+    """The certificate JSON of a lifted bound: value, Z, N, solver, status, gap, tol."""
+    point = bound.certificate
+    return {
+        "value": json_number(bound.value),
+        "Z": _json_matrix(point["Z"]),
+        "N": _json_matrix(point["N"]),
+        "solver": bound.solver,
+        "status": bound.status,
+        "gap": json_number(point["gap"]),
+        "tol": json_number(point["tol"]),
+    }
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,7 +170,7 @@ class Certificate:
     reason:
         Why, in words.
     lifted:
-        The lifted DNN relaxation's certified lower bound (:class:`LiftedBound`) when it was
+        The lifted DNN relaxation's certified lower bound (:func:`lifted_dual_bound`) when it was
         computed; then ``lower_bound`` is the larger of the two proven bounds.
     """
 
@@ -178,12 +193,31 @@ class Certificate:
     eps: float
     verdict: Verdict
     reason: str
-    lifted: LiftedBound | None = None
+    lifted: Bound | None = None
 
     @property
     def optimal(self) -> bool:
         """Whether the verdict is ``"globally optimal within eps"``."""
         return self.verdict == OPTIMAL
+
+    @property
+    def proven(self) -> bool:
+        """``lower_bound`` is proven: ``sigma`` is a rigorous bound, or a lifted bound backs it."""
+        return self.rigorous or self.lifted is not None
+
+    @property
+    def bound(self) -> Bound:
+        """``lower_bound`` as a :class:`~copos.bound.Bound` on p*: rigorous when :attr:`proven`,
+        else unverified (a lower bound computed from a non-rigorous ``sigma``)."""
+        return Bound(
+            value=self.lower_bound,
+            claimed_kind="lower",
+            view="certificate",
+            checked=None if self.proven else "unverified",
+            certificate={"sigma": self.sigma, "scale": self.scale, "objective": self.objective},
+            status_text=self.verdict,
+            note=f"sigma by {self.method}; {self.reason}",
+        )
 
     def network(self) -> TwoLayerReLU:
         """The certified network."""
@@ -217,7 +251,7 @@ class Certificate:
             "eps": json_number(self.eps),
             "verdict": self.verdict,
             "reason": self.reason,
-            "lifted": None if self.lifted is None else self.lifted.to_dict(),
+            "lifted": None if self.lifted is None else _lifted_to_dict(self.lifted),
         }
 
     def to_json(self) -> str:
@@ -384,12 +418,12 @@ def _certificate_from_dict(data: Any) -> Certificate:
     )
 
 
-def _lifted_from_dict(data: Any) -> LiftedBound | None:
+def _lifted_from_dict(data: Any) -> Bound | None:
     if data is None:
         return None
     if not isinstance(data, dict):
         raise DataFileError("certificate field 'lifted' must be an object or null")
-    return LiftedBound(
+    return lifted_dual_bound(
         value=_number(data, "value"),
         Z=_matrix(data.get("Z"), "lifted.Z"),
         N=_matrix(data.get("N"), "lifted.N"),

@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -58,12 +57,14 @@ from numpy.typing import ArrayLike, NDArray
 
 from copos._validation import as_finite_array, check_positive
 from copos._version import __version__
+from copos.bound import Bound
 from copos.certificates.certificate import (
     NOT_CERTIFIED,
     OPTIMAL,
     Certificate,
     DataFingerprint,
-    LiftedBound,
+    lifted_dual_bound,
+    lifted_finite,
 )
 from copos.certificates.dual_norm import (
     DEFAULT_MAX_EXACT_WORK,
@@ -256,7 +257,7 @@ def certify(
     lifted_tol = check_positive(lifted_tol, "lifted_tol")
     norm = residual_dual_norm(Z, problem.X, method=method, **options)
     bound = lifted_bound(problem, lifted_tol) if wants_lifted else None
-    if bound is not None and not bound.finite:
+    if bound is not None and not lifted_finite(bound):
         bound = None  # a diverged solve gives no bound
     return _build_certificate(net, problem, Z, norm, eps, options, bound)
 
@@ -269,10 +270,10 @@ def _wants_lifted(problem: TrainingProblem, mode: object) -> bool:
     return mode == "always"
 
 
-def lifted_bound(problem: TrainingProblem, tol: float = 1e-4) -> LiftedBound:
-    """The lifted DNN relaxation's certified lower bound on ``problem`` (:class:`LiftedBound`)."""
+def lifted_bound(problem: TrainingProblem, tol: float = 1e-4) -> Bound:
+    """The lifted DNN relaxation's certified lower bound on ``problem`` (:func:`lifted_dual_bound`)."""
     result = solve_lifted_dnn_admm(problem, tol=check_positive(tol, "lifted_tol"))
-    return LiftedBound(
+    return lifted_dual_bound(
         value=float(result.lower_bound),
         Z=result.Z,
         N=result.N,
@@ -281,24 +282,6 @@ def lifted_bound(problem: TrainingProblem, tol: float = 1e-4) -> LiftedBound:
         gap=float(result.gap),
         tol=float(tol),
     )
-
-
-@dataclass(frozen=True)
-class CheckedBound:
-    r"""A lower bound on :math:`p^\star` from an arbitrary dual candidate ``Z``, checked in numpy.
-
-    ``value`` :math:`= t\langle Z, Y\rangle - \tfrac12t^2\|Z\|_F^2` with
-    :math:`t = \min(1, \beta/\sigma)` and ``sigma`` a rigorous upper bound on :math:`\sigma(Z)`
-    when ``rigorous``; the solver that produced ``Z`` is not trusted at all.  A ``value`` that
-    is not finite (overflow) is never ``rigorous``.
-    """
-
-    value: float
-    scale: float
-    sigma: float
-    rigorous: bool
-    method: str
-    time: float
 
 
 def residual_dual_norm(
@@ -331,12 +314,16 @@ def checked_lower_bound(
     *,
     method: Method = "auto",
     solver: str = DEFAULT_SOLVER,
-) -> CheckedBound:
+) -> Bound:
     r"""Turn any dual candidate :math:`Z` (e.g. from a relaxation's solve) into a checked bound.
 
-    Weak duality needs only :math:`\sigma(tZ) \le \beta`; computing :math:`\sigma(Z)` after the
-    solve (exactly, or by the repaired relaxation of :func:`dual_norm`) makes the bound valid
-    whatever the accuracy of the solve that produced :math:`Z`.
+    The lower :class:`~copos.bound.Bound` :math:`t\langle Z, Y\rangle - \tfrac12t^2\|Z\|_F^2 \le
+    p^\star`, :math:`t = \min(1, \beta/\sigma)`, with ``sigma`` an upper bound on
+    :math:`\sigma(Z)`: weak duality needs only :math:`\sigma(tZ) \le \beta`, so computing
+    :math:`\sigma(Z)` after the solve (exactly, or by the repaired relaxation of
+    :func:`dual_norm`) makes the bound rigorous whatever the accuracy of the solve that produced
+    :math:`Z`.  It is unverified when ``sigma`` is not a proven bound or the value overflowed.
+    Its ``certificate`` holds ``scale`` (:math:`t`), ``sigma`` and ``sigma_method``.
     """
     start = time.perf_counter()
     Z_arr = as_finite_array(Z, "Z", ndim=2)
@@ -345,9 +332,13 @@ def checked_lower_bound(
     norm = dual_norm(Z_arr, problem.X, method=method, solver=solver)
     scale = dual_scale(problem.beta, norm.value)
     value = dual_lower_bound(Z_arr, problem.Y, scale)
-    rigorous = norm.rigorous and math.isfinite(value)  # an overflowed number proves nothing
-    return CheckedBound(
-        value, scale, norm.value, rigorous, norm.method, time.perf_counter() - start
+    return Bound(  # a non-finite (overflowed) value is never rigorous: Bound.rigour says so
+        value=value,
+        claimed_kind="lower",
+        view="dual",
+        time=time.perf_counter() - start,
+        certificate={"scale": scale, "sigma": norm.value, "sigma_method": norm.method},
+        checked=None if norm.rigorous else "unverified",
     )
 
 
@@ -358,7 +349,7 @@ def _build_certificate(
     norm: DualNormResult,
     eps: float,
     options: dict[str, Any],
-    lifted: LiftedBound | None = None,
+    lifted: Bound | None = None,
 ) -> Certificate:
     scale = dual_scale(problem.beta, norm.value)
     lower = combined_lower_bound(dual_lower_bound(Z, problem.Y, scale), norm.rigorous, lifted)
@@ -395,7 +386,7 @@ def _build_certificate(
     )
 
 
-def combined_lower_bound(sigma_bound: float, rigorous: bool, lifted: LiftedBound | None) -> float:
+def combined_lower_bound(sigma_bound: float, rigorous: bool, lifted: Bound | None) -> float:
     """``L``: the larger proven bound (``sigma_bound`` counts only when ``rigorous``; a NaN
     candidate is ignored, and NaN comes out when no candidate is a number)."""
     if lifted is None:

@@ -17,12 +17,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from copos._validation import as_finite_array, check_positive
+from copos.bound import Bound
 from copos.certificates.certificate import (
     NOT_CERTIFIED,
     OPTIMAL,
     Certificate,
     DataFingerprint,
-    LiftedBound,
     json_number,
 )
 from copos.certificates.certify import (
@@ -429,13 +429,15 @@ def _recompute(
 
 def _recompute_lifted(
     cert: Certificate, problem: TrainingProblem, rtol: float
-) -> tuple[list[Check], LiftedBound | None]:
+) -> tuple[list[Check], Bound | None]:
     """The lifted bound recomputed in numpy from the stored dual point ``(Z, N)``."""
     if cert.lifted is None:
         return [], None
 
     try:
-        value = certified_lower_bound(problem, cert.lifted.Z, cert.lifted.N).value
+        value = certified_lower_bound(
+            problem, cert.lifted.certificate["Z"], cert.lifted.certificate["N"]
+        ).value
     except (CoposError, ValueError, ArithmeticError) as exc:  # LinAlgError is a ValueError
         # a tampered file (beta = 5e-324, a huge dual point) can break the numerics: no bound
         return [Check("lifted lower bound", cert.lifted.value, str(exc), 0.0, False)], None

@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from copos._validation import check_dimension, check_positive
+from copos.bound import Bound
 from copos.errors import InvalidInputError
 from copos.nets.architectures.dense import network_objective
 from copos.nets.arrangements import Arrangements
@@ -54,6 +55,11 @@ class FrankWolfeResult:
     history: FloatArray
     radius: float
     bound_kind: Literal["upper"] = field(default="upper")
+
+    @property
+    def bound(self) -> Bound:
+        """``objective`` as a rigorous upper :class:`~copos.bound.Bound` on p* (a real network)."""
+        return Bound.of_network(self.objective)
 
 
 def frank_wolfe(

@@ -41,6 +41,7 @@ from numpy.typing import NDArray
 
 from copos._memory import check_memory, training_bytes
 from copos._validation import check_dimension, check_positive
+from copos.bound import Bound
 from copos.errors import InvalidInputError
 from copos.nets.architectures.dense import (
     TwoLayerReLU,
@@ -100,6 +101,16 @@ class TrainingRun:
     schedule: str
     time: float
     diverged: bool = False
+
+    @property
+    def bound(self) -> Bound:
+        """``best_objective`` as a rigorous upper :class:`~copos.bound.Bound` on p* (a real network)."""
+        return Bound.of_network(
+            self.best_objective,
+            time=self.time,
+            method=f"sgd ({self.optimizer}, m={self.width})",
+            status_text=f"seed {self.seed}, best epoch {self.best_epoch}",
+        )
 
     @property
     def final_objective(self) -> float:

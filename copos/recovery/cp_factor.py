@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 
 from copos._deprecation import deprecated_alias
 from copos._validation import check_positive
+from copos.bound import Bound
 from copos.cones.membership import cp_factorize
 from copos.errors import InvalidInputError
 from copos.nets.architectures.dense import network_objective
@@ -52,6 +53,15 @@ class Recovery:
     def num_neurons(self) -> int:
         """Width of the recovered network."""
         return int(self.U.shape[1])
+
+    @property
+    def bound(self) -> Bound:
+        """``objective`` as a rigorous upper :class:`~copos.bound.Bound` on p* (a real network)."""
+        return Bound.of_network(
+            self.objective,
+            status_text="exact recovery" if self.exact else "inexact recovery",
+            note=self.message,
+        )
 
 
 def recover_from_rel(

@@ -53,6 +53,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from copos._validation import as_symmetric_matrix, check_dimension, check_positive
+from copos.bound import Bound
 from copos.errors import InvalidInputError
 from copos.nets.architectures.dense import TwoLayerReLU, _check_compatible
 from copos.nets.problem import TrainingProblem
@@ -316,6 +317,15 @@ class RoundingResult:
     def objective(self) -> float:
         """Objective of :attr:`net` (an upper bound on the optimal training objective)."""
         return self.polished_objective
+
+    @property
+    def bound(self) -> Bound:
+        """:attr:`objective` as a rigorous upper :class:`~copos.bound.Bound` on p* (a real network)."""
+        return Bound.of_network(
+            self.polished_objective,
+            status_text=f"TOS {self.status}",
+            note=self.message,
+        )
 
     def summary(self) -> str:
         """One line: status, iterations and both objectives."""

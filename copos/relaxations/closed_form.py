@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from copos._validation import as_finite_array, check_positive
+from copos.bound import Bound
 from copos.errors import InvalidInputError
 from copos.nets.architectures.dense import TwoLayerReLU
 from copos.nets.problem import TrainingProblem
@@ -71,6 +72,13 @@ class ClosedFormResult:
     def bound_kind(self) -> Literal["exact", "lower"]:
         """``"exact"`` when applicable, else ``"lower"`` (nuclear-norm bound)."""
         return "exact" if self.applicable else "lower"
+
+    @property
+    def bound(self) -> Bound:
+        """``value`` as a rigorous :class:`~copos.bound.Bound` on p* (no solver): exact or lower."""
+        return Bound(
+            value=self.value, claimed_kind=self.bound_kind, cone="closed form", note=self.reason
+        )
 
     @property
     def num_neurons(self) -> int:

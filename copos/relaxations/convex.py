@@ -39,6 +39,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from copos._validation import check_positive
+from copos.bound import TRAINING_OPTIMUM, Bound
 from copos.errors import InvalidInputError
 from copos.nets.architectures.dense import TwoLayerReLU, network_objective
 from copos.nets.arrangements import Arrangements, enumerate_arrangements
@@ -86,9 +87,29 @@ class RecoveredNetwork:
     solve: SolveInfo
 
     @property
+    def bound(self) -> Bound:
+        """``value`` as a :class:`~copos.bound.Bound` on p*: ``bound_kind`` if the solve is accurate."""
+        return Bound(
+            value=self.value,
+            claimed_kind=self.bound_kind,
+            cone="arrangements",
+            view="convex",
+            solve=self.solve,
+            time=self.solve.solve_time,
+        )
+
+    @property
+    def network_bound(self) -> Bound:
+        """The recovered network's objective (true ReLU, numpy): a rigorous upper bound on p*."""
+        return Bound.of_network(
+            self.recovered_objective,
+            note="objective of the recovered network, computed with the true ReLU",
+        )
+
+    @property
     def kind(self) -> BoundKind:
         """``bound_kind`` if the solve is accurate (checked after the solve), else ``"neither"``."""
-        return self.bound_kind if self.solve.accurate else "neither"
+        return self.bound.kind
 
     @property
     def num_neurons(self) -> int:
@@ -307,6 +328,23 @@ class ArrangementAdmmResult(RecoveredNetwork):
     def status(self) -> str:
         """``"optimal"``, ``"max_iterations"`` or ``"time_limit"``."""
         return self.solve.status
+
+    @property
+    def dual_bound(self) -> Bound:
+        """``lower_bound`` as a certified :class:`~copos.bound.Bound`: lower on p* with complete
+        arrangements, on the program over the sampled ones otherwise."""
+        quantity = TRAINING_OPTIMUM if self.arrangements.complete else "convex(sampled)"
+        return Bound(
+            value=self.lower_bound,
+            claimed_kind="lower",
+            quantity=quantity,
+            cone="arrangements",
+            view="dual",
+            solve=self.solve,
+            time=self.solve.solve_time,
+            note="Pilanci-Ergen dual at the ADMM multipliers (weak duality)",
+            certified=True,
+        )
 
     @property
     def iterations(self) -> int:

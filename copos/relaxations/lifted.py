@@ -337,10 +337,12 @@ class LiftedResult:
     note: str = ""
     certified: bool = False
 
-    def to_bound(self) -> Bound:
+    @property
+    def bound(self) -> Bound:
         """This value as a :class:`~copos.bound.Bound` on the training optimum.
 
-        ``verified`` (a property of the bound) is true only when the solve is accurate.
+        ``verified`` (a property of the bound) is true only when the solve is accurate or the
+        value is ``certified``.
         """
         certificate: dict[str, object] = {"Z": self.Z, **self.multipliers}
         if self.Lambda is not None:
@@ -359,10 +361,14 @@ class LiftedResult:
             certified=self.certified,
         )
 
+    def to_bound(self) -> Bound:
+        """:attr:`bound` (kept for callers of the method)."""
+        return self.bound
+
     @property
     def kind(self) -> Literal["lower", "neither"]:
         """``"lower"`` if certified or the solve is accurate, else ``"neither"``."""
-        return self.bound_kind if self.certified or self.solve.accurate else "neither"
+        return "lower" if self.bound.kind == "lower" else "neither"
 
 
 # --------------------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from copos._validation import check_level
+from copos.bound import Bound
 from copos.cones import Parrilo
 from copos.cones.base import Cone
 from copos.cones.basic import Nonnegative
@@ -108,13 +109,27 @@ class CopositiveResult:
     level: int
 
     @property
+    def bound(self) -> Bound:
+        """``value`` as a :class:`~copos.bound.Bound` on p*: ``bound_kind`` if the solve is accurate."""
+        return Bound(
+            value=self.value,
+            claimed_kind=self.bound_kind,
+            cone=self.cone,
+            level=self.level,
+            view="cp" if self.cone == "DNN" else "cop",
+            solve=self.solve,
+            time=self.solve.solve_time,
+            note=self.note,
+        )
+
+    @property
     def kind(self) -> BoundKind:
         """What ``value`` is, as reported: ``bound_kind`` if the solve is accurate, else neither.
 
         ``bound_kind`` is the claim that holds for an exact solve; an unverified solver value
         (:attr:`copos.solvers.SolveInfo.accurate` false) bounds nothing.
         """
-        return self.bound_kind if self.solve.accurate else "neither"
+        return self.bound.kind
 
 
 def _bound_label(patterns: Arrangements) -> tuple[BoundKind, str]:

@@ -1,7 +1,7 @@
 r"""The tightness report: rows of bounds with their direction, as a table, JSON, CSV and figures.
 
-A report holds, for one problem, the rows :math:`\{(\text{method}, \text{value}, \text{kind})\}`
-with kind :math:`\in\{\text{lower}, \text{upper}, \text{exact}, \text{neither}\}` and the
+A report holds, for one problem, the rows (each a :class:`~copos.bound.Bound`: method, value,
+kind, rigour) with kind :math:`\in\{\text{lower}, \text{upper}, \text{exact}, \text{neither}\}` and the
 SGD runs; the gap of a row is measured against the best upper bound.
 """
 
@@ -11,13 +11,16 @@ import json
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from copos._deprecation import deprecated_alias
 from copos._io import atomic_write, write_text_atomic
+from copos.bound import FAILED as FAILED  # re-exported: the status of a failed row
+from copos.bound import Bound
 from copos.errors import CoposError, DataFileError
 from copos.nets.architectures.dense import TwoLayerReLU
 from copos.nets.training import TrainingRun
@@ -26,41 +29,14 @@ from copos.nets.training import TrainingRun
 KINDS: tuple[str, ...] = ("lower", "upper", "exact", "neither")
 
 
-#: Status of a method that raised: its row has direction ``neither`` and value NaN (null in JSON).
-FAILED = "failed"
-
-
 #: Version of the JSON layout written by :meth:`TightnessReport.to_json` (read back by ``--resume``).
 JSON_FORMAT = 2
 
 
-@dataclass(frozen=True)
-class MethodResult:
-    """One row of the report: a value with its direction and provenance.
-
-    ``source`` is the key of the method that produced the row (``"sgd"`` for training rows);
-    ``resume`` uses it to tell finished methods from missing ones.
-    """
-
-    method: str
-    kind: str
-    value: float
-    time: float
-    status: str
-    verified: bool
-    note: str = ""
-    rigorous: bool = False
-    source: str = ""
-
-    @property
-    def failed(self) -> bool:
-        """The method raised; the row carries the reason in ``note``."""
-        return self.status == FAILED
-
-    @property
-    def counts(self) -> bool:
-        """The row may enter best bounds, gaps and plots: a finite value with a direction."""
-        return self.kind != "neither" and math.isfinite(self.value)
+#: Deprecated: the rows of a report are :class:`~copos.bound.Bound` s; this builds one from the
+#: former ``MethodResult`` fields (method, kind, value, time, status, verified, note, rigorous,
+#: source).  Removed in the next release.
+MethodResult = deprecated_alias(Bound.stated, "MethodResult", __name__)
 
 
 @dataclass
@@ -78,7 +54,7 @@ class TightnessReport:
     widths: tuple[int, ...]
     seeds: tuple[int, ...]
     runs: list[TrainingRun] = field(repr=False)
-    rows: list[MethodResult]
+    rows: list[Bound]
     skipped: dict[str, str]
     complete: bool = True
     options: dict[str, Any] = field(default_factory=dict)
@@ -110,11 +86,11 @@ class TightnessReport:
         return max(lowers) if lowers else -math.inf
 
     @property
-    def failed(self) -> list[MethodResult]:
+    def failed(self) -> list[Bound]:
         """Rows of methods that raised."""
         return [row for row in self.rows if row.failed]
 
-    def gap(self, row: MethodResult) -> float:
+    def gap(self, row: Bound) -> float:
         r"""Relative gap :math:`(F_{\text{best}} - b)/\max(1, |F_{\text{best}}|)`; NaN for rows without a direction."""
         best = self.best_upper
         if not row.counts or not math.isfinite(best):
@@ -146,7 +122,7 @@ class TightnessReport:
             lines.append("INCOMPLETE: the run was interrupted; resume it with --resume")
         return "\n".join(lines)
 
-    def _table_row(self, row: MethodResult) -> str:
+    def _table_row(self, row: Bound) -> str:
         gap = self.gap(row)
         gap_text = f"{gap:>10.2e}" if math.isfinite(gap) else f"{'-':>10}"
         if row.failed:
@@ -177,7 +153,7 @@ class TightnessReport:
             "best_upper": self.best_upper,
             "best_lower": self.best_lower,
             "best_rigorous_lower": self.best_rigorous_lower,
-            "rows": [{**asdict(row), "gap": self.gap(row)} for row in self.rows],
+            "rows": [{**row.to_dict(), "gap": self.gap(row)} for row in self.rows],
             "runs": [_run_to_dict(run, weights) for run in self.runs],
             "skipped": self.skipped,
             "warnings": list(self.warnings),
@@ -189,11 +165,7 @@ class TightnessReport:
         try:
             if data.get("format") != JSON_FORMAT:
                 raise ValueError(f"format {data.get('format')!r}, expected {JSON_FORMAT}")
-            fields = {f for f in MethodResult.__dataclass_fields__}
-            rows = [
-                MethodResult(**{k: _nan_if_none(v) for k, v in row.items() if k in fields})
-                for row in data["rows"]
-            ]
+            rows = [Bound.from_dict(row) for row in data["rows"]]
             return cls(
                 problem=str(data["problem"]),
                 beta=float(data["beta"]),

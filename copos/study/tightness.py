@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 
 from copos._validation import check_dimension
+from copos.bound import Bound
 from copos.certificates.certificate import DataFingerprint
 from copos.certificates.certify import certify, checked_lower_bound
 from copos.errors import InvalidInputError, SolverError
@@ -65,7 +66,7 @@ from copos.relaxations.lifted import dnn_solver as resolve_dnn_solver
 from copos.relaxations.lifted import solve_lifted_copositive_dual, solve_lifted_dnn
 from copos.relaxations.rel import solve_rel
 from copos.solvers.cvxpy_backend import DEFAULT_SOLVER, resolve_solver
-from copos.study.report import FAILED, MethodResult, TightnessReport
+from copos.study.report import TightnessReport
 
 #: Methods run by default: they finish in well under three minutes on the spiral (n = 60).
 DEFAULT_METHODS: tuple[str, ...] = ("lifted-dnn", "rel", "certificate")
@@ -95,56 +96,43 @@ class _Context:
     convex_solver: str = "auto"
 
 
-Method = Callable[[_Context], list[MethodResult]]
+Method = Callable[[_Context], list[Bound]]
 
 
-def _lifted_dnn(context: _Context) -> list[MethodResult]:
+def _lifted_dnn(context: _Context) -> list[Bound]:
     result = solve_lifted_dnn(context.problem, form="reduced", solver=context.dnn_solver)
     context.lifted = result
-    row = _from_bound(f"lifted-dnn (DNN, {result.solve.solver})", result.to_bound())
+    row = replace(result.bound, method=f"lifted-dnn (DNN, {result.solve.solver})")
     if result.certified:
-        row = replace(row, rigorous=True, status=f"{row.status}; certified lower bound")
+        row = replace(row, status_text=f"{row.status}; certified lower bound")
     return [row, _checked("lifted-dnn", result.Z, context)]
 
 
-def _lifted_k1(context: _Context) -> list[MethodResult]:
+def _lifted_k1(context: _Context) -> list[Bound]:
     result = solve_lifted_copositive_dual(context.problem, level=1, solver=context.solver)
-    row = _from_bound("lifted-k1 (COP dual, K^1)", result.to_bound())
+    row = replace(result.bound, method="lifted-k1 (COP dual, K^1)")
     return [row, _checked("lifted-k1", result.Z, context)]
 
 
-def _rel(context: _Context) -> list[MethodResult]:
+def _rel(context: _Context) -> list[Bound]:
     result = solve_rel(context.problem, solver=context.solver)
-    row = MethodResult(
-        "rel (Sahiner, DNN)",
-        result.bound_kind,
-        result.value,
-        result.solve.solve_time,
-        result.solve.status,
-        result.solve.accurate,
-        result.note,
-    )
+    row = replace(result.bound, method="rel (Sahiner, DNN)")
     recovered = _isolated("rel recovered net", lambda: _recovered(result, context))
     return [row, _checked("rel", result.Z, context), recovered]
 
 
-def _recovered(result: Any, context: _Context) -> MethodResult:
+def _recovered(result: Any, context: _Context) -> Bound:
     """The network recovered from REL: a real network, so its objective is an upper bound."""
     start = time.perf_counter()
     recovery = recover_from_rel(result, context.problem)
-    status = "exact recovery" if recovery.exact else "inexact recovery"
-    return MethodResult(
-        f"rel recovered net (m={recovery.num_neurons})",
-        "upper",
-        recovery.objective,
-        time.perf_counter() - start,
-        status,
-        True,
-        recovery.message,
+    return replace(
+        recovery.bound,
+        method=f"rel recovered net (m={recovery.num_neurons})",
+        time=time.perf_counter() - start,
     )
 
 
-def _checked(name: str, Z: Any, context: _Context) -> MethodResult:
+def _checked(name: str, Z: Any, context: _Context) -> Bound:
     r"""The solve's dual candidate ``Z`` scaled by :math:`\min(1, \beta/\sigma(Z))`, evaluated in numpy.
 
     Isolated: if ``Z`` is missing or the dual norm cannot be computed, the row is a failed row.
@@ -153,25 +141,20 @@ def _checked(name: str, Z: Any, context: _Context) -> MethodResult:
     return _isolated(label, lambda: _checked_row(label, Z, context))
 
 
-def _checked_row(label: str, Z: Any, context: _Context) -> MethodResult:
+def _checked_row(label: str, Z: Any, context: _Context) -> Bound:
     if Z is None:
         raise SolverError("the solver left no dual candidate Z")
     bound = checked_lower_bound(Z, context.problem, solver=context.solver)
-    status = f"sigma(Z)/beta = {bound.sigma / context.problem.beta:.6f} ({bound.method})"
-    note = "dual candidate Z of the solve, scaled into the dual-feasible set after the solve"
-    return MethodResult(
-        label,
-        "lower",
-        bound.value,
-        bound.time,
-        status,
-        bound.rigorous,
-        note,
-        rigorous=bound.rigorous,
+    sigma, method = bound.certificate["sigma"], bound.certificate["sigma_method"]
+    return replace(
+        bound,
+        method=label,
+        status_text=f"sigma(Z)/beta = {sigma / context.problem.beta:.6f} ({method})",
+        note="dual candidate Z of the solve, scaled into the dual-feasible set after the solve",
     )
 
 
-def _isolated(label: str, compute: Callable[[], MethodResult]) -> MethodResult:
+def _isolated(label: str, compute: Callable[[], Bound]) -> Bound:
     """``compute()``, or a failed row named ``label`` if it raises."""
     start = time.perf_counter()
     try:
@@ -180,13 +163,12 @@ def _isolated(label: str, compute: Callable[[], MethodResult]) -> MethodResult:
         return failed_row(label, exc, time.perf_counter() - start)
 
 
-def failed_row(method: str, exc: BaseException, elapsed: float = 0.0) -> MethodResult:
+def failed_row(method: str, exc: BaseException, elapsed: float = 0.0) -> Bound:
     """The row of a method that raised: no value, direction ``neither``, the reason in ``note``."""
-    reason = f"{type(exc).__name__}: {exc}".strip()
-    return MethodResult(method, "neither", math.nan, elapsed, FAILED, False, reason)
+    return Bound.failure(method, exc, elapsed)
 
 
-def _convex(context: _Context) -> list[MethodResult]:
+def _convex(context: _Context) -> list[Bound]:
     start = time.perf_counter()
     patterns = enumerate_arrangements(context.problem.X)
     solver = convex_solver(context.problem, patterns, context.convex_solver, context.solver)
@@ -194,20 +176,11 @@ def _convex(context: _Context) -> list[MethodResult]:
     elapsed = time.perf_counter() - start
     if solver == ADMM_SOLVER:
         return _convex_admm_rows(result, elapsed)
-    return [
-        MethodResult(
-            "convex (Pilanci-Ergen, c=1)",
-            result.bound_kind,
-            result.value,
-            elapsed,
-            result.solve.status,
-            result.solve.accurate,
-            f"{result.num_neurons} neurons recovered",
-        )
-    ]
+    row = replace(result.bound, method="convex (Pilanci-Ergen, c=1)", time=elapsed)
+    return [replace(row, note=f"{result.num_neurons} neurons recovered")]
 
 
-def _convex_admm_rows(result: Any, elapsed: float) -> list[MethodResult]:
+def _convex_admm_rows(result: Any, elapsed: float) -> list[Bound]:
     """The ADMM's certified dual bound (lower) and its recovered network (upper), not its value.
 
     Over complete arrangements the weak-duality bound holds for every network of any width; the
@@ -215,72 +188,51 @@ def _convex_admm_rows(result: Any, elapsed: float) -> list[MethodResult]:
     """
     info = result.solve
     status = f"{result.status}; residuals {info.primal_residual:.1e}/{info.dual_residual:.1e}"
-    return [
-        MethodResult(
-            "convex dual (copos-admm)",
-            "lower",
-            result.lower_bound,
-            elapsed,
-            f"{status}; certified lower bound",
-            True,
-            f"Pilanci-Ergen dual at the ADMM multipliers (weak duality); ADMM value {result.value:.10g}",
-            rigorous=True,
-        ),
-        MethodResult(
-            f"convex net (admm, m={result.num_neurons})",
-            "upper",
-            result.recovered_objective,
-            0.0,
-            status,
-            True,
-            "objective of the recovered network, computed with the true ReLU",
-        ),
-    ]
+    lower = result.dual_bound
+    lower = replace(
+        lower,
+        method="convex dual (copos-admm)",
+        time=elapsed,
+        status_text=f"{status}; certified lower bound",
+        note=f"{lower.note}; ADMM value {result.value:.10g}",
+    )
+    upper = replace(
+        result.network_bound,
+        method=f"convex net (admm, m={result.num_neurons})",
+        status_text=status,
+    )
+    return [lower, upper]
 
 
-def _certificate(context: _Context) -> list[MethodResult]:
+def _certificate(context: _Context) -> list[Bound]:
     start = time.perf_counter()
     best = best_run(context.runs)
     certificate = certify(best.net, context.problem, solver=context.solver, lifted="never")
     return [
-        MethodResult(
-            f"certificate (best net, m={best.width})",
-            "lower",
-            certificate.lower_bound,
-            time.perf_counter() - start,
-            certificate.verdict,
-            certificate.rigorous,
-            f"sigma by {certificate.method}; {certificate.reason}",
-            rigorous=certificate.rigorous,
+        replace(
+            certificate.bound,
+            method=f"certificate (best net, m={best.width})",
+            time=time.perf_counter() - start,
         )
     ]
 
 
-def _rounding(context: _Context) -> list[MethodResult]:
+def _rounding(context: _Context) -> list[Bound]:
     if context.lifted is None:
         _lifted_dnn(context)
     start = time.perf_counter()
     baseline = best_run(context.runs).best_objective
     result = round_lifted(context.lifted.Lambda, context.problem, baseline=baseline)
+    row = result.bound
+    beats = "beats SGD" if result.improved_over_baseline else "does not beat SGD"
     return [
-        MethodResult(
-            "rounding (TOS + polish)",
-            "upper",
-            result.polished_objective,
-            time.perf_counter() - start,
-            f"TOS {result.status}; "
-            + ("beats SGD" if result.improved_over_baseline else "does not beat SGD"),
-            True,
-            result.message,
+        replace(
+            row,
+            method="rounding (TOS + polish)",
+            time=time.perf_counter() - start,
+            status_text=f"{row.status}; {beats}",
         )
     ]
-
-
-def _from_bound(name: str, bound: Any) -> MethodResult:
-    status = bound.solve.status if bound.solve is not None else "exact"
-    return MethodResult(
-        name, bound.kind, bound.value, bound.time, status, bound.verified, bound.note
-    )
 
 
 METHODS: dict[str, Method] = {
@@ -426,7 +378,7 @@ class _State:
         self.options = options
         self.fingerprint = problem_fingerprint(problem)
         self.done_runs: dict[tuple[int, int], TrainingRun] = {}
-        self.method_rows: dict[str, list[MethodResult]] = {}
+        self.method_rows: dict[str, list[Bound]] = {}
         self.skipped: dict[str, str] = {}
         self.earlier_warnings: list[str] = []
 
@@ -543,7 +495,7 @@ class _State:
         )
 
 
-def _interruptible(call: Callable[[], list[MethodResult]]) -> list[MethodResult]:
+def _interruptible(call: Callable[[], list[Bound]]) -> list[Bound]:
     """``call()`` in a daemon worker thread, waited for in short joins.
 
     Native solvers (Clarabel) release the GIL but do not look at signals, so Ctrl-C during a
@@ -584,9 +536,7 @@ _LABELS: dict[str, str] = {
 }
 
 
-def _rows_of_failure(
-    method: str, exc: Exception, elapsed: float, context: _Context
-) -> list[MethodResult]:
+def _rows_of_failure(method: str, exc: Exception, elapsed: float, context: _Context) -> list[Bound]:
     """The failed row of ``method``, plus "Z, checked" from the solver's last iterate if it left one.
 
     A solver exception may carry the dual candidate of its last iterate as ``exc.Z``.
@@ -598,25 +548,27 @@ def _rows_of_failure(
     return rows
 
 
-def _directed(row: MethodResult) -> MethodResult:
-    """``row`` with the direction contract applied.
+def _directed(row: Bound) -> Bound:
+    """``row`` with the direction contract explained in its note.
 
-    A non-finite value never bounds anything, and a lower/exact solver value that was not
-    verified is not a bound: both get direction ``neither`` (and never enter best bounds, gaps
-    or plots).
+    A non-finite value never bounds anything, and a solver value that was not verified is not a
+    bound: :attr:`Bound.kind` gives both direction ``neither`` (they never enter best bounds,
+    gaps or plots); a row that claims no direction is not verified either.
     """
-    if row.failed or row.kind == "neither":
-        return replace(row, kind="neither", verified=False, rigorous=False)
-    if not math.isfinite(row.value):
+    if row.failed:
+        return row
+    if row.claimed_kind == "neither":
+        return replace(row, checked="unverified")
+    if not row.finite:
         note = f"non-finite value; {row.note}" if row.note else "non-finite value"
-        return replace(row, kind="neither", verified=False, rigorous=False, note=note)
-    if row.kind in ("lower", "exact") and not row.verified:
-        note = f"solver value, not verified (would be {row.kind}); {row.note}".rstrip("; ")
-        return replace(row, kind="neither", rigorous=False, note=note)
+        return replace(row, note=note)
+    if not row.verified:
+        note = f"solver value, not verified (would be {row.claimed_kind}); {row.note}".rstrip("; ")
+        return replace(row, note=note)
     return row
 
 
-def enforce_bound_order(rows: Sequence[MethodResult]) -> tuple[list[MethodResult], list[str]]:
+def enforce_bound_order(rows: Sequence[Bound]) -> tuple[list[Bound], list[str]]:
     r"""Demote every lower bound that lies above a proven upper bound.
 
     With :math:`U = \min` of the networks' objectives (upper rows), a lower or exact row with
@@ -638,13 +590,7 @@ def enforce_bound_order(rows: Sequence[MethodResult]) -> tuple[list[MethodResult
             f"{row.method}: {row.kind} value {row.value:.10g} contradicts {what} {against:.10g} "
             f"(relative {excess:+.2e}); demoted to 'neither': it is NOT a bound"
         )
-        out[index] = replace(
-            row,
-            kind="neither",
-            verified=False,
-            rigorous=False,
-            status=f"DEMOTED (was {row.kind}); {row.status}",
-        )
+        out[index] = row.demote()
 
     def tol(value: float) -> float:
         return ROUNDING_RTOL * max(1.0, abs(value))
@@ -666,16 +612,14 @@ def enforce_bound_order(rows: Sequence[MethodResult]) -> tuple[list[MethodResult
     return out, warnings
 
 
-def _sgd_row(runs: list[TrainingRun], width: int) -> MethodResult:
+def _sgd_row(runs: list[TrainingRun], width: int) -> Bound:
     same = [run for run in runs if run.width == width]
     best = best_run(same)
     spread = max(run.best_objective for run in same) - best.best_objective
-    return MethodResult(
-        f"sgd (adam, m={width})",
-        "upper",
-        best.best_objective,
-        sum(run.time for run in same),
-        f"best of {len(same)} seeds",
-        True,
-        f"spread over seeds {spread:.3g}",
+    return replace(
+        best.bound,
+        method=f"sgd (adam, m={width})",
+        time=sum(run.time for run in same),
+        status_text=f"best of {len(same)} seeds",
+        note=f"spread over seeds {spread:.3g}",
     )

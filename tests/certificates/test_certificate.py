@@ -675,3 +675,39 @@ def test_extreme_beta_with_a_made_up_lifted_bound_is_rejected_cleanly(
     with np.errstate(all="ignore"):
         result = verify(Certificate.from_dict(document), whitened_problem.X, whitened_problem.Y)
     assert not result.passed and not result.optimal
+
+
+# --- the one Bound type (issue 10) ------------------------------------------------------------
+
+
+def test_certificate_bound_is_rigorous_exactly_when_proven(
+    optimal_certificate: Certificate, whitened_problem: TrainingProblem
+) -> None:
+    bound = optimal_certificate.bound
+    assert (bound.kind, bound.rigour, bound.value) == (
+        "lower",
+        "rigorous",
+        optimal_certificate.lower_bound,
+    )
+    assert bound.status == optimal_certificate.verdict
+    unproven = replace(optimal_certificate, rigorous=False).bound
+    assert (unproven.kind, unproven.rigour) == ("neither", "unverified")
+    checked = checked_lower_bound(whitened_problem.Y * 0.1, whitened_problem)
+    assert checked.claimed_kind == "lower" and checked.certificate["sigma_method"] == "exact"
+    assert checked.rigour == "rigorous" and checked.solve is None
+
+
+def test_lifted_bound_is_a_certified_bound_and_its_json_keys_stay(
+    lifted_case: tuple[TrainingProblem, Certificate],
+) -> None:
+    _, cert = lifted_case
+    assert cert.lifted is not None
+    assert (cert.lifted.kind, cert.lifted.rigour, cert.lifted.solver) == (
+        "lower",
+        "rigorous",
+        "copos-admm",
+    )
+    document = cert.to_dict()["lifted"]
+    assert set(document) == {"value", "Z", "N", "solver", "status", "gap", "tol"}
+    again = Certificate.from_dict(cert.to_dict()).lifted
+    assert again is not None and again.value == cert.lifted.value

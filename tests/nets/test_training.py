@@ -197,3 +197,10 @@ def test_best_run_prefers_first_on_ties(problem: TrainingProblem) -> None:
     copy = TrainingRun(**{**run.__dict__, "seed": 99})
     assert best_run([run, copy]) is run
     assert isinstance(run.net, TwoLayerReLU)
+
+
+def test_a_training_run_reports_a_rigorous_upper_bound() -> None:
+    run = train(spiral(n_per_class=3, classes=2), 3, epochs=20, seed=1)
+    bound = run.bound
+    assert (bound.kind, bound.rigour, bound.value) == ("upper", "rigorous", run.best_objective)
+    assert bound.method == "sgd (adam, m=3)" and bound.time == run.time

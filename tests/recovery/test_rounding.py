@@ -265,3 +265,12 @@ def test_bad_input_raises(
 def test_bad_problem_raises() -> None:
     with pytest.raises(InvalidInputError):
         round_lifted(np.eye(P), "problem")  # type: ignore[arg-type]
+
+
+def test_rounding_bound_is_a_rigorous_upper_bound(
+    problem: TrainingProblem, random_net: TwoLayerReLU
+) -> None:
+    result = round_lifted(lifted_from_network(random_net, problem), problem, polish_epochs=0)
+    bound = result.bound
+    assert (bound.kind, bound.rigour, bound.value) == ("upper", "rigorous", result.objective)
+    assert bound.status == f"TOS {result.status}"

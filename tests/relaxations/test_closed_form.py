@@ -140,3 +140,9 @@ def test_random_one_hot_problems(n: int, extra: int, classes: int, beta: float, 
         U = rng.standard_normal((problem.d, width))
         V = rng.standard_normal((width, classes))
         assert result.value <= numpy_objective(problem, U, V) + 1e-9
+
+
+def test_closed_form_bound_is_rigorous() -> None:
+    problem = TrainingProblem.from_data(whitened(6, 8, seed=0), one_hot([0, 0, 1, 1, 1, 2], 3), 0.5)
+    bound = soft_threshold_optimum(problem).bound
+    assert (bound.kind, bound.rigour, bound.solve) == ("exact", "rigorous", None)

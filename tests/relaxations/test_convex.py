@@ -217,3 +217,22 @@ def test_random_problems_recover_exactly(n: int, seed: int, beta: float) -> None
     assert relative_gap(recovered, result.value) <= REL_TOL
     zero_network = 0.5 * float(np.sum(problem.Y**2))
     assert result.value <= zero_network + 1e-7
+
+
+def test_convex_result_bounds(solved: tuple[TrainingProblem, ConvexProgramResult]) -> None:
+    problem, result = solved
+    bound = result.bound
+    assert bound.claimed_kind == "exact" and bound.kind == result.kind
+    assert bound.rigour == ("verified" if result.solve.accurate else "unverified")
+    net = result.network_bound
+    assert (net.kind, net.rigour, net.value) == ("upper", "rigorous", result.recovered_objective)
+
+
+def test_copos_admm_dual_bound_is_certified_even_before_convergence() -> None:
+    problem = random_problem(10, 2, seed=1)
+    from copos.relaxations.convex import solve_arrangement_admm
+
+    admm = solve_arrangement_admm(problem, enumerate_arrangements(problem.X), max_iters=3)
+    dual = admm.dual_bound
+    assert (dual.kind, dual.rigour, dual.value) == ("lower", "rigorous", admm.lower_bound)
+    assert dual.solver == "copos-admm" and admm.bound.claimed_kind == admm.bound_kind

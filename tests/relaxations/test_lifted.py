@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import cvxpy as cp
 import numpy as np
 import pytest
@@ -256,3 +258,15 @@ def test_auto_prefers_the_certified_solver_on_iris_sized_problems() -> None:
     # ended unverified; copos-admm certified 2.277 in 120 s.
     assert dnn_solver(real("iris", beta=0.1, bias=False)[0], "auto") == ADMM_SOLVER
     assert dnn_solver(planted(n=60, d=4, c=3, bias=True), "auto") == "clarabel"  # measured faster
+
+
+def test_lifted_bound_is_rigorous_when_certified_and_verified_when_accurate(
+    small: tuple[TrainingProblem, LiftedResult],
+) -> None:
+    problem, result = small
+    bound = result.bound
+    assert bound.claimed_kind == "lower" and not result.certified
+    assert bound.rigour == ("verified" if result.solve.accurate else "unverified")
+    assert bound.kind == result.kind and bound.solver == result.solve.solver
+    certified = dataclasses.replace(result, certified=True).bound
+    assert (certified.rigour, certified.kind) == ("rigorous", "lower")

@@ -285,3 +285,33 @@ def test_rank_two_blocks_a_solver_error_outside_their_cone_are_still_factored() 
             assert all(np.min(A @ s) >= -1e-9 for s in factors)
         else:
             assert "outside the pattern cone" in reason
+
+
+# --- the one Bound type (issue 10) ------------------------------------------------------------
+
+
+def _expected_rigour(solve) -> str:  # type: ignore[no-untyped-def]
+    return "verified" if solve.accurate else "unverified"
+
+
+def test_rel_reports_a_lower_bound_verified_only_by_its_solve(
+    small: tuple[TrainingProblem, CopositiveResult],
+) -> None:
+    problem, result = small
+    bound = result.bound
+    assert (bound.claimed_kind, bound.cone, bound.level, bound.view) == ("lower", "DNN", 0, "cp")
+    assert bound.rigour == _expected_rigour(result.solve) and bound.kind == result.kind
+    assert bound.value == result.value and bound.solver == result.solve.solver
+    recovery = recover_from_rel(result, problem).bound  # a real network: rigorous upper bound
+    assert (recovery.kind, recovery.rigour) == ("upper", "rigorous")
+    assert recovery.status in ("exact recovery", "inexact recovery")
+
+
+def test_sampled_rel_and_frank_wolfe_bounds(
+    small: tuple[TrainingProblem, CopositiveResult],
+) -> None:
+    problem, result = small
+    sampled = solve_rel(problem, sample_arrangements(problem.X, 4, seed=0)).bound
+    assert sampled.claimed_kind == sampled.kind == "neither"
+    fw = frank_wolfe(problem, result.arrangements, radius=1.0, iterations=5).bound
+    assert (fw.kind, fw.rigour, fw.view) == ("upper", "rigorous", "network")

@@ -15,10 +15,11 @@ import numpy as np
 import pytest
 
 import copos.study.tightness as tightness
+from copos.bound import Bound
 from copos.errors import CoposError, DataFileError, InvalidInputError, SolverError
 from copos.nets.datasets import planted, spiral
 from copos.nets.problem import TrainingProblem
-from copos.study.report import KINDS, MethodResult, TightnessReport
+from copos.study.report import KINDS, TightnessReport
 from copos.study.tightness import (
     TightnessInterrupted,
     applicability,
@@ -103,7 +104,7 @@ def test_json_and_figure(report, tmp_path: Path) -> None:  # type: ignore[no-unt
 # ------------------------------------------------------------------ simulated failures
 
 
-def _fake(rows: list[MethodResult], calls: list[str] | None = None, name: str = ""):  # type: ignore[no-untyped-def]
+def _fake(rows: list[Bound], calls: list[str] | None = None, name: str = ""):  # type: ignore[no-untyped-def]
     def method(context):  # type: ignore[no-untyped-def]
         if calls is not None:
             calls.append(name)
@@ -121,8 +122,8 @@ def _raising(exc: BaseException):  # type: ignore[no-untyped-def]
 
 def _row(
     method: str, kind: str, value: float, verified: bool = True, rigorous: bool = False
-) -> MethodResult:
-    return MethodResult(method, kind, value, 0.0, "optimal", verified, rigorous=rigorous)
+) -> Bound:
+    return Bound.stated(method, kind, value, 0.0, "optimal", verified, rigorous=rigorous)
 
 
 @pytest.mark.parametrize("failing", ALL)

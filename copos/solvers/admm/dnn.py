@@ -101,6 +101,7 @@ import numpy as np
 import scipy.linalg
 from numpy.typing import NDArray
 
+from copos._deprecation import deprecated_alias
 from copos._validation import check_dimension, check_positive
 from copos.errors import InvalidInputError
 from copos.solvers.admm.anderson import Anderson
@@ -335,14 +336,17 @@ def _blas_threads(q: int, threads: int | None) -> Iterator[None]:
 
 
 @dataclass(frozen=True)
-class LowerBound:
-    r"""A certified lower bound on the DNN optimum from a dual point ``(Z, N)``.
+class CorrectedDual:
+    r"""The dual objective of a point ``(Z, N)``, corrected for its PSD violation: plain numbers.
+
+    The solver layer states no direction; the relaxation (:mod:`copos.relaxations.lifted`,
+    :mod:`copos.certificates`) turns ``value`` into a lower :class:`copos.bound.Bound` on
+    :math:`p^\star` (the module docstring proves that it is one).
 
     Attributes
     ----------
     value:
-        ``max(weighted, trace)``; a valid lower bound on :math:`p^\star` (rounding in
-        ``eigh`` is covered by a safety margin).
+        ``max(weighted, trace)`` (rounding in ``eigh`` is covered by a safety margin).
     dual_objective:
         :math:`\mathcal D(Z) = \langle Z, Y\rangle - \tfrac12\|Z\|^2` (a bound only if ``G ⪰ 0``).
     min_eigenvalue:
@@ -360,6 +364,11 @@ class LowerBound:
     weighted_eigenvalue: float
     weighted: float
     trace: float
+
+
+#: Deprecated name of :class:`CorrectedDual` (the solver layer states no direction); removed in
+#: the next release.
+LowerBound = deprecated_alias(CorrectedDual, "LowerBound", __name__)
 
 
 def _min_eigenvalue(M: FloatArray) -> float:
@@ -387,8 +396,8 @@ def _weighted_eigenvalue(ops: _Operators, G: FloatArray, theta: float) -> float:
 
 def _lower_bound(
     ops: _Operators, Z: FloatArray, N: FloatArray, thetas: tuple[float, ...] = (0.9,)
-) -> LowerBound:
-    """:class:`LowerBound` from ``Z`` (n×c) and ``N`` (2n×2n; clipped onto the dual cone)."""
+) -> CorrectedDual:
+    """:class:`CorrectedDual` from ``Z`` (n×c) and ``N`` (2n×2n; clipped onto the dual cone)."""
     N = _clip_dual_cone(N, ops.n)
     G = ops.C(Z) - ops.At(N)
     dual = float(np.sum(Z * ops.Y)) - 0.5 * float(np.sum(Z**2))
@@ -397,7 +406,7 @@ def _lower_bound(
     trace_bound = dual + min(0.0, lam) * tau
     lam_w = max(_weighted_eigenvalue(ops, G, theta) for theta in thetas)
     weighted = dual / (1.0 - min(0.0, lam_w))
-    return LowerBound(
+    return CorrectedDual(
         value=max(weighted, trace_bound),
         dual_objective=dual,
         min_eigenvalue=lam,
@@ -409,7 +418,7 @@ def _lower_bound(
 
 def certified_lower_bound(
     problem: ProblemData, Z: FloatArray, N: FloatArray | None = None
-) -> LowerBound:
+) -> CorrectedDual:
     r"""A valid lower bound on the lifted DNN optimum from any ``Z`` (n×c) and ``N`` (2n×2n).
 
     ``N`` is first projected onto :math:`\mathcal W^*` (``>= 0`` off the complementarity
@@ -452,7 +461,7 @@ class AdmmResult:
         :math:`f(S)` at the returned PSD iterate ``S``, approximately feasible (see
         ``sign_violation``); not a bound.
     lower_bound:
-        Certified lower bound on the DNN optimum (:class:`LowerBound`), valid at any iterate.
+        ``bound.value`` (:class:`CorrectedDual`): a lower bound on the DNN optimum at any iterate.
     gap:
         ``(value - lower_bound) / max(|value|, 1e-12)``: the solver's certified relative accuracy.
     status:
@@ -491,7 +500,7 @@ class AdmmResult:
     primal_residual: float
     dual_residual: float
     sign_violation: float
-    bound: LowerBound | None
+    bound: CorrectedDual | None
     tol: float
     relative_sign_violation: float = math.nan
     history: dict[str, list[Any]] = field(default_factory=dict)
@@ -827,7 +836,7 @@ def _finish(
     """Final bound (best of several ``mu``), value at the PSD iterate and the result."""
     S, Z, N = _original_point(ops, scaling, solver)
     finite = all(np.all(np.isfinite(M)) for M in (S, Z, N))
-    bound: LowerBound | None = None
+    bound: CorrectedDual | None = None
     relative = math.nan
     if status == "diverged" or not finite:
         status, value, lower, violation = "diverged", math.nan, -math.inf, math.nan
