@@ -255,7 +255,7 @@ def certify(
     }
     wants_lifted = _wants_lifted(problem, lifted)  # bad mode or tolerance fails before any work
     lifted_tol = check_positive(lifted_tol, "lifted_tol")
-    norm = residual_dual_norm(Z, problem.X, method=method, **options)
+    norm = residual_dual_norm(Z, problem, method=method, **options)
     bound = lifted_bound(problem, lifted_tol) if wants_lifted else None
     if bound is not None and not lifted_finite(bound):
         bound = None  # a diverged solve gives no bound
@@ -285,10 +285,11 @@ def lifted_bound(problem: TrainingProblem, tol: float = 1e-4) -> Bound:
 
 
 def residual_dual_norm(
-    Z: FloatArray, X: FloatArray, *, method: Method = "auto", **options: Any
+    Z: FloatArray, X: FloatArray | TrainingProblem, *, method: Method = "auto", **options: Any
 ) -> DualNormResult:
     r""":func:`dual_norm` of a network's residual :math:`Z = Y - f(X)`; when :math:`f(X)`
-    overflowed (``Z`` not finite) no bound exists: ``value = inf``, not rigorous."""
+    overflowed (``Z`` not finite) no bound exists: ``value = inf``, not rigorous.  ``X`` may be
+    the problem (its cached SVD and arrangements are used)."""
     if np.all(np.isfinite(Z)):
         return dual_norm(Z, X, method=method, **options)
     return DualNormResult(
@@ -329,7 +330,7 @@ def checked_lower_bound(
     Z_arr = as_finite_array(Z, "Z", ndim=2)
     if Z_arr.shape != problem.Y.shape:
         raise InvalidInputError(f"Z must have the shape of Y {problem.Y.shape}; got {Z_arr.shape}")
-    norm = dual_norm(Z_arr, problem.X, method=method, solver=solver)
+    norm = dual_norm(Z_arr, problem, method=method, solver=solver)
     scale = dual_scale(problem.beta, norm.value)
     value = dual_lower_bound(Z_arr, problem.Y, scale)
     return Bound(  # a non-finite (overflowed) value is never rigorous: Bound.rigour says so

@@ -22,8 +22,9 @@ from numpy.typing import ArrayLike, NDArray
 
 from copos._validation import as_finite_array, check_dimension, power_of_two_scale
 from copos.errors import InvalidInputError
-from copos.nets.arrangements import Arrangements, enumerate_arrangements
+from copos.nets.arrangements import RANK_TOL, Arrangements, ScaledSVD, enumerate_from_svd
 from copos.nets.cone_pca import cone_pca, face_bases
+from copos.nets.problem import TrainingProblem
 from copos.solvers import DEFAULT_SOLVER, resolve_solver, solve
 
 FloatArray = NDArray[np.float64]
@@ -47,10 +48,6 @@ DEFAULT_MAX_PATTERNS = 20_000
 
 #: ``auto`` uses ``"exact"`` when (patterns) x (faces) is at most this many small SVDs.
 DEFAULT_MAX_EXACT_WORK = 200_000
-
-
-#: Relative singular-value threshold for the rank of ``X`` (same as the arrangements module).
-RANK_TOL = 1e-10
 
 
 #: Relative inflation of every computed upper bound, covering floating-point rounding.
@@ -120,7 +117,7 @@ class DualNormResult:
 
 def dual_norm(
     Z: ArrayLike,
-    X: ArrayLike,
+    X: ArrayLike | TrainingProblem,
     *,
     method: Method = "auto",
     max_patterns: int = DEFAULT_MAX_PATTERNS,
@@ -133,8 +130,10 @@ def dual_norm(
     Row-space reduction: with the SVD :math:`X = U\Sigma V^\top` and rank ``r``,
     :math:`X_r = XV_r = U_r\Sigma_r` (``n x r``) has :math:`\sigma(Z; X_r) = \sigma(Z; X)` up to
     the dropped singular values: :math:`|\|Z^\top(Xu)_+\| - \|Z^\top(X_rV_r^\top u)_+\|| \le
-    \|Z\|_2 s_{r+1}`, which is added to the bound.  Patterns are enumerated exactly
-    (:func:`~copos.nets.arrangements.enumerate_arrangements`, ``complete=True``).
+    \|Z\|_2 s_{r+1}`, which is added to the bound.  The patterns of ``X`` are enumerated
+    exactly (:func:`~copos.nets.arrangements.enumerate_arrangements`, ``complete=True``).
+    Given a :class:`~copos.nets.problem.TrainingProblem` instead of ``X``, its ``X`` is
+    trusted and its cached SVD and arrangements are used (nothing is recomputed).
 
     Pruning: patterns are processed by decreasing spectral bound
     :math:`\sigma_i \le \|Z^\top D_iX_r\|_2`; once that bound is at most the running maximum the
@@ -177,7 +176,7 @@ def dual_norm(
     Z:
         Dual candidate, shape ``(n, c)`` (a 1-D ``Z`` is one column).
     X:
-        Data, shape ``(n, d)``.
+        Data, shape ``(n, d)``, or a :class:`~copos.nets.problem.TrainingProblem` (its ``X``).
     method:
         ``"auto"``, ``"exact"``, ``"relaxation"`` or ``"global"``.
     max_patterns:
@@ -209,14 +208,14 @@ def dual_norm(
     rigorous up to perturbations of that size.
     """
     start = time.perf_counter()
-    Z_arr, X_arr = _check_pair(Z, X)
+    Z_arr, data = _check_pair(Z, X)
     # sigma(tZ; sX) = t s sigma(Z; X) for t, s > 0: compute at unit scale (exact powers of two,
     # so nothing is rounded) and scale back; rows near 1e154 would overflow their squared norms.
-    z_scale, x_scale = power_of_two_scale(Z_arr), power_of_two_scale(X_arr)
+    z_scale = power_of_two_scale(Z_arr)
     result = _dual_norm_at_unit_scale(
-        Z_arr / z_scale, X_arr / x_scale, method, max_patterns, solver, max_exact_work, prune
+        Z_arr / z_scale, data, method, max_patterns, solver, max_exact_work, prune
     )
-    scale = z_scale * x_scale
+    scale = z_scale * data.svd.scale
     return replace(
         result,
         value=result.value * scale,
@@ -227,28 +226,43 @@ def dual_norm(
     )
 
 
+@dataclass(frozen=True, eq=False)
+class _Data:
+    """``X`` at unit scale (its :class:`ScaledSVD`) and where its activation patterns come from."""
+
+    svd: ScaledSVD
+    problem: TrainingProblem | None
+
+    def arrangements(self, max_patterns: int) -> Arrangements:
+        """The exact patterns of ``X``: the problem's cached ones, or enumerated from the SVD."""
+        if self.problem is not None:
+            return self.problem.arrangements(max_patterns=max_patterns)
+        return enumerate_from_svd(self.svd, max_patterns=max_patterns)
+
+
 def _dual_norm_at_unit_scale(
     Z_arr: FloatArray,
-    X_arr: FloatArray,
+    data: _Data,
     method: Method,
     max_patterns: int,
     solver: str,
     max_exact_work: int,
     prune: bool,
 ) -> DualNormResult:
-    """:func:`dual_norm` on checked arrays (``max|Z|``, ``max|X|`` of order 1)."""
+    """:func:`dual_norm` on checked data (``max|Z|``, ``max|X|`` of order 1)."""
     start = time.perf_counter()
     requested = _check_method(method)
     max_patterns = check_dimension(max_patterns, "max_patterns")
     max_exact_work = check_dimension(max_exact_work, "max_exact_work")
     resolve_solver(solver)
-    Xr, Vr, tail = _row_space(X_arr)
+    X_arr = data.svd.X
+    Xr, Vr, tail = _row_space(data.svd)
     truncation = float(np.linalg.norm(Z_arr, 2)) * tail
     if Xr.shape[1] == 0 or not np.any(Z_arr):
         return _trivial_result(requested, Xr.shape[1], truncation, start)
     if requested == "global":
         return _global_result(Z_arr, X_arr, requested, Xr.shape[1], start, "requested")
-    patterns = _enumerate(Xr, max_patterns, requested)
+    patterns = _enumerate(data, max_patterns, requested)
     if patterns is None:
         reason = f"more than max_patterns = {max_patterns} activation patterns"
         return _global_result(Z_arr, X_arr, requested, Xr.shape[1], start, reason)
@@ -261,7 +275,7 @@ def _dual_norm_at_unit_scale(
     else:
         bounds, evaluated = _relaxed_bounds(Z_arr, Xr, patterns, solver, prune)
         maximizer = None
-        candidates = _witness_candidates(patterns, Vr)
+        candidates = _witness_candidates(patterns)
     value = float(np.max(bounds)) * (1.0 + FP_SAFETY) + truncation
     return DualNormResult(
         value=value,
@@ -293,9 +307,11 @@ def face_count(n: int, r: int) -> int:
     return sum(math.comb(n, k) for k in range(r))
 
 
-def _check_pair(Z: ArrayLike, X: ArrayLike) -> tuple[FloatArray, FloatArray]:
-    """Finite ``Z`` (n×c; 1-D is a column) and ``X`` (n×d) with the same ``n``."""
-    X_arr = as_finite_array(X, "X", ndim=2)
+def _check_pair(Z: ArrayLike, X: ArrayLike | TrainingProblem) -> tuple[FloatArray, _Data]:
+    """Finite ``Z`` (n×c; 1-D is a column) and ``X`` (n×d) with the same ``n``; the ``X`` of a
+    :class:`TrainingProblem` is trusted (checked when the problem was built)."""
+    problem = X if isinstance(X, TrainingProblem) else None
+    X_arr = as_finite_array(X, "X", ndim=2) if problem is None else problem.X
     Z_arr = as_finite_array(Z, "Z")
     if Z_arr.ndim == 1:
         Z_arr = Z_arr[:, None]
@@ -305,7 +321,8 @@ def _check_pair(Z: ArrayLike, X: ArrayLike) -> tuple[FloatArray, FloatArray]:
         )
     if 0 in X_arr.shape or Z_arr.shape[1] == 0:
         raise InvalidInputError(f"Z and X must be non-empty; got Z {Z_arr.shape}, X {X_arr.shape}")
-    return Z_arr, X_arr
+    svd = ScaledSVD.of(X_arr) if problem is None else problem.scaled_svd
+    return Z_arr, _Data(svd, problem)
 
 
 def _check_method(method: Any) -> Method:
@@ -314,20 +331,19 @@ def _check_method(method: Any) -> Method:
     return cast(Method, method)
 
 
-def _row_space(X: FloatArray) -> tuple[FloatArray, FloatArray, float]:
+def _row_space(svd: ScaledSVD) -> tuple[FloatArray, FloatArray, float]:
     r"""``(X V_r, V_r, s_{r+1})``: coordinates in the row space, its basis, first dropped value."""
-    _, singular, Vt = np.linalg.svd(X, full_matrices=False)
-    top = float(singular[0]) if singular.size else 0.0
-    rank = int(np.sum(singular > RANK_TOL * top)) if top > 0 else 0
+    rank = svd.rank(RANK_TOL)
+    singular = svd.singular
     tail = float(singular[rank]) if rank < singular.size else 0.0
-    Vr = Vt[:rank].T
-    return X @ Vr, Vr, tail
+    Vr = svd.Vt[:rank].T
+    return svd.X @ Vr, Vr, tail
 
 
-def _enumerate(Xr: FloatArray, max_patterns: int, requested: Method) -> Arrangements | None:
-    """All patterns of ``Xr``; ``None`` (for ``"auto"``) when there may be too many."""
+def _enumerate(data: _Data, max_patterns: int, requested: Method) -> Arrangements | None:
+    """All patterns of ``X``; ``None`` (for ``"auto"``) when there may be too many."""
     try:
-        return enumerate_arrangements(Xr, max_patterns=max_patterns)
+        return data.arrangements(max_patterns)
     except InvalidInputError as exc:
         if requested == "auto" and "max_patterns" in str(exc):
             return None
@@ -358,10 +374,11 @@ def _attained(Z: FloatArray, X: FloatArray, candidates: list[FloatArray]) -> flo
     return max(values, default=0.0)
 
 
-def _witness_candidates(patterns: Arrangements, Vr: FloatArray) -> list[FloatArray]:
+def _witness_candidates(patterns: Arrangements) -> list[FloatArray]:
+    """The witnesses ``h`` (``1[Xh >= 0]`` = pattern) as candidate directions ``u``."""
     if patterns.witnesses is None:
         return []
-    return [Vr @ h for h in patterns.witnesses]
+    return list(patterns.witnesses)
 
 
 def _trivial_result(

@@ -387,7 +387,7 @@ def _recompute(
     objective = net.objective(problem)
     options = _dual_norm_options(cert.options)
     try:
-        norm = residual_dual_norm(Z, problem.X, method=cert.method, **options)
+        norm = residual_dual_norm(Z, problem, method=cert.method, **options)
     except CoposError as exc:
         failure = f"recomputation of sigma failed: {exc}"
         return Recomputed(objective=objective, failure=failure), [

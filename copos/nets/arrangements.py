@@ -35,7 +35,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -53,8 +53,12 @@ IntArray = NDArray[np.int64]
 
 #: Refuse exact enumeration when the general-position count exceeds this.
 DEFAULT_MAX_PATTERNS = 100_000
+#: Relative singular-value threshold of the numerical rank of ``X``: singular values
+#: ``<= RANK_TOL * s_max`` are dropped.  One threshold for :attr:`TrainingProblem.rank
+#: <copos.nets.problem.TrainingProblem.rank>`, the arrangements and the dual norm.
+RANK_TOL = 1e-10
 #: Default relative tolerance for the rank, zero rows and parallel rows.
-DEFAULT_TOL = 1e-10
+DEFAULT_TOL = RANK_TOL
 #: Default smallest slack ``min_j s_j a_j^T g`` (unit normals, ``|g|_inf <= 1``) of a cell.
 DEFAULT_MARGIN = 1e-9
 
@@ -123,6 +127,57 @@ class Arrangements:
         return 2.0 * self.D(i) - 1.0
 
 
+def numerical_rank(singular: FloatArray, tol: float = RANK_TOL) -> int:
+    r"""Number of singular values :math:`s_k > \mathrm{tol}\cdot s_1` (0 when :math:`s_1 = 0`)."""
+    if singular.size == 0 or singular[0] == 0:
+        return 0
+    return int(np.sum(singular > tol * singular[0]))
+
+
+@dataclass(frozen=True, eq=False)
+class ScaledSVD:
+    r"""The thin SVD of ``X`` at unit scale: :math:`X/s = U\operatorname{diag}(\sigma)V^\top`.
+
+    :math:`s = 2^k` is :func:`~copos._validation.power_of_two_scale` ``(X)``, so that
+    :math:`\max|X/s| \in [1, 2)` and dividing is exact.  Every array is read-only: one SVD can
+    serve every consumer (:class:`~copos.nets.problem.TrainingProblem` caches it).
+
+    Attributes
+    ----------
+    scale:
+        :math:`s`.
+    X:
+        :math:`X/s`, shape ``(n, d)``.
+    U, singular, Vt:
+        ``numpy.linalg.svd(X / s, full_matrices=False)``.
+    """
+
+    scale: float
+    X: FloatArray
+    U: FloatArray
+    singular: FloatArray
+    Vt: FloatArray
+
+    @classmethod
+    def of(cls, X: FloatArray, scale: float | None = None) -> ScaledSVD:
+        """The SVD of ``X / scale`` (default :func:`power_of_two_scale` ``(X)``); ``X`` must be
+        a finite float64 matrix (checked by the caller)."""
+        scale = power_of_two_scale(X) if scale is None else scale
+        unit = X / scale
+        U, singular, Vt = np.linalg.svd(unit, full_matrices=False)
+        for array in (unit, U, singular, Vt):
+            array.setflags(write=False)
+        return cls(scale=scale, X=unit, U=U, singular=singular, Vt=Vt)
+
+    def rank(self, tol: float = RANK_TOL) -> int:
+        """Numerical rank (:func:`numerical_rank`)."""
+        return numerical_rank(self.singular, tol)
+
+    def row_space_map(self, rank: int) -> FloatArray:
+        r""":math:`H = V_r\Sigma_r^{-1}` of shape ``(d, r)``: ``(X/s) @ H = U_r`` (whitened)."""
+        return self.Vt[:rank].T / self.singular[:rank]
+
+
 def expected_count(n: int, r: int) -> int:
     r"""Number of cells of ``n`` central hyperplanes in general position in :math:`\mathbb R^r`.
 
@@ -152,7 +207,8 @@ def is_in_general_position(
     Parallel rows count as one normal.
     Raises :class:`InvalidInputError` when more than ``max_subsets`` subsets would be checked.
     """
-    normals, _, _, rank = _hyperplanes(as_finite_array(X, "X", ndim=2), tol)
+    X_arr = as_finite_array(X, "X", ndim=2)
+    normals, _, _, rank = hyperplanes(ScaledSVD.of(X_arr, scale=1.0), tol)
     size = min(normals.shape[0], rank)
     if size == 0:
         return True
@@ -200,23 +256,61 @@ def enumerate_arrangements(
     Arrangements
         ``complete=True``, patterns sorted lexicographically, with witnesses.
     """
-    X_arr = as_finite_array(X, "X", ndim=2)
-    X_arr = X_arr / power_of_two_scale(
-        X_arr
-    )  # patterns are scale-invariant; norms must not overflow
+    # Patterns are scale-invariant: work on X / 2^k (ScaledSVD), whose norms cannot overflow.
+    svd = ScaledSVD.of(as_finite_array(X, "X", ndim=2))
+    return enumerate_from_svd(svd, tol=tol, margin=margin, max_patterns=max_patterns)
+
+
+def enumerate_from_svd(
+    svd: ScaledSVD,
+    *,
+    tol: float = DEFAULT_TOL,
+    margin: float = DEFAULT_MARGIN,
+    max_patterns: int = DEFAULT_MAX_PATTERNS,
+) -> Arrangements:
+    """:func:`enumerate_arrangements` of ``svd.X`` from its SVD (no check of ``X``, no SVD)."""
     check_positive(margin, "margin")
-    normals, groups, orientation, rank = _hyperplanes(X_arr, tol)
-    bound = expected_count(normals.shape[0], rank)
+    planes = hyperplanes(svd, tol)
+    check_pattern_bound(planes, svd.X.shape[0], max_patterns)
+    return arrangements_of(svd, planes, margin)
+
+
+class Hyperplanes(NamedTuple):
+    """The distinct hyperplanes of ``X`` in whitened coordinates (see :func:`hyperplanes`)."""
+
+    normals: FloatArray
+    groups: IntArray
+    orientation: FloatArray
+    rank: int
+
+    @property
+    def pattern_bound(self) -> int:
+        """:func:`expected_count` ``(L, r)``: at most this many patterns."""
+        return expected_count(self.normals.shape[0], self.rank)
+
+
+def check_pattern_bound(planes: Hyperplanes, n: int, max_patterns: int) -> None:
+    """Refuse (``InvalidInputError``) when ``planes`` may have more than ``max_patterns`` cells."""
+    bound = planes.pattern_bound
     if bound > check_dimension(max_patterns, "max_patterns"):
         raise InvalidInputError(
-            f"X (n={X_arr.shape[0]}, rank {rank}, {normals.shape[0]} distinct hyperplanes) may "
+            f"X (n={n}, rank {planes.rank}, {planes.normals.shape[0]} distinct hyperplanes) may "
             f"have up to {bound} activation patterns > max_patterns = {max_patterns}; raise "
             f"max_patterns or use sample_arrangements(X, num_samples) for an incomplete set"
         )
-    signs, cell_points, method = _cells(normals, rank, margin)
-    patterns = _patterns_from_signs(signs, groups, orientation)
-    witnesses = cell_points @ _row_space_map(X_arr, rank).T
-    return _canonical(patterns, witnesses, complete=True, method=method, rank=rank)
+
+
+def arrangements_of(svd: ScaledSVD, planes: Hyperplanes, margin: float) -> Arrangements:
+    """The complete :class:`Arrangements` of the hyperplanes ``planes`` of ``svd.X``.
+
+    The exact-enumeration step of :func:`enumerate_arrangements`, for a caller that holds the
+    SVD and the hyperplanes already (:meth:`TrainingProblem.arrangements
+    <copos.nets.problem.TrainingProblem.arrangements>`); ``margin`` must be checked.
+    """
+    signs, cell_points, method = _cells(planes.normals, planes.rank, margin)
+    patterns = _patterns_from_signs(signs, planes.groups, planes.orientation)
+    witnesses = cell_points @ svd.row_space_map(planes.rank).T
+    return _canonical(patterns, witnesses, complete=True, method=method, rank=planes.rank)
 
 
 def sample_arrangements(
@@ -239,17 +333,11 @@ def sample_arrangements(
     H = rng.standard_normal((count, X_arr.shape[1]))
     patterns = (H @ X_arr.T) >= 0
     patterns[:, _zero_rows(X_arr, tol)] = True
-    return _canonical(patterns, H, complete=False, method="sampled", rank=_rank(X_arr, tol))
+    rank = numerical_rank(np.linalg.svd(X_arr, compute_uv=False), tol)
+    return _canonical(patterns, H, complete=False, method="sampled", rank=rank)
 
 
 # --- geometry helpers ---------------------------------------------------------------------------
-
-
-def _rank(X: FloatArray, tol: float) -> int:
-    singular = np.linalg.svd(X, compute_uv=False)
-    if singular.size == 0 or singular[0] == 0:
-        return 0
-    return int(np.sum(singular > tol * singular[0]))
 
 
 def _zero_rows(X: FloatArray, tol: float) -> BoolArray:
@@ -258,18 +346,14 @@ def _zero_rows(X: FloatArray, tol: float) -> BoolArray:
     return norms <= tol * scale
 
 
-def _row_space_map(X: FloatArray, rank: int) -> FloatArray:
-    r"""``H = V_r \Sigma_r^{-1}`` of shape ``(d, r)``: ``X @ H = U_r`` (whitened coordinates)."""
-    _, singular, Vt = np.linalg.svd(X, full_matrices=False)
-    return Vt[:rank].T / singular[:rank]
-
-
-def _hyperplanes(X: FloatArray, tol: float) -> tuple[FloatArray, IntArray, FloatArray, int]:
-    """Distinct unit normals ``(L, r)`` in whitened coordinates, the group of each row (-1 for a
-    zero row), each row's orientation (+1/-1) relative to its group's normal, and the rank."""
+def hyperplanes(svd: ScaledSVD, tol: float = DEFAULT_TOL) -> Hyperplanes:
+    """Distinct unit normals ``(L, r)`` of the rows of ``svd.X`` in whitened coordinates, the
+    group of each row (-1 for a zero row), each row's orientation (+1/-1) relative to its
+    group's normal, and the rank (singular values ``> tol * s_max``)."""
     check_positive(tol, "tol")
-    rank = _rank(X, tol)
-    coords = X @ _row_space_map(X, rank)
+    X = svd.X
+    rank = svd.rank(tol)
+    coords = X @ svd.row_space_map(rank)
     nonzero = ~_zero_rows(X, tol)
     directions = coords[nonzero] / np.linalg.norm(coords[nonzero], axis=1, keepdims=True)
     row_groups, row_orientation = _group_directions(directions, tol)
@@ -278,7 +362,7 @@ def _hyperplanes(X: FloatArray, tol: float) -> tuple[FloatArray, IntArray, Float
     groups[nonzero], orientation[nonzero] = row_groups, row_orientation
     _, first = np.unique(row_groups, return_index=True)
     normals = directions[first] * row_orientation[first, None]
-    return normals.reshape(first.size, rank), groups, orientation, rank
+    return Hyperplanes(normals.reshape(first.size, rank), groups, orientation, rank)
 
 
 def _group_directions(directions: FloatArray, tol: float) -> tuple[IntArray, FloatArray]:

@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from copos.errors import InvalidInputError
-from copos.nets.arrangements import Arrangements, enumerate_arrangements
+from copos.nets.arrangements import Arrangements
 from copos.nets.problem import TrainingProblem
 
 FloatArray = NDArray[np.float64]
@@ -48,10 +48,11 @@ def residual_from_blocks(
 
 
 def patterns_for(problem: TrainingProblem, arrangements: Arrangements | None) -> Arrangements:
-    """The given patterns (checked against ``X``) or the exact enumeration."""
+    """The given patterns (checked against ``X``) or the exact enumeration (cached by the
+    problem: :meth:`~copos.nets.problem.TrainingProblem.arrangements`)."""
     if not isinstance(problem, TrainingProblem):
         raise InvalidInputError(f"problem must be a TrainingProblem; got {type(problem).__name__}")
-    patterns = enumerate_arrangements(problem.X) if arrangements is None else arrangements
+    patterns = problem.arrangements() if arrangements is None else arrangements
     if not isinstance(patterns, Arrangements):
         raise InvalidInputError(f"arrangements must be Arrangements; got {type(patterns).__name__}")
     if patterns.n != problem.n:

@@ -143,8 +143,12 @@ def kernel_basis(problem: TrainingProblem) -> FloatArray:
         T = \begin{bmatrix}I_n&0&0\\ I_n&-X&0\\ 0&I_d&0\\ 0&0&I_c\end{bmatrix},
 
     which has full column rank; :math:`N` is the Q factor of :math:`T`, so
-    :math:`\Pi_{D_1}(W) = NN^\top W`.
+    :math:`\Pi_{D_1}(W) = NN^\top W`.  Computed once per data (``problem.cached``), read-only.
     """
+    return problem.cached("lifted kernel basis", lambda: _kernel_basis(problem))
+
+
+def _kernel_basis(problem: TrainingProblem) -> FloatArray:
     n, d, c = problem.n, problem.d, problem.c
     q = n + d + c
     T = np.zeros((2 * n + d + c, q))
@@ -153,6 +157,7 @@ def kernel_basis(problem: TrainingProblem) -> FloatArray:
     T[n : 2 * n, n : n + d] = -problem.X
     T[2 * n :, n:] = np.eye(d + c)
     N, _ = np.linalg.qr(T)
+    N.setflags(write=False)
     return N
 
 

@@ -92,8 +92,11 @@ class ClosedFormResult:
 
 def whitening_error(X: ArrayLike) -> float:
     r"""Largest entry of :math:`|XX^\top - I_n|`; zero iff ``X`` has orthonormal rows."""
-    X_arr = as_finite_array(X, "X", ndim=2)
-    return float(np.max(np.abs(X_arr @ X_arr.T - np.eye(X_arr.shape[0]))))
+    return _whitening_error(as_finite_array(X, "X", ndim=2))
+
+
+def _whitening_error(X: FloatArray) -> float:
+    return float(np.max(np.abs(X @ X.T - np.eye(X.shape[0]))))
 
 
 def soft_threshold_value(singular_values: ArrayLike, beta: float) -> float:
@@ -117,8 +120,11 @@ def label_factors(
     classes of equal size make singular values tie.  Returns ``(sigma, A, B)`` with ``sigma``
     decreasing, ``A`` of shape ``(n, k)`` and ``B`` of shape ``(c, k)``, ``k = min(n, c)``.
     """
-    Y_arr = as_finite_array(Y, "Y", ndim=2)
-    sigma, A, B = _orthogonal_column_factors(Y_arr, tol) or _svd_factors(Y_arr)
+    return _label_factors(as_finite_array(Y, "Y", ndim=2), tol)
+
+
+def _label_factors(Y: FloatArray, tol: float) -> tuple[FloatArray, FloatArray, FloatArray]:
+    sigma, A, B = _orthogonal_column_factors(Y, tol) or _svd_factors(Y)
     flip = np.where(A.sum(axis=0) < 0, -1.0, 1.0)
     return sigma, A * flip, B * flip
 
@@ -145,7 +151,7 @@ def soft_threshold_optimum(
     """
     check_positive(tol, "tol")
     _check_whitened(problem.X, tol)
-    sigma, A, B = label_factors(problem.Y, tol=tol)
+    sigma, A, B = _label_factors(problem.Y, tol)  # problem.Y was checked when it was built
     active = sigma > problem.beta
     applicable, reason = _nonnegativity(A[:, active], tol)
     if strict and not applicable:
@@ -165,7 +171,7 @@ def soft_threshold_optimum(
 
 
 def _check_whitened(X: FloatArray, tol: float) -> None:
-    error = whitening_error(X)
+    error = _whitening_error(X)  # X of a TrainingProblem: checked when it was built
     if error > tol:
         n, d = X.shape
         hint = f" (impossible: n = {n} > d = {d})" if n > d else ""

@@ -42,7 +42,7 @@ from copos._validation import check_positive
 from copos.bound import TRAINING_OPTIMUM, Bound
 from copos.errors import InvalidInputError
 from copos.nets.architectures.dense import TwoLayerReLU, network_objective
-from copos.nets.arrangements import Arrangements, enumerate_arrangements
+from copos.nets.arrangements import Arrangements
 from copos.nets.problem import TrainingProblem
 from copos.recovery.convex import DEFAULT_NEURON_TOL, recover_from_convex
 from copos.solvers import DEFAULT_SOLVER, SolveInfo, require_solution, resolve_solver, solve
@@ -209,8 +209,9 @@ def solve_convex_program(
     problem:
         Training problem with scalar output (``c = 1``).
     arrangements:
-        Patterns to use; default :func:`~copos.nets.arrangements.enumerate_arrangements`
-        ``(problem.X)`` (complete, so the value is exact).
+        Patterns to use; default the exact enumeration
+        :meth:`problem.arrangements() <copos.nets.problem.TrainingProblem.arrangements>`
+        (complete, so the value is exact; computed once per problem).
     solver:
         ``"clarabel"`` or ``"scs"`` (CVXPY), ``"copos-admm"`` (copos's ADMM; the result is a
         :class:`~copos.solvers.admm.arrangement.ArrangementAdmmResult`, which adds a certified
@@ -237,7 +238,7 @@ def solve_convex_program(
     recovery_tol = check_positive(recovery_tol, "recovery_tol")
     neuron_tol = check_positive(neuron_tol, "neuron_tol")
     tol = check_positive(tol, "tol")  # checked for every solver, not only when the ADMM runs
-    patterns = enumerate_arrangements(problem.X) if arrangements is None else arrangements
+    patterns = problem.arrangements() if arrangements is None else arrangements
     if patterns.n != problem.n:
         raise InvalidInputError(
             f"arrangements have patterns of length {patterns.n}, but X has {problem.n} rows"

@@ -256,10 +256,8 @@ class _Scaling:
         gamma = float(np.max(np.abs(problem.Y)))
         kappa = kappa if np.isfinite(kappa) and kappa > 0 else 1.0
         gamma = gamma if np.isfinite(gamma) and gamma > 0 else 1.0
-        beta = problem.beta / (kappa * gamma)
-        scaled = TrainingProblem(
-            X=problem.X / kappa, Y=problem.Y / gamma, beta=beta, bias=False, name=problem.name
-        )
+        scaled = problem.rescaled(kappa, gamma)  # the data are not checked again
+        beta = scaled.beta
         return cls(
             problem=scaled,
             value_factor=gamma**2 * beta,

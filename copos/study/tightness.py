@@ -56,7 +56,7 @@ from copos.certificates.certificate import DataFingerprint
 from copos.certificates.certify import certify, checked_lower_bound
 from copos.errors import InvalidInputError, SolverError
 from copos.nets import training
-from copos.nets.arrangements import enumerate_arrangements, expected_count
+from copos.nets.arrangements import expected_count
 from copos.nets.problem import TrainingProblem
 from copos.nets.training import ProgressBar, TrainingRun, best_run, check_training_size
 from copos.recovery.cp_factor import recover_from_rel
@@ -170,7 +170,7 @@ def failed_row(method: str, exc: BaseException, elapsed: float = 0.0) -> Bound:
 
 def _convex(context: _Context) -> list[Bound]:
     start = time.perf_counter()
-    patterns = enumerate_arrangements(context.problem.X)
+    patterns = context.problem.arrangements()
     solver = convex_solver(context.problem, patterns, context.convex_solver, context.solver)
     result = solve_convex_program(context.problem, patterns, solver=solver)
     elapsed = time.perf_counter() - start
