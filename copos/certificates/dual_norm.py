@@ -24,7 +24,7 @@ from copos._validation import as_finite_array, check_dimension, power_of_two_sca
 from copos.errors import InvalidInputError
 from copos.nets.arrangements import Arrangements, enumerate_arrangements
 from copos.nets.cone_pca import cone_pca, face_bases
-from copos.solvers import DEFAULT_SOLVER, resolve_solver, solve
+from copos.solvers import DEFAULT_SOLVER, resolve, solve
 
 FloatArray = NDArray[np.float64]
 
@@ -241,7 +241,7 @@ def _dual_norm_at_unit_scale(
     requested = _check_method(method)
     max_patterns = check_dimension(max_patterns, "max_patterns")
     max_exact_work = check_dimension(max_exact_work, "max_exact_work")
-    resolve_solver(solver)
+    resolve(solver)
     Xr, Vr, tail = _row_space(X_arr)
     truncation = float(np.linalg.norm(Z_arr, 2)) * tail
     if Xr.shape[1] == 0 or not np.any(Z_arr):

@@ -44,8 +44,15 @@ from copos.nets.architectures.dense import TwoLayerReLU, network_objective
 from copos.nets.arrangements import Arrangements, enumerate_arrangements
 from copos.nets.problem import TrainingProblem
 from copos.recovery.convex import DEFAULT_NEURON_TOL, recover_from_convex
-from copos.solvers import DEFAULT_SOLVER, SolveInfo, require_solution, resolve_solver, solve
+from copos.solvers import DEFAULT_SOLVER, SolveInfo, require_solution, solve
 from copos.solvers.admm import arrangement as admm
+from copos.solvers.registry import (
+    ARRANGEMENT_ADMM_FROM_D,
+    ARRANGEMENT_ADMM_FROM_ROWS,
+    COPOS_ADMM,
+    Sizes,
+    resolve,
+)
 
 FloatArray = NDArray[np.float64]
 
@@ -54,16 +61,13 @@ BoundKind = Literal["exact", "upper", "neither"]
 
 
 #: copos's own solver of the program (:mod:`copos.solvers.admm.arrangement`).
-ADMM_SOLVER = "copos-admm"
+ADMM_SOLVER = COPOS_ADMM
 
 
-#: ``solver="auto"`` picks :data:`ADMM_SOLVER` once the cone constraints have this many rows
-#: (``n`` times the number of patterns) and ``d`` is at least ``ADMM_FROM_D``; CVXPY's solver
-#: otherwise (see :func:`convex_solver` for the measurements behind both numbers).
-ADMM_FROM_ROWS = 50_000
-
-
-ADMM_FROM_D = 5
+#: The thresholds of ``solver="auto"``, kept here for one release: they live, with their
+#: measurements, in :mod:`copos.solvers.registry` (``ARRANGEMENT_ADMM_*``).
+ADMM_FROM_ROWS = ARRANGEMENT_ADMM_FROM_ROWS
+ADMM_FROM_D = ARRANGEMENT_ADMM_FROM_D
 
 
 #: Default residual tolerance of the ADMM when called through :func:`solve_convex_program`.
@@ -150,21 +154,26 @@ def convex_solver(
     solver: str,
     fallback: str = DEFAULT_SOLVER,
 ) -> str:
-    """The solver that ``solve_convex_program(problem, arrangements, solver=solver)`` uses.
+    """Deprecated: ``copos.solvers.registry.resolve(solver, "arrangement", sizes, fallback=...)``.
 
-    ``"auto"`` becomes :data:`ADMM_SOLVER` when ``n * len(arrangements) >= ADMM_FROM_ROWS`` and
-    ``d >= ADMM_FROM_D``, else ``fallback``; other names are checked
-    (:class:`~copos.errors.UnknownSolverError` if unknown).  Measured at the ADMM tolerance
-    :data:`ADMM_TOL` (``benchmarks/arrangement_admm_defaults.py``, one thread, CVXPY + Clarabel
-    time including compilation): ``n·P = 60,000-100,000`` with ``d = 10, 20``: ADMM 2.5-3.8x
-    faster; ``n·P = 30,000``, ``d = 5``: 1.5x slower; complete arrangements with ``d = 2``,
-    ``n = 100`` (``n·P = 20,000``): the ADMM hit 20,000 iterations, 10x slower.
+    The solver that ``solve_convex_program(problem, arrangements, solver=solver)`` uses
+    (``sizes`` = :func:`arrangement_sizes`).
     """
-    key = str(solver).lower()
-    if key == "auto":
-        large = problem.n * len(arrangements) >= ADMM_FROM_ROWS and problem.d >= ADMM_FROM_D
-        return ADMM_SOLVER if large else resolve_solver(fallback)
-    return ADMM_SOLVER if key == ADMM_SOLVER else resolve_solver(key)
+    warnings.warn(
+        "copos.relaxations.convex.convex_solver is deprecated and will be removed in the next "
+        "release; use copos.solvers.registry.resolve(solver, 'arrangement', "
+        "arrangement_sizes(problem, arrangements), fallback=fallback)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return resolve(
+        solver, "arrangement", arrangement_sizes(problem, arrangements), fallback=fallback
+    )
+
+
+def arrangement_sizes(problem: TrainingProblem, arrangements: Arrangements) -> Sizes:
+    """The sizes the registry's ``"auto"`` rule of the arrangement program looks at: n, d, P."""
+    return Sizes(problem.n, problem.d, len(arrangements))
 
 
 def solve_convex_program(
@@ -193,7 +202,8 @@ def solve_convex_program(
     solver:
         ``"clarabel"`` or ``"scs"`` (CVXPY), ``"copos-admm"`` (copos's ADMM; the result is a
         :class:`~copos.solvers.admm.arrangement.ArrangementAdmmResult`, which adds a certified
-        ``lower_bound``), or ``"auto"`` (:func:`convex_solver`).
+        ``lower_bound``), or ``"auto"`` (the registry's rule,
+        :data:`copos.solvers.registry.AUTO_RULES`).
     neuron_tol:
         Blocks with norm ``<= neuron_tol * max block norm`` are not turned into neurons.
     recovery_tol:
@@ -221,7 +231,7 @@ def solve_convex_program(
         raise InvalidInputError(
             f"arrangements have patterns of length {patterns.n}, but X has {problem.n} rows"
         )
-    chosen = convex_solver(problem, patterns, solver)
+    chosen = resolve(solver, "arrangement", arrangement_sizes(problem, patterns))
     if chosen == ADMM_SOLVER:
         result = solve_arrangement_admm(problem, patterns, tol=tol, neuron_tol=neuron_tol)
         _warn_if_inconsistent(result, recovery_tol)
