@@ -29,6 +29,8 @@ How to read the value
 
 from __future__ import annotations
 
+import functools
+import operator as operator_module
 import time
 import warnings
 from dataclasses import dataclass, replace
@@ -40,7 +42,8 @@ from numpy.typing import NDArray
 
 from copos._validation import check_positive
 from copos.errors import InvalidInputError
-from copos.nets.architectures.dense import TwoLayerReLU, network_objective
+from copos.nets.architectures.base import Architecture, DataOperator
+from copos.nets.architectures.dense import DENSE, Dense, TwoLayerReLU, network_objective
 from copos.nets.arrangements import Arrangements, enumerate_arrangements
 from copos.nets.problem import TrainingProblem
 from copos.recovery.convex import DEFAULT_NEURON_TOL, recover_from_convex
@@ -88,6 +91,8 @@ class RecoveredNetwork:
 
     bound_kind: BoundKind
     solve: SolveInfo
+    #: The architecture whose program was solved (the ADMM solves the dense one only).
+    architecture: Architecture = DENSE
 
     @property
     def kind(self) -> BoundKind:
@@ -110,7 +115,16 @@ class RecoveredNetwork:
         return abs(self.recovery_gap) / max(1.0, abs(self.value))
 
     def network(self) -> Any:
-        """The recovered network as a :class:`copos.nets.architectures.dense.TwoLayerReLU`."""
+        """The recovered network as a :class:`copos.nets.architectures.dense.TwoLayerReLU`.
+
+        Raises :class:`InvalidInputError` for another architecture: its weights ``(U, V)`` are
+        evaluated with ``architecture.forward((U, V), X)``.
+        """
+        if not isinstance(self.architecture, Dense):
+            raise InvalidInputError(
+                f"the recovered weights are a {self.architecture.name!r} network, not a dense "
+                "TwoLayerReLU; evaluate them with result.architecture.forward((U, V), X)"
+            )
         return TwoLayerReLU(self.U, self.V)
 
 
@@ -134,7 +148,9 @@ class ConvexProgramResult(RecoveredNetwork):
     v_blocks, w_blocks:
         Solution blocks :math:`v_i`, :math:`w_i` as rows of ``(P, d)`` arrays.
     arrangements:
-        The patterns used.
+        The patterns used (of the stacked patch matrix :math:`M`; of ``X`` for the dense net).
+    architecture:
+        The architecture whose program was solved (default the dense net).
     """
 
     value: float
@@ -146,6 +162,7 @@ class ConvexProgramResult(RecoveredNetwork):
     v_blocks: FloatArray
     w_blocks: FloatArray
     arrangements: Arrangements
+    architecture: Architecture = DENSE
 
 
 def convex_solver(
@@ -184,13 +201,18 @@ def solve_convex_program(
     neuron_tol: float = DEFAULT_NEURON_TOL,
     recovery_tol: float = DEFAULT_RECOVERY_TOL,
     tol: float = ADMM_TOL,
+    architecture: Architecture = DENSE,
 ) -> ConvexProgramResult | ArrangementAdmmResult:
     r"""Solve the group-lasso convex program (module docstring) and recover a ReLU network.
 
     .. math::
 
-        \min_{v_i,w_i}\ \tfrac12\Big\|\sum_i D_iX(v_i-w_i)-y\Big\|^2+\beta\sum_i(\|v_i\|+\|w_i\|)
-        \ \ \text{s.t.}\ (2D_i-I)Xv_i\ge0,\ (2D_i-I)Xw_i\ge0
+        \min_{v_i,w_i}\ \tfrac12\Big\|\sum_i A_i(v_i-w_i)-y\Big\|^2+\beta\sum_i(\|v_i\|+\|w_i\|)
+        \ \ \text{s.t.}\ (2D_i-I)Mv_i\ge0,\ (2D_i-I)Mw_i\ge0
+
+    with the architecture's data operator :math:`(X_1,\dots,X_K)`, :math:`M = [X_1;\dots;X_K]`
+    and :math:`A_i = \sum_k D_i^kX_k` (:mod:`copos.nets.architectures.base`); for the dense net
+    :math:`K = 1`, :math:`M = X` and :math:`A_i = D_iX`.
 
     Parameters
     ----------
@@ -198,7 +220,7 @@ def solve_convex_program(
         Training problem with scalar output (``c = 1``).
     arrangements:
         Patterns to use; default :func:`~copos.nets.arrangements.enumerate_arrangements`
-        ``(problem.X)`` (complete, so the value is exact).
+        ``(M)`` (``M = problem.X`` for the dense net; complete, so the value is exact).
     solver:
         ``"clarabel"`` or ``"scs"`` (CVXPY), ``"copos-admm"`` (copos's ADMM; the result is a
         :class:`~copos.solvers.admm.arrangement.ArrangementAdmmResult`, which adds a certified
@@ -212,11 +234,15 @@ def solve_convex_program(
         always recorded in the result.
     tol:
         Residual tolerance of the ADMM (ignored by the CVXPY solvers).
+    architecture:
+        An :class:`~copos.nets.architectures.base.Architecture` (default the dense net); the
+        recovered ``(U, V)`` are its weights and ``recovered_objective`` its objective.
 
     Raises
     ------
     InvalidInputError
-        If ``c != 1`` (use the copositive program) or the patterns do not match ``X``.
+        If ``c != 1`` (use the copositive program), the patterns do not match ``M``, or
+        ``copos-admm`` is asked for an architecture with ``K > 1``.
     SolverError
         If the solver returns no solution.
     UnknownSolverError
@@ -226,17 +252,19 @@ def solve_convex_program(
     recovery_tol = check_positive(recovery_tol, "recovery_tol")
     neuron_tol = check_positive(neuron_tol, "neuron_tol")
     tol = check_positive(tol, "tol")  # checked for every solver, not only when the ADMM runs
-    patterns = enumerate_arrangements(problem.X) if arrangements is None else arrangements
-    if patterns.n != problem.n:
+    operator = _data_operator(architecture, problem)
+    patterns = enumerate_arrangements(operator.stacked) if arrangements is None else arrangements
+    if patterns.n != operator.rows:
         raise InvalidInputError(
-            f"arrangements have patterns of length {patterns.n}, but X has {problem.n} rows"
+            f"arrangements have patterns of length {patterns.n}, but "
+            + (f"X has {problem.n} rows" if operator.K == 1 else f"M has {operator.rows} rows")
         )
-    chosen = resolve(solver, "arrangement", arrangement_sizes(problem, patterns))
+    chosen = _choose_solver(solver, operator, len(patterns))
     if chosen == ADMM_SOLVER:
         result = solve_arrangement_admm(problem, patterns, tol=tol, neuron_tol=neuron_tol)
         _warn_if_inconsistent(result, recovery_tol)
         return result
-    program, v_var, w_var = _build_program(problem, patterns)
+    program, v_var, w_var = _build_program(operator, problem, patterns)
     info = solve(program, solver=chosen)
     require_solution(program, info)
     v_blocks = np.asarray(v_var.value, dtype=np.float64).T
@@ -248,13 +276,37 @@ def solve_convex_program(
         solve=info,
         U=U,
         V=V,
-        recovered_objective=network_objective(problem, U, V),
+        recovered_objective=architecture.objective((U, V), problem),
         v_blocks=v_blocks,
         w_blocks=w_blocks,
         arrangements=patterns,
+        architecture=architecture,
     )
     _warn_if_inconsistent(result, recovery_tol)
     return result
+
+
+def _data_operator(architecture: Architecture, problem: TrainingProblem) -> DataOperator:
+    if not isinstance(architecture, Architecture):
+        raise InvalidInputError(
+            f"architecture must follow copos.nets.architectures.base.Architecture; got "
+            f"{type(architecture).__name__}"
+        )
+    return architecture.data_operator(problem.X)
+
+
+def _choose_solver(solver: str, operator: DataOperator, patterns: int) -> str:
+    """The registry's choice; copos-admm solves the dense program only (``"auto"`` then falls back)."""
+    sizes = Sizes(operator.rows, operator.h, patterns)
+    chosen = resolve(solver, "arrangement", sizes)
+    if chosen != ADMM_SOLVER or operator.K == 1:
+        return chosen
+    if str(solver).lower() == "auto":
+        return resolve(DEFAULT_SOLVER)
+    raise InvalidInputError(
+        f"{ADMM_SOLVER} solves the dense arrangement program only (K = 1 patch); this "
+        f"architecture has K = {operator.K}: use solver='clarabel' or 'scs'"
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -452,18 +504,25 @@ def _check_scalar_output(problem: TrainingProblem) -> None:
 
 
 def _build_program(
-    problem: TrainingProblem, patterns: Arrangements
+    operator: DataOperator, problem: TrainingProblem, patterns: Arrangements
 ) -> tuple[cp.Problem, cp.Variable, cp.Variable]:
-    """The cvxpy problem with block variables stored as columns of two ``(d, P)`` matrices."""
+    r"""The cvxpy problem with block variables stored as columns of two ``(h, P)`` matrices.
+
+    Prediction :math:`\sum_k\sum_i D_i^kX_k(v_i - w_i)`, cones :math:`(2D_i - I)Mv_i \ge 0`.
+    """
     masks = patterns.masks.T
     signs = 2.0 * masks - 1.0
-    X = problem.X
-    v_var = cp.Variable((problem.d, len(patterns)), name="v")
-    w_var = cp.Variable((problem.d, len(patterns)), name="w")
-    prediction = cp.sum(cp.multiply(masks, X @ (v_var - w_var)), axis=1)
+    M = operator.stacked
+    v_var = cp.Variable((operator.h, len(patterns)), name="v")
+    w_var = cp.Variable((operator.h, len(patterns)), name="w")
+    terms = [
+        cp.sum(cp.multiply(block, X_k @ (v_var - w_var)), axis=1)
+        for block, X_k in zip(operator.blocks(masks), operator.patches, strict=True)
+    ]
+    prediction = functools.reduce(operator_module.add, terms)
     penalty = cp.sum(cp.norm(v_var, 2, axis=0)) + cp.sum(cp.norm(w_var, 2, axis=0))
     objective = 0.5 * cp.sum_squares(prediction - problem.Y[:, 0]) + problem.beta * penalty
-    constraints = [cp.multiply(signs, X @ v_var) >= 0, cp.multiply(signs, X @ w_var) >= 0]
+    constraints = [cp.multiply(signs, M @ v_var) >= 0, cp.multiply(signs, M @ w_var) >= 0]
     return cp.Problem(cp.Minimize(objective), constraints), v_var, w_var
 
 
