@@ -21,12 +21,13 @@ else the conic fallback (Clarabel by default); the measurements behind each thre
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
+
+import cvxpy as cp
 
 from copos.errors import InvalidInputError, UnknownSolverError
 
@@ -103,8 +104,7 @@ def cvxpy_entry(
 
 
 def _cvxpy_installed(cvxpy_name: str) -> bool:
-    cvxpy = importlib.import_module("cvxpy")  # imported on first use: `import copos` stays light
-    return cvxpy_name in cvxpy.installed_solvers()
+    return cvxpy_name in cp.installed_solvers()
 
 
 _REGISTRY: dict[str, SolverEntry] = {}
