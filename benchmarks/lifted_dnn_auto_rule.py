@@ -8,7 +8,7 @@ The two ``iris`` rows (train split, n = 114) of the CSV were measured separately
 process under ``timeout`` (Clarabel was killed after 300 s), with
 ``solve_lifted_dnn(real("iris", beta=0.1)[0], solver=...)``.
 
-Sets the ``solver="auto"`` rule of :func:`copos.relaxations.lifted.dnn_solver`.  Writes
+Sets the ``solver="auto"`` rule of the lifted DNN (:data:`copos.solvers.registry.AUTO_RULES`).  Writes
 ``benchmarks/results/lifted_dnn_auto_rule.csv`` and prints a table.  Columns: ``time_s`` wall
 time of ``solve_lifted_dnn`` (model building included); ``value`` the number it returns;
 ``kind`` what copos reports it as (``lower`` only when certified or verified after the solve,

@@ -56,7 +56,8 @@ from copos.programs import (
     standard_quadratic,
 )
 from copos.programs.stability import check_graph
-from copos.solvers import CVXPY_SOLVERS, DEFAULT_SOLVER
+from copos.solvers import registry
+from copos.solvers.registry import DEFAULT_SOLVER
 from copos.study.report import TightnessReport, plot_paths
 from copos.study.tightness import DEFAULT_METHODS, METHODS, TightnessInterrupted, check_tightness
 
@@ -78,7 +79,7 @@ EXIT_CODES = f"""exit codes:
   {EXIT_BROKEN_PIPE}  the reader of the output went away (e.g. `| head`); nothing else is printed"""
 
 #: The subcommands; argv without any of them runs ``copos tightness`` (the main job).
-COMMANDS = ("tightness", "certify", "verify", "bound")
+COMMANDS = ("tightness", "certify", "verify", "bound", "solvers")
 
 GRAPHS: dict[str, Callable[[], nx.Graph]] = {
     "c5": lambda: nx.cycle_graph(5),
@@ -414,14 +415,14 @@ def _add_tightness_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dnn-solver",
         default="auto",
-        choices=["auto", "copos-admm", *sorted(CVXPY_SOLVERS)],
-        help="solver of the lifted DNN relaxation (auto: copos-admm from n = 25 and d = 10 on)",
+        choices=registry.choices("lifted-dnn"),
+        help=f"solver of the lifted DNN relaxation ({registry.describe('lifted-dnn')})",
     )
     parser.add_argument(
         "--convex-solver",
         default="auto",
-        choices=["auto", "copos-admm", *sorted(CVXPY_SOLVERS)],
-        help="solver of the c = 1 convex program (auto: copos-admm from n*P = 50,000 and d = 5 on)",
+        choices=registry.choices("arrangement"),
+        help=f"solver of the c = 1 convex program ({registry.describe('arrangement')})",
     )
     parser.add_argument(
         "--output-json",
@@ -437,6 +438,33 @@ def _add_tightness_arguments(parser: argparse.ArgumentParser) -> None:
         help="continue an interrupted run from its partial report (same data and options); "
         "finished runs and methods are not recomputed",
     )
+
+
+def _cmd_solvers(args: argparse.Namespace) -> int:
+    """Print the registry (:mod:`copos.solvers.registry`) as a table or JSON; exit 0."""
+    rows = [
+        {
+            "name": entry.name,
+            "family": entry.family,
+            "programs": [p for p in registry.PROGRAMS if entry.serves(p)],
+            "installed": bool(entry.available()),
+            "description": entry.description,
+        }
+        for entry in registry.solvers()
+    ]
+    if args.json:
+        rules = {p: registry.describe(p) for p in registry.AUTO_RULES}
+        print(json.dumps({"solvers": rows, "auto": rules}, allow_nan=False))
+        return EXIT_OK
+    width = max(len(row["name"]) for row in rows)
+    for row in rows:
+        installed = "installed" if row["installed"] else "not installed"
+        programs = ", ".join(row["programs"])
+        print(f"{row['name']:<{width}}  {row['family']:<9}  {installed:<13}  {programs}")
+        print(f"{'':<{width}}  {row['description']}")
+    for program in registry.AUTO_RULES:
+        print(f"{program} {registry.describe(program)}; else the conic --solver")
+    return EXIT_OK
 
 
 def _misplaced_tightness_option(tokens: Sequence[str]) -> str | None:
@@ -505,7 +533,7 @@ def _add_common_arguments(parser: argparse.ArgumentParser, top: bool) -> None:
     )
     parser.add_argument(
         "--solver",
-        choices=sorted(CVXPY_SOLVERS),
+        choices=registry.choices("conic"),
         default=default(DEFAULT_SOLVER),
         help=f"conic solver (default {DEFAULT_SOLVER})",
     )
@@ -606,7 +634,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--grid", type=_positive_int, default=4, help="grid size m of the upper bound (default 4)"
     )
     stqp.set_defaults(handler=_cmd_stqp)
-    for sub in (tightness, cert, check, stability, stqp):
+    listing = commands.add_parser(
+        "solvers",
+        help="the solvers copos knows: family, programs, installed",
+        description="Every registered solver, the programs it serves, whether it is installed, "
+        "and the rule that --dnn-solver auto / --convex-solver auto follow.",
+    )
+    listing.set_defaults(handler=_cmd_solvers)
+    for sub in (tightness, cert, check, stability, stqp, listing):
         _add_common_arguments(sub, top=False)
     return parser
 

@@ -76,8 +76,7 @@ from copos.certificates.dual_norm import (
 from copos.errors import InvalidInputError
 from copos.nets.architectures.dense import TwoLayerReLU
 from copos.nets.problem import TrainingProblem
-from copos.relaxations.lifted import ADMM_SOLVER, dnn_solver
-from copos.solvers import DEFAULT_SOLVER
+from copos.solvers import DEFAULT_SOLVER, Sizes, resolve
 from copos.solvers.admm.dnn import SOLVER_NAME, solve_lifted_dnn_admm
 
 FloatArray = NDArray[np.float64]
@@ -266,7 +265,10 @@ def _wants_lifted(problem: TrainingProblem, mode: object) -> bool:
     if mode not in LIFTED_MODES:
         raise InvalidInputError(f"lifted must be one of {LIFTED_MODES}; got {mode!r}")
     if mode == "auto":
-        return problem.n <= MAX_LIFTED_N and dnn_solver(problem, "auto") == ADMM_SOLVER
+        return (
+            problem.n <= MAX_LIFTED_N
+            and resolve("auto", "lifted-dnn", Sizes(problem.n, problem.d)) == SOLVER_NAME
+        )
     return mode == "always"
 
 

@@ -25,7 +25,7 @@ from copos.errors import InvalidInputError
 from copos.nets.arrangements import RANK_TOL, Arrangements, ScaledSVD, enumerate_from_svd
 from copos.nets.cone_pca import cone_pca, face_bases
 from copos.nets.problem import TrainingProblem
-from copos.solvers import DEFAULT_SOLVER, resolve_solver, solve
+from copos.solvers import DEFAULT_SOLVER, resolve, solve
 
 FloatArray = NDArray[np.float64]
 
@@ -254,7 +254,7 @@ def _dual_norm_at_unit_scale(
     requested = _check_method(method)
     max_patterns = check_dimension(max_patterns, "max_patterns")
     max_exact_work = check_dimension(max_exact_work, "max_exact_work")
-    resolve_solver(solver)
+    resolve(solver)
     X_arr = data.svd.X
     Xr, Vr, tail = _row_space(data.svd)
     truncation = float(np.linalg.norm(Z_arr, 2)) * tail

@@ -24,7 +24,8 @@ def recover_from_convex(
 ) -> tuple[FloatArray, FloatArray]:
     r"""Neurons :math:`(u, \alpha) = (b/\sqrt{\|b\|},\ \pm\sqrt{\|b\|})` of the nonzero blocks.
 
-    ``v_blocks`` (sign ``+``) and ``w_blocks`` (sign ``-``) are ``(P, d)`` arrays; blocks with
+    ``v_blocks`` (sign ``+``) and ``w_blocks`` (sign ``-``) are ``(P, h)`` arrays (``h = d`` for the
+    dense net, the patch size for a patch architecture); blocks with
     norm ``<= neuron_tol * (largest block norm)`` are dropped.  Returns ``U (d, m)`` and
     ``V (m, 1)``; each neuron is balanced, :math:`\|u\| = |\alpha|`, so its weight decay
     :math:`\tfrac\beta2(\|u\|^2+\alpha^2)` equals :math:`\beta\|b\|`.

@@ -29,6 +29,8 @@ How to read the value
 
 from __future__ import annotations
 
+import functools
+import operator as operator_module
 import time
 import warnings
 from dataclasses import dataclass, replace
@@ -41,12 +43,20 @@ from numpy.typing import NDArray
 from copos._validation import check_positive
 from copos.bound import TRAINING_OPTIMUM, Bound
 from copos.errors import InvalidInputError
-from copos.nets.architectures.dense import TwoLayerReLU, network_objective
-from copos.nets.arrangements import Arrangements
+from copos.nets.architectures.base import Architecture, DataOperator
+from copos.nets.architectures.dense import DENSE, Dense, TwoLayerReLU, network_objective
+from copos.nets.arrangements import Arrangements, enumerate_arrangements
 from copos.nets.problem import TrainingProblem
 from copos.recovery.convex import DEFAULT_NEURON_TOL, recover_from_convex
-from copos.solvers import DEFAULT_SOLVER, SolveInfo, require_solution, resolve_solver, solve
+from copos.solvers import DEFAULT_SOLVER, SolveInfo, require_solution, solve
 from copos.solvers.admm import arrangement as admm
+from copos.solvers.registry import (
+    ARRANGEMENT_ADMM_FROM_D,
+    ARRANGEMENT_ADMM_FROM_ROWS,
+    COPOS_ADMM,
+    Sizes,
+    resolve,
+)
 
 FloatArray = NDArray[np.float64]
 
@@ -55,16 +65,13 @@ BoundKind = Literal["exact", "upper", "neither"]
 
 
 #: copos's own solver of the program (:mod:`copos.solvers.admm.arrangement`).
-ADMM_SOLVER = "copos-admm"
+ADMM_SOLVER = COPOS_ADMM
 
 
-#: ``solver="auto"`` picks :data:`ADMM_SOLVER` once the cone constraints have this many rows
-#: (``n`` times the number of patterns) and ``d`` is at least ``ADMM_FROM_D``; CVXPY's solver
-#: otherwise (see :func:`convex_solver` for the measurements behind both numbers).
-ADMM_FROM_ROWS = 50_000
-
-
-ADMM_FROM_D = 5
+#: The thresholds of ``solver="auto"``, kept here for one release: they live, with their
+#: measurements, in :mod:`copos.solvers.registry` (``ARRANGEMENT_ADMM_*``).
+ADMM_FROM_ROWS = ARRANGEMENT_ADMM_FROM_ROWS
+ADMM_FROM_D = ARRANGEMENT_ADMM_FROM_D
 
 
 #: Default residual tolerance of the ADMM when called through :func:`solve_convex_program`.
@@ -85,6 +92,8 @@ class RecoveredNetwork:
 
     bound_kind: BoundKind
     solve: SolveInfo
+    #: The architecture whose program was solved (the ADMM solves the dense one only).
+    architecture: Architecture = DENSE
 
     @property
     def bound(self) -> Bound:
@@ -127,7 +136,16 @@ class RecoveredNetwork:
         return abs(self.recovery_gap) / max(1.0, abs(self.value))
 
     def network(self) -> Any:
-        """The recovered network as a :class:`copos.nets.architectures.dense.TwoLayerReLU`."""
+        """The recovered network as a :class:`copos.nets.architectures.dense.TwoLayerReLU`.
+
+        Raises :class:`InvalidInputError` for another architecture: its weights ``(U, V)`` are
+        evaluated with ``architecture.forward((U, V), X)``.
+        """
+        if not isinstance(self.architecture, Dense):
+            raise InvalidInputError(
+                f"the recovered weights are a {self.architecture.name!r} network, not a dense "
+                "TwoLayerReLU; evaluate them with result.architecture.forward((U, V), X)"
+            )
         return TwoLayerReLU(self.U, self.V)
 
 
@@ -151,7 +169,9 @@ class ConvexProgramResult(RecoveredNetwork):
     v_blocks, w_blocks:
         Solution blocks :math:`v_i`, :math:`w_i` as rows of ``(P, d)`` arrays.
     arrangements:
-        The patterns used.
+        The patterns used (of the stacked patch matrix :math:`M`; of ``X`` for the dense net).
+    architecture:
+        The architecture whose program was solved (default the dense net).
     """
 
     value: float
@@ -163,6 +183,7 @@ class ConvexProgramResult(RecoveredNetwork):
     v_blocks: FloatArray
     w_blocks: FloatArray
     arrangements: Arrangements
+    architecture: Architecture = DENSE
 
 
 def convex_solver(
@@ -171,21 +192,26 @@ def convex_solver(
     solver: str,
     fallback: str = DEFAULT_SOLVER,
 ) -> str:
-    """The solver that ``solve_convex_program(problem, arrangements, solver=solver)`` uses.
+    """Deprecated: ``copos.solvers.registry.resolve(solver, "arrangement", sizes, fallback=...)``.
 
-    ``"auto"`` becomes :data:`ADMM_SOLVER` when ``n * len(arrangements) >= ADMM_FROM_ROWS`` and
-    ``d >= ADMM_FROM_D``, else ``fallback``; other names are checked
-    (:class:`~copos.errors.UnknownSolverError` if unknown).  Measured at the ADMM tolerance
-    :data:`ADMM_TOL` (``benchmarks/arrangement_admm_defaults.py``, one thread, CVXPY + Clarabel
-    time including compilation): ``n·P = 60,000-100,000`` with ``d = 10, 20``: ADMM 2.5-3.8x
-    faster; ``n·P = 30,000``, ``d = 5``: 1.5x slower; complete arrangements with ``d = 2``,
-    ``n = 100`` (``n·P = 20,000``): the ADMM hit 20,000 iterations, 10x slower.
+    The solver that ``solve_convex_program(problem, arrangements, solver=solver)`` uses
+    (``sizes`` = :func:`arrangement_sizes`).
     """
-    key = str(solver).lower()
-    if key == "auto":
-        large = problem.n * len(arrangements) >= ADMM_FROM_ROWS and problem.d >= ADMM_FROM_D
-        return ADMM_SOLVER if large else resolve_solver(fallback)
-    return ADMM_SOLVER if key == ADMM_SOLVER else resolve_solver(key)
+    warnings.warn(
+        "copos.relaxations.convex.convex_solver is deprecated and will be removed in the next "
+        "release; use copos.solvers.registry.resolve(solver, 'arrangement', "
+        "arrangement_sizes(problem, arrangements), fallback=fallback)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return resolve(
+        solver, "arrangement", arrangement_sizes(problem, arrangements), fallback=fallback
+    )
+
+
+def arrangement_sizes(problem: TrainingProblem, arrangements: Arrangements) -> Sizes:
+    """The sizes the registry's ``"auto"`` rule of the arrangement program looks at: n, d, P."""
+    return Sizes(problem.n, problem.d, len(arrangements))
 
 
 def solve_convex_program(
@@ -196,26 +222,33 @@ def solve_convex_program(
     neuron_tol: float = DEFAULT_NEURON_TOL,
     recovery_tol: float = DEFAULT_RECOVERY_TOL,
     tol: float = ADMM_TOL,
+    architecture: Architecture = DENSE,
 ) -> ConvexProgramResult | ArrangementAdmmResult:
     r"""Solve the group-lasso convex program (module docstring) and recover a ReLU network.
 
     .. math::
 
-        \min_{v_i,w_i}\ \tfrac12\Big\|\sum_i D_iX(v_i-w_i)-y\Big\|^2+\beta\sum_i(\|v_i\|+\|w_i\|)
-        \ \ \text{s.t.}\ (2D_i-I)Xv_i\ge0,\ (2D_i-I)Xw_i\ge0
+        \min_{v_i,w_i}\ \tfrac12\Big\|\sum_i A_i(v_i-w_i)-y\Big\|^2+\beta\sum_i(\|v_i\|+\|w_i\|)
+        \ \ \text{s.t.}\ (2D_i-I)Mv_i\ge0,\ (2D_i-I)Mw_i\ge0
+
+    with the architecture's data operator :math:`(X_1,\dots,X_K)`, :math:`M = [X_1;\dots;X_K]`
+    and :math:`A_i = \sum_k D_i^kX_k` (:mod:`copos.nets.architectures.base`); for the dense net
+    :math:`K = 1`, :math:`M = X` and :math:`A_i = D_iX`.
 
     Parameters
     ----------
     problem:
         Training problem with scalar output (``c = 1``).
     arrangements:
-        Patterns to use; default the exact enumeration
-        :meth:`problem.arrangements() <copos.nets.problem.TrainingProblem.arrangements>`
-        (complete, so the value is exact; computed once per problem).
+        Patterns to use; default the exact enumeration of the architecture's stacked patch
+        matrix ``M`` — for the dense net ``M = X`` and the enumeration is
+        :meth:`problem.arrangements() <copos.nets.problem.TrainingProblem.arrangements>`,
+        computed once per problem (complete, so the value is exact).
     solver:
         ``"clarabel"`` or ``"scs"`` (CVXPY), ``"copos-admm"`` (copos's ADMM; the result is a
         :class:`~copos.solvers.admm.arrangement.ArrangementAdmmResult`, which adds a certified
-        ``lower_bound``), or ``"auto"`` (:func:`convex_solver`).
+        ``lower_bound``), or ``"auto"`` (the registry's rule,
+        :data:`copos.solvers.registry.AUTO_RULES`).
     neuron_tol:
         Blocks with norm ``<= neuron_tol * max block norm`` are not turned into neurons.
     recovery_tol:
@@ -224,11 +257,15 @@ def solve_convex_program(
         always recorded in the result.
     tol:
         Residual tolerance of the ADMM (ignored by the CVXPY solvers).
+    architecture:
+        An :class:`~copos.nets.architectures.base.Architecture` (default the dense net); the
+        recovered ``(U, V)`` are its weights and ``recovered_objective`` its objective.
 
     Raises
     ------
     InvalidInputError
-        If ``c != 1`` (use the copositive program) or the patterns do not match ``X``.
+        If ``c != 1`` (use the copositive program), the patterns do not match ``M``, or
+        ``copos-admm`` is asked for an architecture with ``K > 1``.
     SolverError
         If the solver returns no solution.
     UnknownSolverError
@@ -238,17 +275,19 @@ def solve_convex_program(
     recovery_tol = check_positive(recovery_tol, "recovery_tol")
     neuron_tol = check_positive(neuron_tol, "neuron_tol")
     tol = check_positive(tol, "tol")  # checked for every solver, not only when the ADMM runs
-    patterns = problem.arrangements() if arrangements is None else arrangements
-    if patterns.n != problem.n:
+    operator = _data_operator(architecture, problem)
+    patterns = _default_patterns(problem, operator) if arrangements is None else arrangements
+    if patterns.n != operator.rows:
         raise InvalidInputError(
-            f"arrangements have patterns of length {patterns.n}, but X has {problem.n} rows"
+            f"arrangements have patterns of length {patterns.n}, but "
+            + (f"X has {problem.n} rows" if operator.K == 1 else f"M has {operator.rows} rows")
         )
-    chosen = convex_solver(problem, patterns, solver)
+    chosen = _choose_solver(solver, operator, len(patterns))
     if chosen == ADMM_SOLVER:
         result = solve_arrangement_admm(problem, patterns, tol=tol, neuron_tol=neuron_tol)
         _warn_if_inconsistent(result, recovery_tol)
         return result
-    program, v_var, w_var = _build_program(problem, patterns)
+    program, v_var, w_var = _build_program(operator, problem, patterns)
     info = solve(program, solver=chosen)
     require_solution(program, info)
     v_blocks = np.asarray(v_var.value, dtype=np.float64).T
@@ -260,13 +299,44 @@ def solve_convex_program(
         solve=info,
         U=U,
         V=V,
-        recovered_objective=network_objective(problem, U, V),
+        recovered_objective=architecture.objective((U, V), problem),
         v_blocks=v_blocks,
         w_blocks=w_blocks,
         arrangements=patterns,
+        architecture=architecture,
     )
     _warn_if_inconsistent(result, recovery_tol)
     return result
+
+
+def _data_operator(architecture: Architecture, problem: TrainingProblem) -> DataOperator:
+    if not isinstance(architecture, Architecture):
+        raise InvalidInputError(
+            f"architecture must follow copos.nets.architectures.base.Architecture; got "
+            f"{type(architecture).__name__}"
+        )
+    return architecture.data_operator(problem.X)
+
+
+def _default_patterns(problem: TrainingProblem, operator: DataOperator) -> Arrangements:
+    """The exact enumeration over ``M``: the problem's cached one when ``M = X`` (the dense net)."""
+    if operator.K == 1 and np.array_equal(operator.stacked, problem.X):
+        return problem.arrangements()
+    return enumerate_arrangements(operator.stacked)
+
+
+def _choose_solver(solver: str, operator: DataOperator, patterns: int) -> str:
+    """The registry's choice; copos-admm solves the dense program only (``"auto"`` then falls back)."""
+    sizes = Sizes(operator.rows, operator.h, patterns)
+    chosen = resolve(solver, "arrangement", sizes)
+    if chosen != ADMM_SOLVER or operator.K == 1:
+        return chosen
+    if str(solver).lower() == "auto":
+        return resolve(DEFAULT_SOLVER)
+    raise InvalidInputError(
+        f"{ADMM_SOLVER} solves the dense arrangement program only (K = 1 patch); this "
+        f"architecture has K = {operator.K}: use solver='clarabel' or 'scs'"
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -481,18 +551,25 @@ def _check_scalar_output(problem: TrainingProblem) -> None:
 
 
 def _build_program(
-    problem: TrainingProblem, patterns: Arrangements
+    operator: DataOperator, problem: TrainingProblem, patterns: Arrangements
 ) -> tuple[cp.Problem, cp.Variable, cp.Variable]:
-    """The cvxpy problem with block variables stored as columns of two ``(d, P)`` matrices."""
+    r"""The cvxpy problem with block variables stored as columns of two ``(h, P)`` matrices.
+
+    Prediction :math:`\sum_k\sum_i D_i^kX_k(v_i - w_i)`, cones :math:`(2D_i - I)Mv_i \ge 0`.
+    """
     masks = patterns.masks.T
     signs = 2.0 * masks - 1.0
-    X = problem.X
-    v_var = cp.Variable((problem.d, len(patterns)), name="v")
-    w_var = cp.Variable((problem.d, len(patterns)), name="w")
-    prediction = cp.sum(cp.multiply(masks, X @ (v_var - w_var)), axis=1)
+    M = operator.stacked
+    v_var = cp.Variable((operator.h, len(patterns)), name="v")
+    w_var = cp.Variable((operator.h, len(patterns)), name="w")
+    terms = [
+        cp.sum(cp.multiply(block, X_k @ (v_var - w_var)), axis=1)
+        for block, X_k in zip(operator.blocks(masks), operator.patches, strict=True)
+    ]
+    prediction = functools.reduce(operator_module.add, terms)
     penalty = cp.sum(cp.norm(v_var, 2, axis=0)) + cp.sum(cp.norm(w_var, 2, axis=0))
     objective = 0.5 * cp.sum_squares(prediction - problem.Y[:, 0]) + problem.beta * penalty
-    constraints = [cp.multiply(signs, X @ v_var) >= 0, cp.multiply(signs, X @ w_var) >= 0]
+    constraints = [cp.multiply(signs, M @ v_var) >= 0, cp.multiply(signs, M @ w_var) >= 0]
     return cp.Problem(cp.Minimize(objective), constraints), v_var, w_var
 
 

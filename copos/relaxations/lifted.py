@@ -39,6 +39,7 @@ primal form has a Slater point (§3.2, §6.2); the reduced form removes the face
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal, NamedTuple
@@ -53,8 +54,17 @@ from copos.bound import Bound
 from copos.cones import PSD, Parrilo
 from copos.errors import InvalidInputError
 from copos.nets.problem import TrainingProblem
-from copos.solvers import DEFAULT_SOLVER, SolveInfo, require_solution, resolve_solver, solve
+from copos.solvers import DEFAULT_SOLVER, SolveInfo, require_solution, solve
 from copos.solvers.admm.dnn import solve_lifted_dnn_admm
+from copos.solvers.registry import (
+    COPOS_ADMM,
+    LIFTED_ADMM_FROM_D,
+    LIFTED_ADMM_FROM_N,
+    LIFTED_ADMM_FROM_N_LOW_D,
+    LIFTED_ADMM_LOW_D,
+    Sizes,
+    resolve,
+)
 
 FloatArray = NDArray[np.float64]
 Block = Literal["a", "b", "u", "v"]
@@ -70,21 +80,13 @@ DEFAULT_T_BOUND = 1e3
 #: What every bound of this module bounds.
 QUANTITY = "p*(training)"
 #: copos's own operator-based solver of the DNN relaxation (:mod:`copos.solvers.admm.dnn`).
-ADMM_SOLVER = "copos-admm"
-#: ``solver="auto"`` picks :data:`ADMM_SOLVER` from ``n = ADMM_FROM_N`` samples and
-#: ``d = ADMM_FROM_D`` features on (where ``benchmarks/lifted_dnn_solvers.py`` measured it faster
-#: than CVXPY+SCS and CVXPY+Clarabel), Clarabel otherwise: on low-dimensional data such as the
-#: spiral (d = 2 or 3) the splitting converges slowly.
-ADMM_FROM_N = 25
-ADMM_FROM_D = 10
-#: ... and also from ``n = ADMM_FROM_N_LOW_D`` samples with ``d >= ADMM_LOW_D``, where Clarabel's
-#: interior-point SDP (side n + d + c) is the slower one (``benchmarks/lifted_dnn_auto_rule.py``:
-#: iris train, n = 114, d = 5: copos-admm 150 s, certified 0.959448; Clarabel > 300 s; without
-#: the bias column, d = 4: copos-admm 120 s, certified 2.277 at its iteration limit, Clarabel
-#: 582 s, 3.3 GB and unverified).  Below, at d = 3 (spiral, planted) and d = 5 (planted n = 60),
-#: Clarabel was 3-16x faster.
-ADMM_FROM_N_LOW_D = 100
-ADMM_LOW_D = 4
+ADMM_SOLVER = COPOS_ADMM
+#: The thresholds of ``solver="auto"``, kept here for one release: they live, with their
+#: measurements, in :mod:`copos.solvers.registry` (``LIFTED_ADMM_*``).
+ADMM_FROM_N = LIFTED_ADMM_FROM_N
+ADMM_FROM_D = LIFTED_ADMM_FROM_D
+ADMM_FROM_N_LOW_D = LIFTED_ADMM_FROM_N_LOW_D
+ADMM_LOW_D = LIFTED_ADMM_LOW_D
 
 _LOWER_NOTE = (
     "lower bound on the training objective of every network of every width (relaxation of the "
@@ -454,7 +456,7 @@ def solve_lifted_dnn(
     """
     layout = LiftedLayout.from_problem(problem)
     form = _check_form(form)
-    solver = dnn_solver(problem, solver)
+    solver = resolve(solver, "lifted-dnn", Sizes(problem.n, problem.d))
     if solver == ADMM_SOLVER:
         return _solve_with_admm(layout, problem, form, tol, time_limit)
     check_memory(
@@ -515,21 +517,18 @@ def _sign_constraints(layout: LiftedLayout, W: cp.Expression) -> list[cp.Constra
 
 
 def dnn_solver(problem: TrainingProblem, solver: str, fallback: str = DEFAULT_SOLVER) -> str:
-    """The solver that ``solve_lifted_dnn(problem, solver=solver)`` uses.
+    """Deprecated: ``copos.solvers.registry.resolve(solver, "lifted-dnn", Sizes(n, d), fallback=...)``.
 
-    ``"auto"`` becomes :data:`ADMM_SOLVER` (certified) where it was measured not slower: from
-    ``n = ADMM_FROM_N`` and ``d = ADMM_FROM_D`` on, and from ``n = ADMM_FROM_N_LOW_D`` with
-    ``d >= ADMM_LOW_D``; else ``fallback``.  Other names are checked
-    (:class:`UnknownSolverError` if unknown).
+    The solver that ``solve_lifted_dnn(problem, solver=solver)`` uses.
     """
-    key = str(solver).lower()
-    if key == "auto":
-        n, d = problem.n, problem.d
-        large = (n >= ADMM_FROM_N and d >= ADMM_FROM_D) or (
-            n >= ADMM_FROM_N_LOW_D and d >= ADMM_LOW_D
-        )
-        return ADMM_SOLVER if large else resolve_solver(fallback)
-    return ADMM_SOLVER if key == ADMM_SOLVER else resolve_solver(key)
+    warnings.warn(
+        "copos.relaxations.lifted.dnn_solver is deprecated and will be removed in the next "
+        "release; use copos.solvers.registry.resolve(solver, 'lifted-dnn', "
+        "Sizes(problem.n, problem.d), fallback=fallback)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return resolve(solver, "lifted-dnn", Sizes(problem.n, problem.d), fallback=fallback)
 
 
 def _solve_with_admm(
@@ -702,7 +701,7 @@ def solve_lifted_copositive_dual(
     level = check_level(level)
     form = _check_form(form)
     bound = None if t_bound is None else check_positive(t_bound, "t_bound")
-    solver = resolve_solver(solver)
+    solver = resolve(solver)
     start = time.perf_counter()
     Z = cp.Variable((layout.n, layout.c))
     if form == "full":

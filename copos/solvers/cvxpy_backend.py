@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 import types
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -20,19 +20,40 @@ import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
-from copos.errors import SolverError, UnknownSolverError
+from copos._deprecation import deprecated_alias
+from copos.errors import SolverError
+from copos.solvers import registry
 from copos.solvers.base import DEFAULT_ACCURACY, GAP_FLOOR, SolveInfo
+from copos.solvers.registry import DEFAULT_SOLVER
 
-#: Solver names accepted by copos, mapped to cvxpy's names.
-CVXPY_SOLVERS: Mapping[str, str] = {"clarabel": cp.CLARABEL, "scs": cp.SCS}
+
+class _CvxpyView(Mapping[str, Any]):
+    """Read-only, live view of the registry's CVXPY solvers: name -> ``attribute`` of the entry."""
+
+    def __init__(self, attribute: str) -> None:
+        self._attribute = attribute
+
+    def __getitem__(self, name: str) -> Any:
+        for entry in registry.solvers(family="cvxpy"):
+            if entry.name == name:
+                return getattr(entry, self._attribute)
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([entry.name for entry in registry.solvers(family="cvxpy")])
+
+    def __len__(self) -> int:
+        return len(registry.solvers(family="cvxpy"))
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
+#: Solver names accepted by copos, mapped to cvxpy's names (the registry's "cvxpy" entries).
+CVXPY_SOLVERS: Mapping[str, str] = _CvxpyView("cvxpy_name")
 
 #: Default options: tight enough that the after-solve checks usually pass.
-DEFAULT_OPTIONS: Mapping[str, Mapping[str, Any]] = {
-    "clarabel": {},
-    "scs": {"eps_abs": 1e-7, "eps_rel": 1e-7, "max_iters": 200_000},
-}
-
-DEFAULT_SOLVER = "clarabel"
+DEFAULT_OPTIONS: Mapping[str, Mapping[str, Any]] = _CvxpyView("options")
 
 #: Statuses after which cvxpy holds a primal (and dual) point.
 SOLUTION_STATUSES = ("optimal", "optimal_inaccurate")
@@ -42,15 +63,8 @@ LAST_ITERATE = "last_iterate"
 _CLARABEL_FAILURES = ("NumericalError", "MaxIterations", "MaxTime", "InsufficientProgress")
 
 
-def resolve_solver(name: str) -> str:
-    """Return copos's canonical solver name, or raise :class:`UnknownSolverError`."""
-    key = str(name).lower()
-    if key not in CVXPY_SOLVERS:
-        known = ", ".join(sorted(CVXPY_SOLVERS))
-        raise UnknownSolverError(f"unknown solver {name!r}; choose one of: {known}")
-    if CVXPY_SOLVERS[key] not in cp.installed_solvers():
-        raise UnknownSolverError(f"solver {name!r} is not installed; pip install {key}")
-    return key
+#: Deprecated: :func:`copos.solvers.registry.resolve` (its default program is ``"conic"``).
+resolve_solver = deprecated_alias(registry.resolve, "resolve_solver", __name__)
 
 
 @dataclass
@@ -73,11 +87,11 @@ def fallback_chain(solver: str, options: Mapping[str, Any]) -> list[tuple[str, d
 
     Duplicates (e.g. a request for Clarabel with ``max_threads=1``) are tried once.
     """
-    key = resolve_solver(solver)
+    key = registry.resolve(solver, "conic")
     chain = [(key, {**DEFAULT_OPTIONS[key], **options})]
-    for other in sorted(CVXPY_SOLVERS, key=lambda name: name == key):
-        if other != key and CVXPY_SOLVERS[other] in cp.installed_solvers():
-            chain.append((other, dict(DEFAULT_OPTIONS[other])))
+    for other in registry.solvers("conic", "cvxpy"):
+        if other.fallback and other.name != key and other.available():
+            chain.append((other.name, dict(other.options)))
     chain.append(("clarabel", {**DEFAULT_OPTIONS["clarabel"], "max_threads": 1}))
     unique: list[tuple[str, dict[str, Any]]] = []
     for entry in chain:

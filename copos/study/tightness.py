@@ -61,11 +61,11 @@ from copos.nets.problem import TrainingProblem
 from copos.nets.training import ProgressBar, TrainingRun, best_run, check_training_size
 from copos.recovery.cp_factor import recover_from_rel
 from copos.recovery.rounding import round_lifted
-from copos.relaxations.convex import ADMM_SOLVER, convex_solver, solve_convex_program
-from copos.relaxations.lifted import dnn_solver as resolve_dnn_solver
+from copos.relaxations.convex import arrangement_sizes, solve_convex_program
 from copos.relaxations.lifted import solve_lifted_copositive_dual, solve_lifted_dnn
 from copos.relaxations.rel import solve_rel
-from copos.solvers.cvxpy_backend import DEFAULT_SOLVER, resolve_solver
+from copos.solvers import registry
+from copos.solvers.registry import COPOS_ADMM, DEFAULT_SOLVER, Sizes
 from copos.study.report import TightnessReport
 
 #: Methods run by default: they finish in well under three minutes on the spiral (n = 60).
@@ -171,10 +171,11 @@ def failed_row(method: str, exc: BaseException, elapsed: float = 0.0) -> Bound:
 def _convex(context: _Context) -> list[Bound]:
     start = time.perf_counter()
     patterns = context.problem.arrangements()
-    solver = convex_solver(context.problem, patterns, context.convex_solver, context.solver)
+    sizes = arrangement_sizes(context.problem, patterns)
+    solver = registry.resolve(context.convex_solver, "arrangement", sizes, fallback=context.solver)
     result = solve_convex_program(context.problem, patterns, solver=solver)
     elapsed = time.perf_counter() - start
-    if solver == ADMM_SOLVER:
+    if solver == COPOS_ADMM:
         return _convex_admm_rows(result, elapsed)
     row = replace(result.bound, method="convex (Pilanci-Ergen, c=1)", time=elapsed)
     return [replace(row, note=f"{result.num_neurons} neurons recovered")]
@@ -191,7 +192,7 @@ def _convex_admm_rows(result: Any, elapsed: float) -> list[Bound]:
     lower = result.dual_bound
     lower = replace(
         lower,
-        method="convex dual (copos-admm)",
+        method=f"convex dual ({COPOS_ADMM})",
         time=elapsed,
         status_text=f"{status}; certified lower bound",
         note=f"{lower.note}; ADMM value {result.value:.10g}",
@@ -287,7 +288,7 @@ def check_tightness(
     lifted DNN relaxation (``"auto"``: copos's own ADMM from ``n = 25`` and ``d = 10`` on,
     whose value is a certified lower bound, else ``solver``); ``convex_solver`` the solver of
     the ``c = 1`` convex program (``"auto"``: copos's ADMM from ``n·P = 50,000`` and ``d = 5``
-    on, see :func:`copos.relaxations.convex.convex_solver`; it reports its certified dual bound and
+    on, see :data:`copos.solvers.registry.AUTO_RULES`; it reports its certified dual bound and
     its recovered network instead of an "exact" value).
 
     Every method ends as rows: a method that raises gives one row with status ``"failed"``,
@@ -307,11 +308,11 @@ def check_tightness(
         Ctrl-C; its ``report`` holds everything finished so far.
     """
     method_list = _check_arguments(problem, widths, seeds, methods, epochs)
-    solver = resolve_solver(solver)
-
-    dnn_solver = resolve_dnn_solver(problem, dnn_solver, fallback=solver)
-    if str(convex_solver).lower() not in ("auto", "copos-admm"):
-        convex_solver = resolve_solver(convex_solver)
+    solver = registry.resolve(solver, "conic")
+    dnn_solver = registry.resolve(
+        dnn_solver, "lifted-dnn", Sizes(problem.n, problem.d), fallback=solver
+    )
+    convex_solver = registry.check(convex_solver, "arrangement")  # "auto" waits for P
     options = {
         "widths": [int(w) for w in widths],
         "seeds": [int(s) for s in seeds],
@@ -319,7 +320,7 @@ def check_tightness(
         "epochs": int(epochs),
         "solver": solver,
         "dnn_solver": dnn_solver,
-        "convex_solver": str(convex_solver).lower(),
+        "convex_solver": convex_solver,
     }
     state = _State(problem, options)
     if resume is not None:

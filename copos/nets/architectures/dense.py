@@ -26,7 +26,7 @@ import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -34,6 +34,7 @@ from numpy.typing import ArrayLike, NDArray
 from copos._io import atomic_write
 from copos._validation import as_finite_array, check_dimension, check_nonnegative
 from copos.errors import CoposError, DataFileError, InvalidInputError
+from copos.nets.architectures.base import DataOperator, Weights, weight_decay_objective
 from copos.nets.problem import TrainingProblem
 
 FloatArray = NDArray[np.float64]
@@ -84,6 +85,36 @@ def _check_compatible(U: FloatArray, V: FloatArray, problem: TrainingProblem) ->
 def _forward(U: FloatArray, V: FloatArray, X: FloatArray) -> FloatArray:
     r"""Return :math:`(XU)_+ V` without any checks."""
     return np.maximum(X @ U, 0.0) @ V
+
+
+@dataclass(frozen=True)
+class Dense:
+    r"""The dense two-layer net :math:`f(X) = (XU)_+V`: one patch, the whole input (``K = 1``).
+
+    Its :class:`~copos.nets.architectures.base.DataOperator` is :math:`X_1 = X`; its objective is
+    :math:`\tfrac12\|(XU)_+V - Y\|_F^2 + \tfrac\beta2(\|U\|_F^2 + \|V\|_F^2)`.
+    """
+
+    name: ClassVar[str] = "dense"
+
+    def data_operator(self, X: FloatArray) -> DataOperator:
+        """``K = 1``, :math:`X_1 = X`."""
+        return DataOperator.dense(X)
+
+    def forward(self, weights: Weights, X: FloatArray) -> FloatArray:
+        """:math:`(XU)_+V` (no checks: ``weights`` and ``X`` are validated by the caller)."""
+        U, V = weights
+        return _forward(U, V, X)
+
+    def objective(self, weights: Weights, problem: TrainingProblem) -> float:
+        """The weight-decay objective; :class:`InvalidInputError` if the sizes do not match."""
+        U, V = weights
+        _check_compatible(U, V, problem)
+        return weight_decay_objective(_forward(U, V, problem.X), problem, U, V)
+
+
+#: The dense architecture (stateless; the default of every program).
+DENSE = Dense()
 
 
 def _objective_and_gradient_unchecked(
@@ -244,12 +275,12 @@ class TwoLayerReLU:
                 f"X must have shape (k, {self.d}) or ({self.d},) to match the network; "
                 f"got {X_arr.shape}"
             )
-        return _forward(self.U, self.V, X_arr)
+        return DENSE.forward((self.U, self.V), X_arr)
 
     def residual(self, problem: TrainingProblem) -> FloatArray:
         r"""Training residual :math:`Y - f(X)`, shape ``(n, c)``."""
         _check_compatible(self.U, self.V, problem)
-        return problem.Y - _forward(self.U, self.V, problem.X)
+        return problem.Y - DENSE.forward((self.U, self.V), problem.X)
 
     def loss(self, problem: TrainingProblem) -> float:
         r"""Data-fit term :math:`\tfrac12\lVert f(X) - Y\rVert_F^2` (no regulariser)."""
@@ -261,8 +292,7 @@ class TwoLayerReLU:
         :math:`\tfrac12\lVert f(X) - Y\rVert_F^2 + \tfrac\beta2(\lVert U\rVert_F^2 +
         \lVert V\rVert_F^2)`.
         """
-        weight = float(np.vdot(self.U, self.U)) + float(np.vdot(self.V, self.V))
-        return self.loss(problem) + 0.5 * problem.beta * weight
+        return DENSE.objective((self.U, self.V), problem)
 
     def path_norm_objective(self, problem: TrainingProblem) -> float:
         r"""Path-norm objective

@@ -110,11 +110,12 @@ from copos._validation import check_dimension, check_positive
 from copos.errors import InvalidInputError
 from copos.solvers.admm.anderson import Anderson
 from copos.solvers.base import SolveInfo
+from copos.solvers.registry import COPOS_ADMM
 
 FloatArray = NDArray[np.float64]
 Status = Literal["optimal", "max_iterations", "time_limit", "diverged"]
 
-SOLVER_NAME = "copos-admm"
+SOLVER_NAME = COPOS_ADMM
 #: Default initial penalty, in the rescaled units (‖X‖₂ = ‖y‖₂ = 1); adapted during the run.
 DEFAULT_RHO = None
 DEFAULT_MAX_ITERS = 20_000

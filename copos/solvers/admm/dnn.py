@@ -106,12 +106,13 @@ from copos._validation import check_dimension, check_positive
 from copos.errors import InvalidInputError
 from copos.solvers.admm.anderson import Anderson
 from copos.solvers.base import ProblemData, SolveInfo
+from copos.solvers.registry import COPOS_ADMM
 
 FloatArray = NDArray[np.float64]
 Status = Literal["optimal", "max_iterations", "time_limit", "diverged"]
 
 #: Solver name reported in :class:`SolveInfo`.
-SOLVER_NAME = "copos-admm"
+SOLVER_NAME = COPOS_ADMM
 #: Residual balancing: adapt ``rho`` when the residual ratio leaves ``[1/r, r]``.
 _BALANCE_RATIO = 5.0
 #: Iterations between residual-balancing decisions (the first ``_BALANCE_EARLY`` use a shorter window).
