@@ -318,18 +318,32 @@ class _Splitting:
         _axpy(self.t(self.x).reshape(-1), flat, a=1.0 - 0.5 * alpha)
         _axpy(self.q.reshape(-1), flat, a=-0.5 * alpha)
 
-    def step(self) -> None:
+    def at_anchor(self) -> bool:
+        """The next :meth:`step` is an anchor step (or there is no acceleration)."""
+        return self.anderson.memory == 0 or self.since_anchor + 1 >= self.every
+
+    def step(self, extrapolate: bool = True) -> None:
         """Move to the next iterate.  Plain steps ``x = g(x)``, except every ``every``-th: there
         Anderson extrapolates the ``every``-fold map from the previous such anchor, safeguarded
         (an extrapolation after which the fixed-point residual grew is replaced by the plain
         point from before it).  Extrapolating the composed map keeps the cost of the
-        acceleration, a few passes over ``2·memory`` state vectors, to once per ``every`` steps."""
+        acceleration, a few passes over ``2·memory`` state vectors, to once per ``every`` steps.
+
+        ``extrapolate=False`` (an anchor step before ``ρ`` changes): the safeguard still judges
+        the previous extrapolation, but the step is plain, because the map changes with ``ρ``
+        and no later check could reject a new extrapolation.  An extrapolation left unchecked
+        across a change of ``ρ`` was the cause of a divergence on whitened data (the
+        Douglas-Rachford iterate drifts at constant speed there, the differences of the
+        fixed-point residual vanish and the least-squares step is unbounded)."""
         self.since_anchor += 1
         if self.anderson.memory == 0 or self.since_anchor < self.every:
             self.x, self.gx = self.gx, self.x
             return
         self.since_anchor = 0
+        rejected = self.anderson.rejected
         following = self.anderson.safeguarded(self.anchor, self.gx)
+        if not extrapolate and self.anderson.rejected == rejected:
+            following = self.gx
         self.x[...] = following
         self.anchor[...] = self.x
 
@@ -519,7 +533,7 @@ def solve_arrangement_blocks(
 
     status: Status = "max_iterations"
     primal_rel = dual_rel = float("inf")
-    rho_changes = last_adapt = iterations = 0
+    rho_changes = last_adapt = iterations = gap_checks = 0
     history: list[tuple[int, float, float, float]] = []
     iter_start = time.perf_counter()
     for k in range(1, max_iters + 1):
@@ -534,20 +548,24 @@ def solve_arrangement_blocks(
                 break
             splitting.remember()
             if primal_rel <= tol and dual_rel <= tol:
-                status = "optimal"
-                break
+                gap = _relative_gap(*_value_and_bound(splitting, y_scale))
+                if gap <= tol:  # residuals alone can be small far from the optimum
+                    status = "optimal"
+                    break
+                gap_checks += 1
         if time_limit is not None and time.perf_counter() - start > time_limit:
             status = "time_limit"
             break
         if k == max_iters:
             break
-        splitting.step()
+        factor = 1.0
         if adaptive_rho and k % check_every == 0 and k - last_adapt >= RHO_ADAPT_INTERVAL:
-            factor = math.sqrt(BALANCE_TARGET * primal_rel / dual_rel) if dual_rel > 0 else 1.0
-            if factor > RHO_ADAPT_THRESHOLD or factor < 1.0 / RHO_ADAPT_THRESHOLD:
-                splitting.rescale(factor)
-                rho_changes += 1
-                last_adapt = k
+            factor = _balancing_factor(primal_rel, dual_rel) if splitting.at_anchor() else 1.0
+        splitting.step(extrapolate=factor == 1.0)
+        if factor != 1.0:
+            splitting.rescale(factor)
+            rho_changes += 1
+            last_adapt = k
     iter_time = time.perf_counter() - iter_start
     return _result(
         splitting,
@@ -563,6 +581,7 @@ def solve_arrangement_blocks(
                 "rho": splitting.rho,
                 "sigma": sigma,
                 "rho_changes": rho_changes,
+                "gap_checks_failed": gap_checks,
                 "anderson_rejected": splitting.anderson.rejected,
                 "iteration_time": iter_time,
                 "setup_time": iter_start - start,
@@ -574,6 +593,14 @@ def solve_arrangement_blocks(
     )
 
 
+def _balancing_factor(primal_rel: float, dual_rel: float) -> float:
+    """The factor of ``ρ`` that residual balancing asks for, or 1 within the threshold."""
+    factor = math.sqrt(BALANCE_TARGET * primal_rel / dual_rel) if dual_rel > 0 else 1.0
+    if 1.0 / RHO_ADAPT_THRESHOLD <= factor <= RHO_ADAPT_THRESHOLD:
+        return 1.0
+    return factor
+
+
 def _result(
     splitting: _Splitting,
     info: SolveInfo,
@@ -583,12 +610,9 @@ def _result(
 ) -> ArrangementAdmmSolution:
     """Blocks, bound and state of the last evaluated iterate, original units."""
     u_to_scaled, x_scale, y_scale = scales
-    ops, beta = splitting.ops, splitting.beta
+    ops = splitting.ops
     blocks_scaled = splitting.v
-    lower_bound = (
-        _dual_bound(ops, blocks_scaled, splitting.cone_multiplier_term(), beta) * y_scale**2
-    )
-    value = _objective(ops, blocks_scaled, beta) * y_scale**2
+    value, lower_bound = _value_and_bound(splitting, y_scale)
     blocks = blocks_scaled / u_to_scaled
     violation = _cone_violation(ops, blocks_scaled)
     info = replace(
@@ -607,6 +631,13 @@ def _result(
         cone_violation=violation,
         state=splitting.state(u_to_scaled, x_scale, y_scale),
     )
+
+
+def _value_and_bound(splitting: _Splitting, y_scale: float) -> tuple[float, float]:
+    """Objective and certified lower bound (original units) of the last evaluated iterate."""
+    ops, beta, blocks = splitting.ops, splitting.beta, splitting.v
+    lower_bound = _dual_bound(ops, blocks, splitting.cone_multiplier_term(), beta)
+    return _objective(ops, blocks, beta) * y_scale**2, lower_bound * y_scale**2
 
 
 def _relative_gap(value: float, lower_bound: float) -> float:
