@@ -358,8 +358,8 @@ class ArrangementAdmmResult(RecoveredNetwork):
         Not converged: ``"neither"`` (the blocks meet the cones only approximately, so ``value``
         is not a network's objective; ``lower_bound`` and ``recovered_objective`` still hold).
     solve:
-        Solver, status (``"optimal"``, ``"max_iterations"`` or ``"time_limit"``), time, the final
-        stopping residuals (``primal_residual``/``dual_residual``, relative, rescaled units) and
+        Solver, status (``"optimal"``: residuals and certified gap within ``tol``;
+        ``"max_iterations"``, ``"time_limit"`` or ``"diverged"``), time, the final stopping residuals (``primal_residual``/``dual_residual``, relative, rescaled units) and
         ``extra`` diagnostics.
     U, V:
         Recovered network, shapes ``(d, m)`` and ``(m, 1)``
@@ -397,7 +397,7 @@ class ArrangementAdmmResult(RecoveredNetwork):
 
     @property
     def status(self) -> str:
-        """``"optimal"``, ``"max_iterations"`` or ``"time_limit"``."""
+        """``"optimal"``, ``"max_iterations"``, ``"time_limit"`` or ``"diverged"``."""
         return self.solve.status
 
     @property

@@ -144,6 +144,18 @@ def test_copos_admm_agrees_with_clarabel_and_certifies_a_lower_bound() -> None:
     assert admm.recovered_objective >= clarabel.value - 1e-7 * abs(clarabel.value)
 
 
+def test_copos_admm_on_whitened_square_data_is_exact_and_accurate() -> None:
+    """The ADMM used to stop at value 8.7e25 with status "optimal" here (p* = 0.38 exactly)."""
+    from tests.catalogue import scalar_whitened
+
+    known = scalar_whitened()
+    admm = solve_convex_program(known.problem, solver="copos-admm")
+    assert admm.solve.status == "optimal" and admm.solve.accurate
+    assert admm.kind == "exact"
+    assert relative_gap(admm.value, known.p_star) <= REL_TOL
+    assert admm.lower_bound <= known.p_star + 1e-9
+
+
 def test_auto_picks_the_admm_for_large_programs_only() -> None:
     small = random_problem(20, ADMM_FROM_D, seed=0)
     patterns = sample_arrangements(small.X, 10, seed=0)

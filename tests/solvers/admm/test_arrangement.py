@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from copos.errors import CoposError, InvalidInputError
 from copos.nets.arrangements import enumerate_arrangements, sample_arrangements
+from copos.nets.datasets import whitened
 from copos.nets.problem import TrainingProblem
 from copos.relaxations.convex import (
     ArrangementAdmmResult,
     solve_arrangement_admm,
     solve_convex_program,
 )
-from copos.solvers.admm.arrangement import AdmmState
+from copos.solvers.admm.arrangement import AdmmState, solve_arrangement_blocks
+from tests.catalogue import scalar_whitened
 
 TIGHT = 1e-7
 
@@ -226,3 +230,52 @@ def test_old_home_of_solve_arrangement_admm_is_a_deprecation_alias() -> None:
         assert old_home.ArrangementAdmmResult is ArrangementAdmmResult
     with pytest.raises(AttributeError):
         old_home.no_such_name  # noqa: B018
+
+
+def test_whitened_square_data_reach_the_known_optimum() -> None:
+    """X square orthogonal, Y = ones, all 16 patterns: p* = 0.38 exactly (tests.catalogue).
+
+    Before the fix the run stopped after 580 iterations at value 8.7e25 with status "optimal"
+    (relative residuals 3e-10 and 2e-8 at a diverged iterate; certified gap 1.0): an Anderson
+    extrapolation made just before rho changed was never checked by the safeguard.
+    """
+    known = scalar_whitened()
+    problem = known.problem
+    result = solve_arrangement_admm(problem, enumerate_arrangements(problem.X), tol=1e-6)
+    assert result.status == "optimal" and result.solve.accurate
+    assert abs(result.value - known.p_star) <= 1e-5 * known.p_star
+    assert result.lower_bound <= known.p_star + 1e-9
+    assert result.solve.gap <= 1e-6 and result.bound_kind == "exact"
+
+
+def _instance(kind: str, n: int, extra: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Whitened (``XXᵀ = I``, one class) or Gaussian data with a random target."""
+    if kind == "whitened":
+        problem = whitened(n=n, d=n + extra, c=1, seed=seed)
+        return problem.X, problem.Y[:, 0]
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, n + extra - 1)), rng.standard_normal(n)
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    kind=st.sampled_from(["whitened", "gaussian"]),
+    n=st.integers(min_value=3, max_value=5),
+    extra=st.integers(min_value=0, max_value=2),
+    seed=st.integers(min_value=0, max_value=2**16),
+    beta=st.floats(min_value=0.05, max_value=1.0),
+    tol=st.sampled_from([1e-4, 1e-6]),
+)
+def test_optimal_means_the_certified_gap_is_within_tol(
+    kind: str, n: int, extra: int, seed: int, beta: float, tol: float
+) -> None:
+    """Status "optimal" implies residuals and recomputed relative gap all <= tol (SolveInfo.accurate)."""
+    X, y = _instance(kind, n, extra, seed)
+    patterns = enumerate_arrangements(X).patterns
+    solution = solve_arrangement_blocks(X, y, beta, patterns, tol=tol, max_iters=5_000)
+    info = solution.solve
+    assert info.status in ("optimal", "max_iterations")
+    if info.status == "optimal":
+        assert info.accurate
+        assert info.gap <= tol and info.primal_residual <= tol and info.dual_residual <= tol
+    assert solution.lower_bound <= solution.value + 1e-9 * max(1.0, abs(solution.value))
