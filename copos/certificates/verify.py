@@ -155,6 +155,20 @@ class VerificationResult:
         return self.passed
 
     @property
+    def bound(self) -> Bound:
+        """The recomputed ``lower_bound`` as a :class:`~copos.bound.Bound` on p*: rigorous when
+        proven after the recomputation, else unverified."""
+        return Bound(
+            value=self.lower_bound,
+            claimed_kind="lower",
+            view="certificate",
+            checked=None if self.rigorous else "unverified",
+            certificate={"sigma": self.sigma, "objective": self.objective},
+            status_text=self.verdict,
+            note=self.reason,
+        )
+
+    @property
     def optimal(self) -> bool:
         """The certificate holds **and** its recomputed verdict is "globally optimal within eps"."""
         return self.passed and self.verdict == OPTIMAL

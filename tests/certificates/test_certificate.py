@@ -711,3 +711,13 @@ def test_lifted_bound_is_a_certified_bound_and_its_json_keys_stay(
     assert set(document) == {"value", "Z", "N", "solver", "status", "gap", "tol"}
     again = Certificate.from_dict(cert.to_dict()).lifted
     assert again is not None and again.value == cert.lifted.value
+
+
+def test_verification_reports_the_recomputed_bound(
+    whitened_problem: TrainingProblem, optimal_certificate: Certificate
+) -> None:
+    result = verify(optimal_certificate, whitened_problem.X, whitened_problem.Y)
+    bound = result.bound
+    assert (bound.kind, bound.rigour, bound.value) == ("lower", "rigorous", result.lower_bound)
+    nothing = verify(optimal_certificate, whitened_problem.X, whitened_problem.Y * 2.0).bound
+    assert nothing.kind == "neither" and nothing.to_dict()["value"] is None
