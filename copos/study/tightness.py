@@ -45,7 +45,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -86,22 +86,32 @@ ROUNDING_RTOL = 1e-9
 
 @dataclass
 class _Context:
-    """What the methods share: the problem, the solver, the runs and the lifted solution."""
+    """What the methods share: the problem, the solvers, the runs, and the lifted DNN solution.
+
+    The lifted solution is solved once, on first use, by whichever method needs it first
+    (``lifted-dnn`` reports it; ``rounding`` rounds it): :meth:`lifted` is the one place that
+    solves it, so no method re-solves it behind another's back.
+    """
 
     problem: TrainingProblem
     solver: str
     runs: list[TrainingRun]
-    lifted: Any = None
     dnn_solver: str = "auto"
     convex_solver: str = "auto"
+    _lifted: Any = field(default=None, repr=False)
+
+    def lifted(self) -> Any:
+        """The reduced lifted DNN of the problem with ``dnn_solver`` (solved on first call)."""
+        if self._lifted is None:
+            self._lifted = solve_lifted_dnn(self.problem, form="reduced", solver=self.dnn_solver)
+        return self._lifted
 
 
 Method = Callable[[_Context], list[Bound]]
 
 
 def _lifted_dnn(context: _Context) -> list[Bound]:
-    result = solve_lifted_dnn(context.problem, form="reduced", solver=context.dnn_solver)
-    context.lifted = result
+    result = context.lifted()
     row = replace(result.bound, method=f"lifted-dnn (DNN, {result.solve.solver})")
     if result.certified:
         row = replace(row, status_text=f"{row.status}; certified lower bound")
@@ -219,11 +229,10 @@ def _certificate(context: _Context) -> list[Bound]:
 
 
 def _rounding(context: _Context) -> list[Bound]:
-    if context.lifted is None:
-        _lifted_dnn(context)
+    lifted = context.lifted()
     start = time.perf_counter()
     baseline = best_run(context.runs).best_objective
-    result = round_lifted(context.lifted.Lambda, context.problem, baseline=baseline)
+    result = round_lifted(lifted.Lambda, context.problem, baseline=baseline)
     row = result.bound
     beats = "beats SGD" if result.improved_over_baseline else "does not beat SGD"
     return [
