@@ -55,7 +55,9 @@ from copos.solvers.registry import (
     ARRANGEMENT_ADMM_FROM_ROWS,
     COPOS_ADMM,
     Sizes,
+    is_splitting,
     resolve,
+    runner,
 )
 
 FloatArray = NDArray[np.float64]
@@ -283,8 +285,10 @@ def solve_convex_program(
             + (f"X has {problem.n} rows" if operator.K == 1 else f"M has {operator.rows} rows")
         )
     chosen = _choose_solver(solver, operator, len(patterns))
-    if chosen == ADMM_SOLVER:
-        result = solve_arrangement_admm(problem, patterns, tol=tol, neuron_tol=neuron_tol)
+    if is_splitting(chosen):
+        result = solve_arrangement_admm(
+            problem, patterns, tol=tol, neuron_tol=neuron_tol, solver=chosen
+        )
         _warn_if_inconsistent(result, recovery_tol)
         return result
     program, v_var, w_var = _build_program(operator, problem, patterns)
@@ -326,15 +330,15 @@ def _default_patterns(problem: TrainingProblem, operator: DataOperator) -> Arran
 
 
 def _choose_solver(solver: str, operator: DataOperator, patterns: int) -> str:
-    """The registry's choice; copos-admm solves the dense program only (``"auto"`` then falls back)."""
+    """The registry's choice; the splittings solve the dense program only (``"auto"`` then falls back)."""
     sizes = Sizes(operator.rows, operator.h, patterns)
     chosen = resolve(solver, "arrangement", sizes)
-    if chosen != ADMM_SOLVER or operator.K == 1:
+    if not is_splitting(chosen) or operator.K == 1:
         return chosen
     if str(solver).lower() == "auto":
         return resolve(DEFAULT_SOLVER)
     raise InvalidInputError(
-        f"{ADMM_SOLVER} solves the dense arrangement program only (K = 1 patch); this "
+        f"{chosen} solves the dense arrangement program only (K = 1 patch); this "
         f"architecture has K = {operator.K}: use solver='clarabel' or 'scs'"
     )
 
@@ -455,8 +459,12 @@ def solve_arrangement_admm(
     anderson_every: int = admm.DEFAULT_ANDERSON_EVERY,
     check_every: int = admm.DEFAULT_CHECK_EVERY,
     neuron_tol: float = DEFAULT_NEURON_TOL,
+    solver: str = COPOS_ADMM,
 ) -> ArrangementAdmmResult:
     r"""Solve the c = 1 convex program over ``arrangements`` by ADMM (:mod:`copos.solvers.admm.arrangement`).
+
+    ``solver`` names the registered splitting that runs it (``copos-admm`` by default; another
+    splitting's runner takes the same arguments, see ``copos.solvers.registry``).
 
     Parameters
     ----------
@@ -480,7 +488,7 @@ def solve_arrangement_admm(
     start = time.perf_counter()
     _check_admm_problem(problem, arrangements)
     neuron_tol = check_positive(neuron_tol, "neuron_tol")
-    solution = admm.solve_arrangement_blocks(
+    solution = runner(solver, "arrangement")(
         problem.X,
         problem.Y[:, 0],
         problem.beta,

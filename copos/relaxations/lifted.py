@@ -55,7 +55,6 @@ from copos.cones import PSD, Parrilo
 from copos.errors import InvalidInputError
 from copos.nets.problem import TrainingProblem
 from copos.solvers import DEFAULT_SOLVER, SolveInfo, require_solution, solve
-from copos.solvers.admm.dnn import solve_lifted_dnn_admm
 from copos.solvers.registry import (
     COPOS_ADMM,
     LIFTED_ADMM_FROM_D,
@@ -63,7 +62,9 @@ from copos.solvers.registry import (
     LIFTED_ADMM_FROM_N_LOW_D,
     LIFTED_ADMM_LOW_D,
     Sizes,
+    is_splitting,
     resolve,
+    runner,
 )
 
 FloatArray = NDArray[np.float64]
@@ -457,8 +458,8 @@ def solve_lifted_dnn(
     layout = LiftedLayout.from_problem(problem)
     form = _check_form(form)
     solver = resolve(solver, "lifted-dnn", Sizes(problem.n, problem.d))
-    if solver == ADMM_SOLVER:
-        return _solve_with_admm(layout, problem, form, tol, time_limit)
+    if is_splitting(solver):
+        return _solve_by_splitting(solver, layout, problem, form, tol, time_limit)
     check_memory(
         lifted_dnn_bytes(layout.n, layout.d, layout.c, form),
         f"the lifted DNN relaxation ({form} form, n = {layout.n}) with {solver}",
@@ -531,16 +532,18 @@ def dnn_solver(problem: TrainingProblem, solver: str, fallback: str = DEFAULT_SO
     return resolve(solver, "lifted-dnn", Sizes(problem.n, problem.d), fallback=fallback)
 
 
-def _solve_with_admm(
+def _solve_by_splitting(
+    solver: str,
     layout: LiftedLayout,
     problem: TrainingProblem,
     form: Form,
     tol: float,
     time_limit: float | None,
 ) -> LiftedResult:
-    """:func:`solve_lifted_dnn` by :func:`copos.solvers.admm.dnn.solve_lifted_dnn_admm`."""
+    """:func:`solve_lifted_dnn` by a registered splitting (copos-admm:
+    :func:`copos.solvers.admm.dnn.solve_lifted_dnn_admm`), its certified bound as the value."""
     start = time.perf_counter()
-    result = solve_lifted_dnn_admm(problem, tol=tol, time_limit=time_limit)
+    result = runner(solver, "lifted-dnn")(problem, tol=tol, time_limit=time_limit)
     Lambda = layout.lift(result.S)
     return LiftedResult(
         value=result.lower_bound,

@@ -21,6 +21,7 @@ else the conic fallback (Clarabel by default); the measurements behind each thre
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -70,6 +71,11 @@ class SolverEntry:
     cvxpy_name: str | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
     fallback: bool = False
+    #: For a ``"splitting"``: program -> ``"module:function"`` that solves it, imported on use.
+    #: The function takes what the relaxation hands over (operators and data, never a network):
+    #: ``"lifted-dnn"``: the signature of :func:`copos.solvers.admm.dnn.solve_lifted_dnn_admm`;
+    #: ``"arrangement"``: that of :func:`copos.solvers.admm.arrangement.solve_arrangement_blocks`.
+    runners: Mapping[str, str] = field(default_factory=dict)
 
     def serves(self, program: str) -> bool:
         """Whether this solver solves ``program``."""
@@ -116,8 +122,9 @@ def register(entry: SolverEntry) -> SolverEntry:
     Raises
     ------
     InvalidInputError
-        The name is taken or not lower case, the family or a program is unknown, or a
-        ``"cvxpy"`` entry names no CVXPY solver.
+        The name is taken or not lower case, the family or a program is unknown, a
+        ``"cvxpy"`` entry names no CVXPY solver, or a ``"splitting"`` has no runner for a
+        program it serves.
     """
     if not entry.name or entry.name != entry.name.lower() or entry.name == AUTO:
         raise InvalidInputError(f"a solver name is a non-empty lower-case word; got {entry.name!r}")
@@ -134,6 +141,11 @@ def register(entry: SolverEntry) -> SolverEntry:
         )
     if entry.family == "cvxpy" and not entry.cvxpy_name:
         raise InvalidInputError(f"the CVXPY solver {entry.name!r} needs its cvxpy_name")
+    missing = sorted(set(entry.programs) - set(entry.runners))
+    if entry.family == "splitting" and missing:
+        raise InvalidInputError(
+            f"the splitting {entry.name!r} needs a runner ('module:function') for {missing}"
+        )
     _REGISTRY[entry.name] = entry
     return entry
 
@@ -161,6 +173,21 @@ def get(name: str) -> SolverEntry:
     if entry is None:
         raise UnknownSolverError(f"unknown solver {name!r}; choose one of: {_known(None)}")
     return entry
+
+
+def is_splitting(name: str) -> bool:
+    """Whether the registered solver ``name`` is a splitting (run through :func:`runner`)."""
+    return get(name).family == "splitting"
+
+
+def runner(name: str, program: str) -> Callable[..., Any]:
+    """The function by which the splitting ``name`` solves ``program`` (see ``SolverEntry.runners``)."""
+    entry = get(name)
+    target = entry.runners.get(program)
+    if target is None:
+        raise UnknownSolverError(f"solver {entry.name!r} has no runner for the {program!r} program")
+    module, _, function = target.partition(":")
+    return getattr(importlib.import_module(module), function)
 
 
 def solvers(program: str | None = None, family: str | None = None) -> tuple[SolverEntry, ...]:
@@ -330,6 +357,12 @@ for _entry in (
         "splitting",
         frozenset({"lifted-dnn", "arrangement"}),
         "copos's ADMM on the program's operators; reports a certified lower bound",
+        runners=MappingProxyType(
+            {
+                "lifted-dnn": "copos.solvers.admm.dnn:solve_lifted_dnn_admm",
+                "arrangement": "copos.solvers.admm.arrangement:solve_arrangement_blocks",
+            }
+        ),
     ),
 ):
     register(_entry)

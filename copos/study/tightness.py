@@ -65,7 +65,7 @@ from copos.relaxations.convex import arrangement_sizes, solve_convex_program
 from copos.relaxations.lifted import solve_lifted_copositive_dual, solve_lifted_dnn
 from copos.relaxations.rel import solve_rel
 from copos.solvers import registry
-from copos.solvers.registry import COPOS_ADMM, DEFAULT_SOLVER, Sizes
+from copos.solvers.registry import DEFAULT_SOLVER, Sizes
 from copos.study.report import TightnessReport
 
 #: Methods run by default: they finish in well under three minutes on the spiral (n = 60).
@@ -185,7 +185,7 @@ def _convex(context: _Context) -> list[Bound]:
     solver = registry.resolve(context.convex_solver, "arrangement", sizes, fallback=context.solver)
     result = solve_convex_program(context.problem, patterns, solver=solver)
     elapsed = time.perf_counter() - start
-    if solver == COPOS_ADMM:
+    if registry.is_splitting(solver):
         return _convex_admm_rows(result, elapsed)
     row = replace(result.bound, method="convex (Pilanci-Ergen, c=1)", time=elapsed)
     return [replace(row, note=f"{result.num_neurons} neurons recovered")]
@@ -202,7 +202,7 @@ def _convex_admm_rows(result: Any, elapsed: float) -> list[Bound]:
     lower = result.dual_bound
     lower = replace(
         lower,
-        method=f"convex dual ({COPOS_ADMM})",
+        method=f"convex dual ({result.solve.solver})",
         time=elapsed,
         status_text=f"{status}; certified lower bound",
         note=f"{lower.note}; ADMM value {result.value:.10g}",

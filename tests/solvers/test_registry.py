@@ -85,7 +85,10 @@ def test_unknown_names_and_programs_raise() -> None:
 
 
 def test_registration_is_checked() -> None:
-    good = SolverEntry("toy", "splitting", frozenset({"arrangement"}), "a toy")
+    good = SolverEntry(
+        "toy", "splitting", frozenset({"arrangement"}), "a toy",
+        runners={"arrangement": f"{__name__}:counted_arrangement"},
+    )  # fmt: skip
     for bad in (
         SolverEntry("Toy", "splitting", frozenset({"arrangement"}), "upper case"),
         SolverEntry("clarabel", "splitting", frozenset({"arrangement"}), "taken"),
@@ -176,3 +179,65 @@ def _tightness_help() -> str:
     parser = build_parser()
     sub = next(a for a in parser._subparsers._group_actions)  # type: ignore[union-attr]
     return str(sub.choices["tightness"].format_help())
+
+
+# --- a second splitting: one registry entry, and every relaxation that serves it calls it -----
+
+CALLS: dict[str, int] = {"lifted-dnn": 0, "arrangement": 0}
+
+
+def counted_lifted(*args, **kwargs):  # a "new" splitting: copos's ADMM, counted
+    from copos.solvers.admm.dnn import solve_lifted_dnn_admm
+
+    CALLS["lifted-dnn"] += 1
+    return solve_lifted_dnn_admm(*args, **kwargs)
+
+
+def counted_arrangement(*args, **kwargs):
+    from copos.solvers.admm.arrangement import solve_arrangement_blocks
+
+    CALLS["arrangement"] += 1
+    return solve_arrangement_blocks(*args, **kwargs)
+
+
+SECOND_SPLITTING = SolverEntry(
+    "second-admm",
+    "splitting",
+    frozenset({"lifted-dnn", "arrangement"}),
+    "a test-only splitting (copos's ADMM behind another name)",
+    runners={
+        "lifted-dnn": f"{__name__}:counted_lifted",
+        "arrangement": f"{__name__}:counted_arrangement",
+    },
+)
+
+
+def test_a_registered_splitting_is_called_by_the_relaxations_without_other_edits() -> None:
+    from copos.relaxations.convex import solve_convex_program
+    from copos.relaxations.lifted import solve_lifted_dnn
+    from copos.study.tightness import check_tightness
+
+    problem = random_problem(4, n=8, d=2, c=1)
+    before = dict(CALLS)
+    with registry.registered(SECOND_SPLITTING):
+        convex = solve_convex_program(problem, solver="second-admm")
+        lifted = solve_lifted_dnn(problem, solver="second-admm")
+        report = check_tightness(
+            problem, widths=(2,), seeds=(0,), epochs=50, methods=("convex",),
+            convex_solver="second-admm", progress=False,
+        )  # fmt: skip
+    assert CALLS["arrangement"] == before["arrangement"] + 2
+    assert CALLS["lifted-dnn"] == before["lifted-dnn"] + 1
+    reference = solve_convex_program(problem, solver=COPOS_ADMM)
+    assert convex.value == reference.value  # the same iterations, bit for bit
+    assert lifted.bound.kind in ("lower", "neither") and lifted.bound.certified
+    assert any(row.method.startswith("convex dual") for row in report.rows)
+    with pytest.raises(UnknownSolverError):
+        solve_convex_program(problem, solver="second-admm")
+
+
+def test_a_splitting_without_a_runner_for_its_program_is_refused() -> None:
+    entry = SolverEntry("half-admm", "splitting", frozenset({"arrangement"}), "no runner")
+    with pytest.raises(InvalidInputError, match="needs a runner"):
+        registry.register(entry)
+    assert "half-admm" not in registry.choices("arrangement")
