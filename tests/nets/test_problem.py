@@ -278,3 +278,18 @@ def test_rescaled_is_the_same_problem_in_other_units(x_validations: Counter) -> 
         problem.rescaled(1e-308, 1.0)
     with pytest.raises(InvalidInputError, match="x_scale"):
         problem.rescaled(0.0, 1.0)
+
+
+def test_dual_norm_face_bases_are_cached_per_problem(monkeypatch: pytest.MonkeyPatch) -> None:
+    import copos.certificates.dual_norm as dual_norm_module
+
+    counter = Counter(dual_norm_module.face_bases)
+    monkeypatch.setattr(dual_norm_module, "face_bases", counter)
+    problem = small_problem(n=7, d=3, seed=6)
+    Z = np.random.default_rng(7).standard_normal((7, 1))
+    first = dual_norm(Z, problem, method="exact")
+    second = dual_norm(2.0 * Z, problem.with_beta(3.0), method="exact")
+    assert counter.calls == 1
+    assert second.value == pytest.approx(2.0 * first.value, rel=1e-12)
+    array = dual_norm(Z, problem.X, method="exact")  # the array API computes its own
+    assert counter.calls == 2 and array.value == first.value and array.lower == first.lower
