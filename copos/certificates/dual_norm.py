@@ -239,6 +239,19 @@ class _Data:
             return self.problem.arrangements(max_patterns=max_patterns)
         return enumerate_from_svd(self.svd, max_patterns=max_patterns)
 
+    def face_bases(self, Xr: FloatArray) -> list[FloatArray]:
+        """:func:`~copos.nets.cone_pca.face_bases` of the row-space coordinates ``Xr`` of
+        ``X``: computed once per problem (read-only), or afresh for an array ``X``."""
+        if self.problem is None:
+            return face_bases(Xr)
+        return self.problem.cached("dual norm face bases", lambda: _read_only(face_bases(Xr)))
+
+
+def _read_only(arrays: list[FloatArray]) -> list[FloatArray]:
+    for array in arrays:
+        array.setflags(write=False)
+    return arrays
+
 
 def _dual_norm_at_unit_scale(
     Z_arr: FloatArray,
@@ -269,7 +282,7 @@ def _dual_norm_at_unit_scale(
     work = len(patterns) * face_count(Xr.shape[0], Xr.shape[1])
     resolved = _choose(requested, work, max_exact_work)
     if resolved == "exact":
-        bounds, evaluated, u_r = _exact_bounds(Z_arr, Xr, patterns, prune)
+        bounds, evaluated, u_r = _exact_bounds(Z_arr, Xr, patterns, prune, data.face_bases(Xr))
         maximizer = _unit(Vr @ u_r) if u_r is not None else None
         candidates = [maximizer] if maximizer is not None else []
     else:
@@ -459,10 +472,10 @@ def _max_with_pruning(
 
 
 def _exact_bounds(
-    Z: FloatArray, Xr: FloatArray, patterns: Arrangements, prune: bool
+    Z: FloatArray, Xr: FloatArray, patterns: Arrangements, prune: bool, bases: list[FloatArray]
 ) -> tuple[FloatArray, BoolArray, FloatArray | None]:
-    """Exact :math:`\\sigma_i` (pruned patterns: spectral bound) and the best maximiser."""
-    bases = face_bases(Xr)
+    """Exact :math:`\\sigma_i` (pruned patterns: spectral bound) and the best maximiser, with the
+    :func:`~copos.nets.cone_pca.face_bases` ``bases`` of ``Xr``."""
     maximizers: dict[int, FloatArray] = {}
 
     def evaluate(i: int) -> float:

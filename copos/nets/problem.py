@@ -45,7 +45,7 @@ class _Cache:
     """Values computed once from ``X`` and ``Y`` (never from ``beta``), keyed, thread-safe.
 
     Not part of a problem's value: it is left out of ``repr`` and ``==``, and a pickled or
-    deep-copied problem starts with an empty cache.
+    copied problem starts with an empty cache (:meth:`TrainingProblem.__reduce__`).
     """
 
     def __init__(self) -> None:
@@ -58,9 +58,6 @@ class _Cache:
             if key not in self._values:
                 self._values[key] = compute()
             return self._values[key]  # type: ignore[no-any-return]
-
-    def __reduce__(self) -> tuple[type[_Cache], tuple[()]]:
-        return (_Cache, ())
 
     def __repr__(self) -> str:
         return f"<cache of {len(self._values)} values>"
@@ -122,6 +119,10 @@ class TrainingProblem:
         object.__setattr__(self, "X", _read_only(X_arr))
         object.__setattr__(self, "Y", _read_only(Y_arr))
         object.__setattr__(self, "beta", check_positive(self.beta, "beta"))
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # pickle and copy: the same (read-only) data with an empty cache, not checked again
+        return (_rebuilt, (self.X, self.Y, self.beta, self.bias, self.name))
 
     @classmethod
     def _trusted(
@@ -237,6 +238,11 @@ class TrainingProblem:
             if not math.isfinite(float(np.max(np.abs(array), initial=0.0)) / factor):
                 raise InvalidInputError(f"{name} / {factor!r} overflows; choose another scale")
         return self._trusted(self.X / kappa, self.Y / gamma, beta, False, self.name)
+
+
+def _rebuilt(X: FloatArray, Y: FloatArray, beta: float, bias: bool, name: str) -> TrainingProblem:
+    """A pickled or copied problem (its data were checked when the original was built)."""
+    return TrainingProblem._trusted(X, Y, beta, bias, name)
 
 
 def _read_only(array: FloatArray) -> FloatArray:
