@@ -17,9 +17,10 @@ from copos.relaxations.convex import (
     ADMM_FROM_ROWS,
     ADMM_SOLVER,
     ConvexProgramResult,
-    convex_solver,
+    arrangement_sizes,
     solve_convex_program,
 )
+from copos.solvers.registry import resolve
 from tests.known import relative_gap
 
 REL_TOL = 1e-5
@@ -156,20 +157,25 @@ def test_copos_admm_on_whitened_square_data_is_exact_and_accurate() -> None:
     assert admm.lower_bound <= known.p_star + 1e-9
 
 
+def chosen(problem, patterns, solver: str, fallback: str = "clarabel") -> str:  # type: ignore[no-untyped-def]
+    """The solver the registry picks for the arrangement program of ``problem``."""
+    return resolve(solver, "arrangement", arrangement_sizes(problem, patterns), fallback=fallback)
+
+
 def test_auto_picks_the_admm_for_large_programs_only() -> None:
     small = random_problem(20, ADMM_FROM_D, seed=0)
     patterns = sample_arrangements(small.X, 10, seed=0)
-    assert convex_solver(small, patterns, "auto") == "clarabel"
-    assert convex_solver(small, patterns, "auto", fallback="scs") == "scs"
-    assert convex_solver(small, patterns, "COPOS-ADMM") == ADMM_SOLVER
+    assert chosen(small, patterns, "auto") == "clarabel"
+    assert chosen(small, patterns, "auto", fallback="scs") == "scs"
+    assert chosen(small, patterns, "COPOS-ADMM") == ADMM_SOLVER
     rows = -(-ADMM_FROM_ROWS // 20)  # patterns so that n * P reaches the threshold
     many = sample_arrangements(small.X, rows, seed=0)
     expected = ADMM_SOLVER if len(many) * 20 >= ADMM_FROM_ROWS else "clarabel"
-    assert convex_solver(small, many, "auto") == expected
+    assert chosen(small, many, "auto") == expected
     low = random_problem(20, ADMM_FROM_D - 1, seed=0)
-    assert convex_solver(low, sample_arrangements(low.X, rows, seed=0), "auto") == "clarabel"
+    assert chosen(low, sample_arrangements(low.X, rows, seed=0), "auto") == "clarabel"
     with pytest.raises(UnknownSolverError):
-        convex_solver(small, patterns, "mosek-ish")
+        chosen(small, patterns, "mosek-ish")
     with pytest.raises(UnknownSolverError):
         solve_convex_program(small, patterns, solver="mosek-ish")
     with pytest.raises(InvalidInputError, match="tol"):

@@ -22,12 +22,12 @@ from copos.relaxations.lifted import (
     LiftedLayout,
     LiftedResult,
     _range_dual_constraints,
-    dnn_solver,
     lifted_diagnostics,
     semi_infinite_dual_value,
     solve_lifted_copositive_dual,
     solve_lifted_dnn,
 )
+from copos.solvers.registry import Sizes, resolve
 from tests.known import random_problem, relative_gap
 
 #: A lower bound may exceed a network's objective by this times max(1, |value|).
@@ -206,13 +206,18 @@ def test_admm_solver_gives_a_certified_lower_bound_close_to_clarabel() -> None:
     assert result.to_bound().kind == "lower"
 
 
+def chosen(problem, solver: str, fallback: str = "clarabel") -> str:  # type: ignore[no-untyped-def]
+    """The solver the registry picks for the lifted DNN of ``problem``."""
+    return resolve(solver, "lifted-dnn", Sizes(problem.n, problem.d), fallback=fallback)
+
+
 def test_auto_solver_rule() -> None:
-    assert dnn_solver(planted(n=25, d=20, c=2), "auto") == ADMM_SOLVER
-    assert dnn_solver(planted(n=24, d=20, c=2), "auto") == "clarabel"
-    assert dnn_solver(planted(n=60, d=2, c=2), "auto", fallback="scs") == "scs"
-    assert dnn_solver(planted(n=60, d=2, c=2), "SCS") == "scs"
+    assert chosen(planted(n=25, d=20, c=2), "auto") == ADMM_SOLVER
+    assert chosen(planted(n=24, d=20, c=2), "auto") == "clarabel"
+    assert chosen(planted(n=60, d=2, c=2), "auto", fallback="scs") == "scs"
+    assert chosen(planted(n=60, d=2, c=2), "SCS") == "scs"
     with pytest.raises(UnknownSolverError):
-        dnn_solver(planted(n=6, d=2, c=2), "mosek-ish")
+        chosen(planted(n=6, d=2, c=2), "mosek-ish")
 
 
 def test_semi_infinite_dual_value_formula() -> None:
@@ -253,11 +258,11 @@ def test_auto_prefers_the_certified_solver_on_iris_sized_problems() -> None:
     from copos.nets.datasets import real
 
     train, _ = real("iris", beta=0.1)
-    assert dnn_solver(train, "auto") == ADMM_SOLVER
+    assert chosen(train, "auto") == ADMM_SOLVER
     # `copos tightness --dataset iris` has no bias column (d = 4): Clarabel took 582 s there and
     # ended unverified; copos-admm certified 2.277 in 120 s.
-    assert dnn_solver(real("iris", beta=0.1, bias=False)[0], "auto") == ADMM_SOLVER
-    assert dnn_solver(planted(n=60, d=4, c=3, bias=True), "auto") == "clarabel"  # measured faster
+    assert chosen(real("iris", beta=0.1, bias=False)[0], "auto") == ADMM_SOLVER
+    assert chosen(planted(n=60, d=4, c=3, bias=True), "auto") == "clarabel"  # measured faster
 
 
 def test_lifted_bound_is_rigorous_when_certified_and_verified_when_accurate(
