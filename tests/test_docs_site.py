@@ -1,0 +1,131 @@
+"""The documentation site: ``mkdocs build --strict`` builds it, and it shows what it promises.
+
+One strict build into a temporary directory (about 5 s) is shared by the tests: the API
+reference lists ``certify``, the CLI page has every command of ``build_parser()``, the version
+is shown, formulas went to MathJax (no reST ``:math:`` or ``.. math::`` left in any page), and
+the docstrings' reST conversion is unit-tested.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+import copos
+from copos._version import __version__
+from copos.cli import build_parser
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _hook(name: str) -> ModuleType:
+    """The module ``docs/hooks/<name>.py`` (the hooks are not a package)."""
+    spec = importlib.util.spec_from_file_location(
+        f"docs_hook_{name}", ROOT / "docs/hooks" / f"{name}.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    site_dir = tmp_path_factory.mktemp("site")
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site_dir)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    assert done.returncode == 0, done.stderr
+    return site_dir
+
+
+def _pages(site: Path) -> dict[str, str]:
+    return {str(p.relative_to(site)): p.read_text(encoding="utf-8") for p in site.rglob("*.html")}
+
+
+def _command_paths(
+    parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
+) -> list[tuple[str, ...]]:
+    paths = [path]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                paths += _command_paths(sub, (*path, name))
+    return paths
+
+
+def test_api_reference_lists_certify(site: Path) -> None:
+    certificates = (site / "api/certificates/index.html").read_text(encoding="utf-8")
+    assert 'id="copos.certificates.certify.certify"' in certificates
+    index = (site / "api/index.html").read_text(encoding="utf-8")
+    assert re.search(
+        r'href="certificates/#copos\.certificates\.certify\.certify"><code>certify</code>', index
+    )
+
+
+def test_api_index_links_every_public_name(site: Path) -> None:
+    index = (site / "api/index.html").read_text(encoding="utf-8")
+    for name in copos.__all__:
+        if not name.startswith("_"):
+            assert f"<code>{name}</code></a>" in index, name
+
+
+def test_cli_page_has_every_command(site: Path) -> None:
+    cli = (site / "cli/index.html").read_text(encoding="utf-8")
+    paths = _command_paths(build_parser())
+    assert {"tightness", "certify", "verify", "bound", "solvers"} <= {p[0] for p in paths if p}
+    for path in paths:
+        anchor = "-".join(("copos", *path))
+        assert f'<h2 id="{anchor}"' in cli, path
+        assert f"usage: {' '.join(('copos', *path))} " in cli, path
+
+
+def test_version_is_shown(site: Path) -> None:
+    assert f"copos {__version__}" in (site / "index.html").read_text(encoding="utf-8")
+
+
+def test_no_raw_rest_math_and_formulas_go_to_mathjax(site: Path) -> None:
+    pages = _pages(site)
+    assert len(pages) >= 15
+    for name, html in pages.items():
+        assert ":math:" not in html, name
+        assert ".. math::" not in html, name
+    for name in ("api/certificates/index.html", "architecture/index.html"):
+        assert pages[name].count('class="arithmatex"') > 10, name
+
+
+def test_rst_to_markdown_math_roles_and_headings() -> None:
+    convert = _hook("griffe_rst").rst_to_markdown
+    text = (
+        "Bound :math:`p^\\star` of :class:`~copos.bound.Bound` (:pep:`562`)::\n\n"
+        "    code\n\n"
+        "Computing :math:`\\sigma(Z)`\n---------------------------\n\n"
+        "    .. math::\n\n        a = b,\\qquad\n        c = \\text{:func:`dual_norm`}\n\n    after\n"
+    )
+    assert convert(text).splitlines() == [
+        "Bound \\(p^\\star\\) of `Bound` ([PEP 562](https://peps.python.org/pep-0562/)):",
+        "",
+        "    code",
+        "",
+        "**Computing \\(\\sigma(Z)\\)**",
+        "",
+        "",
+        "    $$",
+        "    a = b,\\qquad",
+        "    c = \\text{dual_norm}",
+        "    $$",
+        "",
+        "    after",
+    ]
