@@ -75,6 +75,13 @@ def test_api_reference_lists_certify(site: Path) -> None:
     )
 
 
+def test_docstring_roles_link_to_the_reference(site: Path) -> None:
+    certificates = (site / "api/certificates/index.html").read_text(encoding="utf-8")
+    assert 'href="../nets/#copos.nets.arrangements"' in certificates  # :mod:, another page
+    assert 'href="#copos.certificates.dual_norm.dual_norm"' in certificates  # short :func:
+    assert "<autoref" not in certificates
+
+
 def test_api_index_links_every_public_name(site: Path) -> None:
     index = (site / "api/index.html").read_text(encoding="utf-8")
     for name in copos.__all__:
