@@ -483,7 +483,8 @@ Prints F (the net's objective), the proven lower bound L, the gap F - L, eps and
 with 0 < eps <= {MAX_EPS:g}.
 
 exit codes: 0 certified optimal; 1 not certified; 2 bad input (eps out of range, unreadable
-file, mismatched shapes); 3 solver failure; 4 internal error."""
+file, mismatched shapes); 3 solver failure; 4 internal error; 130 interrupted; 141 the reader
+of the output went away."""
 
 VERIFY_HELP = """Re-check a certificate from the data alone: the data fingerprint, F, sigma, L and the
 gap are recomputed, and the verdict is recomputed from them (the stored verdict must agree).
@@ -491,7 +492,8 @@ Prints the verdict, eps, beta, F, L and the gap. Pin what you require with --eps
 
 exit codes: 0 the certificate holds and says "globally optimal within eps"; 1 it does not
 hold, or holds but says "not certified"; 2 bad input (unreadable or malformed certificate or
-data, eps out of range); 3 solver failure; 4 internal error."""
+data, eps out of range); 3 solver failure; 4 internal error; 130 interrupted; 141 the reader
+of the output went away."""
 
 
 class UsageError(Exception):

@@ -347,6 +347,10 @@ def _choose_solver(solver: str, operator: DataOperator, patterns: int) -> str:
 class ArrangementAdmmResult(RecoveredNetwork):
     """Result of :func:`solve_arrangement_admm`.
 
+    The ADMM itself (:func:`copos.solvers.admm.arrangement.solve_arrangement_blocks`) knows
+    operators, not networks: :func:`solve_arrangement_admm` recovers the network and labels the
+    bound here.
+
     Attributes
     ----------
     value:
@@ -363,8 +367,9 @@ class ArrangementAdmmResult(RecoveredNetwork):
         is not a network's objective; ``lower_bound`` and ``recovered_objective`` still hold).
     solve:
         Solver, status (``"optimal"``: residuals and certified gap within ``tol``;
-        ``"max_iterations"``, ``"time_limit"`` or ``"diverged"``), time, the final stopping residuals (``primal_residual``/``dual_residual``, relative, rescaled units) and
-        ``extra`` diagnostics.
+        ``"max_iterations"``, ``"time_limit"`` or ``"diverged"``), time, the final stopping
+        residuals (``primal_residual``/``dual_residual``, relative, rescaled units) and ``extra``
+        diagnostics.
     U, V:
         Recovered network, shapes ``(d, m)`` and ``(m, 1)``
         (:func:`copos.recovery.convex.recover_from_convex`).
@@ -380,10 +385,6 @@ class ArrangementAdmmResult(RecoveredNetwork):
         The patterns used.
     state:
         Final iterate, for ``warm_start``.
-
-    The ADMM itself (:func:`copos.solvers.admm.arrangement.solve_arrangement_blocks`) knows
-    operators, not networks: :func:`solve_arrangement_admm` recovers the network and labels the
-    bound here.
     """
 
     value: float
