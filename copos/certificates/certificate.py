@@ -23,16 +23,11 @@ from numpy.typing import NDArray
 from copos._deprecation import deprecated_alias
 from copos._io import atomic_write
 from copos.bound import Bound
+from copos.certificates.dual_norm import ResolvedMethod
 from copos.errors import DataFileError
 from copos.nets.architectures.dense import TwoLayerReLU
 
 FloatArray = NDArray[np.float64]
-
-
-Method = Literal["auto", "exact", "relaxation", "global"]
-
-
-ResolvedMethod = Literal["exact", "relaxation", "global"]
 
 
 Verdict = Literal["globally optimal within eps", "not certified"]

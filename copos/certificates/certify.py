@@ -63,6 +63,7 @@ from copos.certificates.certificate import (
     OPTIMAL,
     Certificate,
     DataFingerprint,
+    Verdict,
     lifted_dual_bound,
     lifted_finite,
 )
@@ -70,6 +71,7 @@ from copos.certificates.dual_norm import (
     DEFAULT_MAX_EXACT_WORK,
     DEFAULT_MAX_PATTERNS,
     DualNormResult,
+    Method,
     _check_method,
     dual_norm,
 )
@@ -80,12 +82,6 @@ from copos.solvers import DEFAULT_SOLVER, Sizes, resolve
 from copos.solvers.admm.dnn import SOLVER_NAME, solve_lifted_dnn_admm
 
 FloatArray = NDArray[np.float64]
-
-
-Method = Literal["auto", "exact", "relaxation", "global"]
-
-
-Verdict = Literal["globally optimal within eps", "not certified"]
 
 
 LiftedMode = Literal["auto", "always", "never"]

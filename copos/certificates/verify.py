@@ -11,7 +11,7 @@ import json
 import math
 import os
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -23,6 +23,7 @@ from copos.certificates.certificate import (
     OPTIMAL,
     Certificate,
     DataFingerprint,
+    Verdict,
     json_number,
 )
 from copos.certificates.certify import (
@@ -39,9 +40,6 @@ from copos.errors import CoposError, DataFileError, InvalidInputError
 from copos.nets.problem import TrainingProblem
 from copos.solvers import DEFAULT_SOLVER
 from copos.solvers.admm.dnn import certified_lower_bound
-
-Verdict = Literal["globally optimal within eps", "not certified"]
-
 
 #: Relative tolerance of :func:`verify` for numbers recomputed by pure arithmetic.
 CHECK_RTOL = 1e-8
