@@ -1,19 +1,18 @@
 """The documentation site: ``mkdocs build --strict`` builds it, and it shows what it promises.
 
-One strict build into a temporary directory (about 5 s) is shared by the tests: the API
-reference lists ``certify``, the CLI page has every command of ``build_parser()``, the version
-is shown, formulas went to MathJax (no reST ``:math:`` or ``.. math::`` left in any page), and
-the docstrings' reST conversion is unit-tested.
+One strict build (``docs_site`` in ``tests/conftest.py``, about 12 s with the first tutorial
+executed) is shared by the tests: the API reference lists ``certify``, the CLI page has every
+command of ``build_parser()``, the version is shown, formulas went to MathJax (no reST ``:math:``
+or ``.. math::`` left in any page), MathJax is served by the site and no page loads anything from
+another host, the notebooks are tutorial pages, and the docstrings' reST conversion is
+unit-tested. ``tests/test_docs_browser.py`` opens the same site in Chromium.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -38,17 +37,9 @@ def _hook(name: str) -> ModuleType:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    site_dir = tmp_path_factory.mktemp("site")
-    done = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site_dir)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-    )
-    assert done.returncode == 0, done.stderr
-    return site_dir
+def site(docs_site: Path) -> Path:
+    """The strict build of ``tests/conftest.py`` (or the one ``.ci/run`` made)."""
+    return docs_site
 
 
 def _pages(site: Path) -> dict[str, str]:
@@ -136,3 +127,40 @@ def test_rst_to_markdown_math_roles_and_headings() -> None:
         "",
         "    after",
     ]
+
+
+_LOADS = re.compile(
+    r"<(?:script|img|iframe|source)\b[^>]*\bsrc=\"(?P<src>[^\"]*)\""
+    r"|<link\b[^>]*\bhref=\"(?P<href>[^\"]*)\""
+)
+
+
+def test_mathjax_is_served_by_the_site_and_nothing_loads_from_outside(site: Path) -> None:
+    mathjax = site / "javascripts/mathjax"
+    assert (mathjax / "tex-mml-chtml.js").stat().st_size > 500_000
+    assert list((mathjax / "output/chtml/fonts/woff-v2").glob("MathJax_Main-Regular.woff"))
+    pages = _pages(site)
+    assert "javascripts/mathjax/tex-mml-chtml.js" in pages["architecture/index.html"]
+    for name, html in pages.items():
+        for match in _LOADS.finditer(html):
+            url = match["src"] or match["href"]
+            assert not re.match(r"(https?:)?//", url), (name, url)
+
+
+def test_notebooks_are_tutorial_pages_with_outputs(site: Path) -> None:
+    names = [path.stem for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))]
+    assert len(names) == 4
+    for name in names:
+        html = (site / "notebooks" / name / "index.html").read_text(encoding="utf-8")
+        assert "jupyter-wrapper" in html, name
+        assert "Load mathjax" not in html, name  # nbconvert's CDN MathJax 2 is dropped
+    first = (site / "notebooks" / names[0] / "index.html").read_text(encoding="utf-8")
+    assert first.count('src="data:image/png;base64,') >= 1  # executed: its figures are there
+
+
+def test_which_notebooks_run_at_build_time() -> None:
+    executed = _hook("notebooks").executed
+    names = ["01_a.ipynb", "02_b.ipynb", "03_c.ipynb"]
+    assert executed(names, None) == executed(names, "none") == executed(names, "") == []
+    assert executed(names, "all") == names
+    assert executed(names, "01_*, 03_*") == ["01_a.ipynb", "03_c.ipynb"]

@@ -1,14 +1,32 @@
-// MathJax for pymdownx.arithmatex (generic mode): \( \) inline, \[ \] display.
+// MathJax 3, served by the site itself (docs/hooks/mathjax.py), typesets two kinds of math:
+// pymdownx.arithmatex's spans (generic mode: \( \) inline, \[ \] display), and the notebooks'
+// Markdown cells ($ $ and $$ $$, as in Jupyter). Everything else (code, prose with a dollar
+// sign) is left alone: MathJax ignores every element but those of class "arithmatex" or "notebook-math".
+
+// The class check applies to each element on the way down, so every element inside a notebook's
+// Markdown cell is marked "notebook-math", except code.
+function markNotebookMath() {
+  document
+    .querySelectorAll(".jp-RenderedMarkdown, .jp-RenderedMarkdown *:not(code, pre, pre *)")
+    .forEach((element) => element.classList.add("notebook-math"));
+}
+
 window.MathJax = {
   tex: {
-    inlineMath: [["\\(", "\\)"]],
-    displayMath: [["\\[", "\\]"]],
+    inlineMath: [["\\(", "\\)"], ["$", "$"]],
+    displayMath: [["\\[", "\\]"], ["$$", "$$"]],
     processEscapes: true,
     processEnvironments: true,
   },
   options: {
     ignoreHtmlClass: ".*|",
-    processHtmlClass: "arithmatex",
+    processHtmlClass: "arithmatex|notebook-math",
+  },
+  startup: {
+    pageReady: () => {
+      markNotebookMath();
+      return MathJax.startup.defaultPageReady();
+    },
   },
 };
 
@@ -16,6 +34,7 @@ window.MathJax = {
 if (typeof document$ !== "undefined") {
   document$.subscribe(() => {
     if (window.MathJax && MathJax.startup && MathJax.typesetPromise) {
+      markNotebookMath();
       MathJax.startup.output.clearCache();
       MathJax.typesetClear();
       MathJax.texReset();
