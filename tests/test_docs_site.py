@@ -19,6 +19,7 @@ from types import ModuleType
 import pytest
 
 import copos
+from copos._memory import default_limit, format_size
 from copos._version import __version__
 from copos.cli import build_parser
 
@@ -88,6 +89,20 @@ def test_cli_page_has_every_command(site: Path) -> None:
         anchor = "-".join(("copos", *path))
         assert f'<h2 id="{anchor}"' in cli, path
         assert f"usage: {' '.join(('copos', *path))} " in cli, path
+
+
+def test_cli_page_is_the_same_on_every_machine(site: Path) -> None:
+    cli = (site / "cli/index.html").read_text(encoding="utf-8")
+    assert format_size(default_limit()) not in cli  # the build machine's memory
+    assert "this machine" in cli  # the default described instead
+
+
+def test_machine_figures_are_dropped_from_the_help() -> None:
+    hook = _hook("cli_reference")
+    parser = argparse.ArgumentParser(prog="p")
+    parser.add_argument("--max-memory", help="refuse (default: half of the memory, 7.5 GiB)")
+    hook.machine_independent(parser, ["7.5 GiB"])
+    assert "(default: half of the memory)" in hook.help_text(parser)
 
 
 def test_version_is_shown(site: Path) -> None:
@@ -164,3 +179,15 @@ def test_which_notebooks_run_at_build_time() -> None:
     assert executed(names, None) == executed(names, "none") == executed(names, "") == []
     assert executed(names, "all") == names
     assert executed(names, "01_*, 03_*") == ["01_a.ipynb", "03_c.ipynb"]
+
+
+def test_user_pages_and_benchmarks_are_on_the_site(site: Path) -> None:
+    for page in ("getting-started", "concepts", "networks", "certificates", "tightness"):
+        assert (site / page / "index.html").is_file(), page
+    benchmarks = (site / "benchmarks/index.html").read_text(encoding="utf-8")
+    summary = (ROOT / "benchmarks/README.md").read_text(encoding="utf-8")
+    first_row = next(line for line in summary.splitlines() if line.startswith("| lifted DNN"))
+    assert first_row.split("|")[1].strip()[:40] in benchmarks  # read from benchmarks/, not copied
+    for figure in sorted((ROOT / "benchmarks/results").glob("*.png")):
+        assert f'src="results/{figure.name}"' in benchmarks, figure.name
+        assert (site / "benchmarks/results" / figure.name).is_file(), figure.name

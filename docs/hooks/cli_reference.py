@@ -4,6 +4,11 @@ The page ``cli.md`` is not a file in ``docs/``: it is made in ``on_files`` from 
 parser of the copos in this repository (its root goes first on ``sys.path``), so it can never
 drift from the command. Each command and subcommand gets a section with its ``--help`` text,
 formatted at a fixed width.
+
+Defaults that depend on the machine are shown as what they are, not as the build machine's
+figure: the help of ``--max-memory`` names "half of this machine's memory" followed by its size
+on the machine that runs ``copos``; :func:`machine_independent` drops that size, so the page is
+the same wherever it is built. The command itself is unchanged.
 """
 
 from __future__ import annotations
@@ -23,9 +28,10 @@ WIDTH = 100  # columns of the help text (argparse reads COLUMNS)
 INTRO = """# Command-line reference
 
 Generated at build time from `copos.cli.build_parser()`: the `--help` of `copos` and of each
-of its commands, exactly as the command prints it (at {width} columns). `copos` with no command
-runs `copos tightness`. Defaults that depend on the machine (the memory limit) are those of the
-machine that built this page.
+of its commands, exactly as the command prints it (at {width} columns), except that a default
+that depends on the machine is described, not given: `--max-memory` defaults to half of the
+memory of the machine that runs `copos`, and `copos --help` there prints that size. `copos` with
+no command runs `copos tightness`.
 """
 
 
@@ -71,13 +77,27 @@ def render(parser: argparse.ArgumentParser) -> str:
     return "\n".join(sections)
 
 
+def machine_independent(parser: argparse.ArgumentParser, sizes: list[str]) -> None:
+    """Drop the machine's figures ``sizes`` (``", 3.9 GiB"`` after the default's description)
+    from the help of every option of ``parser`` and its subcommands, in place."""
+    for _, sub in walk(parser):
+        for action in sub._actions:
+            if isinstance(action.help, str):
+                for size in sizes:
+                    action.help = action.help.replace(f", {size}", "")
+
+
 def build_parser(root: Path) -> argparse.ArgumentParser:
-    """``copos.cli.build_parser()`` of the copos package under ``root``."""
+    """``copos.cli.build_parser()`` of the copos package under ``root``, without the figures
+    of the machine that builds the site."""
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
+    from copos._memory import default_limit, format_size
     from copos.cli import build_parser as build
 
-    return build()
+    parser = build()
+    machine_independent(parser, [format_size(default_limit())])
+    return parser
 
 
 def on_files(files: Files, config: Any, **kwargs: Any) -> Files:
