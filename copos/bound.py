@@ -61,6 +61,22 @@ class Bound:
     ``status_text`` a status in words that replaces the solver's; ``failed`` marks a method that
     raised (its ``note`` holds the exception); ``demoted`` a value contradicted by another
     bound (``status`` then starts with ``DEMOTED``).
+
+    Examples
+    --------
+    A network's objective is a rigorous upper bound; a method that raised, a non-finite value
+    and a demoted value bound nothing:
+
+    >>> from copos.bound import Bound
+    >>> net = Bound.of_network(0.25, method="sgd")
+    >>> net.kind, net.rigour, net.counts
+    ('upper', 'rigorous', True)
+    >>> Bound.failure("rel", RuntimeError("out of memory")).kind
+    'neither'
+    >>> Bound(float("inf"), "lower").kind
+    'neither'
+    >>> net.demote().status
+    'DEMOTED (was upper); exact'
     """
 
     value: float

@@ -141,6 +141,23 @@ class Copositive(Cone):
 
     Not representable by finitely many LMIs: use :meth:`inner` or :meth:`outer` in programs;
     :meth:`contains` decides membership exactly for small ``n`` (with a witness).
+
+    Examples
+    --------
+    The Horn matrix is copositive; :math:`-I` is not (the witness is a violating
+    :math:`x \ge 0`). The dual is CP, the approximations are named by their symbols:
+
+    >>> import numpy as np
+    >>> from copos.cones import Copositive
+    >>> horn = np.array([[1, -1, 1, 1, -1], [-1, 1, -1, 1, 1], [1, -1, 1, -1, 1],
+    ...                  [1, 1, -1, 1, -1], [-1, 1, 1, -1, 1]])
+    >>> Copositive(5).contains(horn).answer
+    'member'
+    >>> Copositive(5).contains(-np.eye(5)).answer
+    'not a member'
+    >>> cone = Copositive(5)
+    >>> cone.dual.symbol, cone.inner(1).symbol, cone.inner(1).side, cone.outer(3).side
+    ('CP', 'K^1', 'inner', 'outer')
     """
 
     family: Family = "COP"

@@ -157,6 +157,15 @@ def spiral(
         Weight decay of the returned problem.
     bias:
         Append a ones column to ``X`` (first-layer bias).
+
+    Examples
+    --------
+    >>> from copos.nets.datasets import spiral
+    >>> problem = spiral(n_per_class=10, classes=3, beta=0.1)
+    >>> problem.X.shape, problem.Y.shape, problem.bias  # the ones column is the third
+    ((30, 3), (30, 3), True)
+    >>> problem.Y.sum(axis=0).tolist()  # one-hot, ordered by class
+    [10.0, 10.0, 10.0]
     """
     n_per_class = check_dimension(n_per_class, "n_per_class", minimum=2)
     classes = check_dimension(classes, "classes", minimum=2)
@@ -277,6 +286,16 @@ def whitened(
     class_sizes:
         Sizes :math:`n_k` (``c`` nonnegative integers summing to ``n``). Default: random labels,
         every class non-empty when ``n >= c``. Rows are ordered by class.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from copos.nets.datasets import whitened
+    >>> problem = whitened(n=6, d=8, c=3, class_sizes=[3, 2, 1])
+    >>> bool(np.allclose(problem.X @ problem.X.T, np.eye(6)))
+    True
+    >>> problem.Y.sum(axis=0).tolist()
+    [3.0, 2.0, 1.0]
     """
     n = check_dimension(n, "n")
     d = check_dimension(d, "d")

@@ -60,7 +60,23 @@ def stability_program(graph: nx.Graph, quantity: str = "alpha(G)") -> ConicProgr
 def stability_number(
     graph: nx.Graph, family: str = "parrilo", level: int = 0, solver: str = DEFAULT_SOLVER
 ) -> Bound:
-    """A bound on :math:`\\alpha(G)` from one cone family and level (see ``copos.cones.registry``)."""
+    """A bound on :math:`\\alpha(G)` from one cone family and level (see ``copos.cones.registry``).
+
+    An inner cone of COP gives an upper bound, an outer one a lower bound; the pentagon has
+    :math:`\\alpha(C_5) = 2`:
+
+    >>> import networkx as nx
+    >>> from copos.programs.stability import exact_stability_number, stability_number
+    >>> pentagon = nx.cycle_graph(5)
+    >>> upper = stability_number(pentagon, "parrilo", 1)  # K^1, inside COP
+    >>> upper.kind, round(upper.value, 4)
+    ('upper', 2.0)
+    >>> lower = stability_number(pentagon, "grid", 3)  # the simplex grid O_3, outside COP
+    >>> lower.kind, round(lower.value, 4)
+    ('lower', 1.8)
+    >>> exact_stability_number(pentagon).value
+    2.0
+    """
     program = stability_program(graph)
     return program.bound(make_cone(family, program.n, level), solver)
 

@@ -54,7 +54,14 @@ def standard_quadratic(
 
 
 def grid_minimum(Q: ArrayLike, m: int) -> tuple[Bound, np.ndarray]:
-    """:math:`p_\\Delta(m)`, an upper bound on :math:`p^\\star`, and the grid point attaining it."""
+    """:math:`p_\\Delta(m)`, an upper bound on :math:`p^\\star`, and the grid point attaining it.
+
+    >>> import numpy as np
+    >>> from copos.programs.stqp import grid_minimum
+    >>> bound, x = grid_minimum(np.eye(3), 3)  # min of |x|^2 on the simplex: 1/3 at x = 1/3
+    >>> bound.kind, round(bound.value, 6), x.tolist()
+    ('upper', 0.333333, [0.3333333333333333, 0.3333333333333333, 0.3333333333333333])
+    """
     matrix = as_symmetric_matrix(Q, "Q")
     m = check_dimension(m, "m")
     check_memory(

@@ -148,6 +148,25 @@ def soft_threshold_optimum(
     ------
     InvalidInputError
         If ``X`` is not whitened, or (``strict``) the nonnegativity condition fails.
+
+    Examples
+    --------
+    With class sizes 3, 2, 1 the singular values of ``Y`` are :math:`\sqrt3, \sqrt2, 1`, all
+    above :math:`\beta = 0.1`, so :math:`p^\star = \sum_k(\beta\sqrt{n_k} - \beta^2/2)`,
+    attained by three neurons:
+
+    >>> import numpy as np
+    >>> from copos.nets.datasets import whitened
+    >>> from copos.relaxations.closed_form import soft_threshold_optimum
+    >>> problem = whitened(n=6, d=8, c=3, beta=0.1, class_sizes=[3, 2, 1])
+    >>> optimum = soft_threshold_optimum(problem)
+    >>> optimum.bound.kind, optimum.num_neurons
+    ('exact', 3)
+    >>> expected = sum(0.1 * np.sqrt(k) - 0.1**2 / 2 for k in (3, 2, 1))
+    >>> bool(np.isclose(optimum.value, expected))
+    True
+    >>> bool(np.isclose(optimum.network().objective(problem), optimum.value))
+    True
     """
     check_positive(tol, "tol")
     _check_whitened(problem.X, tol)
