@@ -136,6 +136,7 @@ PAGES = [
     ("architecture/", True, True),
     ("api/certificates/", True, False),
     ("concepts/", True, True),  # the sandwich (SVG)
+    ("networks/", True, False),
     ("benchmarks/", False, True),  # the figures of benchmarks/results/
     ("notebooks/01_copositive_duality_on_graphs/", False, True),  # executed: its figures
     ("notebooks/02_relu_networks_are_copositive_programs/", True, False),  # $...$ in Markdown

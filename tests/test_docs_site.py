@@ -119,6 +119,18 @@ def test_no_raw_rest_math_and_formulas_go_to_mathjax(site: Path) -> None:
         assert pages[name].count('class="arithmatex"') > 10, name
 
 
+_NAV_LINK = re.compile(r'<a[^>]*class="md-nav__link[^"]*"[^>]*>(.*?)</a>', re.DOTALL)
+
+
+def test_no_math_in_navigation_and_tables_of_contents(site: Path) -> None:
+    """MathJax typesets the page, not the navigation: a formula in a heading would show raw in
+    the table of contents."""
+    for name, html in _pages(site).items():
+        for link in _NAV_LINK.findall(html):
+            text = re.sub(r"<[^>]+>", "", link)
+            assert "\\(" not in text and "$" not in text, (name, text.strip())
+
+
 def test_rst_to_markdown_math_roles_and_headings() -> None:
     convert = _hook("griffe_rst").rst_to_markdown
     text = (
