@@ -4,7 +4,8 @@ The site is the strict build of ``docs_site`` (``tests/conftest.py``). A local H
 (a thread, a free port) serves it; for a request ``page/?copos-probe`` it adds a small script
 before ``</body>`` that waits for MathJax, then writes what the browser sees into the page as
 JSON: the MathJax containers, every image's ``naturalWidth`` and the visible text outside code.
-``chromium --headless --dump-dom`` prints the page after it ran. The internal links are checked
+``chromium --headless --dump-dom`` prints the page after it ran; every host name but
+127.0.0.1 fails to resolve, so formulas and images render from the site alone (no network). The internal links are checked
 by crawling the built HTML, with no browser.
 
 Chromium comes from the system's packages (``.ci/run`` installs it when missing): without it these
@@ -109,6 +110,8 @@ def open_page(url: str, profile: Path) -> dict:
             "--headless",
             "--no-sandbox",  # CI runs as root
             "--disable-gpu",
+            # no network but the local server: the site must render from itself alone
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
             f"--user-data-dir={profile}",
             "--virtual-time-budget=20000",
             "--dump-dom",
