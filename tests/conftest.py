@@ -15,7 +15,7 @@ settings.register_profile("copos", deadline=None, max_examples=25, derandomize=T
 settings.load_profile("copos")
 
 
-# --- the documentation site, built once per session (tests/test_docs_site.py, test_docs_browser.py)
+# --- the documentation site, built once per session (tests/test_docs_site.py, test_docs_links.py, browser/)
 
 #: A site already built by ``.ci/run`` (every notebook executed): the tests read it, no rebuild.
 SITE_ENV = "COPOS_DOCS_SITE"

@@ -5,7 +5,8 @@ executed) is shared by the tests: the API reference lists ``certify``, the CLI p
 command of ``build_parser()``, the version is shown, formulas went to MathJax (no reST ``:math:``
 or ``.. math::`` left in any page), MathJax is served by the site and no page loads anything from
 another host, the notebooks are tutorial pages, and the docstrings' reST conversion is
-unit-tested. ``tests/test_docs_browser.py`` opens the same site in Chromium.
+unit-tested. ``tests/browser/test_docs_browser.py`` opens the same site in Chromium (run by
+``.ci/run``).
 """
 
 from __future__ import annotations
