@@ -61,12 +61,37 @@ ISOLATION: tuple[str, ...] = ("process", "none")
 
 #: Keys a ``[[datasets]]`` table may hold, and those of ``[study]``.
 _DATASET_KEYS = frozenset(
-    {"name", "source", "generator", "params", "instances", "path", "set", "bias", "methods",
-     "widths", "seeds", "epochs", "betas"}
+    {
+        "name",
+        "source",
+        "generator",
+        "params",
+        "instances",
+        "path",
+        "set",
+        "bias",
+        "methods",
+        "widths",
+        "seeds",
+        "epochs",
+        "betas",
+    }
 )
 _STUDY_KEYS = frozenset(
-    {"name", "betas", "methods", "widths", "seeds", "epochs", "data_dir", "time_limit",
-     "memory_limit", "isolate", "solver", "keep_weights"}
+    {
+        "name",
+        "betas",
+        "methods",
+        "widths",
+        "seeds",
+        "epochs",
+        "data_dir",
+        "time_limit",
+        "memory_limit",
+        "isolate",
+        "solver",
+        "keep_weights",
+    }
 )
 
 
@@ -160,9 +185,7 @@ def load_config(path: str | os.PathLike[str], data_dir: str | None = None) -> St
     return parse_config(raw, file, data_dir)
 
 
-def parse_config(
-    raw: Mapping[str, Any], source: Path, data_dir: str | None = None
-) -> StudyConfig:
+def parse_config(raw: Mapping[str, Any], source: Path, data_dir: str | None = None) -> StudyConfig:
     """Validate the TOML tables ``raw`` (read from ``source``) and expand them into cells."""
     study = _table(raw.get("study"), "[study]")
     _unknown(study, _STUDY_KEYS, "[study]")
@@ -248,9 +271,7 @@ def _dataset_cells(
     )
     betas = _betas(table.get("betas", base["betas"]), f"{where} betas")
     return [
-        replace(template, instance=instance, beta=beta)
-        for instance in instances
-        for beta in betas
+        replace(template, instance=instance, beta=beta) for instance in instances for beta in betas
     ]
 
 
@@ -262,7 +283,9 @@ def _data_of(
         path = _string(table.get("path"), f"{where} path")
         resolved = (source.parent / path).resolve()
         if not resolved.is_file():
-            raise InvalidInputError(f"{where}: the data file {os.fspath(resolved)!r} does not exist")
+            raise InvalidInputError(
+                f"{where}: the data file {os.fspath(resolved)!r} does not exist"
+            )
         return "", os.fspath(resolved), [None]
     if kind == "builtin":
         generator = table.get("generator")
@@ -351,5 +374,7 @@ def _time_limit(value: Any) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise InvalidInputError(f"[study] time_limit must be a positive number of seconds; got {value!r}")
+        raise InvalidInputError(
+            f"[study] time_limit must be a positive number of seconds; got {value!r}"
+        )
     return float(value)

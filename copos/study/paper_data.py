@@ -55,18 +55,26 @@ def check_paper_set(name: str, data_dir: str, instances: Sequence[int | None]) -
     if count is not None:
         bad = [i for i in instances if i is None or not 0 <= i < count]
         if bad:
-            raise InvalidInputError(f"the paper's {name} data has instances 0..{count - 1}; got {bad}")
+            raise InvalidInputError(
+                f"the paper's {name} data has instances 0..{count - 1}; got {bad}"
+            )
 
 
-def load_paper(name: str, data_dir: str, instance: int | None = None) -> tuple[FloatArray, FloatArray]:
+def load_paper(
+    name: str, data_dir: str, instance: int | None = None
+) -> tuple[FloatArray, FloatArray]:
     """``(X, Y)`` of the training split of the paper's set ``name`` (one-hot ``Y``)."""
     if name not in PAPER_SETS:
-        raise InvalidInputError(f"unknown paper data set {name!r}; choose from {sorted(PAPER_SETS)}")
+        raise InvalidInputError(
+            f"unknown paper data set {name!r}; choose from {sorted(PAPER_SETS)}"
+        )
     path = Path(data_dir) / PAPER_SETS[name][0]
     try:
         return _LOADERS[name](path, instance)
     except (OSError, KeyError, ValueError, IndexError) as exc:
-        raise DataFileError(f"cannot read the paper's {name} data {os.fspath(path)!r}: {exc}") from exc
+        raise DataFileError(
+            f"cannot read the paper's {name} data {os.fspath(path)!r}: {exc}"
+        ) from exc
 
 
 def authors_split(n: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:

@@ -118,7 +118,9 @@ def _markdown_table(head: list[str], rows: list[list[str]]) -> list[str]:
 def _html_table(head: list[str], rows: list[list[str]]) -> str:
     top = "".join(f"<th>{html.escape(cell)}</th>" for cell in head)
     lines = ["".join(f"<td>{html.escape(cell)}</td>" for cell in row) for row in rows]
-    return "<table><tr>" + top + "</tr>" + "".join(f"<tr>{line}</tr>" for line in lines) + "</table>"
+    return (
+        "<table><tr>" + top + "</tr>" + "".join(f"<tr>{line}</tr>" for line in lines) + "</table>"
+    )
 
 
 # ---------------------------------------------------------------------------- numbers
@@ -201,8 +203,14 @@ def build_report(records: list[dict[str, Any]], title: str = "") -> Document:
         document.heading(2, "Failed cells")
         document.table(
             ["cell", "reason", "time [s]"],
-            [[r.get("label", r["cell"]), str(r.get("reason", "")), _fmt(_number(r.get("time")), 3)]
-             for r in failed],
+            [
+                [
+                    r.get("label", r["cell"]),
+                    str(r.get("reason", "")),
+                    _fmt(_number(r.get("time")), 3),
+                ]
+                for r in failed
+            ],
         )
     return document
 
@@ -220,12 +228,20 @@ def _single_section(document: Document, data: dict[str, Any], beta: float) -> No
     rows = []
     for row in report.get("rows", []):
         least, most = limits.gap(row)
-        rows.append([
-            row.get("method", ""), row.get("kind", ""), row.get("rigour", ""),
-            _fmt(_number(row.get("value"))), f"[{_pct(least)}, {_pct(most)}]",
-            _fmt(_number(row.get("time")), 3), str(row.get("status", ""))[:60],
-        ])
-    document.table(["method", "direction", "rigour", "value", "gap to p*", "time [s]", "status"], rows)
+        rows.append(
+            [
+                row.get("method", ""),
+                row.get("kind", ""),
+                row.get("rigour", ""),
+                _fmt(_number(row.get("value"))),
+                f"[{_pct(least)}, {_pct(most)}]",
+                _fmt(_number(row.get("time")), 3),
+                str(row.get("status", ""))[:60],
+            ]
+        )
+    document.table(
+        ["method", "direction", "rigour", "value", "gap to p*", "time [s]", "status"], rows
+    )
     document.figure(_width_figure(data))
 
 
@@ -249,9 +265,16 @@ def _family_section(
     rows = [["bracket (U* - L*)", "", *_quantiles([w for w in widths if math.isfinite(w)]), ""]]
     for key in sorted(times):
         values = gaps.get(key, [])
-        rows.append([key, f"{len(values)}/{len(times[key])}", *_quantiles(values),
-                     _fmt(statistics.fmean(t for t in times[key] if math.isfinite(t)), 3)
-                     if any(math.isfinite(t) for t in times[key]) else "–"])
+        rows.append(
+            [
+                key,
+                f"{len(values)}/{len(times[key])}",
+                *_quantiles(values),
+                _fmt(statistics.fmean(t for t in times[key] if math.isfinite(t)), 3)
+                if any(math.isfinite(t) for t in times[key])
+                else "–",
+            ]
+        )
     document.table(
         ["method", "with a direction", "median gap", "90% gap", "max gap", "mean time [s]"], rows
     )
@@ -307,18 +330,35 @@ def _width_figure(data: dict[str, Any]) -> Figure | None:
     figure, axis = plt.subplots(figsize=(6.0, 3.8))
     for seed in sorted({r["seed"] for r in runs}):
         mine = sorted((r for r in runs if r["seed"] == seed), key=lambda r: r["width"])
-        axis.plot([r["width"] for r in mine], [r["objective"] for r in mine], "o-", label=f"SGD seed {seed}")
-    lowers = [r for r in bound_rows(report) if r.get("kind") in ("lower", "exact") and r.get("value") is not None]
+        axis.plot(
+            [r["width"] for r in mine],
+            [r["objective"] for r in mine],
+            "o-",
+            label=f"SGD seed {seed}",
+        )
+    lowers = [
+        r
+        for r in bound_rows(report)
+        if r.get("kind") in ("lower", "exact") and r.get("value") is not None
+    ]
     for index, row in enumerate(lowers):
-        axis.axhline(row["value"], linestyle="--", color=f"C{(index + 3) % 10}",
-                     label=f"{row['method']} ({row['rigour']})")
+        axis.axhline(
+            row["value"],
+            linestyle="--",
+            color=f"C{(index + 3) % 10}",
+            label=f"{row['method']} ({row['rigour']})",
+        )
     axis.set_xscale("log")
     axis.set_xlabel("width m")
     axis.set_ylabel("training objective")
     axis.set_title(data["label"])
     axis.legend(fontsize="x-small")
     figure.tight_layout()
-    return Figure(f"{_slug(data['label'])}.png", _png(figure), f"{data['label']}: SGD against width, lower bounds dashed")
+    return Figure(
+        f"{_slug(data['label'])}.png",
+        _png(figure),
+        f"{data['label']}: SGD against width, lower bounds dashed",
+    )
 
 
 def _histogram_figure(name: str, beta: float, gaps: dict[str, list[float]]) -> Figure | None:
@@ -334,7 +374,9 @@ def _histogram_figure(name: str, beta: float, gaps: dict[str, list[float]]) -> F
         axis.set_xlabel("gap to p* (at most), %")
     figure.tight_layout()
     label = f"{name} beta={beta:g}"
-    return Figure(f"{_slug(label)}-gaps.png", _png(figure), f"{label}: histogram of gaps per method")
+    return Figure(
+        f"{_slug(label)}-gaps.png", _png(figure), f"{label}: histogram of gaps per method"
+    )
 
 
 # ---------------------------------------------------------------------------- writing
@@ -346,7 +388,9 @@ def write_report(results: str | os.PathLike[str], out: str | os.PathLike[str]) -
     try:
         (directory / "figures").mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise CoposError(f"cannot create the report directory {os.fspath(directory)!r}: {exc}") from exc
+        raise CoposError(
+            f"cannot create the report directory {os.fspath(directory)!r}: {exc}"
+        ) from exc
     written = []
     for block in document.blocks:
         if block[0] == "fig":

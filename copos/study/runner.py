@@ -158,7 +158,7 @@ def _client(client: Any, address: str | None, workers: int | None) -> Iterator[t
         yield client, "dask client"
         return
     try:
-        from distributed import Client, LocalCluster
+        from distributed import Client
     except ImportError as exc:
         raise CoposError(DASK_HINT) from exc
     if address:
