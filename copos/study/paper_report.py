@@ -31,6 +31,7 @@ from typing import Any
 
 from copos._io import write_text_atomic
 from copos.errors import CoposError
+from copos.study.report import pyplot, width_figure
 from copos.study.store import read_records
 
 
@@ -296,23 +297,12 @@ def _quantiles(values: list[float]) -> list[str]:
 
 
 # ---------------------------------------------------------------------------- figures
-def _pyplot() -> Any:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError as exc:
-        raise CoposError("the study report needs matplotlib: pip install 'copos[plot]'") from exc
-    return plt
-
-
 def _png(figure: Any) -> bytes:
     import io
 
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=90)
-    _pyplot().close(figure)
+    pyplot().close(figure)
     return buffer.getvalue()
 
 
@@ -326,34 +316,16 @@ def _width_figure(data: dict[str, Any]) -> Figure | None:
     runs = [r for r in report.get("runs", []) if r.get("objective") is not None]
     if not runs:
         return None
-    plt = _pyplot()
-    figure, axis = plt.subplots(figsize=(6.0, 3.8))
+    curves: dict[int, tuple[list[int], list[float]]] = {}
     for seed in sorted({r["seed"] for r in runs}):
         mine = sorted((r for r in runs if r["seed"] == seed), key=lambda r: r["width"])
-        axis.plot(
-            [r["width"] for r in mine],
-            [r["objective"] for r in mine],
-            "o-",
-            label=f"SGD seed {seed}",
-        )
+        curves[seed] = ([r["width"] for r in mine], [r["objective"] for r in mine])
     lowers = [
-        r
-        for r in bound_rows(report)
-        if r.get("kind") in ("lower", "exact") and r.get("value") is not None
+        (row["value"], f"{row['method']} ({row['rigour']})")
+        for row in bound_rows(report)
+        if row.get("kind") in ("lower", "exact") and row.get("value") is not None
     ]
-    for index, row in enumerate(lowers):
-        axis.axhline(
-            row["value"],
-            linestyle="--",
-            color=f"C{(index + 3) % 10}",
-            label=f"{row['method']} ({row['rigour']})",
-        )
-    axis.set_xscale("log")
-    axis.set_xlabel("width m")
-    axis.set_ylabel("training objective")
-    axis.set_title(data["label"])
-    axis.legend(fontsize="x-small")
-    figure.tight_layout()
+    figure = width_figure(curves, lowers, data["label"], size=(6.0, 3.8), legend="x-small")
     return Figure(
         f"{_slug(data['label'])}.png",
         _png(figure),
@@ -366,7 +338,7 @@ def _histogram_figure(name: str, beta: float, gaps: dict[str, list[float]]) -> F
     shown = {key: values for key, values in gaps.items() if values}
     if not shown:
         return None
-    plt = _pyplot()
+    plt = pyplot()
     figure, axes = plt.subplots(len(shown), 1, figsize=(6.0, 1.9 * len(shown)), squeeze=False)
     for axis, (key, values) in zip(axes[:, 0], sorted(shown.items()), strict=True):
         axis.hist([100 * v for v in values], bins=20, color="C0")
