@@ -22,6 +22,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from threadpoolctl import threadpool_limits
+
 from copos._memory import memory_limit
 from copos._version import __version__
 from copos.nets import datasets
@@ -124,10 +126,9 @@ def run_cell(spec: CellSpec) -> dict[str, Any]:
 
 def execute(spec: CellSpec) -> dict[str, Any]:
     """Run ``spec`` as its ``isolate`` setting says; the entry point of every engine's workers."""
-    for name, value in SINGLE_THREAD_ENV.items():
-        os.environ.setdefault(name, value)
     if spec.isolate == "none":
-        return run_cell(spec)
+        with threadpool_limits(1):  # BLAS is loaded already here: limit its pools directly
+            return run_cell(spec)
     return run_in_child(spec)
 
 

@@ -50,7 +50,8 @@ from pathlib import Path
 from typing import Any
 
 from copos._memory import parse_size
-from copos.errors import InvalidInputError
+from copos.errors import InvalidInputError, UnknownSolverError
+from copos.solvers import registry
 from copos.study.paper_data import PAPER_SETS, check_paper_set
 from copos.study.tightness import DEFAULT_METHODS, METHODS
 
@@ -229,7 +230,7 @@ def _defaults(study: Mapping[str, Any], source: Path, data_dir: str | None) -> d
         "widths": _ints(study.get("widths", [5, 10, 100]), "[study] widths", 1),
         "seeds": _ints(study.get("seeds", [0, 1, 2]), "[study] seeds", 0),
         "epochs": _ints([study.get("epochs", 10_000)], "[study] epochs", 1)[0],
-        "solver": _string(study.get("solver", "clarabel"), "[study] solver"),
+        "solver": _solver(study.get("solver", "clarabel")),
         "data_dir": directory or "",
         "time_limit": _time_limit(study.get("time_limit")),
         "memory_limit": None if memory is None else parse_size(str(memory)),
@@ -368,6 +369,13 @@ def _methods(value: Any, what: str) -> tuple[str, ...]:
     if unknown:
         raise InvalidInputError(f"{what}: unknown methods {unknown}; choose from {sorted(METHODS)}")
     return tuple(dict.fromkeys(value))
+
+
+def _solver(value: Any) -> str:
+    try:
+        return registry.check(_string(value, "[study] solver"), "conic")
+    except UnknownSolverError as exc:
+        raise InvalidInputError(f"[study] solver: {exc}") from exc
 
 
 def _time_limit(value: Any) -> float | None:

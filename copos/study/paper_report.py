@@ -22,6 +22,7 @@ import base64
 import html
 import math
 import os
+import re
 import statistics
 from collections import defaultdict
 from collections.abc import Sequence
@@ -200,6 +201,7 @@ def build_report(records: list[dict[str, Any]], title: str = "") -> Document:
                 _single_section(document, group[0], beta)
             else:
                 _family_section(document, name, group, beta)
+    _timing_section(document, records)
     if failed:
         document.heading(2, "Failed cells")
         document.table(
@@ -214,6 +216,32 @@ def build_report(records: list[dict[str, Any]], title: str = "") -> Document:
             ],
         )
     return document
+
+
+def _timing_section(document: Document, records: list[dict[str, Any]]) -> None:
+    """Cells and their times per data set and beta (the cell's own time, without start-up)."""
+    groups: dict[tuple[str, float], list[float]] = defaultdict(list)
+    for data in records:
+        key = (data["spec"]["dataset"], float(data["spec"]["beta"]))
+        groups[key].append(_number(data.get("time")))
+    rows = []
+    for (name, beta), times in groups.items():
+        finite = [t for t in times if math.isfinite(t)]
+        mean = statistics.fmean(finite) if finite else math.nan
+        rows.append(
+            [
+                name,
+                f"{beta:g}",
+                str(len(times)),
+                _fmt(mean, 3),
+                _fmt(max(finite, default=math.nan), 3),
+                _fmt(sum(finite), 4),
+            ]
+        )
+    document.heading(2, "Timing")
+    document.table(
+        ["data set", "beta", "cells", "mean cell time [s]", "max [s]", "total [s]"], rows
+    )
 
 
 def _single_section(document: Document, data: dict[str, Any], beta: float) -> None:
@@ -257,8 +285,8 @@ def _family_section(
     for data in group:
         limits = bracket(data["report"])
         widths.append((limits.upper - limits.lower) / limits.scale)
-        for row in bound_rows(data["report"]):
-            key = _method_key(row)
+        for row in data["report"].get("rows", []):
+            key = row["method"] if row.get("source") == "sgd" else _method_key(row)
             times[key].append(_number(row.get("time")))
             _, most = limits.gap(row)
             if math.isfinite(most):
@@ -283,9 +311,9 @@ def _family_section(
 
 
 def _method_key(row: dict[str, Any]) -> str:
-    """A method's row name without instance details (e.g. the width of the certified net)."""
-    method = str(row.get("method", ""))
-    return method.split(" (m=")[0].split(", m=")[0] if "m=" in method else method
+    """A method's row name without the width of its network (it varies between instances)."""
+    method = re.sub(r",? ?m=\d+", "", str(row.get("method", "")))
+    return method.replace(" ()", "").replace("()", "").strip()
 
 
 def _quantiles(values: list[float]) -> list[str]:

@@ -48,6 +48,7 @@ def test_cell_id_ignores_limits_and_data_dir_but_not_the_problem(tmp_path: Path)
         ("colour = 1", "[0]", "unknown keys"),
         ('methods = ["nope"]', "[0]", "unknown methods"),
         ("time_limit = 0", "[0]", "time_limit"),
+        ('solver = "no-such-solver"', "[0]", "no-such-solver"),
         ("", '"3:x"', "start:stop"),
         ("", "[-1]", "instances"),
     ],
