@@ -219,29 +219,46 @@ def build_report(records: list[dict[str, Any]], title: str = "") -> Document:
 
 
 def _timing_section(document: Document, records: list[dict[str, Any]]) -> None:
-    """Cells and their times per data set and beta (the cell's own time, without start-up)."""
-    groups: dict[tuple[str, float], list[float]] = defaultdict(list)
+    """Cells and their wall-clock and CPU times per data set and beta (without start-up)."""
+    groups: dict[tuple[str, float], list[dict[str, Any]]] = defaultdict(list)
     for data in records:
-        key = (data["spec"]["dataset"], float(data["spec"]["beta"]))
-        groups[key].append(_number(data.get("time")))
+        groups[(data["spec"]["dataset"], float(data["spec"]["beta"]))].append(data)
     rows = []
-    for (name, beta), times in groups.items():
-        finite = [t for t in times if math.isfinite(t)]
-        mean = statistics.fmean(finite) if finite else math.nan
+    for (name, beta), cells in groups.items():
+        wall = _finite([_number(data.get("time")) for data in cells])
+        cpu = _finite([_number(data.get("cpu_time")) for data in cells])
         rows.append(
             [
                 name,
                 f"{beta:g}",
-                str(len(times)),
-                _fmt(mean, 3),
-                _fmt(max(finite, default=math.nan), 3),
-                _fmt(sum(finite), 4),
+                str(len(cells)),
+                _mean(wall),
+                _fmt(max(wall, default=math.nan), 3),
+                _fmt(sum(wall), 4),
+                _mean(cpu),
             ]
         )
     document.heading(2, "Timing")
     document.table(
-        ["data set", "beta", "cells", "mean cell time [s]", "max [s]", "total [s]"], rows
+        [
+            "data set",
+            "beta",
+            "cells",
+            "mean cell time [s]",
+            "max [s]",
+            "total [s]",
+            "mean CPU time [s]",
+        ],
+        rows,
     )
+
+
+def _finite(values: list[float]) -> list[float]:
+    return [value for value in values if math.isfinite(value)]
+
+
+def _mean(values: list[float]) -> str:
+    return _fmt(statistics.fmean(values), 3) if values else "–"
 
 
 def _single_section(document: Document, data: dict[str, Any], beta: float) -> None:

@@ -15,6 +15,7 @@ def test_a_finished_cell_holds_every_bound_with_direction_and_rigour(tmp_path: P
     cell = load_config(write_config(tmp_path)).cells[0]
     data = run_cell(cell)
     assert data["status"] == FINISHED and data["cell"] == cell.cell_id
+    assert data["time"] > 0 and data["cpu_time"] > 0
     assert data["spec"]["beta"] == 0.1 and data["copos"] and data["machine"]["cpus"]
     report = data["report"]
     assert {row["source"] for row in report["rows"]} == {"sgd", "certificate"}

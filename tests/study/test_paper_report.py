@@ -87,7 +87,7 @@ def test_report_tables_figures_and_failures(results: Path, tmp_path: Path) -> No
     assert "| rel (Sahiner, DNN) | lower | verified | 7.5 | [5%, 25%] |" in markdown
     assert "| lifted-dnn (DNN, clarabel) | neither | unverified | 17 | [–, –] |" in markdown
     assert "planted-tiny, beta = 0.1: 2 instances" in markdown
-    assert "| planted-tiny | 0.1 | 2 | 1 | 1 | 2 |" in markdown  # the timing table
+    assert "| planted-tiny | 0.1 | 2 | 1 | 1 | 2 | – |" in markdown  # the timing table
     assert "## Failed cells" in markdown and "time limit: stopped" in markdown
     written = write_report(results, tmp_path / "out")
     names = sorted(p.name for p in written)
