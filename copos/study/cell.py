@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
@@ -46,6 +47,10 @@ SINGLE_THREAD_ENV: dict[str, str] = {
     "VECLIB_MAXIMUM_THREADS": "1",
     "NUMEXPR_NUM_THREADS": "1",
 }
+
+
+class CellInterrupted(Exception):
+    """The cell's child was stopped by Ctrl-C: nothing to record, the cell runs again next time."""
 
 
 def build_problem(spec: CellSpec) -> TrainingProblem:
@@ -162,6 +167,8 @@ def run_in_child(spec: CellSpec) -> dict[str, Any]:
                 data: dict[str, Any] = json.load(handle)
             data["wall_time"] = time.perf_counter() - start  # with the child's start-up
             return data
+    if child.returncode == -signal.SIGINT or child.stderr.rstrip().endswith("KeyboardInterrupt"):
+        raise CellInterrupted(spec.label)
     return record(spec, FAILED, _crash_reason(child), time=time.perf_counter() - start)
 
 

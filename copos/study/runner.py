@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from copos.errors import CoposError
-from copos.study.cell import FAILED, SINGLE_THREAD_ENV, execute, record
+from copos.study.cell import FAILED, SINGLE_THREAD_ENV, CellInterrupted, execute, record
 from copos.study.config import CellSpec, StudyConfig
 from copos.study.store import ResultsStore
 
@@ -137,6 +137,8 @@ def _gather(
             cell = by_key[future.key]
             try:
                 data = future.result()
+            except CellInterrupted:  # Ctrl-C reached the cell's child: it is in flight, not failed
+                continue
             except Exception as exc:  # noqa: BLE001 - a lost worker: the cell is a failed row
                 data = record(cell, FAILED, f"worker lost: {type(exc).__name__}: {exc}")
             store.append(data)

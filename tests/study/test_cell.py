@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import math
+import signal
+import subprocess
 from dataclasses import replace
 from pathlib import Path
 
-from copos.study.cell import FAILED, FINISHED, _crash_reason, execute, run_cell
+import pytest
+
+from copos.study.cell import (
+    FAILED,
+    FINISHED,
+    CellInterrupted,
+    _crash_reason,
+    execute,
+    run_cell,
+)
 from copos.study.config import load_config
 from tests.study.studyhelp import write_config
 
@@ -44,9 +55,17 @@ def test_a_cell_over_its_time_limit_is_stopped_and_recorded(tmp_path: Path) -> N
 
 
 def test_crash_reasons_name_the_signal_or_the_memory_error() -> None:
-    from subprocess import CompletedProcess
-
-    killed = CompletedProcess([], -9, "", "")
+    killed = subprocess.CompletedProcess([], -9, "", "")
     assert _crash_reason(killed) == "crashed: killed by signal 9"
-    memory = CompletedProcess([], 1, "", "Traceback\nMemoryError: no room\n")
+    memory = subprocess.CompletedProcess([], 1, "", "Traceback\nMemoryError: no room\n")
     assert _crash_reason(memory).startswith("memory limit: crashed: exit code 1")
+
+
+def test_a_child_stopped_by_ctrl_c_is_not_recorded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cell = load_config(write_config(tmp_path, isolate="process")).cells[0]
+    stopped = subprocess.CompletedProcess([], -signal.SIGINT, "", "")
+    monkeypatch.setattr(subprocess, "run", lambda *args, **kwargs: stopped)
+    with pytest.raises(CellInterrupted):
+        execute(cell)
