@@ -13,12 +13,13 @@ from __future__ import annotations
 import json
 import os
 import platform
+import select
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-import traceback
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -38,6 +39,9 @@ from copos.study.tightness import check_tightness
 RECORD_FORMAT = 1
 FINISHED = "finished"
 FAILED = "failed"
+
+#: Exit code of a cell server stopped by Ctrl-C (as a shell reports SIGINT).
+INTERRUPTED = 130
 
 #: One BLAS/OpenMP thread per cell: the engine runs one cell per core.
 SINGLE_THREAD_ENV: dict[str, str] = {
@@ -143,33 +147,120 @@ def execute(spec: CellSpec) -> dict[str, Any]:
 
 
 def run_in_child(spec: CellSpec) -> dict[str, Any]:
-    """Run ``spec`` in a child Python under its time and memory limits; a record in any case."""
+    """Run ``spec`` in this thread's cell server (a child Python) under its limits; a record.
+
+    The server is started on first use and kept for the next cells, so a cell does not pay for
+    Python's and CVXPY's start-up. It is killed when a cell passes its time limit and replaced
+    after a crash; a server whose memory limit differs from the cell's is replaced first.
+    """
     start = time.perf_counter()
-    env = {**os.environ, **SINGLE_THREAD_ENV, "PYTHONPATH": _package_path()}
-    with tempfile.TemporaryDirectory(prefix="copos-cell-") as scratch:
-        out = os.path.join(scratch, "record.json")
-        command = [sys.executable, "-m", "copos.study.cell", out]
-        try:
-            child = subprocess.run(
-                command,
-                input=json.dumps(spec.to_dict()),
-                capture_output=True,
-                text=True,
-                timeout=spec.time_limit,
-                env=env,
-                cwd=os.getcwd(),
-            )
-        except subprocess.TimeoutExpired:
-            reason = f"time limit: the cell ran longer than {spec.time_limit:g} s and was stopped"
-            return record(spec, FAILED, reason, time=time.perf_counter() - start)
-        if child.returncode == 0 and os.path.exists(out):
-            with open(out, encoding="utf-8") as handle:
-                data: dict[str, Any] = json.load(handle)
-            data["wall_time"] = time.perf_counter() - start  # with the child's start-up
-            return data
-    if child.returncode == -signal.SIGINT or child.stderr.rstrip().endswith("KeyboardInterrupt"):
+    server = CellServer.for_limit(spec.memory_limit)
+    outcome = server.run(spec, spec.time_limit)
+    if isinstance(outcome, dict):
+        outcome["wall_time"] = time.perf_counter() - start  # with any start-up of the server
+        return outcome
+    if outcome == "time limit":
+        reason = f"time limit: the cell ran longer than {spec.time_limit:g} s and was stopped"
+        return record(spec, FAILED, reason, time=time.perf_counter() - start)
+    returncode, stderr = server.ended()
+    if returncode in (INTERRUPTED, -signal.SIGINT) or stderr.rstrip().endswith("KeyboardInterrupt"):
         raise CellInterrupted(spec.label)
-    return record(spec, FAILED, _crash_reason(child), time=time.perf_counter() - start)
+    return record(spec, FAILED, _crash_reason(returncode, stderr), time=time.perf_counter() - start)
+
+
+class CellServer:
+    """A child Python that runs cells one at a time: spec JSON lines in, record JSON lines out.
+
+    One per worker thread (:meth:`for_limit`). Its stderr goes to a scratch file, read back
+    when it dies, to say why.
+    """
+
+    _local = threading.local()
+
+    def __init__(self, memory_limit: int | None) -> None:
+        self.memory_limit = memory_limit
+        self._stderr = tempfile.TemporaryFile(mode="w+b")
+        command = [sys.executable, "-m", "copos.study.cell", "--serve"]
+        if memory_limit is not None:
+            command += ["--memory-limit", str(memory_limit)]
+        self.process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            env={**os.environ, **SINGLE_THREAD_ENV, "PYTHONPATH": _package_path()},
+        )
+
+    @classmethod
+    def for_limit(cls, memory_limit: int | None) -> CellServer:
+        """This thread's live server with ``memory_limit``, started (or replaced) if needed."""
+        server: CellServer | None = getattr(cls._local, "server", None)
+        if (
+            server is None
+            or server.process.poll() is not None
+            or server.memory_limit != memory_limit
+        ):
+            if server is not None:
+                server.stop()
+            server = cls(memory_limit)
+            cls._local.server = server
+        return server
+
+    def run(self, spec: CellSpec, time_limit: float | None) -> dict[str, Any] | str:
+        """The record of ``spec``; ``"time limit"`` (the server is killed) or ``"died"``."""
+        try:
+            assert self.process.stdin is not None
+            self.process.stdin.write((json.dumps(spec.to_dict()) + "\n").encode())
+            self.process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            return "died"
+        line = self._read_line(time_limit)
+        if line is None:
+            self.stop()
+            return "time limit"
+        if not line:
+            self.process.wait()
+            return "died"
+        data: dict[str, Any] = json.loads(line)
+        return data
+
+    def _read_line(self, timeout: float | None) -> bytes | None:
+        """One line from the server; ``b""`` at its end, ``None`` when ``timeout`` passes first."""
+        assert self.process.stdout is not None
+        descriptor = self.process.stdout.fileno()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        chunks: list[bytes] = []
+        while True:
+            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+            ready, _, _ = select.select([descriptor], [], [], wait)
+            if not ready:
+                return None
+            chunk = os.read(descriptor, 1 << 16)
+            if not chunk:
+                return b""
+            chunks.append(chunk)
+            if chunk.endswith(b"\n"):
+                return b"".join(chunks)
+
+    def ended(self) -> tuple[int, str]:
+        """The exit code of a dead server and the end of its stderr."""
+        returncode = self.process.wait()
+        self._stderr.seek(0)
+        stderr = self._stderr.read()[-4000:].decode(errors="replace")
+        self.stop()
+        return returncode, stderr
+
+    def stop(self) -> None:
+        """Kill the server (if alive) and forget it."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            if stream is not None:
+                stream.close()
+        self._stderr.close()
+        if getattr(self._local, "server", None) is self:
+            self._local.server = None
 
 
 def _package_path() -> str:
@@ -179,20 +270,20 @@ def _package_path() -> str:
     return os.pathsep.join([root, rest]) if rest else root
 
 
-def _crash_reason(child: subprocess.CompletedProcess[str]) -> str:
-    """Why a child ended without a record: a signal (the OOM killer, a segfault) or an exit code."""
-    tail = " | ".join(child.stderr.strip().splitlines()[-3:])
-    if child.returncode < 0:
-        what = f"crashed: killed by signal {-child.returncode}"
+def _crash_reason(returncode: int, stderr: str) -> str:
+    """Why a server ended without a record: a signal (the OOM killer, a segfault) or an exit code."""
+    tail = " | ".join(stderr.strip().splitlines()[-3:])
+    if returncode < 0:
+        what = f"crashed: killed by signal {-returncode}"
     else:
-        what = f"crashed: exit code {child.returncode}"
-    if "MemoryError" in child.stderr:
+        what = f"crashed: exit code {returncode}"
+    if "MemoryError" in stderr:
         what = f"memory limit: {what}"
     return f"{what}; {tail}" if tail else what
 
 
 def _limit_address_space(nbytes: int | None) -> None:
-    """Cap this process's address space (the memory limit of a cell in its child)."""
+    """Cap this process's address space (the memory limit of the cells in a server)."""
     if nbytes is None:
         return
     import resource
@@ -200,18 +291,29 @@ def _limit_address_space(nbytes: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (nbytes, nbytes))
 
 
-def main(argv: list[str]) -> int:
-    """Child entry point: spec JSON on stdin, record JSON written to ``argv[0]``."""
-    spec = CellSpec.from_dict(json.loads(sys.stdin.read()))
-    _limit_address_space(spec.memory_limit)
+def serve(memory_limit: int | None) -> int:
+    """The server loop: a spec JSON per line on stdin, its record as one JSON line on stdout.
+
+    Anything else that writes to stdout (a solver's log) is sent to stderr, so the protocol
+    stays clean.
+    """
+    protocol = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    _limit_address_space(memory_limit)
     try:
-        data = run_cell(spec)
-    except BaseException:  # noqa: BLE001 - the parent reads the traceback from stderr
-        traceback.print_exc()
-        return 1
-    with open(argv[0], "w", encoding="utf-8") as handle:
-        json.dump(data, handle, allow_nan=False)
+        for line in sys.stdin:
+            data = run_cell(CellSpec.from_dict(json.loads(line)))
+            protocol.write(json.dumps(data, allow_nan=False) + "\n")
+            protocol.flush()
+    except KeyboardInterrupt:
+        return INTERRUPTED
     return 0
+
+
+def main(argv: list[str]) -> int:
+    """``python -m copos.study.cell --serve [--memory-limit BYTES]``."""
+    limit = int(argv[argv.index("--memory-limit") + 1]) if "--memory-limit" in argv else None
+    return serve(limit)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
 import signal
-import subprocess
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from copos.study.cell import (
     FAILED,
     FINISHED,
     CellInterrupted,
+    CellServer,
     _crash_reason,
     execute,
     run_cell,
@@ -46,26 +48,33 @@ def test_a_cell_that_raises_is_a_failed_record(tmp_path: Path) -> None:
     assert "report" not in data
 
 
-def test_a_cell_over_its_time_limit_is_stopped_and_recorded(tmp_path: Path) -> None:
-    cell = load_config(write_config(tmp_path, isolate="process")).cells[0]
-    slow = replace(cell, epochs=10**7, time_limit=0.5)
-    data = execute(slow)
+def test_crash_reasons_name_the_signal_or_the_memory_error() -> None:
+    assert _crash_reason(-9, "") == "crashed: killed by signal 9"
+    memory = _crash_reason(1, "Traceback\nMemoryError: no room\n")
+    assert memory.startswith("memory limit: crashed: exit code 1")
+
+
+def test_the_cell_server_crash_time_limit_and_ctrl_c(tmp_path: Path) -> None:
+    cells = load_config(write_config(tmp_path, isolate="process")).cells
+    assert execute(cells[0])["status"] == FINISHED
+    server = CellServer.for_limit(None)
+    pid = server.process.pid
+    assert execute(cells[1])["status"] == FINISHED
+    assert CellServer.for_limit(None).process.pid == pid  # one start-up for both cells
+
+    os.kill(pid, signal.SIGKILL)  # e.g. the OOM killer: the cell is a failed record
+    assert server.run(cells[2], None) == "died"
+    assert _crash_reason(*server.ended()) == "crashed: killed by signal 9"
+
+    slow = replace(cells[2], epochs=10**7, time_limit=0.5)
+    data = execute(slow)  # a new server, killed when the limit passes
     assert data["status"] == FAILED and data["reason"].startswith("time limit")
     assert data["cell"] == slow.cell_id == replace(slow, time_limit=None).cell_id
 
-
-def test_crash_reasons_name_the_signal_or_the_memory_error() -> None:
-    killed = subprocess.CompletedProcess([], -9, "", "")
-    assert _crash_reason(killed) == "crashed: killed by signal 9"
-    memory = subprocess.CompletedProcess([], 1, "", "Traceback\nMemoryError: no room\n")
-    assert _crash_reason(memory).startswith("memory limit: crashed: exit code 1")
-
-
-def test_a_child_stopped_by_ctrl_c_is_not_recorded(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    cell = load_config(write_config(tmp_path, isolate="process")).cells[0]
-    stopped = subprocess.CompletedProcess([], -signal.SIGINT, "", "")
-    monkeypatch.setattr(subprocess, "run", lambda *args, **kwargs: stopped)
-    with pytest.raises(CellInterrupted):
-        execute(cell)
+    fresh = CellServer.for_limit(None)  # the server execute will use (one per thread)
+    # Ctrl-C reaches the whole process group, the server included
+    timer = threading.Timer(0.3, fresh.process.send_signal, (signal.SIGINT,))
+    timer.start()
+    with pytest.raises(CellInterrupted):  # in flight, not failed: nothing to record
+        execute(replace(slow, time_limit=None))
+    timer.join()
