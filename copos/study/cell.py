@@ -1,9 +1,10 @@
 r"""One cell of a study: build its problem, check its tightness, return one JSON-ready record.
 
-:func:`execute` is what a worker runs. With ``isolate = "process"`` it runs the cell in a child
-Python (``python -m copos.study.cell``) under the cell's limits: the wall-clock limit (the child
-is killed when it passes), the memory limit (``RLIMIT_AS`` of the child, and copos's own memory
-guard), and any crash of native code stays in the child. Whatever happens, the result is a
+:func:`execute` is what a worker runs. With ``isolate = "process"`` the cell runs in the worker
+thread's cell server, a child Python (``python -m copos.study.cell --serve``) that runs cells one
+after another under their limits: the wall-clock limit (the server is killed when a cell passes
+it, and replaced), the memory limit (``RLIMIT_AS`` of the server, and copos's own memory guard);
+a crash of native code ends the server, not the worker. Whatever happens, the result is a
 record: ``status`` is ``"finished"`` (every method ran or failed on its own row) or
 ``"failed"`` with the ``reason`` (an exception, the time or memory limit, a crash).
 """

@@ -25,7 +25,7 @@ The TOML layout::
     data_dir = "../shared/data"      # optional; relative to the TOML file; --data-dir wins
     time_limit = 1800                # seconds per cell (optional)
     memory_limit = "4G"              # per cell (optional)
-    isolate = "process"              # "process": a child process per cell; "none": in the worker
+    isolate = "process"              # "process": a cell server (child) per worker; "none": in it
 
     [[datasets]]
     name = "spiral-small"
