@@ -100,7 +100,8 @@ _STUDY_KEYS = frozenset(
 class CellSpec:
     """One cell: one problem (data set instance, beta, bias) and what to compute on it.
 
-    ``data_dir`` (absolute, for ``paper`` data) and the limits are not part of :attr:`cell_id`.
+    ``data_dir`` (absolute, for ``paper`` data), a data file's ``path`` (its content counts,
+    as ``data_sha256``) and the limits are not part of :attr:`cell_id`.
     """
 
     study: str
@@ -117,6 +118,7 @@ class CellSpec:
     epochs: int
     solver: str = "clarabel"
     path: str = ""
+    data_sha256: str = ""
     data_dir: str = ""
     time_limit: float | None = None
     memory_limit: int | None = None
@@ -129,8 +131,7 @@ class CellSpec:
         for key in ("data_dir", "time_limit", "memory_limit", "isolate", "keep_weights"):
             data.pop(key)
         data["params"] = dict(self.params)
-        if self.source != "file":
-            data.pop("path")
+        data.pop("path")  # a file counts by its content (data_sha256), wherever it lies
         return data
 
     @property
@@ -264,6 +265,7 @@ def _dataset_cells(
         epochs=_ints([table.get("epochs", base["epochs"])], f"{where} epochs", 1)[0],
         solver=base["solver"],
         path=path,
+        data_sha256=_sha256(path) if path else "",
         data_dir=base["data_dir"],
         time_limit=base["time_limit"],
         memory_limit=base["memory_limit"],
@@ -306,6 +308,10 @@ def _data_of(
     instances = _instances(table.get("instances", [None]), where)
     check_paper_set(name, base["data_dir"], instances)
     return name, "", instances
+
+
+def _sha256(path: str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _instances(value: Any, where: str) -> list[int | None]:

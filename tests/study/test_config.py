@@ -110,3 +110,19 @@ def test_paper_split_and_the_lost_header_row(tmp_path: Path) -> None:
     assert np.array_equal(X[:, 0], train + 1.0) and np.array_equal(X[:, 1], 2 * (train + 1.0))
     assert Y.shape == (5, 2) and np.array_equal(Y.sum(axis=1), np.ones(5))
     assert np.array_equal(Y[:, 1], [(i + 1) % 3 != 0 for i in train])  # columns sorted: b, g
+
+
+def test_a_data_file_counts_by_its_content_not_its_path(tmp_path: Path) -> None:
+    from copos.nets.datasets import save_data
+
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        save_data(tmp_path / folder / "data.csv", np.eye(3), np.ones((3, 1)))
+        (tmp_path / folder / "s.toml").write_text(
+            '[study]\nname = "f"\n\n[[datasets]]\nsource = "file"\npath = "data.csv"\n'
+        )
+    first, second = (load_config(tmp_path / f / "s.toml").cells[0] for f in ("a", "b"))
+    assert first.path != second.path and first.cell_id == second.cell_id
+    save_data(tmp_path / "b" / "data.csv", 2 * np.eye(3), np.ones((3, 1)))
+    assert load_config(tmp_path / "b" / "s.toml").cells[0].cell_id != first.cell_id
+    assert first.dataset == "data" and first.bias is False
