@@ -292,6 +292,21 @@ def _limit_address_space(nbytes: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (nbytes, nbytes))
 
 
+def _die_with_parent() -> None:
+    """Linux: be killed when the worker that started this server dies (no orphaned cell runs on)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the worker died before the call
+        os._exit(1)
+
+
 def serve(memory_limit: int | None) -> int:
     """The server loop: a spec JSON per line on stdin, its record as one JSON line on stdout.
 
@@ -300,6 +315,7 @@ def serve(memory_limit: int | None) -> int:
     """
     protocol = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
+    _die_with_parent()
     _limit_address_space(memory_limit)
     try:
         for line in sys.stdin:
