@@ -677,7 +677,9 @@ def _add_study_parser(commands: Any) -> argparse.ArgumentParser:
         metavar="ADDRESS",
         help="tcp://HOST:PORT of a running Dask scheduler (default: $DASK_SCHEDULER_ADDRESS)",
     )
-    study.add_argument("--data-dir", help="directory of the paper's data files (overrides the TOML)")
+    study.add_argument(
+        "--data-dir", help="directory of the paper's data files (overrides the TOML)"
+    )
     study.add_argument("--out", default="study-report", help="with 'report': output directory")
     study.set_defaults(handler=_cmd_study)
     return study
@@ -700,7 +702,9 @@ def _cmd_study(args: argparse.Namespace) -> int:
         raise InvalidInputError(f"unexpected argument {args.results_file!r}; give --results FILE")
     config = load_config(args.config, data_dir=args.data_dir)
     store = ResultsStore(args.results or f"{config.name}.results.jsonl", config.name)
-    print(f"study {config.name}: {len(config.cells)} cells; results in {store.path}", file=sys.stderr)
+    print(
+        f"study {config.name}: {len(config.cells)} cells; results in {store.path}", file=sys.stderr
+    )
     try:
         summary = run_study(
             config,
@@ -714,7 +718,9 @@ def _cmd_study(args: argparse.Namespace) -> int:
         print(f"copos: interrupted; {stop.summary.text()}", file=sys.stderr)
         return EXIT_INTERRUPTED
     latest = store.latest()
-    missing = [c.label for c in config.cells if latest.get(c.cell_id, {}).get("status") != "finished"]
+    missing = [
+        c.label for c in config.cells if latest.get(c.cell_id, {}).get("status") != "finished"
+    ]
     if args.json:
         print(json.dumps({"summary": summary.__dict__, "unfinished": missing}, allow_nan=False))
     else:
@@ -729,7 +735,9 @@ def _print_cell(data: dict[str, Any]) -> None:
     detail = data.get("reason") or (
         f"U* {report.get('best_upper')}, rigorous L* {report.get('best_rigorous_lower')}"
     )
-    print(f"{data['status']:>8} {data['label']} ({data.get('time') or 0:.1f} s): {detail}", flush=True)
+    print(
+        f"{data['status']:>8} {data['label']} ({data.get('time') or 0:.1f} s): {detail}", flush=True
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
