@@ -657,6 +657,9 @@ again skips finished cells, --only failed re-runs the failed ones.
   copos study studies/smoke.toml --results smoke.jsonl
   copos study report smoke.jsonl --out smoke-report
 
+The solver, the time and the memory limits of the cells come from the TOML ([study] solver,
+time_limit, memory_limit); --solver and --max-memory do not reach the workers.
+
 Exit 0 when every cell of the study is finished, 1 when some are failed (or not run)."""
 
 
