@@ -79,7 +79,7 @@ EXIT_CODES = f"""exit codes:
   {EXIT_BROKEN_PIPE}  the reader of the output went away (e.g. `| head`); nothing else is printed"""
 
 #: The subcommands; argv without any of them runs ``copos tightness`` (the main job).
-COMMANDS = ("tightness", "certify", "verify", "bound", "solvers")
+COMMANDS = ("tightness", "certify", "verify", "bound", "solvers", "study")
 
 GRAPHS: dict[str, Callable[[], nx.Graph]] = {
     "c5": lambda: nx.cycle_graph(5),
@@ -643,9 +643,104 @@ def build_parser() -> argparse.ArgumentParser:
         "and the rule that --dnn-solver auto / --convex-solver auto follow.",
     )
     listing.set_defaults(handler=_cmd_solvers)
-    for sub in (tightness, cert, check, stability, stqp, listing):
+    study = _add_study_parser(commands)
+    for sub in (tightness, cert, check, stability, stqp, listing, study):
         _add_common_arguments(sub, top=False)
     return parser
+
+
+STUDY_HELP = """Run a study: a grid of data sets x beta x methods x widths x seeds, one cell per
+problem, on Dask (a local cluster of one process per core, or --dask-scheduler). Each cell's
+result is appended to the results file (JSON Lines) as soon as it ends; running the same command
+again skips finished cells, --only failed re-runs the failed ones.
+
+  copos study studies/smoke.toml --results smoke.jsonl
+  copos study report smoke.jsonl --out smoke-report
+
+The solver, the time and the memory limits of the cells come from the TOML ([study] solver,
+time_limit, memory_limit); --solver and --max-memory do not reach the workers.
+
+Exit 0 when every cell of the study is finished, 1 when some are failed (or not run)."""
+
+
+def _add_study_parser(commands: Any) -> argparse.ArgumentParser:
+    """``copos study CONFIG.toml ...`` and ``copos study report RESULTS [--out DIR]``."""
+    study = commands.add_parser(
+        "study", help="run a grid of tightness checks on Dask (resumable)", description=STUDY_HELP
+    )
+    study.add_argument("config", help="the study's TOML file, or 'report'")
+    study.add_argument("results_file", nargs="?", help="with 'report': the results file to read")
+    study.add_argument("--results", help="results file (default: NAME.results.jsonl here)")
+    study.add_argument(
+        "--only", type=str.lower, choices=["failed"], help="re-run only the cells that failed"
+    )
+    study.add_argument("--workers", type=_positive_int, help="local workers (default: the cores)")
+    study.add_argument(
+        "--dask-scheduler",
+        metavar="ADDRESS",
+        help="tcp://HOST:PORT of a running Dask scheduler (default: $DASK_SCHEDULER_ADDRESS)",
+    )
+    study.add_argument(
+        "--data-dir", help="directory of the paper's data files (overrides the TOML)"
+    )
+    study.add_argument("--out", default="study-report", help="with 'report': output directory")
+    study.set_defaults(handler=_cmd_study)
+    return study
+
+
+def _cmd_study(args: argparse.Namespace) -> int:
+    """Run (or resume) a study, or write its report; see ``STUDY_HELP``."""
+    from copos.study.config import load_config
+    from copos.study.paper_report import write_report
+    from copos.study.runner import StudyInterrupted, run_study
+    from copos.study.store import ResultsStore
+
+    if args.config == "report":
+        if not args.results_file:
+            raise InvalidInputError("copos study report needs the results file")
+        for path in write_report(args.results_file, args.out)[-2:]:
+            print(f"wrote {path}")
+        return EXIT_OK
+    if args.results_file:
+        raise InvalidInputError(f"unexpected argument {args.results_file!r}; give --results FILE")
+    config = load_config(args.config, data_dir=args.data_dir)
+    store = ResultsStore(args.results or f"{config.name}.results.jsonl", config.name)
+    print(
+        f"study {config.name}: {len(config.cells)} cells; results in {store.path}", file=sys.stderr
+    )
+    try:
+        summary = run_study(
+            config,
+            store,
+            only_failed=args.only == "failed",
+            workers=args.workers,
+            scheduler=args.dask_scheduler,
+            on_record=None if args.json else _print_cell,
+        )
+    except StudyInterrupted as stop:
+        print(f"copos: interrupted; {stop.summary.text()}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    latest = store.latest()
+    missing = [
+        c.label for c in config.cells if latest.get(c.cell_id, {}).get("status") != "finished"
+    ]
+    if args.json:
+        print(json.dumps({"summary": summary.__dict__, "unfinished": missing}, allow_nan=False))
+    else:
+        print(summary.text())
+        for line in summary.failures:
+            print(f"failed: {line}")
+    return EXIT_OK if not missing else EXIT_NO
+
+
+def _print_cell(data: dict[str, Any]) -> None:
+    report = data.get("report") or {}
+    detail = data.get("reason") or (
+        f"U* {report.get('best_upper')}, rigorous L* {report.get('best_rigorous_lower')}"
+    )
+    print(
+        f"{data['status']:>8} {data['label']} ({data.get('time') or 0:.1f} s): {detail}", flush=True
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

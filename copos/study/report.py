@@ -209,42 +209,60 @@ class TightnessReport:
 
         Rows with direction ``neither`` (unverified solver values, failures) are not drawn.
         """
-        try:
-            import matplotlib
-
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
-        except ImportError as exc:
-            raise CoposError("plotting needs matplotlib: pip install 'copos[plot]'") from exc
-        figure, axis = plt.subplots(figsize=(6.4, 4.2))
+        plt = pyplot()
+        curves = {}
         for seed in self.seeds:
             runs = sorted(
                 (r for r in self.runs if r.seed == seed and math.isfinite(r.best_objective)),
                 key=lambda r: r.width,
             )
-            axis.plot(
-                [r.width for r in runs],
-                [r.best_objective for r in runs],
-                "o-",
-                label=f"SGD seed {seed}",
-            )
+            curves[seed] = ([r.width for r in runs], [r.best_objective for r in runs])
         drawn = [r for r in self.rows if r.counts and r.kind in ("lower", "exact")]
-        for index, row in enumerate(drawn):
-            axis.axhline(
-                row.value,
-                linestyle="--",
-                color=f"C{(index + len(self.seeds)) % 10}",
-                label=f"{row.method} ({row.kind})",
-            )
-        axis.set_xscale("log")
-        axis.set_xlabel("width m")
-        axis.set_ylabel("training objective")
-        axis.set_title(f"{self.problem}, beta = {self.beta:g}")
-        axis.legend(fontsize="small")
-        figure.tight_layout()
+        figure = width_figure(
+            curves,
+            [(row.value, f"{row.method} ({row.kind})") for row in drawn],
+            f"{self.problem}, beta = {self.beta:g}",
+            size=(6.4, 4.2),
+            legend="small",
+        )
         paths = [_save_figure(figure, stem, suffix) for suffix in (".png", ".pdf")]
         plt.close(figure)
         return paths
+
+
+def pyplot() -> Any:
+    """``matplotlib.pyplot`` on the Agg backend (a :class:`CoposError` if matplotlib is missing)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise CoposError("plotting needs matplotlib: pip install 'copos[plot]'") from exc
+    return plt
+
+
+def width_figure(
+    curves: Mapping[int, tuple[list[int], list[float]]],
+    lines: list[tuple[float, str]],
+    title: str,
+    *,
+    size: tuple[float, float],
+    legend: str,
+) -> Any:
+    """SGD's objective against the width (one curve per seed, log x) with bounds as dashed lines."""
+    figure, axis = pyplot().subplots(figsize=size)
+    for seed, (widths, objectives) in curves.items():
+        axis.plot(widths, objectives, "o-", label=f"SGD seed {seed}")
+    for index, (value, label) in enumerate(lines):
+        axis.axhline(value, linestyle="--", color=f"C{(index + len(curves)) % 10}", label=label)
+    axis.set_xscale("log")
+    axis.set_xlabel("width m")
+    axis.set_ylabel("training objective")
+    axis.set_title(title)
+    axis.legend(fontsize=legend)
+    figure.tight_layout()
+    return figure
 
 
 def plot_paths(stem: str | os.PathLike[str]) -> list[Path]:
