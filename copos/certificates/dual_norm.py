@@ -512,7 +512,12 @@ def _search_result(
 ) -> DualNormResult:
     """``"branch-and-bound"``: the proven interval as a :class:`DualNormResult` (unit scale)."""
     found = search.search(Z, Xr, Vr, truncation)
-    status = "complete" if found.complete else f"stopped by the {found.stop} budget"
+    status = {"gap": "complete", "threshold": "complete (every open bound <= threshold)"}.get(
+        found.stop,
+        "stopped at a witness (lower > threshold)"
+        if found.stop == "witness"
+        else f"stopped by the {found.stop} budget",
+    )
     note = (
         f"{_NOTES['branch-and-bound']}; {status} after {found.nodes} cones "
         f"(stop: {found.stop}); used because: {reason}"

@@ -60,7 +60,9 @@ the top singular vectors of :math:`Z^\top X` start it.
 Stopping: when the largest open bound is within ``max(abs_tol, rel_tol * lower)`` of the lower
 end (complete), when every open bound is at most ``threshold`` (complete for the question
 ":math:`\sigma \le \beta`?" that a certificate asks: such cones cannot push :math:`\sigma`
-above :math:`\beta`), or at the time or node budget (incomplete: still a valid, wider interval).
+above :math:`\beta`), when the lower end exceeds ``threshold`` and the interval is within
+:data:`WITNESS_REL_GAP` (the answer is no: a witness), or at the time or node budget (incomplete:
+still a valid, wider interval).
 """
 
 from __future__ import annotations
@@ -87,6 +89,8 @@ DEFAULT_REL_TOL = 1e-10
 DEFAULT_TIME_BUDGET = 60.0
 #: Default number of cones bounded in one search.
 DEFAULT_NODE_BUDGET = 400_000
+#: With a threshold below the lower end (a witness), stop once ``upper <= lower (1 + this)``.
+WITNESS_REL_GAP = 1e-3
 #: Above this rank the first partition is the ``r + 1`` cones of a regular simplex, not orthants.
 MAX_ORTHANT_RANK = 10
 
@@ -109,13 +113,14 @@ class SigmaInterval:
         Unit ``u`` (row-space coordinates, shape ``(r,)``) attaining ``lower``.
     complete:
         True when the search finished: ``upper - lower`` within the tolerance, or every open
-        cone at most ``threshold``.  False when a budget stopped it.
+        cone at most ``threshold``.  False when a budget stopped it, or a witness: ``lower >
+        threshold`` with ``upper <= lower (1 +`` :data:`WITNESS_REL_GAP` ``)``.
     nodes:
         Number of cones bounded.
     open_nodes:
         Number of cones left open at the stop.
     stop:
-        ``"gap"``, ``"threshold"``, ``"time"`` or ``"nodes"``.
+        ``"gap"``, ``"threshold"``, ``"witness"``, ``"time"`` or ``"nodes"``.
     time:
         Wall-clock seconds.
     """
@@ -460,6 +465,10 @@ class _Search:
             if bound <= max(self.done_level(), self.threshold):
                 self.discarded = max(self.discarded, bound)
                 self.heap.clear()
+                break
+            witness = math.isfinite(self.threshold) and self.lower > self.threshold
+            if witness and bound <= self.lower * (1.0 + WITNESS_REL_GAP):
+                self.stop = "witness"
                 break
             if self.nodes >= node_budget:
                 self.stop = "nodes"
