@@ -192,6 +192,7 @@ class _Objective:
         self.row_norms = np.linalg.norm(X, axis=1)
         n, r = X.shape
         self.nonzero = self.row_norms > 0
+        self.z_norms = np.linalg.norm(Z, axis=1)
         self.guard = 8.0 * (r + 1) * _EPS * self.row_norms
         self.inflation = 1.0 + 4.0 * (n + r + Z.shape[1]) * _EPS
         # vertices are solved to about 1e3 eps (condition >= 1e-9 checked): f moves by at most
@@ -249,17 +250,55 @@ class _Objective:
             free_z = _gram_norm(self.Z[free])
             ball += 0.5 * free_z * _gram_norm(self.X[free])
         tau = _facet_factor(V)
-        vertices = _slice_vertices(P[free]) if math.isfinite(tau) else None
-        if vertices is None:
+        vertex = self._vertex_bound(V, P, active, free, tau) if math.isfinite(tau) else None
+        if vertex is None:
             bound = min(ball, tau * _first_order_bound(V, M, P[free], free_z))
             point = V.sum(axis=1)
         else:
-            points = V @ vertices
-            values = self.values(points)
-            best = int(np.argmax(values))
-            bound = min(ball, tau * float(values[best]) + self.slack)
-            point = points[:, best]
+            bound = min(ball, vertex[0])
+            point = vertex[1]
         return bound * self.inflation, np.column_stack([point, Vt[0], -Vt[0]])
+
+    def _vertex_bound(
+        self, V: FloatArray, P: FloatArray, active: BoolArray, free: BoolArray, tau: float
+    ) -> tuple[float, FloatArray] | None:
+        r""":math:`\tau(\max_w h(w) + \tfrac12 b_2)` over the slice vertices ``w`` of the
+        heaviest unstable rows :math:`F_1` (as many as :data:`MAX_SLICE_SUBSETS` allows), with
+        :math:`h(w) = \|(Z_A^\top X_A + \tfrac12Z_{F_2}^\top X_{F_2})w + Z_{F_1}^\top(X_{F_1}w)_+\|`
+        and :math:`b_2 \ge \max_{\lambda\in\Delta}\|Z_{F_2}^\top|X_{F_2}V\lambda|\|`; and the
+        best vertex.  ``None`` when the slice is ill-conditioned."""
+        rows = np.flatnonzero(free)
+        r = V.shape[1]
+        exact_rows = rows
+        if math.comb(r + rows.size, r - 1) > MAX_SLICE_SUBSETS:
+            weight = self.z_norms[rows] * np.max(np.abs(P[rows]), axis=1)
+            exact_rows = rows[np.argsort(-weight, kind="stable")[: _exact_row_count(r)]]
+        relaxed = free.copy()
+        relaxed[exact_rows] = False
+        vertices = _slice_vertices(P[exact_rows])
+        if vertices is None:
+            return None
+        points = V @ vertices
+        weights = active + 0.5 * relaxed
+        linear = ((self.Z * weights[:, None]).T @ self.X) @ points
+        kinks = self.Z[exact_rows].T @ np.maximum(self.X[exact_rows] @ points, 0.0)
+        values = np.linalg.norm(linear + kinks, axis=0)
+        best = int(np.argmax(values))
+        rest = 0.0
+        if relaxed.any():
+            P_rest = np.abs(P[relaxed])
+            by_norm = _gram_norm(self.Z[relaxed]) * float(np.max(np.linalg.norm(P_rest, axis=0)))
+            by_rows = float(np.max(self.z_norms[relaxed] @ P_rest))
+            rest = 0.5 * min(by_norm, by_rows)
+        return tau * (float(values[best]) + rest) + self.slack, points[:, best]
+
+
+def _exact_row_count(r: int) -> int:
+    """Most unstable rows ``k`` with :math:`\binom{r + k}{r - 1} \le` :data:`MAX_SLICE_SUBSETS`."""
+    k = 0
+    while math.comb(r + k + 1, r - 1) <= MAX_SLICE_SUBSETS:
+        k += 1
+    return k
 
 
 def _gram_norm(A: FloatArray) -> float:
