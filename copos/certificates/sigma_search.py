@@ -294,7 +294,7 @@ class _Objective:
 
 
 def _exact_row_count(r: int) -> int:
-    """Most unstable rows ``k`` with :math:`\binom{r + k}{r - 1} \le` :data:`MAX_SLICE_SUBSETS`."""
+    """Most unstable rows ``k`` with ``comb(r + k, r - 1) <=`` :data:`MAX_SLICE_SUBSETS`."""
     k = 0
     while math.comb(r + k + 1, r - 1) <= MAX_SLICE_SUBSETS:
         k += 1
@@ -332,7 +332,7 @@ def _first_order_bound(V: FloatArray, M: FloatArray, P_free: FloatArray, free_z:
 
 
 #: Largest number of candidate vertices (subsets of constraints) of one cone's slice.
-MAX_SLICE_SUBSETS = 1024
+MAX_SLICE_SUBSETS = 256
 #: Smallest accepted ratio of singular values of a vertex system (else the cone is split).
 _VERTEX_CONDITION = 1e-9
 
