@@ -13,7 +13,7 @@ Beyond enumeration
 ------------------
 The patterns can be enumerated only at small rank (``auto`` refuses more than
 :data:`DEFAULT_MAX_PATTERNS`; in practice rank :math:`\le 3`).  Above that ``auto`` runs the
-branch and bound, which returns :math:`\sigma(Z) \in [\sigma_{\rm lower}, \sigma_{\rm upper}]`
+branch and bound (it used :math:`\|Z\|_2\|X\|_2`, which certifies nothing), which returns :math:`\sigma(Z) \in [\sigma_{\rm lower}, \sigma_{\rm upper}]`
 at any stop (``lower``, ``value``; ``complete`` says whether the gap closed): the lower end is
 :math:`\|Z^\top(Xu)_+\|` at the evaluated unit ``maximizer``, the upper end the largest
 rigorous bound over the cones of the sphere not yet closed.  A certificate asks
@@ -210,7 +210,8 @@ def dual_norm(
         :data:`FP_SAFETY` and ``truncation``), complete unless a budget stopped it.
     ``"auto"``
         ``"exact"`` if the patterns can be enumerated (at most ``max_patterns``) and
-        :math:`PF \le` ``max_exact_work``; else ``"branch-and-bound"``.
+        :math:`PF \le` ``max_exact_work``; else ``"relaxation"`` if they can be enumerated; else
+        ``"branch-and-bound"`` (before issue 11: ``"global"``).
 
     Parameters
     ----------
@@ -400,9 +401,6 @@ def _dual_norm_at_unit_scale(
         return _search_result(Z_arr, X_arr, Xr, Vr, truncation, requested, search, reason)
     work = len(patterns) * face_count(Xr.shape[0], Xr.shape[1])
     resolved = _choose(requested, work, max_exact_work)
-    if resolved == "branch-and-bound":
-        reason = f"exact work {work} > max_exact_work = {max_exact_work}"
-        return _search_result(Z_arr, X_arr, Xr, Vr, truncation, requested, search, reason)
     if resolved == "exact":
         bounds, evaluated, u_r = _exact_bounds(Z_arr, Xr, patterns, prune, data.face_bases(Xr))
         maximizer = _unit(Vr @ u_r) if u_r is not None else None
@@ -497,7 +495,7 @@ def _choose(requested: Method, work: int, max_exact_work: int) -> ResolvedMethod
             f"exact dual norm needs about {work} small SVDs > max_exact_work = {max_exact_work}"
             "; raise max_exact_work or use method='branch-and-bound'"
         )
-    return "branch-and-bound"
+    return "relaxation"
 
 
 def _search_result(
