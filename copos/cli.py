@@ -14,6 +14,7 @@ import argparse
 import csv
 import importlib.util
 import json
+import math
 import os
 import re
 import sys
@@ -22,7 +23,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TextIO
 
 import networkx as nx
 import numpy as np
@@ -40,6 +41,7 @@ from copos._validation import as_symmetric_matrix
 from copos.bound import bounds_to_list
 from copos.certificates.certificate import Certificate
 from copos.certificates.certify import MAX_EPS, certify, check_eps
+from copos.certificates.sigma_search import DEFAULT_TIME_BUDGET
 from copos.certificates.verify import verify
 from copos.cones.registry import FAMILIES, check_cone_size
 from copos.errors import CoposError, DataFileError, InvalidInputError, SolverError
@@ -315,6 +317,7 @@ def _cmd_certify(args: argparse.Namespace) -> int:
         check_output_path(args.output, "--output")
     X, Y = load_data(args.data)
     problem = TrainingProblem.from_data(X, Y, args.beta, bias=args.bias, name=Path(args.data).stem)
+    progress = _sigma_progress(sys.stderr)
     certificate = certify(
         _load_net(args.net),
         problem,
@@ -322,7 +325,11 @@ def _cmd_certify(args: argparse.Namespace) -> int:
         method=args.method,
         solver=args.solver,
         lifted=args.lifted,
+        sigma_budget=_positive_budget(args.sigma_budget),
+        progress=progress,
     )
+    if progress is not None:
+        sys.stderr.write("\n")
     if args.output is not None:
         certificate.save(args.output)
     if args.json:
@@ -334,12 +341,35 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     return EXIT_OK if certificate.optimal else EXIT_NO
 
 
+def _positive_budget(seconds: float) -> float:
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise InvalidInputError(
+            f"--sigma-budget must be a positive number of seconds; got {seconds}"
+        )
+    return seconds
+
+
+def _sigma_progress(stream: TextIO) -> Callable[[int, float, float], None] | None:
+    """A progress line ``sigma in [lo, hi]`` rewritten in place on a terminal; ``None`` (quiet)
+    when ``stream`` is not a TTY."""
+    if not stream.isatty():
+        return None
+
+    def show(nodes: int, lower: float, upper: float) -> None:
+        stream.write(f"\rsigma in [{lower:.10g}, {upper:.10g}]  ({nodes} cones)   ")
+        stream.flush()
+
+    return show
+
+
 def _certificate_text(certificate: Certificate) -> str:
     """The verdict with everything it rests on: F, L, sigma, gap, eps and beta."""
     return (
         f"objective F        {certificate.objective:.10g}  (upper bound on p*)\n"
         f"certified lower L  {certificate.lower_bound:.10g}  (sigma {certificate.sigma:.6g} by "
         f"{certificate.method}, rigorous={certificate.rigorous})\n"
+        f"sigma in [{certificate.sigma_lower:.10g}, {certificate.sigma:.10g}]  (beta "
+        f"{certificate.beta:.10g})\n"
         f"{_lifted_line(certificate)}"
         f"gap F - L          {certificate.gap:.3g}  (relative {certificate.relative_gap:.3g})\n"
         f"eps                {certificate.eps:.3g}  (relative gap accepted as optimal)\n"
@@ -573,7 +603,18 @@ def build_parser() -> argparse.ArgumentParser:
         default=1e-6,
         help=f"relative gap accepted as optimal, in (0, {MAX_EPS:g}] (default 1e-6)",
     )
-    cert.add_argument("--method", default="auto", choices=["auto", "exact", "relaxation", "global"])
+    cert.add_argument(
+        "--method",
+        default="auto",
+        choices=["auto", "exact", "branch-and-bound", "relaxation", "global"],
+    )
+    cert.add_argument(
+        "--sigma-budget",
+        type=float,
+        default=DEFAULT_TIME_BUDGET,
+        help="seconds for the branch and bound of sigma(Z) above enumeration (default "
+        f"{DEFAULT_TIME_BUDGET:g}); a stopped search still gives a proven, wider interval",
+    )
     cert.add_argument(
         "--lifted",
         default="auto",

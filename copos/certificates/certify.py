@@ -75,6 +75,7 @@ from copos.certificates.dual_norm import (
     _check_method,
     dual_norm,
 )
+from copos.certificates.sigma_search import DEFAULT_TIME_BUDGET, ProgressCallback
 from copos.errors import InvalidInputError
 from copos.nets.architectures.dense import TwoLayerReLU
 from copos.nets.problem import TrainingProblem
@@ -200,6 +201,8 @@ def certify(
     max_exact_work: int = DEFAULT_MAX_EXACT_WORK,
     lifted: LiftedMode = "auto",
     lifted_tol: float = 1e-4,
+    sigma_budget: float = DEFAULT_TIME_BUDGET,
+    progress: ProgressCallback | None = None,
 ) -> Certificate:
     r"""Certify (or fail to certify) that ``net`` is a global minimiser of ``problem``.
 
@@ -232,6 +235,10 @@ def certify(
         dual point stays small).  This bound does not depend on the network and is often much
         tighter than the one from :math:`\sigma(Z)` when the patterns cannot be enumerated.
         A diverged solve (non-finite bound or dual point) gives no bound and is left out.
+    sigma_budget, progress:
+        Seconds for the branch and bound of :func:`dual_norm` (``"branch-and-bound"``, or
+        ``"auto"`` above enumeration) and its ``progress(nodes, lower, upper)`` callback; see
+        :func:`sigma_search_options`.
 
     Returns
     -------
@@ -250,11 +257,29 @@ def certify(
     }
     wants_lifted = _wants_lifted(problem, lifted)  # bad mode or tolerance fails before any work
     lifted_tol = check_positive(lifted_tol, "lifted_tol")
-    norm = residual_dual_norm(Z, problem, method=method, **options)
+    search = sigma_search_options(net, problem, sigma_budget, progress)
+    norm = residual_dual_norm(Z, problem, method=method, **options, **search)
     bound = lifted_bound(problem, lifted_tol) if wants_lifted else None
     if bound is not None and not lifted_finite(bound):
         bound = None  # a diverged solve gives no bound
     return _build_certificate(net, problem, Z, norm, eps, options, bound)
+
+
+def sigma_search_options(
+    net: TwoLayerReLU,
+    problem: TrainingProblem,
+    sigma_budget: float = DEFAULT_TIME_BUDGET,
+    progress: ProgressCallback | None = None,
+) -> dict[str, Any]:
+    r"""The branch-and-bound options of a certificate (used by :func:`certify` and ``verify``):
+    ``threshold`` :math:`\beta` (the certificate asks only whether :math:`\sigma(Z) \le \beta`),
+    the net's neurons :math:`u_k` as ``hints`` for the lower end, and the time budget."""
+    return {
+        "threshold": problem.beta,
+        "hints": np.asarray(net.U).T,
+        "time_budget": sigma_budget,
+        "progress": progress,
+    }
 
 
 def _wants_lifted(problem: TrainingProblem, mode: object) -> bool:

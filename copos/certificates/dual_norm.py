@@ -3,9 +3,23 @@ r"""The dual norm of the training problem, with rigorous upper bounds.
 .. math:: \sigma(Z) := \max_{\|u\|_2\le 1}\big\|Z^\top (Xu)_+\big\|_2
     = \max_i \max_{A_iu \ge 0,\ \|u\|_2 \le 1} \|Z^\top D_iXu\|_2 ,
 
-computed exactly over the activation patterns of :math:`X` (``"exact"``), bounded above by a
-doubly-nonnegative relaxation per pattern (``"relaxation"``), or by
-:math:`\|Z^\top X\|_2` (``"global"``).  Every upper bound is inflated for floating-point rounding.
+computed exactly over the activation patterns of :math:`X` (``"exact"``), enclosed in a proven
+interval by a conical branch and bound over the sphere (``"branch-and-bound"``,
+:mod:`copos.certificates.sigma_search`), bounded above by a doubly-nonnegative relaxation per
+pattern (``"relaxation"``), or by :math:`\|Z^\top X\|_2` (``"global"``).  Every upper bound is
+inflated for floating-point rounding.
+
+Beyond enumeration
+------------------
+The patterns can be enumerated only at small rank (``auto`` refuses more than
+:data:`DEFAULT_MAX_PATTERNS`; in practice rank :math:`\le 3`).  Above that ``auto`` runs the
+branch and bound (it used :math:`\|Z\|_2\|X\|_2`, which certifies nothing), which returns :math:`\sigma(Z) \in [\sigma_{\rm lower}, \sigma_{\rm upper}]`
+at any stop (``lower``, ``value``; ``complete`` says whether the gap closed): the lower end is
+:math:`\|Z^\top(Xu)_+\|` at the evaluated unit ``maximizer``, the upper end the largest
+rigorous bound over the cones of the sphere not yet closed.  A certificate asks
+":math:`\sigma \le \beta`?": pass ``threshold=beta`` and cones whose bound is at most
+:math:`\beta` are discarded unexplored.  ``progress(nodes, lower, upper)`` shows the interval
+tightening.
 """
 
 from __future__ import annotations
@@ -21,6 +35,13 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from copos._validation import as_finite_array, check_dimension, power_of_two_scale
+from copos.certificates.sigma_search import (
+    DEFAULT_NODE_BUDGET,
+    DEFAULT_TIME_BUDGET,
+    ProgressCallback,
+    SigmaInterval,
+    sigma_branch_and_bound,
+)
 from copos.errors import InvalidInputError
 from copos.nets.arrangements import RANK_TOL, Arrangements, ScaledSVD, enumerate_from_svd
 from copos.nets.cone_pca import cone_pca, face_bases
@@ -33,13 +54,13 @@ FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
 
-Method = Literal["auto", "exact", "relaxation", "global"]
+Method = Literal["auto", "exact", "branch-and-bound", "relaxation", "global"]
 
 
-ResolvedMethod = Literal["exact", "relaxation", "global"]
+ResolvedMethod = Literal["exact", "branch-and-bound", "relaxation", "global"]
 
 
-METHODS: tuple[str, ...] = ("auto", "exact", "relaxation", "global")
+METHODS: tuple[str, ...] = ("auto", "exact", "branch-and-bound", "relaxation", "global")
 
 
 #: Refuse to enumerate more activation patterns than this (``auto`` then uses ``"global"``).
@@ -93,6 +114,11 @@ class DualNormResult:
         Wall-clock seconds.
     note:
         How to read ``value``, in words.
+    complete:
+        Whether the computation finished: always True but for a ``"branch-and-bound"`` search
+        stopped by its budget, whose interval ``[lower, value]`` is then still proven but wider.
+    nodes:
+        Cones bounded by ``"branch-and-bound"`` (0 for the other methods).
     """
 
     value: float
@@ -108,6 +134,13 @@ class DualNormResult:
     truncation: float
     time: float
     note: str
+    complete: bool = True
+    nodes: int = 0
+
+    @property
+    def gap(self) -> float:
+        """``value - lower``: the width of the proven interval on sigma(Z)."""
+        return max(self.value - self.lower, 0.0)
 
     @property
     def num_evaluated(self) -> int:
@@ -124,6 +157,11 @@ def dual_norm(
     solver: str = DEFAULT_SOLVER,
     max_exact_work: int = DEFAULT_MAX_EXACT_WORK,
     prune: bool = True,
+    threshold: float | None = None,
+    time_budget: float = DEFAULT_TIME_BUDGET,
+    node_budget: int = DEFAULT_NODE_BUDGET,
+    hints: ArrayLike | None = None,
+    progress: ProgressCallback | None = None,
 ) -> DualNormResult:
     r"""Upper bound on :math:`\sigma(Z) = \max_{\|u\|_2\le1}\|Z^\top(Xu)_+\|_2`.
 
@@ -166,10 +204,14 @@ def dual_norm(
     ``"global"``
         :math:`\sigma(Z) \le \|Z\|_2\|X\|_2`, because :math:`\|(Xu)_+\| \le \|Xu\|`.  No patterns;
         crude but always available.
+    ``"branch-and-bound"``
+        :func:`~copos.certificates.sigma_search.sigma_branch_and_bound` on :math:`(Z, X_r)`: no
+        patterns are enumerated; a proven interval ``[lower, value]`` (``value`` inflated by
+        :data:`FP_SAFETY` and ``truncation``), complete unless a budget stopped it.
     ``"auto"``
         ``"exact"`` if the patterns can be enumerated (at most ``max_patterns``) and
         :math:`PF \le` ``max_exact_work``; else ``"relaxation"`` if they can be enumerated; else
-        ``"global"``.
+        ``"branch-and-bound"`` (before issue 11: ``"global"``).
 
     Parameters
     ----------
@@ -189,6 +231,18 @@ def dual_norm(
         Skip patterns whose spectral bound cannot raise the maximum (default).  With ``False``
         every pattern is solved, so ``pattern_bounds`` holds every :math:`\sigma_i` (or its
         relaxation); the value is the same up to solver accuracy.
+    threshold:
+        ``"branch-and-bound"`` only: discard cones whose bound is at most this (the
+        :math:`\beta` of the question ":math:`\sigma(Z) \le \beta`?"); then ``value`` may
+        exceed :math:`\sigma(Z)` but is at most ``threshold`` when the answer is yes.
+    time_budget, node_budget:
+        ``"branch-and-bound"`` only: stop after this many seconds or cones (``complete=False``).
+    hints:
+        ``"branch-and-bound"`` only: directions ``u`` (rows, shape ``(k, d)``) to start the
+        ascent of the lower end from, e.g. the neurons of a trained net.
+    progress:
+        ``"branch-and-bound"`` only: called as ``progress(nodes, lower, upper)`` (about four
+        times a second, in the units of ``Z`` and ``X``).
 
     Returns
     -------
@@ -212,10 +266,11 @@ def dual_norm(
     # sigma(tZ; sX) = t s sigma(Z; X) for t, s > 0: compute at unit scale (exact powers of two,
     # so nothing is rounded) and scale back; rows near 1e154 would overflow their squared norms.
     z_scale = power_of_two_scale(Z_arr)
-    result = _dual_norm_at_unit_scale(
-        Z_arr / z_scale, data, method, max_patterns, solver, max_exact_work, prune
-    )
     scale = z_scale * data.svd.scale
+    search = _SearchOptions.of(threshold, time_budget, node_budget, hints, progress, scale, data)
+    result = _dual_norm_at_unit_scale(
+        Z_arr / z_scale, data, method, max_patterns, solver, max_exact_work, prune, search
+    )
     return replace(
         result,
         value=result.value * scale,
@@ -224,6 +279,68 @@ def dual_norm(
         pattern_bounds=None if result.pattern_bounds is None else result.pattern_bounds * scale,
         time=time.perf_counter() - start,
     )
+
+
+@dataclass(frozen=True, eq=False)
+class _SearchOptions:
+    """The options of ``"branch-and-bound"``, at unit scale (``X / s``, ``Z / t``)."""
+
+    threshold: float | None
+    time_budget: float
+    node_budget: int
+    hints: FloatArray | None
+    progress: ProgressCallback | None
+    scale: float
+
+    @classmethod
+    def of(
+        cls,
+        threshold: float | None,
+        time_budget: float,
+        node_budget: int,
+        hints: ArrayLike | None,
+        progress: ProgressCallback | None,
+        scale: float,
+        data: _Data,
+    ) -> _SearchOptions:
+        if threshold is not None and not (isinstance(threshold, (int, float)) and threshold >= 0):
+            raise InvalidInputError(f"threshold must be a number >= 0 or None; got {threshold!r}")
+        if not (isinstance(time_budget, (int, float)) and time_budget > 0):
+            raise InvalidInputError(f"time_budget must be a positive number; got {time_budget!r}")
+        node_budget = check_dimension(node_budget, "node_budget")
+        hint_rows = None
+        if hints is not None:
+            hint_rows = as_finite_array(hints, "hints")
+            hint_rows = hint_rows.reshape(-1, data.svd.X.shape[1]) if hint_rows.size else None
+        unit = None if threshold is None else float(threshold) / scale
+        return cls(unit, float(time_budget), node_budget, hint_rows, progress, scale)
+
+    def search(
+        self, Z: FloatArray, Xr: FloatArray, Vr: FloatArray, truncation: float
+    ) -> SigmaInterval:
+        """:func:`sigma_branch_and_bound` of ``(Z, Xr)``; the threshold and the progress account
+        for :data:`FP_SAFETY`, ``truncation`` and the scale."""
+        threshold = None
+        if self.threshold is not None:
+            threshold = (self.threshold - truncation) / (1.0 + FP_SAFETY)
+        report = self.progress
+        progress = None
+        if report is not None:
+
+            def progress(nodes: int, lower: float, upper: float) -> None:
+                value = upper * (1.0 + FP_SAFETY) + truncation
+                report(nodes, lower * self.scale, value * self.scale)
+
+        hints = None if self.hints is None else self.hints @ Vr
+        return sigma_branch_and_bound(
+            Z,
+            Xr,
+            threshold=threshold,
+            time_budget=self.time_budget,
+            node_budget=self.node_budget,
+            hints=hints,
+            progress=progress,
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -261,6 +378,7 @@ def _dual_norm_at_unit_scale(
     solver: str,
     max_exact_work: int,
     prune: bool,
+    search: _SearchOptions,
 ) -> DualNormResult:
     """:func:`dual_norm` on checked data (``max|Z|``, ``max|X|`` of order 1)."""
     start = time.perf_counter()
@@ -275,10 +393,12 @@ def _dual_norm_at_unit_scale(
         return _trivial_result(requested, Xr.shape[1], truncation, start)
     if requested == "global":
         return _global_result(Z_arr, X_arr, requested, Xr.shape[1], start, "requested")
+    if requested == "branch-and-bound":
+        return _search_result(Z_arr, X_arr, Xr, Vr, truncation, requested, search, "requested")
     patterns = _enumerate(data, max_patterns, requested)
     if patterns is None:
         reason = f"more than max_patterns = {max_patterns} activation patterns"
-        return _global_result(Z_arr, X_arr, requested, Xr.shape[1], start, reason)
+        return _search_result(Z_arr, X_arr, Xr, Vr, truncation, requested, search, reason)
     work = len(patterns) * face_count(Xr.shape[0], Xr.shape[1])
     resolved = _choose(requested, work, max_exact_work)
     if resolved == "exact":
@@ -309,6 +429,8 @@ def _dual_norm_at_unit_scale(
 
 _NOTES: dict[str, str] = {
     "exact": "exact cone-constrained PCA on every activation pattern (face enumeration)",
+    "branch-and-bound": "conical branch and bound over the sphere: sigma(Z) in [lower, value], "
+    "both proven",
     "relaxation": "doubly-nonnegative (Shor) upper bound per activation pattern, repaired "
     "with numpy eigenvalues so that it holds whatever the solver accuracy",
     "global": "crude global bound ||Z||_2 ||X||_2 (no activation patterns)",
@@ -371,9 +493,51 @@ def _choose(requested: Method, work: int, max_exact_work: int) -> ResolvedMethod
     if requested == "exact":
         raise InvalidInputError(
             f"exact dual norm needs about {work} small SVDs > max_exact_work = {max_exact_work}"
-            "; raise max_exact_work or use method='relaxation'"
+            "; raise max_exact_work or use method='branch-and-bound'"
         )
     return "relaxation"
+
+
+def _search_result(
+    Z: FloatArray,
+    X: FloatArray,
+    Xr: FloatArray,
+    Vr: FloatArray,
+    truncation: float,
+    requested: Method,
+    search: _SearchOptions,
+    reason: str,
+) -> DualNormResult:
+    """``"branch-and-bound"``: the proven interval as a :class:`DualNormResult` (unit scale)."""
+    found = search.search(Z, Xr, Vr, truncation)
+    status = {"gap": "complete", "threshold": "complete (every open bound <= threshold)"}.get(
+        found.stop,
+        "stopped at a witness (lower > threshold)"
+        if found.stop == "witness"
+        else f"stopped by the {found.stop} budget",
+    )
+    note = (
+        f"{_NOTES['branch-and-bound']}; {status} after {found.nodes} cones "
+        f"(stop: {found.stop}); used because: {reason}"
+    )
+    maximizer = _unit(Vr @ found.maximizer)
+    return DualNormResult(
+        value=found.upper * (1.0 + FP_SAFETY) + truncation,
+        rigorous=True,
+        method="branch-and-bound",
+        requested=requested,
+        lower=_attained(Z, X, [maximizer]),
+        maximizer=maximizer,
+        pattern_bounds=None,
+        evaluated=None,
+        num_patterns=0,
+        rank=int(Xr.shape[1]),
+        truncation=truncation,
+        time=found.time,
+        note=note,
+        complete=found.complete,
+        nodes=found.nodes,
+    )
 
 
 def _unit(u: FloatArray) -> FloatArray:

@@ -34,6 +34,7 @@ from copos.certificates.certify import (
     dual_lower_bound,
     dual_scale,
     residual_dual_norm,
+    sigma_search_options,
 )
 from copos.certificates.dual_norm import DEFAULT_MAX_EXACT_WORK, DEFAULT_MAX_PATTERNS
 from copos.errors import CoposError, DataFileError, InvalidInputError
@@ -399,7 +400,8 @@ def _recompute(
     objective = net.objective(problem)
     options = _dual_norm_options(cert.options)
     try:
-        norm = residual_dual_norm(Z, problem, method=cert.method, **options)
+        search = sigma_search_options(net, problem)
+        norm = residual_dual_norm(Z, problem, method=cert.method, **options, **search)
     except CoposError as exc:
         failure = f"recomputation of sigma failed: {exc}"
         return Recomputed(objective=objective, failure=failure), [

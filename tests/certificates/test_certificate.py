@@ -87,14 +87,21 @@ def test_pruning_keeps_the_value() -> None:
     assert pruned.num_evaluated <= full.num_evaluated == full.num_patterns
 
 
-def test_auto_choice_and_global_fallback() -> None:
+def test_auto_choice_and_search_fallback() -> None:
+    # issue 11: above enumeration "auto" runs the branch and bound (it fell back to "global"
+    # before, which stays available by name)
     X, Z = _low_rank(n=8, d=4, r=3, c=2, seed=3)
-    assert dual_norm(Z, X).method == "exact"
+    exact = dual_norm(Z, X)
+    assert exact.method == "exact"
     assert dual_norm(Z, X, max_exact_work=10).method == "relaxation"
     fallback = dual_norm(Z, X, max_patterns=5)
-    assert fallback.method == "global" and "max_patterns" in fallback.note
+    assert fallback.method == "branch-and-bound" and "max_patterns" in fallback.note
+    assert fallback.complete and fallback.rigorous
+    assert fallback.lower <= exact.value and exact.lower <= fallback.value
+    assert fallback.value == pytest.approx(exact.value, rel=1e-9)
+    crude = dual_norm(Z, X, method="global")
     expected = np.linalg.norm(Z, 2) * np.linalg.norm(X, 2)
-    assert fallback.value == pytest.approx(expected, rel=1e-10)
+    assert crude.value == pytest.approx(expected, rel=1e-10)
     with pytest.raises(InvalidInputError, match="max_patterns"):
         dual_norm(Z, X, method="exact", max_patterns=5)
     with pytest.raises(InvalidInputError, match="max_exact_work"):
