@@ -167,6 +167,14 @@ class Certificate:
     lifted:
         The lifted DNN relaxation's certified lower bound (:func:`lifted_dual_bound`) when it was
         computed; then ``lower_bound`` is the larger of the two proven bounds.
+    original_objective:
+        With ``certify(..., polish=True)``: the objective :math:`F_{\rm original}` of the net
+        handed in (``U``, ``V`` and ``objective`` are the polished net's, :math:`F \le
+        F_{\rm original}`); ``None`` otherwise.  ``original_gap`` :math:`= F_{\rm original} -
+        L` is what the net handed in is proven to be within of :math:`p^\star`.
+    polish:
+        With ``polish=True``: the polish report (accepted, reason, original_width, width,
+        pruned, merged, iterations, rounds, gradient_norm, time); ``None`` otherwise.
     """
 
     copos_version: str
@@ -189,6 +197,21 @@ class Certificate:
     verdict: Verdict
     reason: str
     lifted: Bound | None = None
+    original_objective: float | None = None
+    polish: dict[str, Any] | None = None
+
+    @property
+    def original_gap(self) -> float:
+        r""":math:`F_{\rm original} - L` (the net handed in, before any polish; ``gap`` when the
+        net was not polished)."""
+        original = self.objective if self.original_objective is None else self.original_objective
+        return original - self.lower_bound
+
+    @property
+    def original_relative_gap(self) -> float:
+        r""":math:`(F_{\rm original} - L)/\max(1, |F_{\rm original}|)`."""
+        original = self.objective if self.original_objective is None else self.original_objective
+        return self.original_gap / max(1.0, abs(original))
 
     @property
     def optimal(self) -> bool:
@@ -247,6 +270,10 @@ class Certificate:
             "verdict": self.verdict,
             "reason": self.reason,
             "lifted": None if self.lifted is None else _lifted_to_dict(self.lifted),
+            "original_objective": (
+                None if self.original_objective is None else json_number(self.original_objective)
+            ),
+            "polish": None if self.polish is None else dict(self.polish),
         }
 
     def to_json(self) -> str:
@@ -410,7 +437,23 @@ def _certificate_from_dict(data: Any) -> Certificate:
         verdict=cast(Verdict, verdict),
         reason=_field(data, "reason", str),
         lifted=_lifted_from_dict(data.get("lifted")),
+        original_objective=_optional_number(data, "original_objective"),
+        polish=_optional_dict(data, "polish"),
     )
+
+
+def _optional_number(data: dict[str, Any], key: str) -> float | None:
+    """An optional number (absent or ``null``: ``None``; certificates before issue 11 lack it)."""
+    if data.get(key) is None:
+        return None
+    return _number(data, key)
+
+
+def _optional_dict(data: dict[str, Any], key: str) -> dict[str, Any] | None:
+    """An optional object (absent or ``null``: ``None``)."""
+    if data.get(key) is None:
+        return None
+    return dict(_field(data, key, dict))
 
 
 def _lifted_from_dict(data: Any) -> Bound | None:
