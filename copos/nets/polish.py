@@ -121,13 +121,16 @@ class PolishResult:
 class _Face:
     r""":math:`F_D` on a face of the pattern cones: :math:`u_j = B_jz_j`, :math:`B_j` an
     orthonormal basis of :math:`\{u : x_i^\top u = 0,\ i \in S_j\}` (the rows held on the
-    boundary), masks :math:`M_{ij} = \mathbb 1[x_i^\top u_j > 0,\ i \notin S_j]`; value, gradient
-    and Hessian-vector products in :math:`z` (zero-padded to :math:`d` per neuron)."""
+    boundary), masks :math:`M_{ij} = (D_j)_{ii}` for :math:`i \notin S_j`, 0 on :math:`S_j`;
+    value, gradient and Hessian-vector products in :math:`z` (zero-padded to :math:`d` per
+    neuron)."""
 
-    def __init__(self, problem: TrainingProblem, net: TwoLayerReLU, active: BoolArray) -> None:
+    def __init__(
+        self, problem: TrainingProblem, net: TwoLayerReLU, masks: BoolArray, active: BoolArray
+    ) -> None:
         self.X, self.Y, self.beta = problem.X, problem.Y, problem.beta
         self.d, self.m, self.c = net.d, net.m, net.c
-        self.M = ((problem.X @ net.U > 0.0) & ~active).astype(np.float64)
+        self.M = (masks & ~active).astype(np.float64)
         self.B = np.stack([_null_basis(problem.X[active[:, j]], net.d) for j in range(net.m)])
         self._key: bytes | None = None
 
@@ -209,20 +212,22 @@ def near_boundary(net: TwoLayerReLU, X: FloatArray, tau: float) -> BoolArray:
 def newton_on_face(
     net: TwoLayerReLU,
     problem: TrainingProblem,
+    masks: BoolArray,
     active: BoolArray,
     *,
     gtol: float = GRADIENT_TOL,
     max_iter: int = 200,
 ) -> tuple[TwoLayerReLU, int, float]:
-    r"""Minimise :math:`F_D` with the net's patterns fixed and the rows ``active[:, j]`` held on
-    neuron :math:`j`'s hyperplane (:class:`_Face`), by trust-region Newton
-    (``scipy.optimize.minimize(method="trust-krylov")``, exact Hessian-vector products).
+    r"""Minimise :math:`F_D` with the patterns ``masks`` fixed and the rows ``active[:, j]`` held
+    on neuron :math:`j`'s hyperplane (:class:`_Face`), by trust-region Newton
+    (``scipy.optimize.minimize(method="trust-krylov")``, exact Hessian-vector products), then
+    Newton on the gradient (:func:`_newton_on_gradient`).
 
     Returns the net, the number of iterations and the final :math:`\|\nabla F_D\|`.
     """
     if net.m == 0:
         return net, 0, 0.0
-    face = _Face(problem, net, active)
+    face = _Face(problem, net, masks, active)
     theta = face.start(net)
     scale = max(1.0, face.value(theta))
     with warnings.catch_warnings():
@@ -262,11 +267,53 @@ def _newton_on_gradient(face: _Face, theta: FloatArray, max_steps: int = 20) -> 
     return theta, steps
 
 
-def _crossed(before: TwoLayerReLU, after: TwoLayerReLU, X: FloatArray, active: BoolArray) -> BoolArray:
-    """Rows, outside the active set, whose sign on a neuron changed (strictly) during a solve."""
-    sign_before = X @ before.U > 0.0
-    sign_after = X @ after.U > 0.0
-    return (sign_before != sign_after) & ~active
+def _step_to_boundary(
+    before: TwoLayerReLU, after: TwoLayerReLU, X: FloatArray, masks: BoolArray, active: BoolArray
+) -> tuple[TwoLayerReLU, BoolArray]:
+    r"""The first point of the segment ``before -> after`` where a free row reaches its
+    neuron's hyperplane (:math:`x_i^\top u_j` changes sign against ``masks``), and the rows that
+    reach it there; ``(after, no rows)`` when no free row leaves its side."""
+    H0, H1 = X @ before.U, X @ after.U
+    side = np.where(masks, 1.0, -1.0)
+    wrong = (side * H1 < 0.0) & ~active
+    if not wrong.any():
+        return after, wrong
+    with np.errstate(divide="ignore", invalid="ignore"):
+        alpha = np.where(wrong, H0 / (H0 - H1), np.inf)
+    first = float(np.clip(np.min(alpha), 0.0, 1.0))
+    hits = wrong & (alpha <= first + 1e-12)
+    U = before.U + first * (after.U - before.U)
+    V = before.V + first * (after.V - before.V)
+    return TwoLayerReLU(U, V), hits
+
+
+def _releases(
+    net: TwoLayerReLU, problem: TrainingProblem, masks: BoolArray, active: BoolArray
+) -> tuple[BoolArray, BoolArray]:
+    r"""Active rows whose release lowers :math:`F`, and the side each goes to.
+
+    On the face, :math:`g_j = X^\top((RV^\top)_{:,j} \odot M_j) + \beta u_j = X_{S_j}^\top
+    \lambda` (least squares).  Moving :math:`u_j` so that :math:`x_i^\top u_j = s` with the
+    other active rows fixed changes :math:`F` at the rate :math:`\lambda_i s` (row off, :math:`s
+    = -1`) or :math:`(\lambda_i + (RV^\top)_{ij})s` (row on, :math:`s = 1`); a negative rate
+    (beyond rounding) releases row :math:`i` to that side, one row per neuron."""
+    X = problem.X
+    R = np.maximum(X @ net.U, 0.0) * (masks & ~active) @ net.V - problem.Y
+    RV = R @ net.V.T
+    G = X.T @ (RV * (masks & ~active)) + problem.beta * net.U
+    release = np.zeros_like(active)
+    turn_on = np.zeros_like(active)
+    for j in np.flatnonzero(active.any(axis=0)):
+        rows = np.flatnonzero(active[:, j])
+        lam = np.linalg.lstsq(X[rows].T, G[:, j], rcond=None)[0]
+        tol = 1e-9 * max(1.0, float(np.linalg.norm(G[:, j])), float(np.max(np.abs(RV[rows, j]))))
+        off, on = -lam, lam + RV[rows, j]
+        rates = np.minimum(off, on)
+        k = int(np.argmin(rates))
+        if rates[k] < -tol and np.linalg.norm(X[rows[k]]) > 0:
+            release[rows[k], j] = True
+            turn_on[rows[k], j] = on[k] < off[k]
+    return release, turn_on
 
 
 def active_set_newton(
@@ -276,23 +323,37 @@ def active_set_newton(
     *,
     gtol: float = GRADIENT_TOL,
     max_iter: int = 200,
-    max_updates: int = 20,
-) -> tuple[TwoLayerReLU, int, float]:
+    max_updates: int = 30,
+) -> tuple[TwoLayerReLU, int, float, bool]:
     r"""Minimise :math:`F_D` subject to the cone constraints :math:`(2D_j - I)Xu_j \ge 0` by an
     active-set method: rows within ``tau`` of neuron :math:`j`'s hyperplane
-    (:func:`near_boundary`) start on it; after each Newton solve on the face
-    (:func:`newton_on_face`) the rows whose sign flipped join the active set and the solve
-    restarts, until no sign flips (then :math:`F_D = F` at the result) or ``max_updates``."""
+    (:func:`near_boundary`) start on it; each Newton solve on the face (:func:`newton_on_face`)
+    stops at the first free row that reaches its hyperplane, which joins the active set
+    (:func:`_step_to_boundary`); at a stationary point on the face, an active row whose
+    multiplier says that leaving the hyperplane lowers :math:`F` is released (:func:`_releases`).
+    Ends at a point where :math:`F_D = F` (no free row crossed), or after ``max_updates``.
+
+    Returns the net, the Newton iterations, the final :math:`\|\nabla F_D\|` on the face, and
+    whether the end point is a KKT point (nothing crossed, nothing to release)."""
     active = near_boundary(net, problem.X, tau)
-    iterations, gradient, current = 0, float("nan"), net
+    masks = (problem.X @ net.U > 0.0) & ~active
+    iterations, gradient, current, kkt = 0, float("nan"), net, False
     for _ in range(max_updates):
-        current, steps, gradient = newton_on_face(net, problem, active, gtol=gtol, max_iter=max_iter)
+        solved, steps, gradient = newton_on_face(
+            current, problem, masks, active, gtol=gtol, max_iter=max_iter
+        )
         iterations += steps
-        flipped = _crossed(net, current, problem.X, active)
-        if not flipped.any():
+        current, hits = _step_to_boundary(current, solved, problem.X, masks, active)
+        if hits.any():
+            active |= hits
+            continue
+        release, turn_on = _releases(current, problem, masks, active)
+        if not release.any():
+            kkt = True
             break
-        active |= flipped
-    return current, iterations, gradient
+        active &= ~release
+        masks = (masks & ~release) | turn_on
+    return current, iterations, gradient, kkt
 
 
 # ------------------------------------------------------------------- prune and merge
@@ -334,9 +395,10 @@ def merge_parallel(net: TwoLayerReLU, X: FloatArray, tol: float = MERGE_TOL) -> 
 
 
 # ------------------------------------------------------------------------------ polish
-#: The boundary tolerances :math:`\tau` tried by :func:`polish` (rows within :math:`\tau` of a
-#: neuron's hyperplane start on it); the best true objective wins.
-BOUNDARY_TOLS: tuple[float, ...] = (0.0, 1e-8, 1e-6, 1e-4, 1e-3, 1e-2)
+#: The boundary tolerances :math:`\tau` tried by :func:`polish`, in order (rows within :math:`\tau`
+#: of a neuron's hyperplane start on it), until one ends at a KKT point; the best true
+#: objective wins.
+BOUNDARY_TOLS: tuple[float, ...] = (1e-4, 1e-3, 1e-6, 1e-2, 0.0)
 
 
 @dataclass(frozen=True)
@@ -350,6 +412,7 @@ class _Run:
     pruned: int
     merged: int
     gradient: float
+    kkt: bool
 
 
 def _polish_path(
@@ -366,12 +429,12 @@ def _polish_path(
     """Rounds of merge -> active-set Newton -> prune from ``start``, boundary tolerance ``tau``."""
     current = start
     pruned = merged = iterations = rounds = 0
-    gradient = float("nan")
+    gradient, kkt = float("nan"), False
     threshold = gtol * max(1.0, start.objective(problem))
     for rounds in range(1, max_rounds + 1):  # noqa: B007 (rounds is reported)
         joined = merge_parallel(current, problem.X, merge_tol)
         merged += current.m - joined.m
-        solved, steps, gradient = active_set_newton(
+        solved, steps, gradient, kkt = active_set_newton(
             joined, problem, tau, gtol=gtol, max_iter=max_iter
         )
         iterations += steps
@@ -380,7 +443,8 @@ def _polish_path(
         if current.m == joined.m and gradient <= threshold:
             break
     net = current.rebalanced()
-    return _Run(net, net.objective(problem), iterations, rounds, pruned, merged, gradient)
+    settled = kkt and gradient <= threshold
+    return _Run(net, net.objective(problem), iterations, rounds, pruned, merged, gradient, settled)
 
 
 def polish(
@@ -436,7 +500,11 @@ def polish(
     if not taus:
         raise InvalidInputError("boundary_tols must hold at least one tolerance")
     first = prune_dead(net.rebalanced(), problem, options["prune_tol"])
-    runs = [_polish_path(first, problem, tau, **options) for tau in taus]
+    runs: list[_Run] = []
+    for tau in taus:
+        runs.append(_polish_path(first, problem, tau, **options))
+        if runs[-1].kkt:
+            break
     best = min(runs, key=lambda run: run.objective)
     return _accept(
         net,

@@ -1,0 +1,231 @@
+r"""Improve a net until it is certified: polish, certify, insert a neuron along the witness.
+
+When the certified net's residual :math:`Z = Y - f(X)` has a unit direction :math:`u` with
+
+.. math:: \sigma_{\rm lower} = \|Z^\top(Xu)_+\|_2 > \beta ,
+
+the net is **not** optimal: the neuron :math:`(\sqrt\rho\,u, \sqrt\rho\,Z^\top a/\|Z^\top a\|)`,
+:math:`a = (Xu)_+`, :math:`\rho = (\sigma_{\rm lower} - \beta)/\|a\|^2`, lowers the weight-decay
+objective by :math:`(\sigma_{\rm lower} - \beta)^2/(2\|a\|^2) > 0`
+(:func:`copos.nets.polish.insert_neuron`, decrease computed on the true objective).
+:func:`improve` loops polish :math:`\to` certify :math:`\to` insert until the net is certified,
+no witness is left, or the budget (iterations, seconds) is spent.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from copos._validation import check_dimension
+from copos.certificates.certificate import Certificate
+from copos.certificates.certify import certify_with_dual_norm
+from copos.certificates.dual_norm import DualNormResult
+from copos.errors import InvalidInputError
+from copos.nets.architectures.dense import TwoLayerReLU
+from copos.nets.polish import Insertion, insert_neuron
+from copos.nets.problem import TrainingProblem
+
+#: Default number of polish -> certify -> insert rounds of :func:`improve`.
+DEFAULT_ITERATIONS = 10
+
+
+@dataclass(frozen=True)
+class ImproveStep:
+    r"""One round of :func:`improve`: the polished net's certificate and the insertion after it.
+
+    Attributes
+    ----------
+    iteration:
+        Round number, from 1.
+    width, objective, lower_bound, relative_gap:
+        The polished net's width, :math:`F`, certified :math:`L` and :math:`(F - L)/\max(1,|F|)`.
+    sigma_lower, sigma:
+        The interval :math:`[\sigma_{\rm lower}, \sigma] \ni \sigma(Z)`.
+    verdict:
+        The certificate's verdict.
+    witness:
+        Whether :math:`\sigma_{\rm lower} > \beta` with a witness direction (a proof that the
+        net is not optimal).
+    decrease:
+        Decrease of the true objective by the inserted neuron (0 when nothing was inserted).
+    time:
+        Seconds since :func:`improve` started, at the end of the round.
+    """
+
+    iteration: int
+    width: int
+    objective: float
+    lower_bound: float
+    relative_gap: float
+    sigma_lower: float
+    sigma: float
+    verdict: str
+    witness: bool
+    decrease: float
+    time: float
+
+
+@dataclass(frozen=True, eq=False)
+class ImproveResult:
+    """Outcome of :func:`improve`.
+
+    Attributes
+    ----------
+    net:
+        The last certified net (polished; with every inserted neuron).
+    certificate:
+        Its certificate; ``original_objective`` is the objective of the net handed in.
+    history:
+        One :class:`ImproveStep` per round.
+    original_objective:
+        :math:`F` of the net handed in.
+    reason:
+        Why the loop stopped, in words.
+    time:
+        Wall-clock seconds.
+    """
+
+    net: TwoLayerReLU
+    certificate: Certificate
+    history: list[ImproveStep] = field(default_factory=list)
+    original_objective: float = math.nan
+    reason: str = ""
+    time: float = 0.0
+
+    @property
+    def optimal(self) -> bool:
+        """Whether the final net is certified globally optimal within eps."""
+        return self.certificate.optimal
+
+    @property
+    def decrease(self) -> float:
+        """:math:`F_{\\rm original} - F_{\\rm final}`."""
+        return self.original_objective - self.certificate.objective
+
+    def summary(self) -> str:
+        """One line per round, then why the loop stopped."""
+        lines = [
+            f"round {step.iteration}: width {step.width}, F {step.objective:.12g}, L "
+            f"{step.lower_bound:.12g} (relative gap {step.relative_gap:.3g}), sigma in "
+            f"[{step.sigma_lower:.6g}, {step.sigma:.6g}], {step.verdict}"
+            + (f"; witness: inserted a neuron, F decreased by {step.decrease:.3e}" if step.witness else "")
+            for step in self.history
+        ]
+        lines.append(f"stopped: {self.reason} ({self.time:.1f}s)")
+        return "\n".join(lines)
+
+
+def witness_direction(norm: DualNormResult, beta: float) -> np.ndarray | None:
+    r"""The unit :math:`u` with :math:`\|Z^\top(Xu)_+\| = \sigma_{\rm lower} > \beta`, or ``None``
+    when there is none (no maximiser, or :math:`\sigma_{\rm lower} \le \beta`)."""
+    if norm.maximizer is None or not math.isfinite(norm.lower) or not norm.lower > beta:
+        return None
+    return np.asarray(norm.maximizer, dtype=np.float64)
+
+
+def improve(
+    net: TwoLayerReLU,
+    problem: TrainingProblem,
+    *,
+    max_iterations: int = DEFAULT_ITERATIONS,
+    seconds: float = math.inf,
+    eps: float = 1e-6,
+    **certify_options: Any,
+) -> ImproveResult:
+    r"""Polish :math:`\to` certify :math:`\to` insert a neuron along the witness, until certified.
+
+    Each round certifies the polished net (``certify(..., polish=True)``); when it is not
+    certified and :math:`\sigma_{\rm lower} > \beta`, the witness :math:`u` gives a neuron whose
+    insertion lowers the true objective (:func:`~copos.nets.polish.insert_neuron`), and the next
+    round starts from that net.  Stops when certified, when there is no witness (the gap then
+    comes from the looseness of the bound, not from a proven sub-optimality), when an insertion
+    does not lower the objective, or after ``max_iterations`` rounds or ``seconds`` (checked
+    after each round).
+
+    Parameters
+    ----------
+    net, problem:
+        The trained net and its problem.
+    max_iterations:
+        Largest number of rounds (each one certificate).
+    seconds:
+        Time budget; a round that starts is finished.
+    eps, certify_options:
+        Passed to :func:`~copos.certificates.certify.certify` (``method``, ``solver``, ...).
+    """
+    start = time.perf_counter()
+    if not isinstance(net, TwoLayerReLU):
+        raise InvalidInputError(f"net must be a TwoLayerReLU; got {type(net).__name__}")
+    max_iterations = check_dimension(max_iterations, "max_iterations")
+    if not (isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds > 0):
+        raise InvalidInputError(f"seconds must be a positive number (inf: no limit); got {seconds!r}")
+    if "polish" in certify_options:
+        raise InvalidInputError("improve always polishes; do not pass polish")
+    original_objective = net.objective(problem)
+    history: list[ImproveStep] = []
+    current, reason = net, ""
+    for iteration in range(1, max_iterations + 1):
+        certificate, norm = certify_with_dual_norm(
+            current, problem, eps=eps, polish=True, **certify_options
+        )
+        direction = None if certificate.optimal else witness_direction(norm, problem.beta)
+        insertion = None if direction is None else insert_neuron(certificate.network(), problem, direction)
+        history.append(_step(iteration, certificate, insertion, start))
+        reason = _stop_reason(certificate, direction, insertion)
+        if not reason and iteration == max_iterations:
+            reason = f"out of budget: {max_iterations} rounds"
+        elif not reason and time.perf_counter() - start >= seconds:
+            reason = f"out of budget: {seconds:g} seconds"
+        if reason:
+            break
+        assert insertion is not None
+        current = insertion.net
+    final = replace(certificate, original_objective=original_objective)
+    return ImproveResult(
+        net=certificate.network(),
+        certificate=final,
+        history=history,
+        original_objective=original_objective,
+        reason=reason,
+        time=time.perf_counter() - start,
+    )
+
+
+def _step(
+    iteration: int, certificate: Certificate, insertion: Insertion | None, start: float
+) -> ImproveStep:
+    return ImproveStep(
+        iteration=iteration,
+        width=certificate.U.shape[1],
+        objective=certificate.objective,
+        lower_bound=certificate.lower_bound,
+        relative_gap=certificate.relative_gap,
+        sigma_lower=certificate.sigma_lower,
+        sigma=certificate.sigma,
+        verdict=certificate.verdict,
+        witness=insertion is not None,
+        decrease=0.0 if insertion is None else insertion.decrease,
+        time=time.perf_counter() - start,
+    )
+
+
+def _stop_reason(
+    certificate: Certificate, direction: np.ndarray | None, insertion: Insertion | None
+) -> str:
+    """Why the loop stops after this round ("" to go on)."""
+    if certificate.optimal:
+        return "certified globally optimal within eps"
+    if direction is None:
+        return (
+            f"no witness: sigma_lower = {certificate.sigma_lower:.6g} <= beta = "
+            f"{certificate.beta:.6g}, so the gap comes from the bound (sigma in "
+            f"[{certificate.sigma_lower:.6g}, {certificate.sigma:.6g}]), not a proven sub-optimality"
+        )
+    if insertion is None or not insertion.decrease > 0.0:
+        return "the witness neuron did not lower the objective (rounding)"
+    return ""
