@@ -34,6 +34,11 @@ from copos.nets.problem import TrainingProblem
 DEFAULT_ITERATIONS = 10
 
 
+#: A witness needs :math:`\sigma_{\rm lower} > \beta(1 + \text{WITNESS\_RTOL})`: at a global
+#: optimum :math:`\sigma_{\rm lower}` computes to :math:`\beta` plus rounding (a few 1e-16).
+WITNESS_RTOL = 1e-9
+
+
 @dataclass(frozen=True)
 class ImproveStep:
     r"""One round of :func:`improve`: the polished net's certificate and the insertion after it.
@@ -121,9 +126,12 @@ class ImproveResult:
 
 
 def witness_direction(norm: DualNormResult, beta: float) -> np.ndarray | None:
-    r"""The unit :math:`u` with :math:`\|Z^\top(Xu)_+\| = \sigma_{\rm lower} > \beta`, or ``None``
-    when there is none (no maximiser, or :math:`\sigma_{\rm lower} \le \beta`)."""
-    if norm.maximizer is None or not math.isfinite(norm.lower) or not norm.lower > beta:
+    r"""The unit :math:`u` with :math:`\|Z^\top(Xu)_+\| = \sigma_{\rm lower} > \beta(1 +`
+    :data:`WITNESS_RTOL` :math:`)`, or ``None`` when there is none (no maximiser, or
+    :math:`\sigma_{\rm lower}` within rounding of :math:`\beta` or below)."""
+    if norm.maximizer is None or not math.isfinite(norm.lower):
+        return None
+    if not norm.lower > beta * (1.0 + WITNESS_RTOL):
         return None
     return np.asarray(norm.maximizer, dtype=np.float64)
 
@@ -208,8 +216,8 @@ def _step(
         sigma_lower=certificate.sigma_lower,
         sigma=certificate.sigma,
         verdict=certificate.verdict,
-        witness=insertion is not None,
-        decrease=0.0 if insertion is None else insertion.decrease,
+        witness=insertion is not None and insertion.step > 0.0,
+        decrease=0.0 if insertion is None or insertion.step == 0.0 else insertion.decrease,
         time=time.perf_counter() - start,
     )
 
@@ -226,6 +234,6 @@ def _stop_reason(
             f"{certificate.beta:.6g}, so the gap comes from the bound (sigma in "
             f"[{certificate.sigma_lower:.6g}, {certificate.sigma:.6g}]), not a proven sub-optimality"
         )
-    if insertion is None or not insertion.decrease > 0.0:
-        return "the witness neuron did not lower the objective (rounding)"
+    if insertion is None or insertion.step == 0.0:
+        return "the witness neuron did not lower the objective beyond rounding"
     return ""

@@ -54,6 +54,10 @@ PRUNE_TOL = 1e-12
 #: Two neurons of one pattern merge when :math:`1 - \cos\angle(u_a, u_b)` is at most this.
 MERGE_TOL = 1e-10
 
+#: :func:`insert_neuron` counts a decrease only above this (relative to :math:`\max(1, |F|)`):
+#: a smaller one could be rounding, and proves nothing.
+DECREASE_RTOL = 1e-12
+
 #: Newton stops when the gradient norm of :math:`F_D` is at most this (relative to
 #: :math:`\max(1, F)`).
 GRADIENT_TOL = 1e-13
@@ -590,7 +594,8 @@ def insert_neuron(net: TwoLayerReLU, problem: TrainingProblem, u: ArrayLike) -> 
     \|Z^\top a\|`, :math:`a = (Xu)_+`, :math:`Z = Y - f(X)`, to the rebalanced net: the
     closed-form best step of the weight-decay objective along the direction ``u`` (normalised).
 
-    When :math:`\|Z^\top a\| \le \beta` there is no decrease: the net is returned rebalanced and
+    When :math:`\|Z^\top a\| \le \beta`, or the decrease of the true objective is within
+    :data:`DECREASE_RTOL` of rounding, nothing is inserted: the net is returned rebalanced and
     ``step = 0``.
     """
     direction = as_finite_array(u, "u", ndim=1)
@@ -616,7 +621,7 @@ def insert_neuron(net: TwoLayerReLU, problem: TrainingProblem, u: ArrayLike) -> 
         np.column_stack([base.U, root * direction]), np.vstack([base.V, root * g / correlation])
     )
     after = new.objective(problem)
-    if not after < before:  # rounding ate the decrease: keep the net as it was
+    if not after < before - DECREASE_RTOL * max(1.0, abs(before)):  # within rounding: no proof
         return Insertion(base, direction, correlation, 0.0, before - base.objective(problem),
                          before, base.objective(problem))
     return Insertion(new, direction, correlation, step, before - after, before, after)
