@@ -352,7 +352,9 @@ def _check_improve_flags(args: argparse.Namespace) -> None:
     if args.budget is None:
         args.budget = float("inf")
     elif not (args.budget > 0):  # NaN and inf-minus are refused too
-        raise InvalidInputError(f"--budget must be a positive number of seconds; got {args.budget!r}")
+        raise InvalidInputError(
+            f"--budget must be a positive number of seconds; got {args.budget!r}"
+        )
     if args.rounds is None:
         args.rounds = DEFAULT_ITERATIONS
     elif args.rounds < 1:
@@ -362,7 +364,10 @@ def _check_improve_flags(args: argparse.Namespace) -> None:
 def _improve_dict(result: ImproveResult) -> dict[str, Any]:
     """The improve loop for --json: why it stopped, its time and one entry per round."""
     rounds = [
-        {key: json_number(value) if isinstance(value, float) else value for key, value in vars(step).items()}
+        {
+            key: json_number(value) if isinstance(value, float) else value
+            for key, value in vars(step).items()
+        }
         for step in result.history
     ]
     return {"reason": result.reason, "time": json_number(result.time), "rounds": rounds}

@@ -118,7 +118,11 @@ class ImproveResult:
             f"round {step.iteration}: width {step.width}, F {step.objective:.12g}, L "
             f"{step.lower_bound:.12g} (relative gap {step.relative_gap:.3g}), sigma in "
             f"[{step.sigma_lower:.6g}, {step.sigma:.6g}], {step.verdict}"
-            + (f"; witness: inserted a neuron, F decreased by {step.decrease:.3e}" if step.witness else "")
+            + (
+                f"; witness: inserted a neuron, F decreased by {step.decrease:.3e}"
+                if step.witness
+                else ""
+            )
             for step in self.history
         ]
         lines.append(f"stopped: {self.reason} ({self.time:.1f}s)")
@@ -171,7 +175,9 @@ def improve(
         raise InvalidInputError(f"net must be a TwoLayerReLU; got {type(net).__name__}")
     max_iterations = check_dimension(max_iterations, "max_iterations")
     if not (isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds > 0):
-        raise InvalidInputError(f"seconds must be a positive number (inf: no limit); got {seconds!r}")
+        raise InvalidInputError(
+            f"seconds must be a positive number (inf: no limit); got {seconds!r}"
+        )
     if "polish" in certify_options:
         raise InvalidInputError("improve always polishes; do not pass polish")
     original_objective = net.objective(problem)
@@ -182,7 +188,9 @@ def improve(
             current, problem, eps=eps, polish=True, **certify_options
         )
         direction = None if certificate.optimal else witness_direction(norm, problem.beta)
-        insertion = None if direction is None else insert_neuron(certificate.network(), problem, direction)
+        insertion = (
+            None if direction is None else insert_neuron(certificate.network(), problem, direction)
+        )
         history.append(_step(iteration, certificate, insertion, start))
         reason = _stop_reason(certificate, direction, insertion)
         if not reason and iteration == max_iterations:

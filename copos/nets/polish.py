@@ -34,6 +34,7 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -235,7 +236,8 @@ def newton_on_face(
     theta = face.start(net)
     scale = max(1.0, face.value(theta))
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "A bad approximation caused failure to predict improvement"
+        # "A bad approximation caused failure to predict improvement": rounding, handled below
+        warnings.simplefilter("ignore")
         result: OptimizeResult = minimize(
             face.value,
             theta,
@@ -249,7 +251,9 @@ def newton_on_face(
     return face.net(best), int(result.nit) + steps, float(np.linalg.norm(face.gradient(best)))
 
 
-def _newton_on_gradient(face: _Face, theta: FloatArray, max_steps: int = 20) -> tuple[FloatArray, int]:
+def _newton_on_gradient(
+    face: _Face, theta: FloatArray, max_steps: int = 20
+) -> tuple[FloatArray, int]:
     r"""Newton steps :math:`H p = -\nabla F_D` (MINRES: :math:`H` may be singular along the
     symmetries of the factorisation), each kept iff it lowers :math:`\|\nabla F_D\|`.
 
@@ -261,7 +265,7 @@ def _newton_on_gradient(face: _Face, theta: FloatArray, max_steps: int = 20) -> 
     for steps in range(1, max_steps + 1):  # noqa: B007 (steps is reported)
         if norm == 0.0:
             break
-        hessian = LinearOperator((size, size), matvec=lambda p: face.hessp(theta, p))
+        hessian = LinearOperator((size, size), matvec=partial(face.hessp, theta))
         step, _ = minres(hessian, -face.gradient(theta), rtol=1e-14, maxiter=4 * size)
         trial = theta + step
         trial_norm = float(np.linalg.norm(face.gradient(trial)))
@@ -565,7 +569,8 @@ class Insertion:
     Attributes
     ----------
     net:
-        The rebalanced net with the new neuron appended (its last column/row).
+        The rebalanced net with the new neuron appended (its last column/row); the net handed in
+        when nothing was inserted.
     u:
         The unit witness direction.
     correlation:
@@ -595,8 +600,8 @@ def insert_neuron(net: TwoLayerReLU, problem: TrainingProblem, u: ArrayLike) -> 
     closed-form best step of the weight-decay objective along the direction ``u`` (normalised).
 
     When :math:`\|Z^\top a\| \le \beta`, or the decrease of the true objective is within
-    :data:`DECREASE_RTOL` of rounding, nothing is inserted: the net is returned rebalanced and
-    ``step = 0``.
+    :data:`DECREASE_RTOL` of rounding, nothing is inserted: ``net`` is returned as it was, with
+    ``step = 0`` and ``decrease = 0``.
     """
     direction = as_finite_array(u, "u", ndim=1)
     if direction.shape != (net.d,):
@@ -612,9 +617,9 @@ def insert_neuron(net: TwoLayerReLU, problem: TrainingProblem, u: ArrayLike) -> 
     g = Z.T @ a
     correlation = float(np.linalg.norm(g))
     excess = correlation - problem.beta
+    unchanged = Insertion(net, direction, correlation, 0.0, 0.0, before, before)
     if excess <= 0.0 or not np.any(a > 0):
-        return Insertion(base, direction, correlation, 0.0, before - base.objective(problem),
-                         before, base.objective(problem))
+        return unchanged
     step = excess / float(np.vdot(a, a))
     root = np.sqrt(step)
     new = TwoLayerReLU(
@@ -622,6 +627,5 @@ def insert_neuron(net: TwoLayerReLU, problem: TrainingProblem, u: ArrayLike) -> 
     )
     after = new.objective(problem)
     if not after < before - DECREASE_RTOL * max(1.0, abs(before)):  # within rounding: no proof
-        return Insertion(base, direction, correlation, 0.0, before - base.objective(problem),
-                         before, base.objective(problem))
+        return unchanged
     return Insertion(new, direction, correlation, step, before - after, before, after)

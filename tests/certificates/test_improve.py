@@ -91,7 +91,13 @@ def test_witness_direction_needs_a_maximizer_above_beta() -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"max_iterations": 0}, {"seconds": 0.0}, {"seconds": -1.0}, {"seconds": True}, {"polish": True}],
+    [
+        {"max_iterations": 0},
+        {"seconds": 0.0},
+        {"seconds": -1.0},
+        {"seconds": True},
+        {"polish": True},
+    ],
 )
 def test_improve_refuses_bad_budgets(kwargs: dict) -> None:
     problem, optimum, _ = _whitened()

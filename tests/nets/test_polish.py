@@ -72,7 +72,9 @@ def test_certify_with_polish_reports_both_objectives() -> None:
 
 def test_merge_parallel_keeps_the_function_and_lowers_the_path_norm() -> None:
     problem, optimum, _ = _whitened_optimum()
-    doubled = TwoLayerReLU(np.hstack([optimum.U, 3.0 * optimum.U]), np.vstack([optimum.V, optimum.V]))
+    doubled = TwoLayerReLU(
+        np.hstack([optimum.U, 3.0 * optimum.U]), np.vstack([optimum.V, optimum.V])
+    )
     merged = merge_parallel(doubled, problem.X)
     assert merged.m == optimum.m
     np.testing.assert_allclose(merged.predict(problem.X), doubled.predict(problem.X), atol=1e-12)
