@@ -31,10 +31,12 @@ positive exactly when :math:`\|Z^\top(Xu)_+\| > \beta`, i.e. when :math:`u` witn
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -42,7 +44,7 @@ from scipy.optimize import OptimizeResult, minimize
 from scipy.sparse.linalg import LinearOperator, minres
 
 from copos._validation import as_finite_array, check_dimension, check_nonnegative, check_positive
-from copos.errors import InvalidInputError
+from copos.errors import CoposError, InvalidInputError
 from copos.nets.architectures.dense import TwoLayerReLU
 from copos.nets.problem import TrainingProblem
 
@@ -58,6 +60,10 @@ MERGE_TOL = 1e-10
 #: :func:`insert_neuron` counts a decrease only above this (relative to :math:`\max(1, |F|)`):
 #: a smaller one could be rounding, and proves nothing.
 DECREASE_RTOL = 1e-12
+
+#: The trust region stops at this gradient norm (relative to :math:`\max(1, F)`); Newton on the
+#: gradient (:func:`_newton_on_gradient`) takes it from there to ``gtol``.
+COARSE_GTOL = 1e-8
 
 #: Newton stops when the gradient norm of :math:`F_D` is at most this (relative to
 #: :math:`\max(1, F)`).
@@ -221,7 +227,7 @@ def newton_on_face(
     active: BoolArray,
     *,
     gtol: float = GRADIENT_TOL,
-    max_iter: int = 200,
+    max_iter: int = 50,
 ) -> tuple[TwoLayerReLU, int, float]:
     r"""Minimise :math:`F_D` with the patterns ``masks`` fixed and the rows ``active[:, j]`` held
     on neuron :math:`j`'s hyperplane (:class:`_Face`), by trust-region Newton
@@ -244,7 +250,7 @@ def newton_on_face(
             jac=face.gradient,
             hessp=face.hessp,
             method="trust-krylov",
-            options={"gtol": gtol * scale, "maxiter": max_iter},
+            options={"gtol": max(gtol, COARSE_GTOL) * scale, "maxiter": max_iter},
         )
     best = result.x if face.value(result.x) <= face.value(theta) else theta
     best, steps = _newton_on_gradient(face, best)
@@ -330,7 +336,7 @@ def active_set_newton(
     tau: float,
     *,
     gtol: float = GRADIENT_TOL,
-    max_iter: int = 200,
+    max_iter: int = 50,
     max_updates: int = 30,
 ) -> tuple[TwoLayerReLU, int, float, bool]:
     r"""Minimise :math:`F_D` subject to the cone constraints :math:`(2D_j - I)Xu_j \ge 0` by an
@@ -455,12 +461,24 @@ def _polish_path(
     return _Run(net, net.objective(problem), iterations, rounds, pruned, merged, gradient, settled)
 
 
+def _guarded_path(
+    start: TwoLayerReLU, problem: TrainingProblem, tau: float, options: dict[str, Any]
+) -> _Run:
+    """:func:`_polish_path`, where a numerical failure (overflow, a failed SVD) gives a run
+    with objective ``inf`` that is never chosen."""
+    try:
+        with np.errstate(all="ignore"):
+            return _polish_path(start, problem, tau, **options)
+    except (ArithmeticError, ValueError, CoposError):  # LinAlgError is a ValueError
+        return _Run(start, math.inf, 0, 0, 0, 0, math.nan, False)
+
+
 def polish(
     net: TwoLayerReLU,
     problem: TrainingProblem,
     *,
     max_rounds: int = 5,
-    max_iter: int = 200,
+    max_iter: int = 50,
     gtol: float = GRADIENT_TOL,
     prune_tol: float = PRUNE_TOL,
     merge_tol: float = MERGE_TOL,
@@ -508,9 +526,9 @@ def polish(
     if not taus:
         raise InvalidInputError("boundary_tols must hold at least one tolerance")
     first = prune_dead(net.rebalanced(), problem, options["prune_tol"])
-    runs: list[_Run] = []
-    for tau in taus:
-        runs.append(_polish_path(first, problem, tau, **options))
+    runs: list[_Run] = [_Run(first, first.objective(problem), 0, 0, 0, 0, math.nan, False)]
+    for tau in taus if math.isfinite(runs[0].objective) else ():
+        runs.append(_guarded_path(first, problem, tau, options))
         if runs[-1].kkt:
             break
     best = min(runs, key=lambda run: run.objective)
