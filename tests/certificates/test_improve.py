@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from copos.certificates.certify import certify_with_dual_norm
-from copos.certificates.improve import improve, witness_direction
+from copos.certificates.improve import improve, polish_by_convex_program, witness_direction
 from copos.errors import InvalidInputError
 from copos.nets.architectures.dense import TwoLayerReLU
 from copos.nets.datasets import planted, whitened
+from copos.nets.polish import polish
 from copos.nets.problem import TrainingProblem
 from copos.relaxations.closed_form import soft_threshold_optimum
 
@@ -103,3 +104,19 @@ def test_improve_refuses_bad_budgets(kwargs: dict) -> None:
     problem, optimum, _ = _whitened()
     with pytest.raises(InvalidInputError):
         improve(optimum, problem, **kwargs)
+
+
+def test_the_restricted_convex_program_route_never_raises_the_objective() -> None:
+    problem = planted(n=8, d=2, c=1, teacher_width=3, bias=False, beta=0.1)
+    rng = np.random.default_rng(1)
+    net = TwoLayerReLU(rng.standard_normal((2, 4)), rng.standard_normal((4, 1)))
+    result = polish_by_convex_program(net, problem, solver="clarabel")
+    assert result.original is net and result.original_objective == net.objective(problem)
+    assert result.objective == result.net.objective(problem) <= net.objective(problem)
+    assert result.objective <= polish(net, problem).objective
+
+
+def test_the_restricted_convex_program_needs_scalar_output() -> None:
+    problem, optimum, _ = _whitened()
+    with pytest.raises(InvalidInputError):
+        polish_by_convex_program(optimum, problem)
