@@ -175,6 +175,9 @@ class Certificate:
     polish:
         With ``polish=True``: the polish report (accepted, reason, original_width, width,
         pruned, merged, iterations, rounds, gradient_norm, time); ``None`` otherwise.
+    original_U, original_V:
+        With ``polish=True``: the weights of the net handed in, so that :func:`verify` can
+        recompute ``original_objective``; ``None`` otherwise.
     """
 
     copos_version: str
@@ -199,6 +202,8 @@ class Certificate:
     lifted: Bound | None = None
     original_objective: float | None = None
     polish: dict[str, Any] | None = None
+    original_U: FloatArray | None = field(default=None, repr=False)
+    original_V: FloatArray | None = field(default=None, repr=False)
 
     @property
     def original_gap(self) -> float:
@@ -274,6 +279,7 @@ class Certificate:
                 None if self.original_objective is None else json_number(self.original_objective)
             ),
             "polish": None if self.polish is None else dict(self.polish),
+            "original_network": _original_network(self.original_U, self.original_V),
         }
 
     def to_json(self) -> str:
@@ -439,7 +445,27 @@ def _certificate_from_dict(data: Any) -> Certificate:
         lifted=_lifted_from_dict(data.get("lifted")),
         original_objective=_optional_number(data, "original_objective"),
         polish=_optional_dict(data, "polish"),
+        **_original_from_dict(data.get("original_network")),
     )
+
+
+def _original_network(U: FloatArray | None, V: FloatArray | None) -> dict[str, Any] | None:
+    if U is None or V is None:
+        return None
+    return {"U": _json_matrix(U), "V": _json_matrix(V)}
+
+
+def _original_from_dict(data: Any) -> dict[str, FloatArray | None]:
+    """``original_U`` and ``original_V`` from the optional ``original_network`` object."""
+    if data is None:
+        return {"original_U": None, "original_V": None}
+    if not isinstance(data, dict):
+        raise DataFileError("certificate field 'original_network' must be an object or null")
+    U = _matrix(data.get("U"), "original_network.U")
+    V = _matrix(data.get("V"), "original_network.V")
+    if U.shape[1] != V.shape[0]:
+        raise DataFileError(f"original weights do not chain: U {U.shape}, V {V.shape}")
+    return {"original_U": U, "original_V": V}
 
 
 def _optional_number(data: dict[str, Any], key: str) -> float | None:

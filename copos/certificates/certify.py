@@ -320,7 +320,13 @@ def with_polish(certificate: Certificate, polished: PolishResult) -> Certificate
         "gradient_norm": json_number(polished.gradient_norm),
         "time": polished.time,
     }
-    return replace(certificate, original_objective=polished.original_objective, polish=report)
+    return replace(
+        certificate,
+        original_objective=polished.original_objective,
+        polish=report,
+        original_U=np.array(polished.original.U),
+        original_V=np.array(polished.original.V),
+    )
 
 
 def _wants_lifted(problem: TrainingProblem, mode: object) -> bool:

@@ -205,7 +205,12 @@ def improve(
             break
         assert insertion is not None
         current = insertion.net
-    final = replace(certificate, original_objective=original_objective)
+    final = replace(
+        certificate,
+        original_objective=original_objective,
+        original_U=np.array(net.U),
+        original_V=np.array(net.V),
+    )
     return ImproveResult(
         net=certificate.network(),
         certificate=final,

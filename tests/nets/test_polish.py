@@ -183,3 +183,28 @@ def test_polish_never_increases_the_true_objective(
     assert result.original_objective == net.objective(problem)
     if not result.accepted:
         assert result.net is net
+
+
+def test_verify_rechecks_the_original_objective_of_a_polished_certificate() -> None:
+    from dataclasses import replace
+
+    from copos.certificates.certificate import Certificate
+    from copos.certificates.verify import verify
+
+    problem, optimum, _ = _whitened_optimum()
+    net = _perturbed(optimum, 1e-3, seed=4)
+    certificate = certify(net, problem, polish=True)
+    restored = Certificate.from_dict(certificate.to_dict())
+    np.testing.assert_array_equal(restored.original_U, net.U)
+    assert verify(restored, problem.X, problem.Y).optimal
+    lied = replace(
+        restored, original_objective=restored.objective
+    )  # "the net handed in was optimal"
+    result = verify(lied, problem.X, problem.Y)
+    assert not result.passed and any("original objective" in r for r in result.reasons)
+    no_weights = replace(restored, original_U=None, original_V=None)
+    assert not verify(no_weights, problem.X, problem.Y).passed
+    old = certificate.to_dict()
+    for key in ("original_objective", "polish", "original_network"):
+        del old[key]  # a certificate written before issue 11
+    assert Certificate.from_dict(old).original_objective is None
