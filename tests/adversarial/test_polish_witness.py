@@ -12,6 +12,7 @@ r"""Polished nets and witnesses of non-optimality must not lie (issue 11).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -70,16 +71,26 @@ def _polished_certificate_problems(net: TwoLayerReLU, case: Case) -> Problems:
     return problems
 
 
+def _guarded(
+    judge: Callable[[TwoLayerReLU, Case], Problems], U: np.ndarray, V: np.ndarray, case: Case
+) -> Problems:
+    """``judge(net, case)``; a copos refusal is no finding, any other error is one."""
+    try:
+        return judge(call(TwoLayerReLU, U, V), case)
+    except Refused:
+        return []
+    except Exception as exc:  # noqa: BLE001 - every raw error is a finding
+        return [raw_error(exc)]
+
+
+def _polish_and_certificate_problems(net: TwoLayerReLU, case: Case) -> Problems:
+    return _polish_problems(net, case) + _polished_certificate_problems(net, case)
+
+
 def _attack(
     adversarial: Collector, name: str, case: Case, U: np.ndarray, V: np.ndarray
 ) -> list[Finding]:
-    try:
-        net = call(TwoLayerReLU, U, V)
-        problems = _polish_problems(net, case) + _polished_certificate_problems(net, case)
-    except Refused:
-        problems = []
-    except Exception as exc:  # noqa: BLE001 - every raw error is a finding
-        problems = [raw_error(exc)]
+    problems = _guarded(_polish_and_certificate_problems, U, V, case)
     return adversarial.attack(f"polish {case.name} {name}", problems)
 
 
@@ -134,14 +145,17 @@ def test_witnesses_are_proofs_and_absent_at_the_optimum(
             *list(_random_nets(case.problem, 400 + index))[:2],
         ]
         for name, U, V in attacks:
-            try:
-                problems = _witness_problems(call(TwoLayerReLU, U, V), case)
-            except Refused:
-                problems = []
-            except Exception as exc:  # noqa: BLE001
-                problems = [raw_error(exc)]
+            problems = _guarded(_witness_problems, U, V, case)
             found += adversarial.attack(f"witness {case.name} {name}", problems)
     assert not found, describe(found)
+
+
+def _improve_problems(net: TwoLayerReLU, case: Case) -> Problems:
+    result = call(improve, net, case.problem, max_iterations=3)
+    problems = _judge(result.certificate, case, 1e-6)
+    if objective(result.net, case.problem) > objective(net, case.problem) * (1 + 1e-12):
+        problems.append(("verdict", "improve raised the objective"))
+    return problems
 
 
 def test_improve_never_certifies_falsely(adversarial: Collector, cases: list[Case]) -> None:
@@ -152,15 +166,6 @@ def test_improve_never_certifies_falsely(adversarial: Collector, cases: list[Cas
             "one neuron short": (net.U[:, 1:], net.V[1:]),
             "zero": (np.zeros((case.problem.d, 1)), np.zeros((1, case.problem.c))),
         }.items():
-            try:
-                result = call(improve, call(TwoLayerReLU, U, V), case.problem, max_iterations=3)
-                problems = _judge(result.certificate, case, 1e-6)
-                final = objective(result.net, case.problem)
-                if final > objective(TwoLayerReLU(U, V), case.problem) * (1 + 1e-12):
-                    problems.append(("verdict", "improve raised the objective"))
-            except Refused:
-                problems = []
-            except Exception as exc:  # noqa: BLE001
-                problems = [raw_error(exc)]
+            problems = _guarded(_improve_problems, U, V, case)
             found += adversarial.attack(f"improve {case.name} {name}", problems)
     assert not found, describe(found)
