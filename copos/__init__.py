@@ -64,6 +64,8 @@ _LAZY: dict[str, str] = {
     "certify": "copos.certificates.certify",
     "verify": "copos.certificates.verify",
     "dual_norm": "copos.certificates.dual_norm",
+    "improve": "copos.certificates.improve",
+    "polish": "copos.nets.polish",
     # the tightness checker
     "check_tightness": "copos.study.tightness",
     "TightnessReport": "copos.study.report",
@@ -94,6 +96,8 @@ __all__ = [
     "Certificate",
     "certify",
     "check_tightness",
+    "improve",
+    "polish",
     "CompletelyPositive",
     "Cone",
     "CoposError",

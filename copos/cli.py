@@ -39,8 +39,9 @@ from copos._memory import (
 )
 from copos._validation import as_symmetric_matrix
 from copos.bound import bounds_to_list
-from copos.certificates.certificate import Certificate
+from copos.certificates.certificate import Certificate, json_number
 from copos.certificates.certify import MAX_EPS, certify, check_eps
+from copos.certificates.improve import DEFAULT_ITERATIONS, ImproveResult, improve
 from copos.certificates.sigma_search import DEFAULT_TIME_BUDGET
 from copos.certificates.verify import verify
 from copos.cones.registry import FAMILIES, check_cone_size
@@ -312,32 +313,47 @@ def _load_net(path: str) -> TwoLayerReLU:
 
 
 def _cmd_certify(args: argparse.Namespace) -> int:
-    eps = check_eps(args.eps)  # bad eps or output path: refused before any work
-    if args.output is not None:
-        check_output_path(args.output, "--output")
+    eps = check_eps(args.eps)  # bad eps, budget or output path: refused before any work
+    _check_improve_flags(args)
+    for path, flag in ((args.output, "--output"), (args.save_net, "--save-net")):
+        if path is not None:
+            check_output_path(path, flag)
     X, Y = load_data(args.data)
     problem = TrainingProblem.from_data(X, Y, args.beta, bias=args.bias, name=Path(args.data).stem)
     progress = _sigma_progress(sys.stderr)
-    certificate = certify(
-        _load_net(args.net),
-        problem,
-        eps=eps,
-        method=args.method,
-        solver=args.solver,
-        lifted=args.lifted,
-        sigma_budget=_positive_budget(args.sigma_budget),
-        progress=progress,
-    )
+    options = {
+        "eps": eps,
+        "method": args.method,
+        "solver": args.solver,
+        "lifted": args.lifted,
+        "sigma_budget": _positive_budget(args.sigma_budget),
+        "progress": progress,
+    }
+    net = _load_net(args.net)
+    improved: ImproveResult | None = None
+    if args.improve:
+        improved = improve(net, problem, max_iterations=args.rounds, seconds=args.budget, **options)
+        certificate = improved.certificate
+    else:
+        certificate = certify(net, problem, polish=args.polish, **options)
     if progress is not None:
         sys.stderr.write("\n")
     if args.output is not None:
         certificate.save(args.output)
+    if args.save_net is not None:
+        certificate.network().save(args.save_net)
     if args.json:
-        print(certificate.to_json())
+        payload = certificate.to_dict()
+        if improved is not None:
+            payload["improve"] = _improve_dict(improved)
+        print(json.dumps(payload, indent=2, allow_nan=False))
     else:
+        if improved is not None:
+            print(improved.summary())
         print(_certificate_text(certificate))
-        if args.output is not None:
-            print(f"certificate written to {args.output}")
+        for path, what in ((args.output, "certificate"), (args.save_net, "certified net")):
+            if path is not None:
+                print(f"{what} written to {path}")
     return EXIT_OK if certificate.optimal else EXIT_NO
 
 
@@ -362,6 +378,34 @@ def _sigma_progress(stream: TextIO) -> Callable[[int, float, float], None] | Non
     return show
 
 
+def _check_improve_flags(args: argparse.Namespace) -> None:
+    """--budget and --rounds only go with --improve; the budget is a positive number of seconds."""
+    if not args.improve and (args.budget is not None or args.rounds is not None):
+        raise InvalidInputError("--budget and --rounds apply to --improve only")
+    if args.budget is None:
+        args.budget = float("inf")
+    elif not (args.budget > 0):  # NaN and inf-minus are refused too
+        raise InvalidInputError(
+            f"--budget must be a positive number of seconds; got {args.budget!r}"
+        )
+    if args.rounds is None:
+        args.rounds = DEFAULT_ITERATIONS
+    elif args.rounds < 1:
+        raise InvalidInputError(f"--rounds must be at least 1; got {args.rounds!r}")
+
+
+def _improve_dict(result: ImproveResult) -> dict[str, Any]:
+    """The improve loop for --json: why it stopped, its time and one entry per round."""
+    rounds = [
+        {
+            key: json_number(value) if isinstance(value, float) else value
+            for key, value in vars(step).items()
+        }
+        for step in result.history
+    ]
+    return {"reason": result.reason, "time": json_number(result.time), "rounds": rounds}
+
+
 def _certificate_text(certificate: Certificate) -> str:
     """The verdict with everything it rests on: F, L, sigma, gap, eps and beta."""
     return (
@@ -374,7 +418,19 @@ def _certificate_text(certificate: Certificate) -> str:
         f"gap F - L          {certificate.gap:.3g}  (relative {certificate.relative_gap:.3g})\n"
         f"eps                {certificate.eps:.3g}  (relative gap accepted as optimal)\n"
         f"beta               {certificate.beta:.10g}\n"
+        f"{_original_line(certificate)}"
         f"verdict            {certificate.verdict}: {certificate.reason}"
+    )
+
+
+def _original_line(certificate: Certificate) -> str:
+    """For a polished net: the objective of the net handed in and its proven gap."""
+    if certificate.original_objective is None:
+        return ""
+    return (
+        f"net handed in      F = {certificate.original_objective:.10g}, within "
+        f"{certificate.original_gap:.3g} of p* (relative {certificate.original_relative_gap:.3g});"
+        f" the certified net is the polished one (width {certificate.U.shape[1]})\n"
     )
 
 
@@ -512,6 +568,11 @@ Prints F (the net's objective), the proven lower bound L, the gap F - L, eps and
 "Globally optimal within eps" requires every number finite and F - L <= eps * max(1, |F|),
 with 0 < eps <= {MAX_EPS:g}.
 
+--polish certifies the net refined on its own activation patterns (F never increases; the net
+handed in is reported too). --improve loops polish -> certify -> insert a neuron along the
+witness u of sigma(Z) > beta (a proof that the net is not optimal) until certified, out of
+--rounds or out of --budget seconds; --save-net writes the net that was certified.
+
 exit codes: 0 certified optimal; 1 not certified; 2 bad input (eps out of range, unreadable
 file, mismatched shapes); 3 solver failure; 4 internal error; 130 interrupted; 141 the reader
 of the output went away."""
@@ -621,6 +682,28 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["auto", "always", "never"],
         help="also use the lifted DNN relaxation's certified bound (auto: 25 <= n <= 500, d >= 10)",
     )
+    cert.add_argument(
+        "--polish",
+        action="store_true",
+        help="refine the net on its own activation patterns first and certify the polished net "
+        "(never a larger objective; both objectives are reported)",
+    )
+    cert.add_argument(
+        "--improve",
+        action="store_true",
+        help="loop polish -> certify -> insert a neuron along the witness of non-optimality, "
+        "until certified or out of budget",
+    )
+    cert.add_argument(
+        "--budget", type=float, default=None, metavar="SECONDS", help="time budget of --improve"
+    )
+    cert.add_argument(
+        "--rounds",
+        type=int,
+        default=None,
+        help=f"largest number of rounds of --improve (default {DEFAULT_ITERATIONS})",
+    )
+    cert.add_argument("--save-net", help="write the certified (polished or improved) net (.npz)")
     cert.add_argument("--output", help="write the certificate (JSON) to this file")
     cert.set_defaults(handler=_cmd_certify)
     check = commands.add_parser(

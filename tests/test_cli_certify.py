@@ -187,3 +187,66 @@ def test_bad_files_exit_2(files: dict[str, Path], tmp_path: Path, what: str, com
     result = run(command, path, files["data"], *args)
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert "Traceback" not in result.stderr
+
+
+@pytest.fixture(scope="module")
+def improvable(files: dict[str, Path]) -> dict[str, Path]:
+    """The optimal net perturbed (noise, a dead neuron) and the optimal net one neuron short."""
+    net = TwoLayerReLU.load(files["optimal"])
+    rng = np.random.default_rng(3)
+    perturbed = TwoLayerReLU(
+        np.hstack([net.U + 1e-3 * rng.standard_normal(net.U.shape), rng.standard_normal((6, 1))]),
+        np.vstack([net.V, np.zeros((1, 3))]),
+    )
+    short = TwoLayerReLU(net.U[:, 1:], net.V[1:])
+    root = files["root"]
+    return {
+        "perturbed": perturbed.save(root / "perturbed.npz"),
+        "short": short.save(root / "short.npz"),
+    }
+
+
+def test_certify_polish_certifies_the_polished_net_and_verify_rechecks_it(
+    files: dict[str, Path], improvable: dict[str, Path], tmp_path: Path
+) -> None:
+    cert, net = tmp_path / "cert.json", tmp_path / "polished.npz"
+    args = ("--beta", BETA, "--polish", "--output", cert, "--save-net", net)
+    result = run("certify", improvable["perturbed"], files["data"], *args)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "net handed in" in result.stdout and "certified net written" in result.stdout
+    data = json.loads(cert.read_text())
+    original = TwoLayerReLU.load(improvable["perturbed"])
+    assert data["original_objective"] > data["objective"] and data["polish"]["accepted"]
+    assert TwoLayerReLU.load(net).m == 3 and original.m == 4
+    assert run("verify", cert, files["data"]).returncode == 0
+
+
+def test_certify_improve_inserts_the_witness_neuron_and_certifies(
+    files: dict[str, Path], improvable: dict[str, Path]
+) -> None:
+    short = ("certify", improvable["short"], files["data"], "--beta", BETA, "--improve")
+    result = run(*short, "--json", "--budget", "60")
+    assert result.returncode == 0, result.stdout + result.stderr
+    data = json.loads(result.stdout)
+    assert data["verdict"] == OPTIMAL and data["improve"]["reason"].startswith("certified")
+    first = data["improve"]["rounds"][0]
+    assert first["witness"] and first["decrease"] > 0 and first["sigma_lower"] > BETA
+    one_round = run(*short, "--rounds", "1")
+    assert one_round.returncode == 1 and "out of budget" in one_round.stdout
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--budget", "5"],
+        ["--rounds", "2"],
+        ["--improve", "--budget", "0"],
+        ["--improve", "--budget", "nan"],
+        ["--improve", "--rounds", "0"],
+    ],
+)
+def test_improve_flags_are_checked_before_any_work(
+    files: dict[str, Path], flags: list[str]
+) -> None:
+    result = run("certify", files["optimal"], files["data"], "--beta", BETA, *flags)
+    assert result.returncode == 2, result.stdout + result.stderr

@@ -167,6 +167,17 @@ class Certificate:
     lifted:
         The lifted DNN relaxation's certified lower bound (:func:`lifted_dual_bound`) when it was
         computed; then ``lower_bound`` is the larger of the two proven bounds.
+    original_objective:
+        With ``certify(..., polish=True)``: the objective :math:`F_{\rm original}` of the net
+        handed in (``U``, ``V`` and ``objective`` are the polished net's, :math:`F \le
+        F_{\rm original}`); ``None`` otherwise.  ``original_gap`` :math:`= F_{\rm original} -
+        L` is what the net handed in is proven to be within of :math:`p^\star`.
+    polish:
+        With ``polish=True``: the polish report (accepted, reason, original_width, width,
+        pruned, merged, iterations, rounds, gradient_norm, time); ``None`` otherwise.
+    original_U, original_V:
+        With ``polish=True``: the weights of the net handed in, so that :func:`verify` can
+        recompute ``original_objective``; ``None`` otherwise.
     """
 
     copos_version: str
@@ -189,6 +200,23 @@ class Certificate:
     verdict: Verdict
     reason: str
     lifted: Bound | None = None
+    original_objective: float | None = None
+    polish: dict[str, Any] | None = None
+    original_U: FloatArray | None = field(default=None, repr=False)
+    original_V: FloatArray | None = field(default=None, repr=False)
+
+    @property
+    def original_gap(self) -> float:
+        r""":math:`F_{\rm original} - L` (the net handed in, before any polish; ``gap`` when the
+        net was not polished)."""
+        original = self.objective if self.original_objective is None else self.original_objective
+        return original - self.lower_bound
+
+    @property
+    def original_relative_gap(self) -> float:
+        r""":math:`(F_{\rm original} - L)/\max(1, |F_{\rm original}|)`."""
+        original = self.objective if self.original_objective is None else self.original_objective
+        return self.original_gap / max(1.0, abs(original))
 
     @property
     def optimal(self) -> bool:
@@ -247,6 +275,11 @@ class Certificate:
             "verdict": self.verdict,
             "reason": self.reason,
             "lifted": None if self.lifted is None else _lifted_to_dict(self.lifted),
+            "original_objective": (
+                None if self.original_objective is None else json_number(self.original_objective)
+            ),
+            "polish": None if self.polish is None else dict(self.polish),
+            "original_network": _original_network(self.original_U, self.original_V),
         }
 
     def to_json(self) -> str:
@@ -410,7 +443,43 @@ def _certificate_from_dict(data: Any) -> Certificate:
         verdict=cast(Verdict, verdict),
         reason=_field(data, "reason", str),
         lifted=_lifted_from_dict(data.get("lifted")),
+        original_objective=_optional_number(data, "original_objective"),
+        polish=_optional_dict(data, "polish"),
+        **_original_from_dict(data.get("original_network")),
     )
+
+
+def _original_network(U: FloatArray | None, V: FloatArray | None) -> dict[str, Any] | None:
+    if U is None or V is None:
+        return None
+    return {"U": _json_matrix(U), "V": _json_matrix(V)}
+
+
+def _original_from_dict(data: Any) -> dict[str, FloatArray | None]:
+    """``original_U`` and ``original_V`` from the optional ``original_network`` object."""
+    if data is None:
+        return {"original_U": None, "original_V": None}
+    if not isinstance(data, dict):
+        raise DataFileError("certificate field 'original_network' must be an object or null")
+    U = _matrix(data.get("U"), "original_network.U")
+    V = _matrix(data.get("V"), "original_network.V")
+    if U.shape[1] != V.shape[0]:
+        raise DataFileError(f"original weights do not chain: U {U.shape}, V {V.shape}")
+    return {"original_U": U, "original_V": V}
+
+
+def _optional_number(data: dict[str, Any], key: str) -> float | None:
+    """An optional number (absent or ``null``: ``None``; certificates before issue 11 lack it)."""
+    if data.get(key) is None:
+        return None
+    return _number(data, key)
+
+
+def _optional_dict(data: dict[str, Any], key: str) -> dict[str, Any] | None:
+    """An optional object (absent or ``null``: ``None``)."""
+    if data.get(key) is None:
+        return None
+    return dict(_field(data, key, dict))
 
 
 def _lifted_from_dict(data: Any) -> Bound | None:

@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 from typing import Any, Literal
 
 import numpy as np
@@ -64,6 +65,7 @@ from copos.certificates.certificate import (
     Certificate,
     DataFingerprint,
     Verdict,
+    json_number,
     lifted_dual_bound,
     lifted_finite,
 )
@@ -78,6 +80,8 @@ from copos.certificates.dual_norm import (
 from copos.certificates.sigma_search import DEFAULT_TIME_BUDGET, ProgressCallback
 from copos.errors import InvalidInputError
 from copos.nets.architectures.dense import TwoLayerReLU
+from copos.nets.polish import PolishResult
+from copos.nets.polish import polish as polish_net
 from copos.nets.problem import TrainingProblem
 from copos.solvers import DEFAULT_SOLVER, Sizes, resolve
 from copos.solvers.admm.dnn import SOLVER_NAME, solve_lifted_dnn_admm
@@ -203,6 +207,7 @@ def certify(
     lifted_tol: float = 1e-4,
     sigma_budget: float = DEFAULT_TIME_BUDGET,
     progress: ProgressCallback | None = None,
+    polish: bool = False,
 ) -> Certificate:
     r"""Certify (or fail to certify) that ``net`` is a global minimiser of ``problem``.
 
@@ -239,16 +244,60 @@ def certify(
         Seconds for the branch and bound of :func:`dual_norm` (``"branch-and-bound"``, or
         ``"auto"`` above enumeration) and its ``progress(nodes, lower, upper)`` callback; see
         :func:`sigma_search_options`.
+    polish:
+        First refine the net on its own activation patterns (:func:`copos.nets.polish.polish`,
+        never a larger objective) and certify the **polished** net; the certificate also reports
+        the original net's objective (``original_objective``), and ``original_gap`` :math:`=
+        F_{\rm original} - L` is what the net handed in is proven to be within of :math:`p^\star`.
 
     Returns
     -------
     Certificate
     """
+    return certify_with_dual_norm(
+        net,
+        problem,
+        eps=eps,
+        method=method,
+        max_patterns=max_patterns,
+        solver=solver,
+        max_exact_work=max_exact_work,
+        lifted=lifted,
+        lifted_tol=lifted_tol,
+        sigma_budget=sigma_budget,
+        progress=progress,
+        polish=polish,
+    )[0]
+
+
+def certify_with_dual_norm(
+    net: TwoLayerReLU,
+    problem: TrainingProblem,
+    *,
+    eps: float = 1e-6,
+    method: Method = "auto",
+    max_patterns: int = DEFAULT_MAX_PATTERNS,
+    solver: str = DEFAULT_SOLVER,
+    max_exact_work: int = DEFAULT_MAX_EXACT_WORK,
+    lifted: LiftedMode = "auto",
+    lifted_tol: float = 1e-4,
+    sigma_budget: float = DEFAULT_TIME_BUDGET,
+    progress: ProgressCallback | None = None,
+    polish: bool = False,
+) -> tuple[Certificate, DualNormResult]:
+    """:func:`certify` (same arguments), also returning the :class:`DualNormResult` of the
+    certified net's residual (its ``lower`` and ``maximizer`` are the witness of
+    :func:`copos.certificates.improve.improve`)."""
     if not isinstance(net, TwoLayerReLU):
         raise InvalidInputError(f"net must be a TwoLayerReLU; got {type(net).__name__}")
     if not isinstance(problem, TrainingProblem):
         raise InvalidInputError(f"problem must be a TrainingProblem; got {type(problem).__name__}")
     eps = check_eps(eps)
+    if not isinstance(polish, bool):
+        raise InvalidInputError(f"polish must be True or False; got {polish!r}")
+    polished = polish_net(net, problem) if polish else None
+    if polished is not None:
+        net = polished.net
     Z = net.residual(problem)
     options: dict[str, Any] = {
         "max_patterns": max_patterns,
@@ -262,7 +311,34 @@ def certify(
     bound = lifted_bound(problem, lifted_tol) if wants_lifted else None
     if bound is not None and not lifted_finite(bound):
         bound = None  # a diverged solve gives no bound
-    return _build_certificate(net, problem, Z, norm, eps, options, bound)
+    certificate = _build_certificate(net, problem, Z, norm, eps, options, bound)
+    if polished is not None:
+        certificate = with_polish(certificate, polished)
+    return certificate, norm
+
+
+def with_polish(certificate: Certificate, polished: PolishResult) -> Certificate:
+    """The certificate of a polished net, with the original net's objective and the polish
+    report (what :attr:`Certificate.polish` holds)."""
+    report = {
+        "accepted": polished.accepted,
+        "reason": polished.reason,
+        "original_width": polished.original.m,
+        "width": polished.net.m,
+        "pruned": polished.pruned,
+        "merged": polished.merged,
+        "iterations": polished.iterations,
+        "rounds": polished.rounds,
+        "gradient_norm": json_number(polished.gradient_norm),
+        "time": polished.time,
+    }
+    return replace(
+        certificate,
+        original_objective=polished.original_objective,
+        polish=report,
+        original_U=np.array(polished.original.U),
+        original_V=np.array(polished.original.V),
+    )
 
 
 def sigma_search_options(

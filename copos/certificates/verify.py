@@ -38,6 +38,7 @@ from copos.certificates.certify import (
 )
 from copos.certificates.dual_norm import DEFAULT_MAX_EXACT_WORK, DEFAULT_MAX_PATTERNS
 from copos.errors import CoposError, DataFileError, InvalidInputError
+from copos.nets.architectures.dense import TwoLayerReLU
 from copos.nets.problem import TrainingProblem
 from copos.solvers import DEFAULT_SOLVER
 from copos.solvers.admm.dnn import certified_lower_bound
@@ -430,6 +431,7 @@ def _recompute(
         number("gap F - L", cert.gap, gap, rtol),
         number("relative gap", cert.relative_gap, gap / max(1.0, abs(objective)), rtol),
         *lifted_checks,
+        *_original_checks(cert, problem, objective, rtol),
     ]
     numbers = Recomputed(
         objective=objective,
@@ -439,6 +441,26 @@ def _recompute(
         lifted=None if lifted is None else lifted.value,
     )
     return numbers, checks
+
+
+def _original_checks(
+    cert: Certificate, problem: TrainingProblem, objective: float, rtol: float
+) -> list[Check]:
+    """A polished certificate: the net handed in has the stored objective, at least ``F``."""
+    if cert.original_objective is None:
+        return []
+    if cert.original_U is None or cert.original_V is None:
+        return [Check("original objective", cert.original_objective, "no weights", 0.0, False)]
+    try:
+        original = TwoLayerReLU(cert.original_U, cert.original_V).objective(problem)
+    except CoposError as exc:
+        return [Check("original objective", cert.original_objective, str(exc), 0.0, False)]
+    agree = _agree(cert.original_objective, original, rtol)
+    not_below = objective <= original * (1 + rtol) or not math.isfinite(original)
+    return [
+        Check("original objective", cert.original_objective, original, rtol, agree),
+        Check("polished F <= original F", objective, original, rtol, not_below, "original"),
+    ]
 
 
 def _recompute_lifted(
