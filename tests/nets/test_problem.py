@@ -224,7 +224,7 @@ def test_caches_are_not_part_of_the_value() -> None:
     assert problem == twin and problem.with_beta(0.1) == twin
     assert problem != problem.with_beta(0.2)
     init = [f.name for f in dataclasses.fields(TrainingProblem) if f.init]
-    assert init == ["X", "Y", "beta", "bias", "name"]
+    assert init == ["X", "Y", "beta", "bias", "name", "output_bias"]
     with pytest.raises(TypeError):
         hash(problem)  # as before: the arrays are unhashable
 
