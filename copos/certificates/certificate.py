@@ -324,7 +324,9 @@ def _output_bias_of(network: dict[str, Any], V: FloatArray) -> FloatArray | None
         return None
     b = _matrix([network["b"]], "b")[0]
     if b.shape != (V.shape[1],):
-        raise DataFileError(f"certificate output bias b has shape {b.shape}; expected ({V.shape[1]},)")
+        raise DataFileError(
+            f"certificate output bias b has shape {b.shape}; expected ({V.shape[1]},)"
+        )
     return b
 
 

@@ -245,7 +245,12 @@ class TrainingProblem:
         the new problem shares every cache (SVD, rank, arrangements) with this one."""
         beta_value = check_positive(beta, "beta")
         return self._trusted(
-            self.X, self.Y, beta_value, self.bias, self.name, self._cache,
+            self.X,
+            self.Y,
+            beta_value,
+            self.bias,
+            self.name,
+            self._cache,
             output_bias=self.output_bias,
         )
 

@@ -153,10 +153,10 @@ def _initial_weights(
     """Copies of ``init``'s weights, or fresh fan-in-scaled Gaussian weights."""
     if init is None:
         return init_weights(problem.d, width, problem.c, rng=rng, scale=init_scale)
-    if init.b is not None and not problem.output_bias:
-        raise InvalidInputError("init has an output bias but the problem does not model one")
     if not isinstance(init, TwoLayerReLU):
         raise InvalidInputError(f"init must be a TwoLayerReLU; got {type(init).__name__}")
+    if init.b is not None and not problem.output_bias:
+        raise InvalidInputError("init has an output bias but the problem does not model one")
     if (init.d, init.m, init.c) != (problem.d, width, problem.c):
         raise InvalidInputError(
             f"init has (d, m, c) = {(init.d, init.m, init.c)}; expected "

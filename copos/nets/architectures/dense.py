@@ -97,7 +97,9 @@ def _check_output_bias(b: ArrayLike | None, c: int) -> FloatArray | None:
         return None
     b_arr = as_finite_array(b, "b", ndim=1)
     if b_arr.shape != (c,):
-        raise InvalidInputError(f"the output bias b must have shape (c,) = ({c},); got {b_arr.shape}")
+        raise InvalidInputError(
+            f"the output bias b must have shape (c,) = ({c},); got {b_arr.shape}"
+        )
     return b_arr
 
 
@@ -356,7 +358,9 @@ class TwoLayerReLU:
         r"""The net with the output bias that minimizes the objective for its ``(U, V)``:
         :math:`b = \tfrac1n(Y - (XU)_+V)^\top\mathbf 1` (the residual's columns then sum to 0)."""
         _check_compatible(self.U, self.V, problem)
-        return self.with_output_bias(np.mean(problem.Y - DENSE.forward((self.U, self.V), problem.X), axis=0))
+        return self.with_output_bias(
+            np.mean(problem.Y - DENSE.forward((self.U, self.V), problem.X), axis=0)
+        )
 
     def path_norm_objective(self, problem: TrainingProblem) -> float:
         r"""Path-norm objective
@@ -528,13 +532,23 @@ class TwoLayerReLU:
         first = nn.Linear(inputs, self.m, bias=input_bias, dtype=torch.float64)
         second = nn.Linear(self.m, self.c, bias=self.b is not None, dtype=torch.float64)
         with torch.no_grad():
-            first.weight.copy_(torch.from_numpy(np.ascontiguousarray(self.U[:inputs].T)))
+            first.weight.copy_(torch.tensor(np.array(self.U[:inputs].T)))
             if input_bias:
-                first.bias.copy_(torch.from_numpy(np.array(self.U[-1])))
-            second.weight.copy_(torch.from_numpy(np.ascontiguousarray(self.V.T)))
+                first.bias.copy_(torch.tensor(np.array(self.U[-1])))
+            second.weight.copy_(torch.tensor(np.array(self.V.T)))
             if self.b is not None:
-                second.bias.copy_(torch.from_numpy(np.array(self.b)))
+                second.bias.copy_(torch.tensor(np.array(self.b)))
         return nn.Sequential(first, nn.ReLU(), second)
+
+
+def save_torch(
+    net: TwoLayerReLU, path: str | os.PathLike[str], *, input_bias: bool = False
+) -> Path:
+    """Write ``torch.save(net.to_torch(input_bias=input_bias))`` to ``path`` atomically; read it
+    back with :func:`load_torch` (``U`` gets the bias row back when ``input_bias``)."""
+    torch = _import_torch()
+    module = net.to_torch(input_bias=input_bias)
+    return atomic_write(Path(path), lambda handle: torch.save(module, handle))
 
 
 TORCH_EXPECTED = "Sequential(Linear(d, m), ReLU(), Linear(m, c)) (biases optional)"

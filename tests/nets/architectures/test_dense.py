@@ -363,7 +363,10 @@ def test_from_torch_real_module_or_clear_error(tmp_path: Path) -> None:
         load_torch(tmp_path / "bad.pt")
     wrong = [
         torch.nn.Linear(3, 5, bias=False),
-        torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.ReLU(), torch.nn.Linear(5, 2)),
+        # with biases it converts now (issue 11); three layers and a ReLU at the end do not
+        torch.nn.Sequential(
+            torch.nn.Linear(3, 5), torch.nn.ReLU(), torch.nn.Linear(5, 2), torch.nn.ReLU()
+        ),
         torch.nn.Sequential(
             torch.nn.Linear(3, 5, bias=False), torch.nn.Tanh(), torch.nn.Linear(5, 2, bias=False)
         ),
