@@ -22,9 +22,10 @@ from copos.nets.architectures.dense import TwoLayerReLU
 from copos.nets.datasets import planted
 from copos.nets.problem import TrainingProblem
 from copos.relaxations.convex import solve_convex_program
-from tests.adversarial._collector import Collector, describe
+from tests.adversarial._collector import Collector, Finding, describe
 from tests.adversarial._truth import Truth, objective
-from tests.adversarial.test_false_verdicts import Case, _judge, call
+from tests.adversarial.test_false_verdicts import Case
+from tests.adversarial.test_false_verdicts import _attack as attack
 
 
 def _bias_free_net(problem: TrainingProblem, b: float) -> TwoLayerReLU:
@@ -55,19 +56,9 @@ def _cases() -> list[tuple[Case, float]]:
     return cases
 
 
-def _attack(adversarial: Collector, name: str, case: Case, net_args: tuple) -> list:
-    from copos.certificates.certify import certify
-    from tests.adversarial._attack import Refused, raw_error
-
-    try:
-        net = call(TwoLayerReLU, *net_args)
-        cert = call(certify, net, case.problem, method="exact", lifted="never")
-        problems = _judge(cert, case, 1e-6)
-    except Refused:
-        problems = []
-    except Exception as exc:  # noqa: BLE001 - every raw error is a finding
-        problems = [raw_error(exc)]
-    return adversarial.attack(f"certify {case.name} {name}", problems)
+def _attack(adversarial: Collector, name: str, case: Case, net_args: tuple) -> list[Finding]:
+    """:func:`test_false_verdicts._attack` with the exact sigma and no lifted bound."""
+    return attack(adversarial, name, case, *net_args, method="exact", lifted="never")
 
 
 @pytest.mark.parametrize("index", range(3))
