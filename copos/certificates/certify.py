@@ -98,7 +98,7 @@ from copos.certificates.dual_norm import (
 )
 from copos.errors import InvalidInputError
 from copos.nets.architectures.dense import TwoLayerReLU
-from copos.nets.problem import TrainingProblem
+from copos.nets.problem import TrainingProblem, require_no_output_bias
 from copos.solvers import DEFAULT_SOLVER, Sizes, resolve
 from copos.solvers.admm.dnn import SOLVER_NAME, solve_lifted_dnn_admm
 
@@ -294,7 +294,7 @@ def _wants_lifted(problem: TrainingProblem, mode: object) -> bool:
     if mode not in LIFTED_MODES:
         raise InvalidInputError(f"lifted must be one of {LIFTED_MODES}; got {mode!r}")
     if mode == "always":
-        problem.require_no_output_bias("the lifted DNN bound (certify lifted='always')")
+        require_no_output_bias(problem, "the lifted DNN bound (certify lifted='always')")
     if mode == "auto":
         return (
             not problem.output_bias
@@ -306,6 +306,7 @@ def _wants_lifted(problem: TrainingProblem, mode: object) -> bool:
 
 def lifted_bound(problem: TrainingProblem, tol: float = 1e-4) -> Bound:
     """The lifted DNN relaxation's certified lower bound on ``problem`` (:func:`lifted_dual_bound`)."""
+    require_no_output_bias(problem, "the lifted DNN bound")
     result = solve_lifted_dnn_admm(problem, tol=check_positive(tol, "lifted_tol"))
     return lifted_dual_bound(
         value=float(result.lower_bound),

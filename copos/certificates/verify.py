@@ -448,6 +448,9 @@ def _recompute_lifted(
     """The lifted bound recomputed in numpy from the stored dual point ``(Z, N)``."""
     if cert.lifted is None:
         return [], None
+    if problem.output_bias:  # the lifted relaxation bounds the bias-free problem only
+        failure = "no lifted bound with an output bias"
+        return [Check("lifted lower bound", cert.lifted.value, failure, 0.0, False)], None
 
     try:
         value = certified_lower_bound(

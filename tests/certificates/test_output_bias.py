@@ -24,6 +24,7 @@ from copos.certificates.certify import (
     checked_lower_bound,
     dual_lower_bound,
     dual_residual,
+    lifted_bound,
 )
 from copos.certificates.verify import verify
 from copos.errors import InvalidInputError
@@ -149,6 +150,16 @@ def test_certificate_with_an_output_bias_saves_loads_and_verifies(tmp_path: Path
     assert not verify(tampered, X, y).passed  # F recomputed with the stored b
     old = {key: value for key, value in payload.items() if key != "output_bias"}
     assert not Certificate.from_dict(old).output_bias  # older files: no output bias
+    # a lifted bound (of the bias-free problem) slipped into such a certificate is rejected
+    bias_free = TrainingProblem.from_data(X, y, BETA)
+    with_lifted = certify(net, bias_free, lifted="always", lifted_tol=1e-3)
+    assert with_lifted.lifted is not None
+    forged = replace(loaded, lifted=with_lifted.lifted)
+    result = verify(forged, X, y)
+    assert not result.passed and not result.optimal
+    assert any("no lifted bound with an output bias" in reason for reason in result.reasons)
+    with pytest.raises(InvalidInputError, match="output bias"):
+        lifted_bound(problem)
 
 
 def test_programs_that_do_not_model_an_output_bias_refuse_it() -> None:
