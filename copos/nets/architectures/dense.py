@@ -148,13 +148,21 @@ def _objective_and_gradient_unchecked(
     U: FloatArray, V: FloatArray, X: FloatArray, Y: FloatArray, beta: float
 ) -> tuple[float, FloatArray, FloatArray]:
     """Objective and gradient without validation (the training loop's inner kernel)."""
+    value, grad_U, grad_V, _ = _objective_gradient_residual(U, V, X, Y, beta)
+    return value, grad_U, grad_V
+
+
+def _objective_gradient_residual(
+    U: FloatArray, V: FloatArray, X: FloatArray, Y: FloatArray, beta: float
+) -> tuple[float, FloatArray, FloatArray, FloatArray]:
+    """Objective, gradient and the residual :math:`R = (XU)_+V - Y`, without validation."""
     H = X @ U
     A = np.maximum(H, 0.0)
     R = A @ V - Y
     value = 0.5 * float(np.vdot(R, R)) + 0.5 * beta * (float(np.vdot(U, U)) + float(np.vdot(V, V)))
     grad_V = A.T @ R + beta * V
     grad_U = X.T @ ((R @ V.T) * (H > 0)) + beta * U
-    return value, grad_U, grad_V
+    return value, grad_U, grad_V, R
 
 
 def _objective_and_gradients_with_bias(
@@ -162,9 +170,8 @@ def _objective_and_gradients_with_bias(
 ) -> tuple[float, FloatArray, FloatArray, FloatArray]:
     r"""Objective and gradient with an unregularized output bias :math:`b`: the same with
     :math:`Y - \mathbf 1b^\top` as targets, and :math:`\nabla_b F = R^\top\mathbf 1`."""
-    value, grad_U, grad_V = _objective_and_gradient_unchecked(U, V, X, Y - b, beta)
-    residual = np.maximum(X @ U, 0.0) @ V + b - Y
-    return value, grad_U, grad_V, residual.sum(axis=0)
+    value, grad_U, grad_V, R = _objective_gradient_residual(U, V, X, Y - b, beta)
+    return value, grad_U, grad_V, R.sum(axis=0)
 
 
 def objective_and_gradient(
