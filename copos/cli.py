@@ -1,8 +1,8 @@
 """The copos command: bounds and certificates for two-layer ReLU networks.
 
 "copos" alone runs the main job, "copos tightness" on its built-in default (the spiral data
-at beta = 0.1, widths 5, 10, 100, three seeds). "copos certify NET DATA --beta B" certifies a
-trained network, "copos verify CERTIFICATE DATA" re-checks a certificate from the data alone,
+at beta = 0.1, widths 5, 10, 100, three seeds). "copos train --out NET" trains a network,
+"copos certify NET DATA --beta B" certifies a trained network, "copos verify CERTIFICATE DATA" re-checks a certificate from the data alone,
 and "copos bound stability|stqp" bounds the classic copositive programs. Every command accepts
 --json (one JSON object on stdout for every outcome, errors included) and --max-memory (models
 whose estimated memory exceeds it are refused before they are built).
@@ -47,9 +47,11 @@ from copos.certificates.verify import verify
 from copos.cones.registry import FAMILIES, check_cone_size
 from copos.errors import CoposError, DataFileError, InvalidInputError, SolverError
 from copos.nets import datasets
-from copos.nets.architectures.dense import TwoLayerReLU, load_torch
-from copos.nets.datasets import load_data, load_problem
+from copos.nets.architectures.dense import TwoLayerReLU, load_torch, save_torch
+from copos.nets.datasets import load_data, load_problem, save_data
 from copos.nets.problem import TrainingProblem
+from copos.nets.torch_objective import REDUCTIONS, beta_from_weight_decay
+from copos.nets.training import DEFAULT_EPOCHS, OPTIMIZERS, train
 from copos.programs import (
     Bound,
     exact_stability_number,
@@ -82,7 +84,7 @@ EXIT_CODES = f"""exit codes:
   {EXIT_BROKEN_PIPE}  the reader of the output went away (e.g. `| head`); nothing else is printed"""
 
 #: The subcommands; argv without any of them runs ``copos tightness`` (the main job).
-COMMANDS = ("tightness", "certify", "verify", "bound", "solvers", "study")
+COMMANDS = ("tightness", "train", "certify", "verify", "bound", "solvers", "study")
 
 GRAPHS: dict[str, Callable[[], nx.Graph]] = {
     "c5": lambda: nx.cycle_graph(5),
@@ -319,7 +321,8 @@ def _cmd_certify(args: argparse.Namespace) -> int:
         if path is not None:
             check_output_path(path, flag)
     X, Y = load_data(args.data)
-    problem = TrainingProblem.from_data(X, Y, args.beta, bias=args.bias, name=Path(args.data).stem)
+    net = _load_net(args.net)
+    problem = _certify_problem(args, X, Y, net)
     progress = _sigma_progress(sys.stderr)
     options = {
         "eps": eps,
@@ -329,7 +332,6 @@ def _cmd_certify(args: argparse.Namespace) -> int:
         "sigma_budget": _positive_budget(args.sigma_budget),
         "progress": progress,
     }
-    net = _load_net(args.net)
     improved: ImproveResult | None = None
     if args.improve:
         improved = improve(net, problem, max_iterations=args.rounds, seconds=args.budget, **options)
@@ -406,6 +408,99 @@ def _improve_dict(result: ImproveResult) -> dict[str, Any]:
     return {"reason": result.reason, "time": json_number(result.time), "rounds": rounds}
 
 
+def _certify_beta(args: argparse.Namespace, n: int, c: int) -> float:
+    """--beta, or beta from PyTorch's --weight-decay and --torch-objective (n c lambda / 2 for
+    MSELoss "mean", lambda / 2 for "sum"; :mod:`copos.nets.torch_objective`)."""
+    if args.weight_decay is None:
+        if args.torch_objective is not None:
+            raise InvalidInputError("--torch-objective needs --weight-decay (instead of --beta)")
+        return float(args.beta)
+    return beta_from_weight_decay(args.weight_decay, n, c, args.torch_objective or "mean")
+
+
+def _certify_problem(
+    args: argparse.Namespace, X: np.ndarray, Y: np.ndarray, net: TwoLayerReLU
+) -> TrainingProblem:
+    """The problem of ``copos certify``: an output bias iff the net has one; a net with one
+    input more than the data (a first-layer bias) needs --bias."""
+    Y2 = Y[:, None] if Y.ndim == 1 else Y
+    if not args.bias and X.ndim == 2 and net.d == X.shape[1] + 1:
+        raise InvalidInputError(
+            f"the net has d = {net.d} inputs and the data {X.shape[1]} columns: a net with a "
+            "first-layer bias (a torch Linear with bias, or copos train --bias) needs --bias"
+        )
+    return TrainingProblem.from_data(
+        X,
+        Y,
+        _certify_beta(args, X.shape[0], Y2.shape[1]),
+        bias=args.bias,
+        name=Path(args.data).stem,
+        output_bias=net.b is not None,
+    )
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    """Train one net (output files checked first), save it, print its objective; exit 0."""
+    out = check_output_path(args.out, "--out")
+    as_torch = out.suffix in (".pt", ".pth")
+    if as_torch and importlib.util.find_spec("torch") is None:
+        raise CoposError(f"--out {args.out!r} (.pt) needs PyTorch: pip install torch; or use .npz")
+    if args.save_data is not None:
+        check_output_path(args.save_data, "--save-data")
+    problem = _problem(args).with_output_bias(args.output_bias)
+    run = train(
+        problem,
+        args.width,
+        optimizer=args.optimizer,
+        lr=args.lr,
+        epochs=args.epochs,
+        seed=args.seed,
+        progress=not (args.quiet or args.json),
+    )
+    if as_torch:
+        save_torch(run.net, args.out, input_bias=problem.bias)
+    else:
+        run.net.save(args.out)
+    if args.save_data is not None:
+        save_data(args.save_data, problem.X[:, :-1] if problem.bias else problem.X, problem.Y)
+    _print_training(args, problem, run)
+    return EXIT_OK
+
+
+def _print_training(args: argparse.Namespace, problem: TrainingProblem, run: Any) -> None:
+    """The trained net's objective and where it went (text or --json)."""
+    summary = {
+        "objective": run.best_objective,
+        "data": problem.name,
+        "n": problem.n,
+        "d": problem.d,
+        "c": problem.c,
+        "beta": problem.beta,
+        "bias": problem.bias,
+        "output_bias": problem.output_bias,
+        "optimizer": run.optimizer,
+        "width": run.width,
+        "seed": run.seed,
+        "epochs": run.epochs,
+        "lr": run.lr,
+        "diverged": run.diverged,
+        "time": run.time,
+        "out": str(args.out),
+        "data_file": args.save_data,
+    }
+    if args.json:
+        print(json.dumps(summary, indent=2, allow_nan=False))
+        return
+    print(
+        f"objective F  {run.best_objective:.10g}  ({run.optimizer}, width {run.width}, seed "
+        f"{run.seed}, {run.epochs} epochs, {run.time:.1f}s; {problem.name}: n={problem.n}, "
+        f"d={problem.d}, c={problem.c}, beta={problem.beta:g})"
+    )
+    print(f"network written to {args.out}")
+    if args.save_data is not None:
+        print(f"data written to {args.save_data}")
+
+
 def _certificate_text(certificate: Certificate) -> str:
     """The verdict with everything it rests on: F, L, sigma, gap, eps and beta."""
     return (
@@ -479,7 +574,8 @@ def _cmd_stqp(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _add_tightness_arguments(parser: argparse.ArgumentParser) -> None:
+def _add_problem_arguments(parser: argparse.ArgumentParser) -> None:
+    """The training problem: --data or --dataset, --beta, --bias, --pca (see :func:`_problem`)."""
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--data", help=".npz (arrays X, Y) or .csv (columns x*, y*) training data")
     source.add_argument(
@@ -492,6 +588,10 @@ def _add_tightness_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--pca", type=int, default=None, help="PCA components for the scikit-learn data sets"
     )
+
+
+def _add_tightness_arguments(parser: argparse.ArgumentParser) -> None:
+    _add_problem_arguments(parser)
     parser.add_argument("--widths", type=int, nargs="+", default=[5, 10, 100])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument(
@@ -524,6 +624,27 @@ def _add_tightness_arguments(parser: argparse.ArgumentParser) -> None:
         help="continue an interrupted run from its partial report (same data and options); "
         "finished runs and methods are not recomputed",
     )
+
+
+def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    _add_problem_arguments(parser)
+    parser.add_argument(
+        "--output-bias", action="store_true", help="an unregularized output bias b (as torch's)"
+    )
+    parser.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", help="default adam")
+    parser.add_argument("--width", type=_positive_int, default=100, help="neurons (default 100)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the initialisation")
+    parser.add_argument(
+        "--epochs", type=_positive_int, default=DEFAULT_EPOCHS, help="full-batch steps"
+    )
+    parser.add_argument(
+        "--lr", type=float, default=None, help="step size (default 0.05 adam, 1e-3 gd)"
+    )
+    parser.add_argument(
+        "--out", required=True, help="the network file: .npz, or .pt/.pth (needs PyTorch)"
+    )
+    parser.add_argument("--save-data", metavar="PATH", help="also write X, Y (.npz or .csv)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _cmd_solvers(args: argparse.Namespace) -> int:
@@ -656,7 +777,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cert.add_argument("net", help=".npz written by TwoLayerReLU.save, or a torch .pt/.pth module")
     cert.add_argument("data", help=".npz or .csv with X and Y")
-    cert.add_argument("--beta", type=float, required=True)
+    weight_decay = cert.add_mutually_exclusive_group(required=True)
+    weight_decay.add_argument("--beta", type=float, help="copos's weight decay beta")
+    weight_decay.add_argument(
+        "--weight-decay",
+        type=float,
+        metavar="LAMBDA",
+        help="PyTorch's weight_decay (SGD or Adam, coupled L2; not AdamW) instead of --beta: "
+        "beta = n*c*LAMBDA/2 for MSELoss mean, LAMBDA/2 for sum",
+    )
+    cert.add_argument(
+        "--torch-objective",
+        choices=REDUCTIONS,
+        default=None,
+        help="the reduction of the net's torch.nn.MSELoss (default mean); with --weight-decay",
+    )
     cert.add_argument("--bias", action="store_true", help="the net was trained with a ones column")
     cert.add_argument(
         "--eps",
@@ -706,6 +841,15 @@ def build_parser() -> argparse.ArgumentParser:
     cert.add_argument("--save-net", help="write the certified (polished or improved) net (.npz)")
     cert.add_argument("--output", help="write the certificate (JSON) to this file")
     cert.set_defaults(handler=_cmd_certify)
+    trainer = commands.add_parser(
+        "train",
+        help="train a network and save it (.npz, or .pt with PyTorch)",
+        description="Train a two-layer ReLU net on a built-in data set or a file, on copos's "
+        "objective 1/2 ||f(X) - Y||^2 + beta/2 (||U||^2 + ||V||^2), save it and print its "
+        "objective. --save-data writes the data (without the ones column) for copos certify.",
+    )
+    _add_train_arguments(trainer)
+    trainer.set_defaults(handler=_cmd_train)
     check = commands.add_parser(
         "verify",
         help="re-check a certificate from the data (exit 0 iff it holds and says optimal)",
@@ -768,7 +912,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     listing.set_defaults(handler=_cmd_solvers)
     study = _add_study_parser(commands)
-    for sub in (tightness, cert, check, stability, stqp, listing, study):
+    for sub in (tightness, trainer, cert, check, stability, stqp, listing, study):
         _add_common_arguments(sub, top=False)
     return parser
 

@@ -178,6 +178,9 @@ class Certificate:
     original_U, original_V:
         With ``polish=True``: the weights of the net handed in, so that :func:`verify` can
         recompute ``original_objective``; ``None`` otherwise.
+    b, output_bias:
+        The net's output bias (``None``: none) and whether the problem has an unregularized
+        output bias (then :math:`Z` is the centered residual, :math:`Z^\top\mathbf 1 = 0`).
     """
 
     copos_version: str
@@ -218,6 +221,9 @@ class Certificate:
         original = self.objective if self.original_objective is None else self.original_objective
         return self.original_gap / max(1.0, abs(original))
 
+    b: FloatArray | None = field(default=None, repr=False)
+    output_bias: bool = False
+
     @property
     def optimal(self) -> bool:
         """Whether the verdict is ``"globally optimal within eps"``."""
@@ -244,7 +250,7 @@ class Certificate:
 
     def network(self) -> TwoLayerReLU:
         """The certified network."""
-        return TwoLayerReLU(self.U, self.V)
+        return TwoLayerReLU(self.U, self.V, self.b)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary (floats written exactly by :mod:`json`; a non-finite number,
@@ -260,7 +266,8 @@ class Certificate:
             },
             "beta": json_number(self.beta),
             "bias": self.bias,
-            "network": {"U": _json_matrix(self.U), "V": _json_matrix(self.V)},
+            "output_bias": self.output_bias,
+            "network": _network_to_dict(self.U, self.V, self.b),
             "sigma": json_number(self.sigma),
             "sigma_lower": json_number(self.sigma_lower),
             "method": self.method,
@@ -337,6 +344,24 @@ def json_number(value: float) -> float | None:
     """``value`` for JSON: a finite float, or ``None`` (``null``) for NaN and infinities."""
     number = float(value)
     return number if math.isfinite(number) else None
+
+
+def _network_to_dict(U: FloatArray, V: FloatArray, b: FloatArray | None) -> dict[str, Any]:
+    """The certificate JSON of the weights: ``U``, ``V`` and ``b`` when the net has one."""
+    network = {"U": _json_matrix(U), "V": _json_matrix(V)}
+    return network if b is None else {**network, "b": [json_number(v) for v in b]}
+
+
+def _output_bias_of(network: dict[str, Any], V: FloatArray) -> FloatArray | None:
+    """The stored output bias (absent in older certificates: none), of shape ``(c,)``."""
+    if network.get("b") is None:
+        return None
+    b = _matrix([network["b"]], "b")[0]
+    if b.shape != (V.shape[1],):
+        raise DataFileError(
+            f"certificate output bias b has shape {b.shape}; expected ({V.shape[1]},)"
+        )
+    return b
 
 
 def _json_matrix(array: FloatArray) -> list[Any]:
@@ -446,6 +471,8 @@ def _certificate_from_dict(data: Any) -> Certificate:
         original_objective=_optional_number(data, "original_objective"),
         polish=_optional_dict(data, "polish"),
         **_original_from_dict(data.get("original_network")),
+        b=_output_bias_of(network, V),
+        output_bias=_field(data, "output_bias", bool) if "output_bias" in data else False,
     )
 
 

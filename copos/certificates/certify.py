@@ -44,6 +44,27 @@ cover :math:`\mathbb R^d` and on which :math:`(Xu)_+ = D_iXu`,
 * ``"global"`` — :math:`\sigma(Z) \le \|Z\|_2\|X\|_2`, since :math:`\|(Xu)_+\| \le \|Xu\|`.
 
 All computations happen in the row space of :math:`X` (rank :math:`r`); see :func:`dual_norm`.
+
+An unregularized output bias
+----------------------------
+With :math:`f(X) = (XU)_+V + \mathbf 1b^\top` and :math:`b` free (``problem.output_bias``),
+for every :math:`Z`, :math:`\tfrac12\|R\|_F^2 \ge \langle Z, R\rangle - \tfrac12\|Z\|_F^2`
+with :math:`R = Y - f(X)`, and the term :math:`-\langle Z, \mathbf 1b^\top\rangle =
+-b^\top Z^\top\mathbf 1` is unbounded below in :math:`b` unless :math:`Z^\top\mathbf 1 = 0`
+(equivalently: minimizing over :math:`b` gives :math:`\mathbf 1^\top(Y - f(X)) = 0`).  So
+
+.. math::
+
+    p^\star \ge \max\big\{\langle Z, Y\rangle - \tfrac12\|Z\|_F^2 :
+        \sigma(Z) \le \beta,\ Z^\top\mathbf 1 = 0\big\},
+
+and the candidate of a net is its **centered** residual :math:`Z = P(Y - f(X))`,
+:math:`P = I - \tfrac1n\mathbf 1\mathbf 1^\top` (the residual at the optimal :math:`b`, which
+does not depend on the net's own :math:`b`), scaled by :math:`t = \min(1, \beta/\sigma)`; the
+scaling keeps :math:`Z^\top\mathbf 1 = 0`.  Since :math:`\langle Z, Y\rangle = \langle Z,
+Y - \mathbf 1a^\top\rangle` for every :math:`a`, this dual is at most the bias-free dual on
+targets :math:`Y - \mathbf 1a^\top` (e.g. :math:`PY`): the output bias can only lower
+:math:`p^\star` (docs/biases.md).  The lifted DNN bound models no output bias and is not used.
 """
 
 from __future__ import annotations
@@ -82,7 +103,7 @@ from copos.errors import InvalidInputError
 from copos.nets.architectures.dense import TwoLayerReLU
 from copos.nets.polish import PolishResult
 from copos.nets.polish import polish as polish_net
-from copos.nets.problem import TrainingProblem
+from copos.nets.problem import TrainingProblem, require_no_output_bias
 from copos.solvers import DEFAULT_SOLVER, Sizes, resolve
 from copos.solvers.admm.dnn import SOLVER_NAME, solve_lifted_dnn_admm
 
@@ -298,7 +319,7 @@ def certify_with_dual_norm(
     polished = polish_net(net, problem) if polish else None
     if polished is not None:
         net = polished.net
-    Z = net.residual(problem)
+    Z = dual_residual(net, problem)
     options: dict[str, Any] = {
         "max_patterns": max_patterns,
         "max_exact_work": max_exact_work,
@@ -358,12 +379,27 @@ def sigma_search_options(
     }
 
 
+def dual_residual(net: TwoLayerReLU, problem: TrainingProblem) -> FloatArray:
+    r"""The dual candidate of a net: :math:`Z = Y - f(X)`, centered (:math:`Z^\top\mathbf 1 =
+    0`, the residual at the optimal output bias) when ``problem.output_bias``."""
+    return centered(net.residual(problem), problem)
+
+
+def centered(Z: FloatArray, problem: TrainingProblem) -> FloatArray:
+    r""":math:`PZ`, :math:`P = I - \tfrac1n\mathbf 1\mathbf 1^\top`, when ``problem.output_bias``
+    (the dual's constraint :math:`Z^\top\mathbf 1 = 0`); else ``Z``."""
+    return Z - np.mean(Z, axis=0) if problem.output_bias else Z
+
+
 def _wants_lifted(problem: TrainingProblem, mode: object) -> bool:
     if mode not in LIFTED_MODES:
         raise InvalidInputError(f"lifted must be one of {LIFTED_MODES}; got {mode!r}")
+    if mode == "always":
+        require_no_output_bias(problem, "the lifted DNN bound (certify lifted='always')")
     if mode == "auto":
         return (
-            problem.n <= MAX_LIFTED_N
+            not problem.output_bias
+            and problem.n <= MAX_LIFTED_N
             and resolve("auto", "lifted-dnn", Sizes(problem.n, problem.d)) == SOLVER_NAME
         )
     return mode == "always"
@@ -371,6 +407,7 @@ def _wants_lifted(problem: TrainingProblem, mode: object) -> bool:
 
 def lifted_bound(problem: TrainingProblem, tol: float = 1e-4) -> Bound:
     """The lifted DNN relaxation's certified lower bound on ``problem`` (:func:`lifted_dual_bound`)."""
+    require_no_output_bias(problem, "the lifted DNN bound")
     result = solve_lifted_dnn_admm(problem, tol=check_positive(tol, "lifted_tol"))
     return lifted_dual_bound(
         value=float(result.lower_bound),
@@ -429,6 +466,7 @@ def checked_lower_bound(
     Z_arr = as_finite_array(Z, "Z", ndim=2)
     if Z_arr.shape != problem.Y.shape:
         raise InvalidInputError(f"Z must have the shape of Y {problem.Y.shape}; got {Z_arr.shape}")
+    Z_arr = centered(Z_arr, problem)  # with an output bias the dual needs Z^T 1 = 0
     norm = dual_norm(Z_arr, problem, method=method, solver=solver)
     scale = dual_scale(problem.beta, norm.value)
     value = dual_lower_bound(Z_arr, problem.Y, scale)
@@ -469,6 +507,8 @@ def _build_certificate(
         bias=problem.bias,
         U=np.array(net.U),
         V=np.array(net.V),
+        b=None if net.b is None else np.array(net.b),
+        output_bias=problem.output_bias,
         sigma=norm.value,
         sigma_lower=norm.lower,
         method=norm.method,

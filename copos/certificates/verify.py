@@ -32,6 +32,7 @@ from copos.certificates.certify import (
     combined_lower_bound,
     decide,
     dual_lower_bound,
+    dual_residual,
     dual_scale,
     residual_dual_norm,
     sigma_search_options,
@@ -248,8 +249,10 @@ def _verification_problem(cert: Certificate, X: ArrayLike, Y: ArrayLike) -> Trai
     if cert.bias and X_arr.shape[1] == cert.data.X_shape[1] and np.all(X_arr[:, -1:] == 1.0):
         Y_arr = as_finite_array(Y, "Y")
         Y_arr = Y_arr[:, None] if Y_arr.ndim == 1 else Y_arr
-        return TrainingProblem(X=X_arr, Y=Y_arr, beta=cert.beta, bias=True)
-    return TrainingProblem.from_data(X_arr, Y, cert.beta, bias=cert.bias)
+        return TrainingProblem(X_arr, Y_arr, cert.beta, True, output_bias=cert.output_bias)
+    return TrainingProblem.from_data(
+        X_arr, Y, cert.beta, bias=cert.bias, output_bias=cert.output_bias
+    )
 
 
 def _as_certificate(certificate: Any) -> Certificate:
@@ -393,7 +396,7 @@ def _recompute(
     """Checks (2)–(4) of :func:`verify` (the data already match) and the recomputed numbers."""
     try:
         net = cert.network()
-        Z = net.residual(problem)
+        Z = dual_residual(net, problem)
     except CoposError as exc:
         return Recomputed(failure=f"weights: {exc}"), [
             Check("network", "weights", str(exc), 0.0, False)
@@ -469,6 +472,9 @@ def _recompute_lifted(
     """The lifted bound recomputed in numpy from the stored dual point ``(Z, N)``."""
     if cert.lifted is None:
         return [], None
+    if problem.output_bias:  # the lifted relaxation bounds the bias-free problem only
+        failure = "no lifted bound with an output bias"
+        return [Check("lifted lower bound", cert.lifted.value, failure, 0.0, False)], None
 
     try:
         value = certified_lower_bound(

@@ -10,6 +10,18 @@ with data :math:`X \in \mathbb R^{n\times d}` (rows are samples), targets
 :math:`Y \in \mathbb R^{n\times c}` and weight decay :math:`\beta > 0`.  A first-layer bias is
 modelled as a column of ones appended to ``X`` (``bias=True``), so that every program in copos
 sees bias-free data.
+
+An **output bias** :math:`b \in \mathbb R^c` (``output_bias=True``), as in every PyTorch
+``nn.Linear``, is not regularized:
+
+.. math::
+
+    p^\star = \min_{U, V, b}\ \tfrac12 \lVert (XU)_+ V + \mathbf 1 b^\top - Y \rVert_F^2
+        + \tfrac{\beta}{2}\big(\lVert U\rVert_F^2 + \lVert V\rVert_F^2\big);
+
+the optimal :math:`b` makes the residual's columns sum to zero, and the dual gets the
+constraint :math:`Z^\top\mathbf 1 = 0` (:mod:`copos.certificates.certify`).  A program that
+does not model it refuses such a problem (:meth:`TrainingProblem.require_no_output_bias`).
 """
 
 from __future__ import annotations
@@ -87,6 +99,9 @@ class TrainingProblem:
         Weight-decay parameter, ``beta > 0``.
     bias:
         Whether the last column of ``X`` is the ones column appended for a first-layer bias.
+    output_bias:
+        Whether the net has an unregularized output bias :math:`b` (the objective is minimized
+        over :math:`b` too; module docstring).
     """
 
     X: FloatArray
@@ -94,6 +109,7 @@ class TrainingProblem:
     beta: float
     bias: bool = False
     name: str = field(default="problem", compare=False)
+    output_bias: bool = False
     _cache: _Cache = field(default_factory=_Cache, init=False, repr=False, compare=False)
 
     @classmethod
@@ -105,13 +121,16 @@ class TrainingProblem:
         *,
         bias: bool = False,
         name: str = "problem",
+        output_bias: bool = False,
     ) -> TrainingProblem:
-        """Validate ``X``, ``Y`` and ``beta``; append a ones column to ``X`` if ``bias``."""
+        """Validate ``X``, ``Y`` and ``beta``; append a ones column to ``X`` if ``bias``;
+        ``output_bias``: the net has an unregularized output bias."""
         X_arr, Y_arr = _checked_data(X, Y)
         beta_value = check_positive(beta, "beta")
+        free_bias = _check_flag(output_bias, "output_bias")
         if bias:
             X_arr = np.hstack([X_arr, np.ones((X_arr.shape[0], 1))])
-        return cls._trusted(X_arr, Y_arr, beta_value, bias, name)
+        return cls._trusted(X_arr, Y_arr, beta_value, bias, name, output_bias=free_bias)
 
     def __post_init__(self) -> None:
         # Direct construction gets the same checks as from_data (without re-appending a bias).
@@ -119,10 +138,11 @@ class TrainingProblem:
         object.__setattr__(self, "X", _read_only(X_arr))
         object.__setattr__(self, "Y", _read_only(Y_arr))
         object.__setattr__(self, "beta", check_positive(self.beta, "beta"))
+        object.__setattr__(self, "output_bias", _check_flag(self.output_bias, "output_bias"))
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # pickle and copy: the same (read-only) data with an empty cache, not checked again
-        return (_rebuilt, (self.X, self.Y, self.beta, self.bias, self.name))
+        return (_rebuilt, (self.X, self.Y, self.beta, self.bias, self.name, self.output_bias))
 
     @classmethod
     def _trusted(
@@ -133,11 +153,14 @@ class TrainingProblem:
         bias: bool,
         name: str,
         cache: _Cache | None = None,
+        *,
+        output_bias: bool = False,
     ) -> TrainingProblem:
         """A problem from arrays that are already checked (no validation, no copy)."""
         problem = object.__new__(cls)
         values = {"X": _read_only(X), "Y": _read_only(Y), "beta": beta, "bias": bias}
         values.update(name=name, _cache=_Cache() if cache is None else cache)
+        values.update(output_bias=output_bias)
         for key, value in values.items():
             object.__setattr__(problem, key, value)
         return problem
@@ -221,7 +244,27 @@ class TrainingProblem:
         """The same data with another weight decay: ``X`` and ``Y`` are not checked again, and
         the new problem shares every cache (SVD, rank, arrangements) with this one."""
         beta_value = check_positive(beta, "beta")
-        return self._trusted(self.X, self.Y, beta_value, self.bias, self.name, self._cache)
+        return self._trusted(
+            self.X,
+            self.Y,
+            beta_value,
+            self.bias,
+            self.name,
+            self._cache,
+            output_bias=self.output_bias,
+        )
+
+    def with_output_bias(self, output_bias: bool = True) -> TrainingProblem:
+        """The same data and ``beta`` with (or without) an unregularized output bias; shares
+        every cache (the flag does not change ``X`` or ``Y``)."""
+        flag = _check_flag(output_bias, "output_bias")
+        return self._trusted(
+            self.X, self.Y, self.beta, self.bias, self.name, self._cache, output_bias=flag
+        )
+
+    def require_no_output_bias(self, program: str) -> None:
+        """:func:`require_no_output_bias` of this problem."""
+        require_no_output_bias(self, program)
 
     def rescaled(self, x_scale: float, y_scale: float) -> TrainingProblem:
         r"""The problem in other units: :math:`(X/\kappa,\ Y/\gamma,\ \beta/(\kappa\gamma))`.
@@ -237,12 +280,35 @@ class TrainingProblem:
         for name, array, factor in (("X", self.X, kappa), ("Y", self.Y, gamma)):
             if not math.isfinite(float(np.max(np.abs(array), initial=0.0)) / factor):
                 raise InvalidInputError(f"{name} / {factor!r} overflows; choose another scale")
-        return self._trusted(self.X / kappa, self.Y / gamma, beta, False, self.name)
+        return self._trusted(
+            self.X / kappa, self.Y / gamma, beta, False, self.name, output_bias=self.output_bias
+        )
 
 
-def _rebuilt(X: FloatArray, Y: FloatArray, beta: float, bias: bool, name: str) -> TrainingProblem:
+def require_no_output_bias(problem: object, program: str) -> None:
+    """The one guard of the programs that do not model an output bias: raise
+    :class:`InvalidInputError` naming ``program`` when ``problem`` has ``output_bias`` set
+    (anything that is not a :class:`TrainingProblem` is left to the program's own checks)."""
+    if isinstance(problem, TrainingProblem) and problem.output_bias:
+        raise InvalidInputError(
+            f"{program} does not model an output bias; this problem has output_bias=True "
+            "(certify the net with copos.certify, which does, or use "
+            "problem.with_output_bias(False) for the bias-free problem)"
+        )
+
+
+def _rebuilt(
+    X: FloatArray, Y: FloatArray, beta: float, bias: bool, name: str, output_bias: bool = False
+) -> TrainingProblem:
     """A pickled or copied problem (its data were checked when the original was built)."""
-    return TrainingProblem._trusted(X, Y, beta, bias, name)
+    return TrainingProblem._trusted(X, Y, beta, bias, name, output_bias=output_bias)
+
+
+def _check_flag(value: Any, name: str) -> bool:
+    """A bool (``numpy.bool_`` accepted); anything else is :class:`InvalidInputError`."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise InvalidInputError(f"{name} must be True or False; got {value!r}")
+    return bool(value)
 
 
 def _read_only(array: FloatArray) -> FloatArray:

@@ -7,7 +7,8 @@ Minimises, from a random start,
     F(U, V) = \tfrac12 \lVert (XU)_+ V - Y \rVert_F^2
         + \tfrac{\beta}{2}\big(\lVert U\rVert_F^2 + \lVert V\rVert_F^2\big)
 
-with full-batch gradient descent with momentum (heavy-ball or Nesterov) or Adam. The problem is
+(plus an unregularized output bias :math:`b`, started at its optimal value, when the problem
+has ``output_bias=True``) with full-batch gradient descent with momentum (heavy-ball or Nesterov) or Adam. The problem is
 non-convex: a run gives an **upper bound** on :math:`p^\star` (the objective of the net it
 returns), and different seeds land in different local minima, so use :func:`train_grid` and
 :func:`best_run` over several seeds.
@@ -46,6 +47,7 @@ from copos.errors import InvalidInputError
 from copos.nets.architectures.dense import (
     TwoLayerReLU,
     _objective_and_gradient_unchecked,
+    _objective_and_gradients_with_bias,
     init_weights,
 )
 from copos.nets.problem import TrainingProblem
@@ -153,6 +155,8 @@ def _initial_weights(
         return init_weights(problem.d, width, problem.c, rng=rng, scale=init_scale)
     if not isinstance(init, TwoLayerReLU):
         raise InvalidInputError(f"init must be a TwoLayerReLU; got {type(init).__name__}")
+    if init.b is not None and not problem.output_bias:
+        raise InvalidInputError("init has an output bias but the problem does not model one")
     if (init.d, init.m, init.c) != (problem.d, width, problem.c):
         raise InvalidInputError(
             f"init has (d, m, c) = {(init.d, init.m, init.c)}; expected "
@@ -248,6 +252,7 @@ def train(
     betas: tuple[float, float] = (0.9, 0.999),
     eps: float = 1e-8,
     init: TwoLayerReLU | None = None,
+    progress: bool = False,
 ) -> TrainingRun:
     r"""Train a width-``width`` network on ``problem`` by full-batch first-order descent.
 
@@ -286,6 +291,9 @@ def train(
     init:
         Start from this network instead (warm start; ``seed`` and ``init_scale`` are then
         unused). Must have the problem's ``d``, ``c`` and width ``width``.
+    progress:
+        Show a :class:`ProgressBar` of the epochs on stderr (only on a terminal, after half a
+        second).
 
     Returns
     -------
@@ -311,14 +319,19 @@ def train(
 
     rng = np.random.default_rng(seed)
     U0, V0 = _initial_weights(problem, width, init, rng, init_scale)
-    size = U0.size + V0.size
+    b0 = _initial_output_bias(problem, U0, V0, init)
+    size = U0.size + V0.size + (0 if b0 is None else b0.size)
     stepper: _Adam | _Momentum = (
         _Adam(size, beta_pair, eps)
         if optimizer_name == "adam"
         else _Momentum(size, momentum, bool(nesterov))
     )
     start = time.perf_counter()
-    trace = _descend(problem, U0, V0, stepper, lr_value, epochs, schedule_name)
+    bar = ProgressBar(epochs, enabled=progress)
+    try:
+        trace = _descend(problem, (U0, V0, b0), stepper, (lr_value, epochs, schedule_name), bar)
+    finally:
+        bar.close()
     elapsed = time.perf_counter() - start
     if trace.diverged:
         warnings.warn(
@@ -357,34 +370,55 @@ class _Trace:
     diverged: bool
 
 
+def _initial_output_bias(
+    problem: TrainingProblem, U: FloatArray, V: FloatArray, init: TwoLayerReLU | None
+) -> FloatArray | None:
+    r"""``None`` without an output bias; else ``init``'s, or the optimal one for ``(U, V)``:
+    :math:`b = \tfrac1n(Y - (XU)_+V)^\top\mathbf 1`."""
+    if not problem.output_bias:
+        return None
+    if init is not None and init.b is not None:
+        return np.array(init.b)
+    return np.mean(problem.Y - np.maximum(problem.X @ U, 0.0) @ V, axis=0)
+
+
 def _descend(
     problem: TrainingProblem,
-    U0: FloatArray,
-    V0: FloatArray,
+    start: tuple[FloatArray, FloatArray, FloatArray | None],
     stepper: _Adam | _Momentum,
-    lr: float,
-    epochs: int,
-    schedule: str,
+    steps: tuple[float, int, str],
+    bar: ProgressBar,
 ) -> _Trace:
-    """Run ``epochs`` steps from ``(U0, V0)``, recording the objective of every iterate.
+    """Run ``epochs`` steps from ``start = (U0, V0, b0)``, recording the objective of every
+    iterate; ``steps = (lr, epochs, schedule)``.
 
-    The weights live in one flat vector (``U`` and ``V`` are views into it) so that each
+    The weights live in one flat vector (``U``, ``V`` and ``b`` are views into it) so that each
     optimizer step is a few whole-array operations. Stops early if the objective becomes
     non-finite or exceeds ``DIVERGENCE_LIMIT``; the final net is then the best one.
     """
-    split = U0.size
-    weights = np.concatenate([U0.ravel(), V0.ravel()])
+    U0, V0, b0 = start
+    lr, epochs, schedule = steps
+    split, end = U0.size, U0.size + V0.size
+    parts = [U0.ravel(), V0.ravel()] + ([] if b0 is None else [b0.ravel()])
+    weights = np.concatenate(parts)
     U = weights[:split].reshape(U0.shape)
-    V = weights[split:].reshape(V0.shape)
+    V = weights[split:end].reshape(V0.shape)
+    b = None if b0 is None else weights[end:]
     grad = np.empty_like(weights)
+    every = max(1, epochs // 200)
     history = np.empty(epochs + 1)
     best_value, best_epoch, best_weights = math.inf, 0, weights.copy()
     recorded, diverged = 0, False
     with np.errstate(over="ignore", invalid="ignore"):
         for epoch in range(epochs + 1):
-            value, grad_U, grad_V = _objective_and_gradient_unchecked(
-                U, V, problem.X, problem.Y, problem.beta
-            )
+            if b is None:
+                value, grad_U, grad_V = _objective_and_gradient_unchecked(
+                    U, V, problem.X, problem.Y, problem.beta
+                )
+            else:
+                value, grad_U, grad_V, grad[end:] = _objective_and_gradients_with_bias(
+                    U, V, b, problem.X, problem.Y, problem.beta
+                )
             if not (math.isfinite(value) and value <= DIVERGENCE_LIMIT):
                 diverged = True
                 break
@@ -395,11 +429,14 @@ def _descend(
                 best_weights[:] = weights
             if epoch < epochs:
                 grad[:split] = grad_U.ravel()
-                grad[split:] = grad_V.ravel()
+                grad[split:end] = grad_V.ravel()
                 stepper.step(weights, grad, _step_size(lr, epoch, epochs, schedule))
+            if epoch % every == 0:
+                bar.update(every, f"objective {best_value:.6g}")
 
     def as_net(flat: FloatArray) -> TwoLayerReLU:
-        return TwoLayerReLU(U=flat[:split].reshape(U0.shape), V=flat[split:].reshape(V0.shape))
+        U_flat, V_flat = flat[:split].reshape(U0.shape), flat[split:end].reshape(V0.shape)
+        return TwoLayerReLU(U=U_flat, V=V_flat, b=None if b0 is None else flat[end:])
 
     best_net = as_net(best_weights)
     return _Trace(

@@ -33,7 +33,7 @@ from copos._validation import as_finite_array, check_positive
 from copos.bound import Bound
 from copos.errors import InvalidInputError
 from copos.nets.architectures.dense import TwoLayerReLU
-from copos.nets.problem import TrainingProblem
+from copos.nets.problem import TrainingProblem, require_no_output_bias
 
 FloatArray = NDArray[np.float64]
 
@@ -168,6 +168,7 @@ def soft_threshold_optimum(
     >>> bool(np.isclose(optimum.network().objective(problem), optimum.value))
     True
     """
+    require_no_output_bias(problem, "the closed form of whitened data")
     check_positive(tol, "tol")
     _check_whitened(problem.X, tol)
     sigma, A, B = _label_factors(problem.Y, tol)  # problem.Y was checked when it was built

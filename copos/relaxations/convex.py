@@ -46,7 +46,7 @@ from copos.errors import InvalidInputError
 from copos.nets.architectures.base import Architecture, DataOperator
 from copos.nets.architectures.dense import DENSE, Dense, TwoLayerReLU, network_objective
 from copos.nets.arrangements import Arrangements, enumerate_arrangements
-from copos.nets.problem import TrainingProblem
+from copos.nets.problem import TrainingProblem, require_no_output_bias
 from copos.recovery.convex import DEFAULT_NEURON_TOL, recover_from_convex
 from copos.solvers import DEFAULT_SOLVER, SolveInfo, require_solution, solve
 from copos.solvers.admm import arrangement as admm
@@ -273,6 +273,7 @@ def solve_convex_program(
     UnknownSolverError
         If ``solver`` is not one of the above.
     """
+    require_no_output_bias(problem, "the convex (arrangement) program")
     _check_scalar_output(problem)
     recovery_tol = check_positive(recovery_tol, "recovery_tol")
     neuron_tol = check_positive(neuron_tol, "neuron_tol")
@@ -486,6 +487,7 @@ def solve_arrangement_admm(
         ``c != 1`` (the program and Bai et al.'s ADMM are for scalar outputs), patterns of the
         wrong length, no patterns, or bad parameters.
     """
+    require_no_output_bias(problem, "the arrangement ADMM")
     start = time.perf_counter()
     _check_admm_problem(problem, arrangements)
     neuron_tol = check_positive(neuron_tol, "neuron_tol")

@@ -53,7 +53,7 @@ from copos._validation import as_finite_array, check_level, check_positive
 from copos.bound import Bound
 from copos.cones import PSD, Parrilo
 from copos.errors import InvalidInputError
-from copos.nets.problem import TrainingProblem
+from copos.nets.problem import TrainingProblem, require_no_output_bias
 from copos.solvers import DEFAULT_SOLVER, SolveInfo, require_solution, solve
 from copos.solvers.registry import (
     COPOS_ADMM,
@@ -455,6 +455,7 @@ def solve_lifted_dnn(
     SolverError
         The solver returned no solution.
     """
+    require_no_output_bias(problem, "the lifted DNN relaxation")
     layout = LiftedLayout.from_problem(problem)
     form = _check_form(form)
     solver = resolve(solver, "lifted-dnn", Sizes(problem.n, problem.d))
@@ -700,6 +701,7 @@ def solve_lifted_copositive_dual(
     SolverError
         The solver returned no solution.
     """
+    require_no_output_bias(problem, "the lifted copositive dual")
     layout = LiftedLayout.from_problem(problem)
     level = check_level(level)
     form = _check_form(form)

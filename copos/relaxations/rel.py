@@ -49,7 +49,7 @@ from copos.cones.base import Cone
 from copos.cones.basic import Nonnegative
 from copos.nets.arrangements import Arrangements
 from copos.nets.patterns import cone_rows, masked_data, patterns_for, residual_from_blocks
-from copos.nets.problem import TrainingProblem
+from copos.nets.problem import TrainingProblem, require_no_output_bias
 from copos.solvers import DEFAULT_SOLVER, SolveInfo, require_solution, solve
 
 FloatArray = NDArray[np.float64]
@@ -183,6 +183,7 @@ def solve_rel(
     SolverError
         The solver returned no solution.
     """
+    require_no_output_bias(problem, "the REL relaxation")
     patterns = patterns_for(problem, arrangements)
     scaling = _Scaling.of(problem)
     program, blocks = _rel_program(scaling.problem, patterns)
@@ -347,6 +348,7 @@ def solve_copositive_dual(
     CopositiveResult
         ``cone="K^r"``, ``Z`` the dual variable, ``S`` the multipliers' top-left blocks.
     """
+    require_no_output_bias(problem, "the copositive dual of REL")
     level = check_level(level, "level")
     patterns = patterns_for(problem, arrangements)
     scaling = _Scaling.of(problem)

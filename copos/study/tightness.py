@@ -351,9 +351,11 @@ def check_tightness(
 
 
 def problem_fingerprint(problem: TrainingProblem) -> str:
-    """SHA-256 of the data (:class:`copos.certificates.certificate.DataFingerprint`) with ``beta`` and ``bias``."""
+    """SHA-256 of the data (:class:`copos.certificates.certificate.DataFingerprint`) with ``beta``,
+    ``bias`` and, when set, ``output_bias``."""
     digest = DataFingerprint.of(problem.X, problem.Y).sha256
-    return f"sha256:{digest};beta={problem.beta!r};bias={bool(problem.bias)}"
+    free = ";output_bias=True" if problem.output_bias else ""  # older reports stay valid
+    return f"sha256:{digest};beta={problem.beta!r};bias={bool(problem.bias)}{free}"
 
 
 def _check_arguments(problem: Any, widths: Any, seeds: Any, methods: Any, epochs: Any) -> list[str]:

@@ -64,9 +64,12 @@ def zero_net(problem: TrainingProblem) -> TwoLayerReLU:
 
 
 def objective(net: TwoLayerReLU, problem: TrainingProblem) -> float:
-    r"""``½‖(XU)_+V − Y‖² + β/2(‖U‖² + ‖V‖²)`` in numpy (inf on overflow, never a warning)."""
+    r"""``½‖(XU)_+V + 1bᵀ − Y‖² + β/2(‖U‖² + ‖V‖²)`` in numpy (inf on overflow, never a
+    warning); ``b`` is the net's output bias, if any (not decayed)."""
     with np.errstate(all="ignore"):
         residual = np.maximum(problem.X @ net.U, 0.0) @ net.V - problem.Y
+        if net.b is not None:
+            residual = residual + net.b
         value = 0.5 * float(np.sum(residual**2)) + 0.5 * problem.beta * float(
             np.sum(net.U**2) + np.sum(net.V**2)
         )

@@ -127,12 +127,19 @@ def _judge(cert: object, case: Case, eps: float) -> Problems:
 
 
 def _attack(
-    adversarial: Collector, name: str, case: Case, U: np.ndarray, V: np.ndarray, **options: object
+    adversarial: Collector,
+    name: str,
+    case: Case,
+    U: np.ndarray,
+    V: np.ndarray,
+    b: object = None,
+    **options: object,
 ) -> list[Finding]:
-    """Build the network and certify it; refusals are fine, raw errors and lies are not."""
+    """Build the network (output bias ``b``, if any) and certify it; refusals are fine, raw
+    errors and lies are not."""
     eps = float(options.get("eps", 1e-6))  # type: ignore[arg-type]
     try:
-        net = call(TwoLayerReLU, U, V)
+        net = call(TwoLayerReLU, U, V, b)
         cert = call(certify, net, case.problem, **options)
         problems = _judge(cert, case, eps)
     except Refused:

@@ -224,7 +224,7 @@ def test_caches_are_not_part_of_the_value() -> None:
     assert problem == twin and problem.with_beta(0.1) == twin
     assert problem != problem.with_beta(0.2)
     init = [f.name for f in dataclasses.fields(TrainingProblem) if f.init]
-    assert init == ["X", "Y", "beta", "bias", "name"]
+    assert init == ["X", "Y", "beta", "bias", "name", "output_bias"]
     with pytest.raises(TypeError):
         hash(problem)  # as before: the arrays are unhashable
 
@@ -293,3 +293,34 @@ def test_dual_norm_face_bases_are_cached_per_problem(monkeypatch: pytest.MonkeyP
     assert second.value == pytest.approx(2.0 * first.value, rel=1e-12)
     array = dual_norm(Z, problem.X, method="exact")  # the array API computes its own
     assert counter.calls == 2 and array.value == first.value and array.lower == first.lower
+
+
+# ---------------------------------------------------------------------------- output bias
+def test_output_bias_is_validated_kept_and_part_of_the_value() -> None:
+    problem = small_problem()
+    free = problem.with_output_bias()
+    assert free.output_bias and not problem.output_bias and free != problem
+    assert TrainingProblem.from_data(problem.X, problem.Y, 0.1, output_bias=True).output_bias
+    assert TrainingProblem(problem.X, problem.Y, 0.1, output_bias=True).output_bias
+    for copied in (pickle.loads(pickle.dumps(free)), copy.deepcopy(free)):
+        assert copied.output_bias and np.array_equal(copied.X, free.X)
+    assert free.with_beta(0.3).output_bias and free.rescaled(2.0, 4.0).output_bias
+    assert free.with_output_bias(False) == problem and "output_bias=True" in repr(free)
+    free.svd  # noqa: B018
+    assert problem.with_output_bias()._cache is problem._cache  # the flag does not change X
+    for bad in ("yes", 1, None):
+        with pytest.raises(InvalidInputError, match="output_bias"):
+            TrainingProblem.from_data(problem.X, problem.Y, 0.1, output_bias=bad)
+        with pytest.raises(InvalidInputError, match="output_bias"):
+            TrainingProblem(problem.X, problem.Y, 0.1, output_bias=bad)
+
+
+def test_one_guard_refuses_an_output_bias_in_the_programs_that_do_not_model_it() -> None:
+    problem = small_problem().with_output_bias()
+    with pytest.raises(InvalidInputError, match="the REL relaxation does not model an output"):
+        problem.require_no_output_bias("the REL relaxation")
+    small_problem().require_no_output_bias("anything")  # no output bias: nothing to refuse
+    problem_module.require_no_output_bias(object(), "anything")  # not a problem: left alone
+    for program in (lambda: solve_convex_program(problem), lambda: solve_rel(problem)):
+        with pytest.raises(InvalidInputError, match="output bias"):
+            program()

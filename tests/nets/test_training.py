@@ -204,3 +204,54 @@ def test_a_training_run_reports_a_rigorous_upper_bound() -> None:
     bound = run.bound
     assert (bound.kind, bound.rigour, bound.value) == ("upper", "rigorous", run.best_objective)
     assert bound.method == "sgd (adam, m=3)" and bound.time == run.time
+
+
+# ---------------------------------------------------------------------------- output bias
+def test_training_with_an_output_bias_fits_it_and_centres_the_residual() -> None:
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((20, 2))
+    Y = np.maximum(X @ [1.0, -1.0], 0.0)[:, None] + 3.0
+    problem = TrainingProblem.from_data(X, Y, 0.1, bias=True, output_bias=True)
+    run = train(problem, 10, epochs=3000, seed=0)
+    assert run.net.b is not None and run.final_net.b is not None
+    assert run.best_objective == pytest.approx(run.net.objective(problem), rel=1e-12)
+    assert abs(run.net.residual(problem).mean()) < 1e-3  # the optimality condition for b
+    # a free bias can only help: the same training without it ends higher
+    plain = train(problem.with_output_bias(False), 10, epochs=3000, seed=0)
+    assert plain.net.b is None and run.best_objective < plain.best_objective
+    # warm start keeps b; a net with b does not start a problem without one
+    warm = train(problem, 10, epochs=5, init=run.net)
+    assert warm.history[0] == pytest.approx(run.net.objective(problem), rel=1e-12)
+    with pytest.raises(InvalidInputError, match="output bias"):
+        train(problem.with_output_bias(False), 10, epochs=5, init=run.net)
+
+
+def test_output_bias_gradient_matches_finite_differences() -> None:
+    from copos.nets.architectures.dense import _objective_and_gradients_with_bias
+
+    rng = np.random.default_rng(4)
+    X, Y = rng.standard_normal((9, 3)), rng.standard_normal((9, 2))
+    U, V, b = rng.standard_normal((3, 4)), rng.standard_normal((4, 2)), rng.standard_normal(2)
+    value, _, _, grad_b = _objective_and_gradients_with_bias(U, V, b, X, Y, 0.3)
+    net = TwoLayerReLU(U, V, b)
+    problem = TrainingProblem.from_data(X, Y, 0.3, output_bias=True)
+    assert value == pytest.approx(net.objective(problem), rel=1e-12)
+    for k in range(2):
+        step = np.eye(2)[k] * 1e-6
+        plus = TwoLayerReLU(U, V, b + step).objective(problem)
+        minus = TwoLayerReLU(U, V, b - step).objective(problem)
+        assert grad_b[k] == pytest.approx((plus - minus) / 2e-6, rel=1e-6)
+
+
+def test_training_progress_bar_draws_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Terminal()
+    monkeypatch.setattr("sys.stderr", stream)
+    train(spiral(), 5, epochs=400, progress=True)  # fast: nothing drawn before 0.5 s
+    times = iter(np.arange(0.0, 1e4, 1.0))
+    monkeypatch.setattr("copos.nets.training.time.perf_counter", lambda: float(next(times)))
+    train(spiral(), 5, epochs=400, progress=True)
+    assert "400/400" in stream.getvalue() and "objective" in stream.getvalue()

@@ -419,3 +419,10 @@ def test_bad_arguments() -> None:
             problem, widths=(2,), seeds=(0,), methods=(), epochs=10, progress=False
         ).best_lower
     )
+
+
+def test_a_report_of_an_output_bias_problem_does_not_resume_a_bias_free_one() -> None:
+    problem = planted(n=6, d=2, c=1, seed=0)
+    plain = tightness.problem_fingerprint(problem)
+    assert plain.endswith(f"bias={bool(problem.bias)}")  # the format of older reports
+    assert tightness.problem_fingerprint(problem.with_output_bias()) == plain + ";output_bias=True"

@@ -18,6 +18,10 @@ and, by positive homogeneity of the ReLU and AM-GM, its minimum over rescalings
 
     F_{\mathrm{path}}(U, V) = \tfrac12 \lVert (XU)_+ V - Y \rVert_F^2
         + \beta \sum_j \lVert u_j\rVert_2 \lVert v_j\rVert_2 .
+
+A net may carry an **output bias** :math:`b \in \mathbb R^c`, :math:`f(X) = (XU)_+V +
+\mathbf 1b^\top`, as PyTorch's ``nn.Linear`` does; it is not in the weight decay and belongs to
+problems with ``output_bias=True`` (:class:`~copos.nets.problem.TrainingProblem`).
 """
 
 from __future__ import annotations
@@ -87,6 +91,29 @@ def _forward(U: FloatArray, V: FloatArray, X: FloatArray) -> FloatArray:
     return np.maximum(X @ U, 0.0) @ V
 
 
+def _check_output_bias(b: ArrayLike | None, c: int) -> FloatArray | None:
+    """``None``, or a finite output bias of shape ``(c,)``."""
+    if b is None:
+        return None
+    b_arr = as_finite_array(b, "b", ndim=1)
+    if b_arr.shape != (c,):
+        raise InvalidInputError(
+            f"the output bias b must have shape (c,) = ({c},); got {b_arr.shape}"
+        )
+    return b_arr
+
+
+def _check_bias_modelled(b: FloatArray | None, problem: TrainingProblem) -> None:
+    """A net with an output bias fits only a problem that models one (else its objective is
+    not an upper bound on that problem's optimum)."""
+    if b is not None and not problem.output_bias:
+        raise InvalidInputError(
+            "the network has an output bias b but the problem does not model one; build the "
+            "problem with output_bias=True (TrainingProblem.from_data(..., output_bias=True) or "
+            "problem.with_output_bias())"
+        )
+
+
 @dataclass(frozen=True)
 class Dense:
     r"""The dense two-layer net :math:`f(X) = (XU)_+V`: one patch, the whole input (``K = 1``).
@@ -121,13 +148,30 @@ def _objective_and_gradient_unchecked(
     U: FloatArray, V: FloatArray, X: FloatArray, Y: FloatArray, beta: float
 ) -> tuple[float, FloatArray, FloatArray]:
     """Objective and gradient without validation (the training loop's inner kernel)."""
+    value, grad_U, grad_V, _ = _objective_gradient_residual(U, V, X, Y, beta)
+    return value, grad_U, grad_V
+
+
+def _objective_gradient_residual(
+    U: FloatArray, V: FloatArray, X: FloatArray, Y: FloatArray, beta: float
+) -> tuple[float, FloatArray, FloatArray, FloatArray]:
+    """Objective, gradient and the residual :math:`R = (XU)_+V - Y`, without validation."""
     H = X @ U
     A = np.maximum(H, 0.0)
     R = A @ V - Y
     value = 0.5 * float(np.vdot(R, R)) + 0.5 * beta * (float(np.vdot(U, U)) + float(np.vdot(V, V)))
     grad_V = A.T @ R + beta * V
     grad_U = X.T @ ((R @ V.T) * (H > 0)) + beta * U
-    return value, grad_U, grad_V
+    return value, grad_U, grad_V, R
+
+
+def _objective_and_gradients_with_bias(
+    U: FloatArray, V: FloatArray, b: FloatArray, X: FloatArray, Y: FloatArray, beta: float
+) -> tuple[float, FloatArray, FloatArray, FloatArray]:
+    r"""Objective and gradient with an unregularized output bias :math:`b`: the same with
+    :math:`Y - \mathbf 1b^\top` as targets, and :math:`\nabla_b F = R^\top\mathbf 1`."""
+    value, grad_U, grad_V, R = _objective_gradient_residual(U, V, X, Y - b, beta)
+    return value, grad_U, grad_V, R.sum(axis=0)
 
 
 def objective_and_gradient(
@@ -202,14 +246,18 @@ def init_weights(
 
 @dataclass(frozen=True, eq=False)
 class TwoLayerReLU:
-    r"""A two-layer ReLU network :math:`f(X) = (XU)_+ V` without biases.
+    r"""A two-layer ReLU network :math:`f(X) = (XU)_+ V + \mathbf 1b^\top` (``b`` optional).
 
     Attributes
     ----------
     U:
-        First-layer weights, shape ``(d, m)``; column ``j`` is neuron ``u_j``.
+        First-layer weights, shape ``(d, m)``; column ``j`` is neuron ``u_j`` (a first-layer
+        bias is the row of ``U`` that meets the ones column of the data).
     V:
         Second-layer weights, shape ``(m, c)``; row ``j`` is neuron ``v_j``.
+    b:
+        The output bias, shape ``(c,)``, or ``None`` (none).  It is not in the weight decay and
+        needs a problem with ``output_bias=True``.
 
     Notes
     -----
@@ -221,11 +269,23 @@ class TwoLayerReLU:
 
     U: FloatArray
     V: FloatArray
+    b: FloatArray | None = None
 
     def __post_init__(self) -> None:
         U, V = _check_weights(self.U, self.V)
+        b = _check_output_bias(self.b, V.shape[1])
         object.__setattr__(self, "U", _readonly(U))
         object.__setattr__(self, "V", _readonly(V))
+        object.__setattr__(self, "b", None if b is None else _readonly(b))
+
+    def _outputs(self, X: FloatArray) -> FloatArray:
+        r""":math:`(XU)_+V + \mathbf 1b^\top` without checks."""
+        outputs = DENSE.forward((self.U, self.V), X)
+        return outputs if self.b is None else outputs + self.b
+
+    def _checked(self, problem: TrainingProblem) -> None:
+        _check_compatible(self.U, self.V, problem)
+        _check_bias_modelled(self.b, problem)
 
     # ------------------------------------------------------------------ sizes
     @property
@@ -256,7 +316,7 @@ class TwoLayerReLU:
 
     # ------------------------------------------------------------ evaluation
     def predict(self, X: ArrayLike) -> FloatArray:
-        r"""Network output :math:`f(X) = (XU)_+ V`.
+        r"""Network output :math:`f(X) = (XU)_+ V + \mathbf 1b^\top`.
 
         Parameters
         ----------
@@ -275,12 +335,12 @@ class TwoLayerReLU:
                 f"X must have shape (k, {self.d}) or ({self.d},) to match the network; "
                 f"got {X_arr.shape}"
             )
-        return DENSE.forward((self.U, self.V), X_arr)
+        return self._outputs(X_arr)
 
     def residual(self, problem: TrainingProblem) -> FloatArray:
         r"""Training residual :math:`Y - f(X)`, shape ``(n, c)``."""
-        _check_compatible(self.U, self.V, problem)
-        return problem.Y - DENSE.forward((self.U, self.V), problem.X)
+        self._checked(problem)
+        return problem.Y - self._outputs(problem.X)
 
     def loss(self, problem: TrainingProblem) -> float:
         r"""Data-fit term :math:`\tfrac12\lVert f(X) - Y\rVert_F^2` (no regulariser)."""
@@ -290,9 +350,24 @@ class TwoLayerReLU:
     def objective(self, problem: TrainingProblem) -> float:
         r"""Weight-decay objective
         :math:`\tfrac12\lVert f(X) - Y\rVert_F^2 + \tfrac\beta2(\lVert U\rVert_F^2 +
-        \lVert V\rVert_F^2)`.
+        \lVert V\rVert_F^2)` (an output bias is not decayed).
         """
-        return DENSE.objective((self.U, self.V), problem)
+        if self.b is None:
+            return DENSE.objective((self.U, self.V), problem)
+        self._checked(problem)
+        return weight_decay_objective(self._outputs(problem.X), problem, self.U, self.V)
+
+    def with_output_bias(self, b: ArrayLike | None) -> TwoLayerReLU:
+        """The same weights with the output bias ``b`` (``None``: none)."""
+        return TwoLayerReLU(self.U, self.V, b)
+
+    def with_optimal_output_bias(self, problem: TrainingProblem) -> TwoLayerReLU:
+        r"""The net with the output bias that minimizes the objective for its ``(U, V)``:
+        :math:`b = \tfrac1n(Y - (XU)_+V)^\top\mathbf 1` (the residual's columns then sum to 0)."""
+        _check_compatible(self.U, self.V, problem)
+        return self.with_output_bias(
+            np.mean(problem.Y - DENSE.forward((self.U, self.V), problem.X), axis=0)
+        )
 
     def path_norm_objective(self, problem: TrainingProblem) -> float:
         r"""Path-norm objective
@@ -323,7 +398,7 @@ class TwoLayerReLU:
         alpha[alive] = np.sqrt(v_norms[alive] / u_norms[alive])
         inv_alpha = np.zeros_like(u_norms)
         inv_alpha[alive] = 1.0 / alpha[alive]
-        return TwoLayerReLU(U=self.U * alpha[None, :], V=self.V * inv_alpha[:, None])
+        return TwoLayerReLU(U=self.U * alpha[None, :], V=self.V * inv_alpha[:, None], b=self.b)
 
     def pruned(self, tol: float = 1e-10, X: ArrayLike | None = None) -> TwoLayerReLU:
         r"""Drop dead neurons.
@@ -355,11 +430,12 @@ class TwoLayerReLU:
             if X_arr.shape[0] > 0:
                 activity = np.max(np.maximum(X_arr @ self.U, 0.0), axis=0) * v_norms
                 keep &= activity > tol
-        return TwoLayerReLU(U=self.U[:, keep], V=self.V[keep, :])
+        return TwoLayerReLU(U=self.U[:, keep], V=self.V[keep, :], b=self.b)
 
     # ------------------------------------------------------------------ files
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the network to ``path`` as a ``.npz`` file (arrays ``U``, ``V`` and ``kind``).
+        """Write the network to ``path`` as a ``.npz`` file (arrays ``U``, ``V``, ``kind``, and
+        ``b`` when the net has an output bias).
 
         The file is written to a temporary file in the same directory and moved into place with
         :func:`os.replace`, so ``path`` is either the old file or the complete new one, never a
@@ -373,7 +449,8 @@ class TwoLayerReLU:
         target = Path(path)
 
         def write(handle: Any) -> None:
-            np.savez(handle, U=self.U, V=self.V, kind=np.array(NPZ_KIND))
+            arrays = {} if self.b is None else {"b": self.b}
+            np.savez(handle, U=self.U, V=self.V, kind=np.array(NPZ_KIND), **arrays)
 
         atomic_write(target, write)
         return target
@@ -403,6 +480,7 @@ class TwoLayerReLU:
                     )
                 U = np.asarray(data["U"])
                 V = np.asarray(data["V"])
+                b = np.asarray(data["b"]) if "b" in data.files else None  # older files: none
         except DataFileError:
             raise
         except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
@@ -412,54 +490,102 @@ class TwoLayerReLU:
                 f"{str(target)!r} holds U {U.shape} and V {V.shape}; expected U (d×m) and "
                 "V (m×c) with the same m"
             )
-        if not (np.issubdtype(U.dtype, np.number) and np.issubdtype(V.dtype, np.number)):
-            raise DataFileError(f"{str(target)!r}: U and V must be numeric arrays")
-        return cls(U=U, V=V)
+        arrays = (U, V) if b is None else (U, V, b)
+        if not all(np.issubdtype(array.dtype, np.number) for array in arrays):
+            raise DataFileError(f"{str(target)!r}: U, V (and b) must be numeric arrays")
+        if b is not None and b.shape != (V.shape[1],):
+            raise DataFileError(f"{str(target)!r} holds b {b.shape}; expected ({V.shape[1]},)")
+        return cls(U=U, V=V, b=b)
 
     # ------------------------------------------------------------------ torch
     @classmethod
     def from_torch(cls, module: Any) -> TwoLayerReLU:
-        """Convert ``Sequential(Linear(d, m, bias=False), ReLU(), Linear(m, c, bias=False))``.
+        """Convert ``Sequential(Linear(d, m), ReLU(), Linear(m, c))``, with or without biases.
 
         ``U = W1ᵀ`` and ``V = W2ᵀ`` where ``W1`` (m×d) and ``W2`` (c×m) are the weights of the
-        two linear layers. Weights are detached, moved to the CPU and cast to float64.
+        two linear layers.  A first-layer bias ``b1`` becomes the last row of ``U``
+        (``U = [W1ᵀ; b1ᵀ]``, shape ``(d + 1, m)``): the net then belongs to a problem with
+        ``bias=True`` (the ones column).  A second-layer bias becomes the output bias ``b`` (a
+        problem with ``output_bias=True``).  Weights are detached, moved to the CPU and cast to
+        float64.
 
         Raises
         ------
         CoposError
             PyTorch is not installed.
         InvalidInputError
-            ``module`` has another architecture (other layers, biases, mismatched sizes).
+            ``module`` has another architecture (other layers or activations, mismatched sizes).
+        """
+        torch = _import_torch()
+        first, second = _torch_layers(torch.nn, module)
+        W1 = _numpy(first.weight)
+        U = W1.T if first.bias is None else np.vstack([W1.T, _numpy(first.bias)[None, :]])
+        b = None if second.bias is None else _numpy(second.bias)
+        return cls(U=U, V=_numpy(second.weight).T, b=b)
+
+    def to_torch(self, *, input_bias: bool = False) -> Any:
+        """This net as ``Sequential(Linear(d, m), ReLU(), Linear(m, c))`` in float64.
+
+        ``input_bias``: the last row of ``U`` is the first-layer bias (the net was trained on a
+        problem with ``bias=True``), so the first layer is ``Linear(d - 1, m)`` with a bias;
+        the second layer has a bias iff the net has an output bias.  Inverse of
+        :meth:`from_torch`.
         """
         torch = _import_torch()
         nn = torch.nn
-        expected = "Sequential(Linear(d, m, bias=False), ReLU(), Linear(m, c, bias=False))"
-        if not isinstance(module, nn.Sequential) or len(module) != 3:
-            raise InvalidInputError(
-                f"from_torch expects {expected}; got {type(module).__name__}"
-                + (f" with {len(module)} layers" if isinstance(module, nn.Sequential) else "")
-            )
-        first, act, second = module[0], module[1], module[2]
-        if not (
-            isinstance(first, nn.Linear)
-            and isinstance(act, nn.ReLU)
-            and isinstance(second, nn.Linear)
-        ):
-            names = ", ".join(type(layer).__name__ for layer in (first, act, second))
-            raise InvalidInputError(f"from_torch expects {expected}; got Sequential({names})")
-        if first.bias is not None or second.bias is not None:
-            raise InvalidInputError(
-                "from_torch expects linear layers with bias=False; append a ones column to X "
-                "for a first-layer bias (copos networks have no biases)"
-            )
-        if first.out_features != second.in_features:
-            raise InvalidInputError(
-                f"layer sizes do not chain: Linear(.., {first.out_features}) then "
-                f"Linear({second.in_features}, ..)"
-            )
-        W1 = first.weight.detach().cpu().double().numpy()
-        W2 = second.weight.detach().cpu().double().numpy()
-        return cls(U=W1.T, V=W2.T)
+        if input_bias and self.d < 2:
+            raise InvalidInputError("input_bias needs d >= 2 (the last row of U is the bias)")
+        inputs = self.d - 1 if input_bias else self.d
+        first = nn.Linear(inputs, self.m, bias=input_bias, dtype=torch.float64)
+        second = nn.Linear(self.m, self.c, bias=self.b is not None, dtype=torch.float64)
+        with torch.no_grad():
+            first.weight.copy_(torch.tensor(np.array(self.U[:inputs].T)))
+            if input_bias:
+                first.bias.copy_(torch.tensor(np.array(self.U[-1])))
+            second.weight.copy_(torch.tensor(np.array(self.V.T)))
+            if self.b is not None:
+                second.bias.copy_(torch.tensor(np.array(self.b)))
+        return nn.Sequential(first, nn.ReLU(), second)
+
+
+def save_torch(
+    net: TwoLayerReLU, path: str | os.PathLike[str], *, input_bias: bool = False
+) -> Path:
+    """Write ``torch.save(net.to_torch(input_bias=input_bias))`` to ``path`` atomically; read it
+    back with :func:`load_torch` (``U`` gets the bias row back when ``input_bias``)."""
+    torch = _import_torch()
+    module = net.to_torch(input_bias=input_bias)
+    return atomic_write(Path(path), lambda handle: torch.save(module, handle))
+
+
+TORCH_EXPECTED = "Sequential(Linear(d, m), ReLU(), Linear(m, c)) (biases optional)"
+
+
+def _torch_layers(nn: Any, module: Any) -> tuple[Any, Any]:
+    """The two ``nn.Linear`` layers of ``Sequential(Linear, ReLU, Linear)``; else a clear
+    :class:`InvalidInputError`."""
+    if not isinstance(module, nn.Sequential) or len(module) != 3:
+        raise InvalidInputError(
+            f"from_torch expects {TORCH_EXPECTED}; got {type(module).__name__}"
+            + (f" with {len(module)} layers" if isinstance(module, nn.Sequential) else "")
+        )
+    first, act, second = module[0], module[1], module[2]
+    if not (
+        isinstance(first, nn.Linear) and isinstance(act, nn.ReLU) and isinstance(second, nn.Linear)
+    ):
+        names = ", ".join(type(layer).__name__ for layer in (first, act, second))
+        raise InvalidInputError(f"from_torch expects {TORCH_EXPECTED}; got Sequential({names})")
+    if first.out_features != second.in_features:
+        raise InvalidInputError(
+            f"layer sizes do not chain: Linear(.., {first.out_features}) then "
+            f"Linear({second.in_features}, ..)"
+        )
+    return first, second
+
+
+def _numpy(tensor: Any) -> FloatArray:
+    """A torch tensor as a float64 numpy array (detached, on the CPU)."""
+    return np.asarray(tensor.detach().cpu().double().numpy(), dtype=np.float64)
 
 
 def _import_torch() -> Any:
@@ -471,12 +597,17 @@ def _import_torch() -> Any:
     return torch
 
 
+#: The keys of ``Sequential(Linear, ReLU, Linear).state_dict()`` (the biases are optional).
+STATE_WEIGHTS = frozenset({"0.weight", "2.weight"})
+STATE_BIASES = frozenset({"0.bias", "2.bias"})
+
+
 def load_torch(path: str | os.PathLike[str]) -> TwoLayerReLU:
     """Load a PyTorch network saved with ``torch.save(module, path)`` and convert it.
 
-    The file must hold the full module
-    ``Sequential(Linear(d, m, bias=False), ReLU(), Linear(m, c, bias=False))`` or its
-    ``state_dict()`` (keys ``"0.weight"`` and ``"2.weight"``). It is read with
+    The file must hold the full module ``Sequential(Linear(d, m), ReLU(), Linear(m, c))``
+    (biases optional; see :meth:`TwoLayerReLU.from_torch`) or its ``state_dict()`` (keys
+    ``"0.weight"``, ``"2.weight"`` and optionally ``"0.bias"``, ``"2.bias"``). It is read with
     ``torch.load(path, weights_only=False, map_location="cpu")``, which runs pickle code:
     **only load files you trust.**
 
@@ -497,15 +628,29 @@ def load_torch(path: str | os.PathLike[str]) -> TwoLayerReLU:
         obj = torch.load(target, weights_only=False, map_location="cpu")
     except Exception as exc:  # torch raises many unrelated types for corrupt files
         raise DataFileError(f"torch cannot read {str(target)!r}: {exc}") from exc
-    if isinstance(obj, dict) and set(obj) == {"0.weight", "2.weight"}:
-        W1 = obj["0.weight"].detach().cpu().double().numpy()
-        W2 = obj["2.weight"].detach().cpu().double().numpy()
-        if W1.ndim != 2 or W2.ndim != 2 or W1.shape[0] != W2.shape[1]:
-            raise DataFileError(
-                f"{str(target)!r}: state dict weights {W1.shape} and {W2.shape} do not chain"
-            )
-        return TwoLayerReLU(U=W1.T, V=W2.T)
+    if isinstance(obj, dict) and STATE_WEIGHTS <= set(obj) <= STATE_WEIGHTS | STATE_BIASES:
+        return TwoLayerReLU.from_torch(_module_of_state(torch.nn, obj, target))
     return TwoLayerReLU.from_torch(obj)
+
+
+def _module_of_state(nn: Any, state: dict[str, Any], target: Path) -> Any:
+    """``Sequential(Linear, ReLU, Linear)`` holding a state dict's weights and biases."""
+    W1, W2 = state["0.weight"], state["2.weight"]
+    if W1.ndim != 2 or W2.ndim != 2 or W1.shape[0] != W2.shape[1]:
+        raise DataFileError(
+            f"{str(target)!r}: state dict weights {tuple(W1.shape)} and {tuple(W2.shape)} "
+            "do not chain"
+        )
+    module = nn.Sequential(
+        nn.Linear(W1.shape[1], W1.shape[0], bias="0.bias" in state, dtype=W1.dtype),
+        nn.ReLU(),
+        nn.Linear(W2.shape[1], W2.shape[0], bias="2.bias" in state, dtype=W2.dtype),
+    )
+    try:
+        module.load_state_dict(state)
+    except RuntimeError as exc:  # a bias of the wrong shape
+        raise DataFileError(f"{str(target)!r}: {exc}") from exc
+    return module
 
 
 def network_objective(problem: TrainingProblem, U: ArrayLike, V: ArrayLike) -> float:

@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.optimize import minimize_scalar
 
+from copos.certificates.certify import certify
 from copos.errors import CoposError, DataFileError, InvalidInputError
 from copos.nets.architectures.dense import (
     TORCH_HINT,
@@ -20,8 +22,16 @@ from copos.nets.architectures.dense import (
     init_weights,
     load_torch,
     objective_and_gradient,
+    save_torch,
 )
 from copos.nets.problem import TrainingProblem
+from copos.nets.torch_objective import (
+    beta_from_weight_decay,
+    objective_from_torch_loss,
+    parameter_groups,
+    weight_decay_of,
+)
+from copos.relaxations.convex import solve_convex_program
 
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
 
@@ -363,7 +373,10 @@ def test_from_torch_real_module_or_clear_error(tmp_path: Path) -> None:
         load_torch(tmp_path / "bad.pt")
     wrong = [
         torch.nn.Linear(3, 5, bias=False),
-        torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.ReLU(), torch.nn.Linear(5, 2)),
+        # with biases it converts now (issue 11); three layers and a ReLU at the end do not
+        torch.nn.Sequential(
+            torch.nn.Linear(3, 5), torch.nn.ReLU(), torch.nn.Linear(5, 2), torch.nn.ReLU()
+        ),
         torch.nn.Sequential(
             torch.nn.Linear(3, 5, bias=False), torch.nn.Tanh(), torch.nn.Linear(5, 2, bias=False)
         ),
@@ -411,3 +424,114 @@ def test_network_weights_refuse_complex_values(tmp_path: Path) -> None:
     np.savez(tmp_path / "net.npz", U=np.ones((2, 3)) + 0.5j, V=np.ones((3, 1)))
     with pytest.raises(CoposError, match="complex"):
         TwoLayerReLU.load(tmp_path / "net.npz")
+
+
+# ---------------------------------------------------------------------------- output bias
+def test_output_bias_is_validated_predicted_saved_and_not_decayed(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    U, V, b = rng.standard_normal((3, 4)), rng.standard_normal((4, 2)), np.array([1.5, -2.0])
+    net = TwoLayerReLU(U, V, b)
+    X, Y = rng.standard_normal((7, 3)), rng.standard_normal((7, 2))
+    np.testing.assert_allclose(net.predict(X), np.maximum(X @ U, 0.0) @ V + b, rtol=1e-15)
+    problem = TrainingProblem.from_data(X, Y, 0.3, output_bias=True)
+    plain = TwoLayerReLU(U, V)
+    expected = 0.5 * np.sum((net.predict(X) - Y) ** 2) + 0.15 * (np.sum(U**2) + np.sum(V**2))
+    assert net.objective(problem) == pytest.approx(expected, rel=1e-14)  # b is not decayed
+    assert plain.objective(problem) == plain.objective(problem.with_output_bias(False))
+    with pytest.raises(InvalidInputError, match="output bias"):
+        net.objective(problem.with_output_bias(False))
+    for bad in (np.ones(3), np.ones((2, 1)), [np.nan, 0.0]):
+        with pytest.raises(InvalidInputError):
+            TwoLayerReLU(U, V, bad)
+    assert not net.b.flags.writeable
+    for same in (net.rebalanced(), net.pruned(), TwoLayerReLU.load(net.save(tmp_path / "b.npz"))):
+        np.testing.assert_array_equal(same.b, b)
+    assert TwoLayerReLU.load(plain.save(tmp_path / "plain.npz")).b is None  # old layout
+    np.savez(tmp_path / "wrong.npz", U=U, V=V, b=np.ones(3))
+    with pytest.raises(DataFileError, match="b"):
+        TwoLayerReLU.load(tmp_path / "wrong.npz")
+    best = plain.with_optimal_output_bias(problem)
+    assert abs(best.residual(problem).sum(axis=0)).max() < 1e-12
+    assert best.objective(problem) <= net.objective(problem)
+
+
+def test_torch_net_with_biases_converts_or_clear_error(tmp_path: Path) -> None:
+    if not HAVE_TORCH:
+        with pytest.raises(CoposError, match="pip install torch"):
+            save_torch(TwoLayerReLU(np.ones((2, 1)), np.ones((1, 1))), tmp_path / "net.pt")
+        return
+    import torch
+
+    torch.manual_seed(1)
+    module = torch.nn.Sequential(
+        torch.nn.Linear(3, 5), torch.nn.ReLU(), torch.nn.Linear(5, 2)
+    ).double()
+    net = TwoLayerReLU.from_torch(module)
+    assert (net.d, net.m, net.c) == (4, 5, 2) and net.b is not None
+    X = np.random.default_rng(0).standard_normal((6, 3))
+    with torch.no_grad():
+        expected = module(torch.from_numpy(X)).numpy()
+    ones = np.hstack([X, np.ones((6, 1))])  # the first-layer bias meets the ones column
+    np.testing.assert_allclose(net.predict(ones), expected, rtol=1e-12)
+    torch.save(module.state_dict(), tmp_path / "state.pt")
+    np.testing.assert_array_equal(load_torch(tmp_path / "state.pt").b, net.b)
+    save_torch(net, tmp_path / "net.pt", input_bias=True)
+    back = load_torch(tmp_path / "net.pt")
+    np.testing.assert_array_equal(back.U, net.U)
+    np.testing.assert_array_equal(back.b, net.b)
+    first_only = torch.nn.Sequential(
+        torch.nn.Linear(3, 5), torch.nn.ReLU(), torch.nn.Linear(5, 2, bias=False)
+    )
+    assert TwoLayerReLU.from_torch(first_only).b is None
+    with pytest.raises(InvalidInputError, match="input_bias"):
+        TwoLayerReLU(np.ones((1, 2)), np.ones((2, 1))).to_torch(input_bias=True)
+
+
+def _brute_force_with_output_bias(X: np.ndarray, y: np.ndarray, beta: float) -> float:
+    """p* with a ones column and a free output bias: min over b of the exact convex program
+    (convex in b; a bias error db costs O(n db^2), so tol = 1e-5 is ample)."""
+
+    def optimum(b: float) -> float:
+        problem = TrainingProblem.from_data(X, y - b, beta, bias=True)
+        return solve_convex_program(problem, solver="clarabel").value
+
+    return float(minimize_scalar(optimum, bracket=(0.0, 1.0), tol=1e-5).fun)
+
+
+def test_torch_trained_net_maps_to_the_copos_objective_and_gets_no_false_verdict() -> None:
+    if not HAVE_TORCH:
+        with pytest.raises(CoposError, match="pip install torch"):
+            parameter_groups(object(), 1e-3)
+        return
+    import torch
+
+    rng = np.random.default_rng(2)
+    X = rng.uniform(-1.0, 1.0, (12, 1))
+    y = np.abs(X[:, 0]) + 0.5 + 0.05 * rng.standard_normal(12)
+    lam = 0.02
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(
+        torch.nn.Linear(1, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1)
+    ).double()
+    optimizer = torch.optim.Adam(parameter_groups(module, lam), lr=0.02)
+    assert weight_decay_of(optimizer, module) == lam
+    inputs, targets = torch.from_numpy(X), torch.from_numpy(y[:, None])
+    mse = torch.nn.MSELoss(reduction="mean")
+    for _ in range(400):
+        optimizer.zero_grad()
+        mse(module(inputs), targets).backward()
+        optimizer.step()
+    with torch.no_grad():
+        decayed = sum(p.square().sum() for p in parameter_groups(module, lam)[0]["params"])
+        loss = float(mse(module(inputs), targets) + lam / 2 * decayed)
+    beta = beta_from_weight_decay(lam, n=12, c=1)
+    assert beta == 12 * 1 * lam / 2
+    problem = TrainingProblem.from_data(X, y, beta, bias=True, output_bias=True)
+    net = TwoLayerReLU.from_torch(module)
+    objective = net.objective(problem)
+    assert objective_from_torch_loss(loss, 12, 1) == pytest.approx(objective, rel=1e-10)
+    certificate = certify(net, problem, eps=1e-3, lifted="never")
+    p_star = _brute_force_with_output_bias(X, y, beta)
+    assert certificate.lower_bound <= p_star + 1e-7 <= certificate.objective + 2e-7
+    if certificate.optimal:  # a certified net is within eps of the truth
+        assert certificate.objective - p_star <= 1e-3 * max(1.0, certificate.objective)
