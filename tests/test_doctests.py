@@ -20,7 +20,9 @@ FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 DOCUMENTED = {
     "copos.bound",
     "copos.cones.basic",
+    "copos.nets.architectures.dense",
     "copos.nets.datasets",
+    "copos.nets.problem",
     "copos.programs.stability",
     "copos.programs.stqp",
     "copos.relaxations.closed_form",

@@ -124,7 +124,15 @@ class TrainingProblem:
         output_bias: bool = False,
     ) -> TrainingProblem:
         """Validate ``X``, ``Y`` and ``beta``; append a ones column to ``X`` if ``bias``;
-        ``output_bias``: the net has an unregularized output bias."""
+        ``output_bias``: the net has an unregularized output bias.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> problem = TrainingProblem.from_data(np.eye(3), np.ones(3), beta=0.1, bias=True)
+        >>> problem.n, problem.d, problem.c, problem.X[:, -1].tolist()
+        (3, 4, 1, [1.0, 1.0, 1.0])
+        """
         X_arr, Y_arr = _checked_data(X, Y)
         beta_value = check_positive(beta, "beta")
         free_bias = _check_flag(output_bias, "output_bias")

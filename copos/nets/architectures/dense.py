@@ -265,6 +265,15 @@ class TwoLayerReLU:
     read-only float64 copies. Width ``m = 0`` is allowed (the zero function) so that
     :meth:`pruned` can always return a network. Networks compare by identity; compare
     ``U`` and ``V`` with :func:`numpy.allclose` to test equality of weights.
+
+    Examples
+    --------
+    Two neurons :math:`u = \pm 1` on scalar inputs give :math:`f(x) = |x|`:
+
+    >>> import numpy as np
+    >>> net = TwoLayerReLU(U=np.array([[1.0, -1.0]]), V=np.array([[1.0], [1.0]]))
+    >>> net.predict(np.array([[2.0], [-3.0]])).ravel().tolist()
+    [2.0, 3.0]
     """
 
     U: FloatArray
