@@ -267,10 +267,14 @@ def _single_section(document: Document, data: dict[str, Any], beta: float) -> No
     limits = bracket(report)
     document.heading(3, f"{data['label']} (n={report['n']}, d={report['d']}, c={report['c']})")
     document.paragraph(
-        f"L* = {_fmt(limits.lower)} <= p* <= U* = {_fmt(limits.upper)}; bracket width "
+        f"L* = {_fmt(limits.lower, 10)} <= p* <= U* = {_fmt(limits.upper, 10)}; bracket width "
         f"{_pct((limits.upper - limits.lower) / limits.scale)}; cell time "
         f"{_fmt(_number(data.get('time')), 3)} s."
     )
+    notes = [f"skipped {name}: {why}." for name, why in report.get("skipped", {}).items()]
+    notes += [f"WARNING: {warning}" for warning in report.get("warnings", [])]
+    if notes:
+        document.paragraph(" ".join(notes))
     rows = []
     for row in report.get("rows", []):
         least, most = limits.gap(row)

@@ -30,6 +30,7 @@ def _row(method: str, value: float | None, kind: str, rigour: str, source: str) 
 
 def _report(lower: float, upper: float) -> dict:
     return {
+        "skipped": {"rel": "too many patterns"},
         "n": 5,
         "d": 2,
         "c": 1,
@@ -84,6 +85,7 @@ def test_report_tables_figures_and_failures(results: Path, tmp_path: Path) -> No
     document = build_report(read_records(results))
     markdown = document.markdown("figures")
     assert "L* = 8 <= p* <= U* = 10" in markdown
+    assert "skipped rel: too many patterns." in markdown
     assert "| rel (Sahiner, DNN) | lower | verified | 7.5 | [5%, 25%] |" in markdown
     assert "| lifted-dnn (DNN, clarabel) | neither | unverified | 17 | [–, –] |" in markdown
     assert "planted-tiny, beta = 0.1: 2 instances" in markdown
