@@ -59,7 +59,7 @@ MERGE_TOL = 1e-10
 
 #: :func:`insert_neuron` counts a decrease only above this (relative to :math:`\max(1, |F|)`):
 #: a smaller one could be rounding, and proves nothing.
-DECREASE_RTOL = 1e-12
+DECREASE_RTOL = 1e-13
 
 #: The trust region stops at this gradient norm (relative to :math:`\max(1, F)`); Newton on the
 #: gradient (:func:`_newton_on_gradient`) takes it from there to ``gtol``.
