@@ -59,7 +59,7 @@ MERGE_TOL = 1e-10
 
 #: :func:`insert_neuron` counts a decrease only above this (relative to :math:`\max(1, |F|)`):
 #: a smaller one could be rounding, and proves nothing.
-DECREASE_RTOL = 1e-12
+DECREASE_RTOL = 1e-13
 
 #: The trust region stops at this gradient norm (relative to :math:`\max(1, F)`); Newton on the
 #: gradient (:func:`_newton_on_gradient`) takes it from there to ``gtol``.
@@ -312,7 +312,7 @@ def _releases(
     = -1`) or :math:`(\lambda_i + (RV^\top)_{ij})s` (row on, :math:`s = 1`); a negative rate
     (beyond rounding) releases row :math:`i` to that side, one row per neuron."""
     X = problem.X
-    R = np.maximum(X @ net.U, 0.0) * (masks & ~active) @ net.V - problem.Y
+    R = ((X @ net.U) * (masks & ~active)) @ net.V - problem.Y  # the residual of F_D
     RV = R @ net.V.T
     G = X.T @ (RV * (masks & ~active)) + problem.beta * net.U
     release = np.zeros_like(active)
