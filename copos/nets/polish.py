@@ -46,7 +46,7 @@ from scipy.sparse.linalg import LinearOperator, minres
 from copos._validation import as_finite_array, check_dimension, check_nonnegative, check_positive
 from copos.errors import CoposError, InvalidInputError
 from copos.nets.architectures.dense import TwoLayerReLU
-from copos.nets.problem import TrainingProblem
+from copos.nets.problem import TrainingProblem, require_no_output_bias
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -514,6 +514,7 @@ def polish(
     start = time.perf_counter()
     if not isinstance(net, TwoLayerReLU):
         raise InvalidInputError(f"net must be a TwoLayerReLU; got {type(net).__name__}")
+    require_no_output_bias(problem, "polish")  # the Newton steps do not move an output bias yet
     original_objective = net.objective(problem)  # checks the sizes against the problem
     options = {
         "max_rounds": check_dimension(max_rounds, "max_rounds"),
@@ -621,6 +622,7 @@ def insert_neuron(net: TwoLayerReLU, problem: TrainingProblem, u: ArrayLike) -> 
     :data:`DECREASE_RTOL` of rounding, nothing is inserted: ``net`` is returned as it was, with
     ``step = 0`` and ``decrease = 0``.
     """
+    require_no_output_bias(problem, "insert_neuron")  # the step below assumes no output bias
     direction = as_finite_array(u, "u", ndim=1)
     if direction.shape != (net.d,):
         raise InvalidInputError(f"u must have shape ({net.d},); got {direction.shape}")

@@ -208,3 +208,17 @@ def test_verify_rechecks_the_original_objective_of_a_polished_certificate() -> N
     for key in ("original_objective", "polish", "original_network"):
         del old[key]  # a certificate written before issue 11
     assert Certificate.from_dict(old).original_objective is None
+
+
+def test_polish_and_insertion_refuse_an_output_bias_they_do_not_model() -> None:
+    """Polish and the witness step move (U, V) only: on a problem with an unregularized output
+    bias they would drop or ignore b, so they refuse it with the one guard of such programs."""
+    rng = np.random.default_rng(0)
+    problem = TrainingProblem.from_data(
+        rng.standard_normal((8, 2)), rng.standard_normal(8), beta=0.1, output_bias=True
+    )
+    net = TwoLayerReLU(rng.standard_normal((2, 3)), rng.standard_normal((3, 1)), b=np.zeros(1))
+    with pytest.raises(InvalidInputError, match="output bias"):
+        polish(net, problem)
+    with pytest.raises(InvalidInputError, match="output bias"):
+        insert_neuron(net, problem, np.ones(2))
