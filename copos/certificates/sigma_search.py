@@ -195,9 +195,9 @@ class _Objective:
         self.z_norms = np.linalg.norm(Z, axis=1)
         self.guard = 8.0 * (r + 1) * _EPS * self.row_norms
         self.inflation = 1.0 + 4.0 * (n + r + Z.shape[1]) * _EPS
-        # vertices are solved to about 1e3 eps (condition >= 1e-9 checked): f moves by at most
-        # ||Z|| ||X|| times that
-        self.slack = float(np.linalg.norm(Z, 2) * np.linalg.norm(X, 2)) * 1e-12
+        # |f(u) - f(u')| <= ||Z|| ||X|| ||u - u'||: covers points computed with rounding errors
+        self.lipschitz = float(np.linalg.norm(Z, 2) * np.linalg.norm(X, 2))
+        self.slack = self.lipschitz * 1e-13
 
     @property
     def rank(self) -> int:
@@ -257,7 +257,8 @@ class _Objective:
         else:
             bound = min(ball, vertex[0])
             point = vertex[1]
-        return bound * self.inflation, np.column_stack([point, Vt[0], -Vt[0]])
+        bound = bound * self.inflation + self.slack
+        return bound, np.column_stack([point, Vt[0], -Vt[0]])
 
     def _vertex_bound(
         self, V: FloatArray, P: FloatArray, active: BoolArray, free: BoolArray, tau: float
@@ -275,9 +276,10 @@ class _Objective:
             exact_rows = rows[np.argsort(-weight, kind="stable")[: _exact_row_count(r)]]
         relaxed = free.copy()
         relaxed[exact_rows] = False
-        vertices = _slice_vertices(P[exact_rows])
-        if vertices is None:
+        found = _slice_vertices(P[exact_rows])
+        if found is None:
             return None
+        vertices, error = found
         points = V @ vertices
         weights = active + 0.5 * relaxed
         linear = ((self.Z * weights[:, None]).T @ self.X) @ points
@@ -290,7 +292,9 @@ class _Objective:
             by_norm = _gram_norm(self.Z[relaxed]) * float(np.max(np.linalg.norm(P_rest, axis=0)))
             by_rows = float(np.max(self.z_norms[relaxed] @ P_rest))
             rest = 0.5 * min(by_norm, by_rows)
-        return tau * (float(values[best]) + rest) + self.slack, points[:, best]
+        # each computed vertex is within sqrt(r) 2 error of a true one (columns of V are unit)
+        moved = self.lipschitz * 2.0 * error * math.sqrt(r)
+        return tau * (float(values[best]) + rest + moved), points[:, best]
 
 
 def _exact_row_count(r: int) -> int:
@@ -333,8 +337,9 @@ def _first_order_bound(V: FloatArray, M: FloatArray, P_free: FloatArray, free_z:
 
 #: Largest number of candidate vertices (subsets of constraints) of one cone's slice.
 MAX_SLICE_SUBSETS = 256
-#: Smallest accepted ratio of singular values of a vertex system (else the cone is split).
-_VERTEX_CONDITION = 1e-9
+#: Smallest accepted determinant of a (unit-row) vertex system; a smaller nonzero one makes the
+#: cone fall back to the first-order bound.  Below 1e-14 a system counts as singular.
+_VERTEX_DETERMINANT = 1e-6
 
 
 def _subsets(size: int, count: int) -> NDArray[np.int64]:
@@ -349,18 +354,23 @@ def _subsets(size: int, count: int) -> NDArray[np.int64]:
 _SUBSET_CACHE: dict[tuple[int, int], NDArray[np.int64]] = {}
 
 
-def _slice_vertices(P_free: FloatArray) -> FloatArray | None:
+def _slice_vertices(P_free: FloatArray) -> tuple[FloatArray, float] | None:
     r"""Barycentric coordinates (columns) of every vertex of the simplex
     :math:`\Delta = \{\lambda \ge 0, \mathbb 1^\top\lambda = 1\}` cut by the hyperplanes
     :math:`p_j^\top\lambda = 0` (rows of ``P_free``, :math:`p_j = V^\top x_j`): the points of
     :math:`\Delta` with ``r - 1`` independent active constraints among :math:`\lambda_k = 0`,
-    :math:`p_j^\top\lambda = 0`.  ``None`` when there are too many subsets or one system is
-    ill-conditioned (then no vertex may be missed, so the caller uses another bound)."""
+    :math:`p_j^\top\lambda = 0`, and a bound on the error of each computed coordinate.
+    ``None`` when there are too many subsets or one system is ill-conditioned (then a vertex
+    might be missed, so the caller uses another bound).
+
+    Floating-point allowance: a system with determinant at most ``1e-14`` (unit rows) is taken
+    as singular, i.e. hyperplanes that close to dependent are treated as one, as the
+    enumeration of :mod:`copos.nets.arrangements` does for rows parallel within ``1e-10``."""
     f, r = P_free.shape
     if math.comb(r + f, r - 1) > MAX_SLICE_SUBSETS:
         return None
     if f == 0:
-        return np.eye(r)
+        return np.eye(r), 0.0
     constraints = np.vstack([np.eye(r), P_free / np.linalg.norm(P_free, axis=1, keepdims=True)])
     subsets = _subsets(r + f, r - 1)
     systems = np.empty((subsets.shape[0], r, r))
@@ -369,13 +379,15 @@ def _slice_vertices(P_free: FloatArray) -> FloatArray | None:
     # unit rows: |det| <= 1 (Hadamard), and s_min >= |det| / s_max^(r-1) >= |det| / r^((r-1)/2)
     determinants = np.abs(np.linalg.det(systems))
     regular = determinants > 1e-14
-    if np.any(regular & (determinants < _VERTEX_CONDITION)):
+    if not regular.any() or np.any(regular & (determinants < _VERTEX_DETERMINANT)):
         return None
     rhs = np.zeros((int(regular.sum()), r, 1))
     rhs[:, 0, 0] = 1.0 / math.sqrt(r)
     lambdas = np.linalg.solve(systems[regular], rhs)[..., 0]
-    inside = np.all(lambdas >= -1e-9, axis=1)
-    return np.maximum(lambdas[inside], 0.0).T
+    # condition <= r^(r/2) / |det|; LU solves to a few r eps times the condition
+    error = 8.0 * r * _EPS * r ** (r / 2) / float(determinants[regular].min())
+    inside = np.all(lambdas >= -error, axis=1)
+    return np.maximum(lambdas[inside], 0.0).T, error
 
 
 def _top_right_vector(M: FloatArray) -> FloatArray:
