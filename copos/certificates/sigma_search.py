@@ -84,7 +84,7 @@ BoolArray = NDArray[np.bool_]
 ProgressCallback = Callable[[int, float, float], None]
 
 #: Stop when ``upper - lower <= rel_tol * lower`` (default).
-DEFAULT_REL_TOL = 1e-10
+DEFAULT_REL_TOL = 1e-9
 #: Default wall-clock budget of one search, in seconds.
 DEFAULT_TIME_BUDGET = 60.0
 #: Default number of cones bounded in one search.
@@ -385,8 +385,9 @@ def _slice_vertices(P_free: FloatArray) -> tuple[FloatArray, float] | None:
     rhs[:, 0, 0] = 1.0 / math.sqrt(r)
     lambdas = np.linalg.solve(systems[regular], rhs)[..., 0]
     # condition <= r^(r/2) / |det|; LU solves to a few r eps times the condition
-    error = 8.0 * r * _EPS * r ** (r / 2) / float(determinants[regular].min())
-    inside = np.all(lambdas >= -error, axis=1)
+    errors = 8.0 * r * _EPS * r ** (r / 2) / determinants[regular]
+    inside = np.all(lambdas >= -errors[:, None], axis=1)
+    error = float(errors[inside].max(initial=0.0))
     return np.maximum(lambdas[inside], 0.0).T, error
 
 
