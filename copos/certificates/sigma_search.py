@@ -43,14 +43,38 @@ their largest value at a generator (a convex function is maximised at a vertex):
         + \tfrac12\|Z_F\|_2\max_k g_2(v_k)\big),\
         \|Z_A^\top X_A + \tfrac12 Z_F^\top X_F\|_2 + \tfrac12\|Z_F\|_2\|X_F\|_2\Big).
 
-The first bound is second-order tight (:math:`\tau = 1 + O(\theta^2)` on a cone of angular
-radius :math:`\theta`); the second (the ball, the cone ignored) is the spectral bound
-:math:`\|Z^\top D_iX\|_2` of the existing enumeration once every row is stable, and is exact on
-a cell whose top singular vector lies inside it.  A child's bound is capped by its parent's.
-Every bound is inflated by :math:`4(n + r + c)\epsilon_{\rm mach}` (relative) for rounding, and
-a row counts as stable only when :math:`|x_j^\top v_k| > 8(r + 1)\epsilon_{\rm mach}\|x_j\|`.
+The second (the ball, the cone ignored) is the spectral bound :math:`\|Z^\top D_iX\|_2` of the
+enumeration once every row is stable, exact on a cell whose top singular vector lies inside it.
 
-The lower side: :math:`f` at each new cone's centre and at :math:`\pm` the top right singular
+The slice-vertex bound (the one that closes the gap).  Write :math:`u = V\lambda`.  The heaviest
+unstable rows :math:`F_1` (as many as :data:`MAX_SLICE_SUBSETS` vertex systems allow, by
+:math:`\|z_j\|\max_k|x_j^\top v_k|`) cut the simplex :math:`\Delta = \{\lambda \ge 0,
+\mathbb 1^\top\lambda = 1\}` into polytopes on each of which their pattern is fixed, so that
+:math:`h(\lambda) = \|(Z_A^\top X_A + \tfrac12Z_{F_2}^\top X_{F_2})V\lambda +
+Z_{F_1}^\top(X_{F_1}V\lambda)_+\|` is convex there and peaks at a vertex: a point of
+:math:`\Delta` with ``r - 1`` independent active constraints among :math:`\lambda_k = 0`,
+:math:`x_j^\top V\lambda = 0` (:math:`j \in F_1`), all found by solving the
+:math:`\binom{r + |F_1|}{r - 1}` small systems at once.  Then
+
+.. math::
+
+    \sigma_{\mathcal C} \le \tau\Big(\max_{\text{vertices}} h
+        + \tfrac12\max_{\lambda\in\Delta}\|Z_{F_2}^\top|X_{F_2}V\lambda|\|\Big),
+
+and with :math:`F_2 = \emptyset` the maximum of :math:`h` is that of :math:`f` at the vertices,
+so the bound is within the factor :math:`\tau = 1 + O(\theta^2)` of :math:`\sigma_{\mathcal C}`
+on a cone of angular radius :math:`\theta`: second-order tight, also at maxima on a hyperplane.
+A child's bound is capped by its parent's.
+
+Floating-point allowances: every bound is inflated by :math:`4(n + r + c)\epsilon_{\rm mach}`
+(relative) plus :math:`10^{-13}\|Z\|_2\|X\|_2`; a row counts as stable only when
+:math:`|x_j^\top v_k| > 8(r + 1)\epsilon_{\rm mach}\|x_j\|`; each vertex is accurate to
+:math:`8r\epsilon_{\rm mach}\kappa` (:math:`\kappa \le r^{r/2}/|\det|`, unit rows), which is
+added as :math:`2\sqrt r\,\|Z\|_2\|X\|_2` times that; systems with :math:`|\det| < 10^{-6}`
+make the cone use the first-order bound, and those below :math:`10^{-14}` count as singular
+(hyperplanes that close to dependent are treated as one).
+
+The lower side: :math:`f` at each new cone's best vertex (or centre) and at :math:`\pm` the top right singular
 vector of its matrix, then a local ascent from any improvement (and every 64 nodes): with the
 pattern :math:`D = D(u)` fixed, :math:`u \leftarrow` the top right singular vector of
 :math:`Z^\top DX` or one power step :math:`u \leftarrow X^\top DZZ^\top DXu` normalised,
