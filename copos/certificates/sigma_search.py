@@ -43,14 +43,38 @@ their largest value at a generator (a convex function is maximised at a vertex):
         + \tfrac12\|Z_F\|_2\max_k g_2(v_k)\big),\
         \|Z_A^\top X_A + \tfrac12 Z_F^\top X_F\|_2 + \tfrac12\|Z_F\|_2\|X_F\|_2\Big).
 
-The first bound is second-order tight (:math:`\tau = 1 + O(\theta^2)` on a cone of angular
-radius :math:`\theta`); the second (the ball, the cone ignored) is the spectral bound
-:math:`\|Z^\top D_iX\|_2` of the existing enumeration once every row is stable, and is exact on
-a cell whose top singular vector lies inside it.  A child's bound is capped by its parent's.
-Every bound is inflated by :math:`4(n + r + c)\epsilon_{\rm mach}` (relative) for rounding, and
-a row counts as stable only when :math:`|x_j^\top v_k| > 8(r + 1)\epsilon_{\rm mach}\|x_j\|`.
+The second (the ball, the cone ignored) is the spectral bound :math:`\|Z^\top D_iX\|_2` of the
+enumeration once every row is stable, exact on a cell whose top singular vector lies inside it.
 
-The lower side: :math:`f` at each new cone's centre and at :math:`\pm` the top right singular
+The slice-vertex bound (the one that closes the gap).  Write :math:`u = V\lambda`.  The heaviest
+unstable rows :math:`F_1` (as many as :data:`MAX_SLICE_SUBSETS` vertex systems allow, by
+:math:`\|z_j\|\max_k|x_j^\top v_k|`) cut the simplex :math:`\Delta = \{\lambda \ge 0,
+\mathbb 1^\top\lambda = 1\}` into polytopes on each of which their pattern is fixed, so that
+:math:`h(\lambda) = \|(Z_A^\top X_A + \tfrac12Z_{F_2}^\top X_{F_2})V\lambda +
+Z_{F_1}^\top(X_{F_1}V\lambda)_+\|` is convex there and peaks at a vertex: a point of
+:math:`\Delta` with ``r - 1`` independent active constraints among :math:`\lambda_k = 0`,
+:math:`x_j^\top V\lambda = 0` (:math:`j \in F_1`), all found by solving the
+:math:`\binom{r + |F_1|}{r - 1}` small systems at once.  Then
+
+.. math::
+
+    \sigma_{\mathcal C} \le \tau\Big(\max_{\text{vertices}} h
+        + \tfrac12\max_{\lambda\in\Delta}\|Z_{F_2}^\top|X_{F_2}V\lambda|\|\Big),
+
+and with :math:`F_2 = \emptyset` the maximum of :math:`h` is that of :math:`f` at the vertices,
+so the bound is within the factor :math:`\tau = 1 + O(\theta^2)` of :math:`\sigma_{\mathcal C}`
+on a cone of angular radius :math:`\theta`: second-order tight, also at maxima on a hyperplane.
+A child's bound is capped by its parent's.
+
+Floating-point allowances: every bound is inflated by :math:`4(n + r + c)\epsilon_{\rm mach}`
+(relative) plus :math:`10^{-13}\|Z\|_2\|X\|_2`; a row counts as stable only when
+:math:`|x_j^\top v_k| > 8(r + 1)\epsilon_{\rm mach}\|x_j\|`; each vertex is accurate to
+:math:`8r\epsilon_{\rm mach}\kappa` (:math:`\kappa \le r^{r/2}/|\det|`, unit rows), which is
+added as :math:`2\sqrt r\,\|Z\|_2\|X\|_2` times that; systems with :math:`|\det| < 10^{-6}`
+make the cone use the first-order bound, and those below :math:`10^{-14}` count as singular
+(hyperplanes that close to dependent are treated as one).
+
+The lower side: :math:`f` at each new cone's best vertex (or centre) and at :math:`\pm` the top right singular
 vector of its matrix, then a local ascent from any improvement (and every 64 nodes): with the
 pattern :math:`D = D(u)` fixed, :math:`u \leftarrow` the top right singular vector of
 :math:`Z^\top DX` or one power step :math:`u \leftarrow X^\top DZZ^\top DXu` normalised,
@@ -84,7 +108,7 @@ BoolArray = NDArray[np.bool_]
 ProgressCallback = Callable[[int, float, float], None]
 
 #: Stop when ``upper - lower <= rel_tol * lower`` (default).
-DEFAULT_REL_TOL = 1e-10
+DEFAULT_REL_TOL = 1e-9
 #: Default wall-clock budget of one search, in seconds.
 DEFAULT_TIME_BUDGET = 60.0
 #: Default number of cones bounded in one search.
@@ -195,9 +219,9 @@ class _Objective:
         self.z_norms = np.linalg.norm(Z, axis=1)
         self.guard = 8.0 * (r + 1) * _EPS * self.row_norms
         self.inflation = 1.0 + 4.0 * (n + r + Z.shape[1]) * _EPS
-        # vertices are solved to about 1e3 eps (condition >= 1e-9 checked): f moves by at most
-        # ||Z|| ||X|| times that
-        self.slack = float(np.linalg.norm(Z, 2) * np.linalg.norm(X, 2)) * 1e-12
+        # |f(u) - f(u')| <= ||Z|| ||X|| ||u - u'||: covers points computed with rounding errors
+        self.lipschitz = float(np.linalg.norm(Z, 2) * np.linalg.norm(X, 2))
+        self.slack = self.lipschitz * 1e-13
 
     @property
     def rank(self) -> int:
@@ -257,7 +281,8 @@ class _Objective:
         else:
             bound = min(ball, vertex[0])
             point = vertex[1]
-        return bound * self.inflation, np.column_stack([point, Vt[0], -Vt[0]])
+        bound = bound * self.inflation + self.slack
+        return bound, np.column_stack([point, Vt[0], -Vt[0]])
 
     def _vertex_bound(
         self, V: FloatArray, P: FloatArray, active: BoolArray, free: BoolArray, tau: float
@@ -275,9 +300,10 @@ class _Objective:
             exact_rows = rows[np.argsort(-weight, kind="stable")[: _exact_row_count(r)]]
         relaxed = free.copy()
         relaxed[exact_rows] = False
-        vertices = _slice_vertices(P[exact_rows])
-        if vertices is None:
+        found = _slice_vertices(P[exact_rows])
+        if found is None:
             return None
+        vertices, error = found
         points = V @ vertices
         weights = active + 0.5 * relaxed
         linear = ((self.Z * weights[:, None]).T @ self.X) @ points
@@ -290,7 +316,9 @@ class _Objective:
             by_norm = _gram_norm(self.Z[relaxed]) * float(np.max(np.linalg.norm(P_rest, axis=0)))
             by_rows = float(np.max(self.z_norms[relaxed] @ P_rest))
             rest = 0.5 * min(by_norm, by_rows)
-        return tau * (float(values[best]) + rest) + self.slack, points[:, best]
+        # each computed vertex is within sqrt(r) 2 error of a true one (columns of V are unit)
+        moved = self.lipschitz * 2.0 * error * math.sqrt(r)
+        return tau * (float(values[best]) + rest + moved), points[:, best]
 
 
 def _exact_row_count(r: int) -> int:
@@ -333,8 +361,9 @@ def _first_order_bound(V: FloatArray, M: FloatArray, P_free: FloatArray, free_z:
 
 #: Largest number of candidate vertices (subsets of constraints) of one cone's slice.
 MAX_SLICE_SUBSETS = 256
-#: Smallest accepted ratio of singular values of a vertex system (else the cone is split).
-_VERTEX_CONDITION = 1e-9
+#: Smallest accepted determinant of a (unit-row) vertex system; a smaller nonzero one makes the
+#: cone fall back to the first-order bound.  Below 1e-14 a system counts as singular.
+_VERTEX_DETERMINANT = 1e-6
 
 
 def _subsets(size: int, count: int) -> NDArray[np.int64]:
@@ -349,18 +378,23 @@ def _subsets(size: int, count: int) -> NDArray[np.int64]:
 _SUBSET_CACHE: dict[tuple[int, int], NDArray[np.int64]] = {}
 
 
-def _slice_vertices(P_free: FloatArray) -> FloatArray | None:
+def _slice_vertices(P_free: FloatArray) -> tuple[FloatArray, float] | None:
     r"""Barycentric coordinates (columns) of every vertex of the simplex
     :math:`\Delta = \{\lambda \ge 0, \mathbb 1^\top\lambda = 1\}` cut by the hyperplanes
     :math:`p_j^\top\lambda = 0` (rows of ``P_free``, :math:`p_j = V^\top x_j`): the points of
     :math:`\Delta` with ``r - 1`` independent active constraints among :math:`\lambda_k = 0`,
-    :math:`p_j^\top\lambda = 0`.  ``None`` when there are too many subsets or one system is
-    ill-conditioned (then no vertex may be missed, so the caller uses another bound)."""
+    :math:`p_j^\top\lambda = 0`, and a bound on the error of each computed coordinate.
+    ``None`` when there are too many subsets or one system is ill-conditioned (then a vertex
+    might be missed, so the caller uses another bound).
+
+    Floating-point allowance: a system with determinant at most ``1e-14`` (unit rows) is taken
+    as singular, i.e. hyperplanes that close to dependent are treated as one, as the
+    enumeration of :mod:`copos.nets.arrangements` does for rows parallel within ``1e-10``."""
     f, r = P_free.shape
     if math.comb(r + f, r - 1) > MAX_SLICE_SUBSETS:
         return None
     if f == 0:
-        return np.eye(r)
+        return np.eye(r), 0.0
     constraints = np.vstack([np.eye(r), P_free / np.linalg.norm(P_free, axis=1, keepdims=True)])
     subsets = _subsets(r + f, r - 1)
     systems = np.empty((subsets.shape[0], r, r))
@@ -369,13 +403,16 @@ def _slice_vertices(P_free: FloatArray) -> FloatArray | None:
     # unit rows: |det| <= 1 (Hadamard), and s_min >= |det| / s_max^(r-1) >= |det| / r^((r-1)/2)
     determinants = np.abs(np.linalg.det(systems))
     regular = determinants > 1e-14
-    if np.any(regular & (determinants < _VERTEX_CONDITION)):
+    if not regular.any() or np.any(regular & (determinants < _VERTEX_DETERMINANT)):
         return None
     rhs = np.zeros((int(regular.sum()), r, 1))
     rhs[:, 0, 0] = 1.0 / math.sqrt(r)
     lambdas = np.linalg.solve(systems[regular], rhs)[..., 0]
-    inside = np.all(lambdas >= -1e-9, axis=1)
-    return np.maximum(lambdas[inside], 0.0).T
+    # condition <= r^(r/2) / |det|; LU solves to a few r eps times the condition
+    errors = 8.0 * r * _EPS * r ** (r / 2) / determinants[regular]
+    inside = np.all(lambdas >= -errors[:, None], axis=1)
+    error = float(errors[inside].max(initial=0.0))
+    return np.maximum(lambdas[inside], 0.0).T, error
 
 
 def _top_right_vector(M: FloatArray) -> FloatArray:

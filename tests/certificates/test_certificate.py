@@ -98,7 +98,7 @@ def test_auto_choice_and_search_fallback() -> None:
     assert fallback.method == "branch-and-bound" and "max_patterns" in fallback.note
     assert fallback.complete and fallback.rigorous
     assert fallback.lower <= exact.value and exact.lower <= fallback.value
-    assert fallback.value == pytest.approx(exact.value, rel=1e-9)
+    assert fallback.value == pytest.approx(exact.value, rel=2e-9)
     crude = dual_norm(Z, X, method="global")
     expected = np.linalg.norm(Z, 2) * np.linalg.norm(X, 2)
     assert crude.value == pytest.approx(expected, rel=1e-10)

@@ -7,14 +7,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from copos.certificates.certify import certify
 from copos.certificates.dual_norm import dual_norm
 from copos.certificates.sigma_search import (
     bisect,
     initial_cones,
     sigma_branch_and_bound,
 )
+from copos.certificates.verify import verify
 from copos.errors import InvalidInputError
 from copos.nets.datasets import whitened
+from copos.nets.problem import TrainingProblem
+from copos.nets.training import train
 from copos.relaxations.closed_form import soft_threshold_optimum
 
 
@@ -29,10 +33,6 @@ def _grid_max_2d(Z: np.ndarray, X: np.ndarray, points: int = 200_000) -> tuple[f
     values = _f(Z, X, np.vstack([np.cos(angles), np.sin(angles)]))
     slack = np.linalg.norm(Z, 2) * np.linalg.norm(X, 2) * np.pi / points
     return float(values.max()), float(slack)
-
-
-def _contains(result, true: float, rel: float = 1e-9) -> bool:
-    return result.lower <= true * (1 + rel) + 1e-300 and true <= result.upper * (1 + rel)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -56,17 +56,17 @@ def test_interval_holds_the_grid_maximum_in_2d(n: int, c: int, seed: int) -> Non
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_interval_closes_on_the_exhaustive_enumeration(d: int, seed: int) -> None:
     rng = np.random.default_rng(seed)
-    n, c = 9, 2
+    n, c = 11 - d, 2  # the enumeration's face count grows like n^(d-1)
     X, Z = rng.standard_normal((n, d)), rng.standard_normal((n, c))
     exact = dual_norm(Z, X, method="exact")
     searched = dual_norm(Z, X, method="branch-and-bound")
     assert searched.method == "branch-and-bound" and searched.rigorous and searched.complete
     assert searched.lower <= exact.value and exact.lower <= searched.value
-    assert searched.value == pytest.approx(exact.value, rel=1e-9)
-    assert searched.gap <= 1e-9 * searched.value
+    assert searched.value == pytest.approx(exact.value, rel=2e-9)
+    assert searched.gap <= 2e-9 * searched.value
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(n=st.integers(2, 7), seed=st.integers(0, 10_000))
 def test_random_small_instances_in_3d(n: int, seed: int) -> None:
     rng = np.random.default_rng(seed)
@@ -74,7 +74,7 @@ def test_random_small_instances_in_3d(n: int, seed: int) -> None:
     exact = dual_norm(Z, X, method="exact")
     searched = dual_norm(Z, X, method="branch-and-bound")
     assert searched.lower <= exact.value and exact.lower <= searched.value * (1 + 1e-12)
-    assert searched.complete and searched.gap <= 1e-9 * max(searched.value, 1e-300)
+    assert searched.complete and searched.gap <= 2e-9 * max(searched.value, 1e-300)
 
 
 def test_closed_form_whitened_optimum_has_sigma_beta() -> None:
@@ -83,8 +83,8 @@ def test_closed_form_whitened_optimum_has_sigma_beta() -> None:
     net = soft_threshold_optimum(problem).network()
     result = dual_norm(net.residual(problem), problem, method="branch-and-bound")
     assert result.complete
-    assert result.lower == pytest.approx(problem.beta, rel=1e-9)
-    assert problem.beta <= result.value <= problem.beta * (1 + 1e-9)
+    assert result.lower == pytest.approx(problem.beta, rel=2e-9)
+    assert problem.beta <= result.value <= problem.beta * (1 + 2e-9)
 
 
 def test_budget_stop_gives_a_valid_wider_interval() -> None:
@@ -108,6 +108,7 @@ def test_threshold_answers_the_certificate_question() -> None:
     below = dual_norm(Z, X, method="branch-and-bound", threshold=0.5 * sigma)
     assert below.lower > 0.5 * sigma  # a witness u with ||Z^T (Xu)_+|| > threshold
     assert below.lower <= sigma <= below.value
+    assert "witness" in below.note and below.value <= below.lower * (1 + 1.01e-3)
 
 
 def test_progress_reports_a_tightening_interval() -> None:
@@ -161,7 +162,7 @@ def test_never_an_upper_end_below_sigma(kind: str) -> None:
     # the lower end is attained at the returned direction
     attained = _f(Z / z_scale, X / x_scale, searched.maximizer[:, None])[0] * x_scale * z_scale
     assert searched.lower == pytest.approx(attained, rel=1e-12)
-    assert searched.gap <= 1e-9 * searched.value
+    assert searched.gap <= 2e-9 * searched.value
 
 
 def test_rank_one_and_zero_residual() -> None:
@@ -176,7 +177,7 @@ def test_rank_one_and_zero_residual() -> None:
 
 def test_hints_start_the_lower_end() -> None:
     rng = np.random.default_rng(8)
-    X, Z = rng.standard_normal((10, 4)), rng.standard_normal((10, 2))
+    X, Z = rng.standard_normal((9, 3)), rng.standard_normal((9, 2))
     exact = dual_norm(Z, X, method="exact")
     hinted = dual_norm(Z, X, method="branch-and-bound", hints=exact.maximizer, node_budget=1)
     assert hinted.lower == pytest.approx(exact.lower, rel=1e-12)
@@ -207,3 +208,15 @@ def test_bad_search_options_are_refused(options: dict) -> None:
     X, Z = np.eye(2), np.ones((2, 1))
     with pytest.raises(InvalidInputError):
         dual_norm(Z, X, method="branch-and-bound", **options)
+
+
+def test_search_certificate_verifies() -> None:
+    rng = np.random.default_rng(9)
+    X, Y = rng.standard_normal((10, 3)), rng.standard_normal((10, 2))
+    problem = TrainingProblem.from_data(X, Y, 0.5)
+    net = train(problem, 4, epochs=200, seed=0).net
+    cert = certify(net, problem, method="branch-and-bound", lifted="never")
+    assert cert.method == "branch-and-bound" and cert.rigorous
+    exact = dual_norm(net.residual(problem), problem, method="exact")
+    assert cert.sigma_lower <= exact.value and exact.lower <= cert.sigma
+    assert verify(cert, X, Y).passed
