@@ -119,19 +119,27 @@ def _checked(
     return X_arr, labels
 
 
-def input_gradient(net: TwoLayerReLU, X: FloatArray, y: FloatArray, loss: str) -> FloatArray:
-    r"""Rows :math:`\nabla_x \ell(f(x_k), y_k) = \ell'_k\,U(\mathbb 1[U^\top x_k > 0]\circ v)`."""
+def ascent_direction(net: TwoLayerReLU, X: FloatArray, y: FloatArray, loss: str) -> FloatArray:
+    r"""Rows :math:`s_k\nabla_x f(x_k)`, :math:`\nabla_x f = U(\mathbb 1[U^\top x_k > 0]\circ v)`.
+
+    :math:`s_k = -y_k` for the margin losses (hinge, logistic: both non-increasing in
+    :math:`y f`, so this is their ascent direction even where the hinge is flat) and
+    :math:`s_k = \mathrm{sign}(f(x_k) - y_k)` for the squared loss (:math:`+1` at a tie).
+    """
     active = (X @ net.U) > 0
-    outputs = net.predict(X)[:, 0]
-    return loss_derivative(loss, outputs, y)[:, None] * ((active * net.V[:, 0]) @ net.U.T)
+    if loss == "squared":
+        scale = np.where(net.predict(X)[:, 0] >= y, 1.0, -1.0)
+    else:
+        scale = -y
+    return scale[:, None] * ((active * net.V[:, 0]) @ net.U.T)
 
 
 def fgsm(
     net: TwoLayerReLU, X: ArrayLike, y: ArrayLike, box: Box, loss: Loss = "hinge"
 ) -> FloatArray:
-    r"""Fast gradient sign: :math:`x_k + \epsilon\,\mathrm{sign}(\nabla_x\ell)` on the free coordinates."""
+    r"""Fast gradient sign: :math:`x_k + \epsilon\,\mathrm{sign}(s_k\nabla_x f)` on the free coordinates (:func:`ascent_direction`)."""
     X_arr, labels = _checked(net, X, y, loss, box)
-    return X_arr + box.radius * np.sign(input_gradient(net, X_arr, labels, loss))
+    return X_arr + box.radius * np.sign(ascent_direction(net, X_arr, labels, loss))
 
 
 def pgd(
@@ -146,7 +154,7 @@ def pgd(
     random_start: bool = True,
     seed: int = 0,
 ) -> FloatArray:
-    r"""Projected gradient ascent in sign form: :math:`x \leftarrow \Pi_{\text{box}}(x + \alpha\,\mathrm{sign}\nabla_x\ell)`.
+    r"""Projected sign ascent: :math:`x \leftarrow \Pi_{\text{box}}(x + \alpha\,\mathrm{sign}(s_k\nabla_x f))` (:func:`ascent_direction`).
 
     ``step_size`` defaults to :math:`2.5\epsilon/\text{steps}`; ``random_start`` draws the start
     uniformly in the box.  Each sample keeps the iterate of largest loss (so the result is never
@@ -160,7 +168,7 @@ def pgd(
     current = X_arr + start
     best, best_loss = current.copy(), _losses(net, current, labels, loss)
     for _ in range(steps):
-        step = alpha * np.sign(input_gradient(net, current, labels, loss))
+        step = alpha * np.sign(ascent_direction(net, current, labels, loss))
         current = box.project(X_arr, current + np.where(box.fixed, 0.0, step))
         values = _losses(net, current, labels, loss)
         better = values > best_loss
