@@ -260,6 +260,7 @@ def _cmd_tightness(args: argparse.Namespace) -> int:
             epochs=args.epochs,
             progress=not args.json,
             resume=previous,
+            robust_eps=args.robust_eps,
         )
     except TightnessInterrupted as stop:
         return _save_partial(stop.report, targets["partial"], args.json)
@@ -609,6 +610,14 @@ def _add_tightness_arguments(parser: argparse.ArgumentParser) -> None:
         default="auto",
         choices=registry.choices("arrangement"),
         help=f"solver of the c = 1 convex program ({registry.describe('arrangement')})",
+    )
+    parser.add_argument(
+        "--robust-eps",
+        type=float,
+        default=None,
+        metavar="EPS",
+        help="add the l_inf-robust convex program at radius EPS (Bai et al.; c = 1): an upper "
+        "bound on the robust objective of its own net, never a lower bound",
     )
     parser.add_argument(
         "--output-json",

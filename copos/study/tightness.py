@@ -12,7 +12,10 @@ size, and reports each value's gap to the best upper bound,
 Methods (``METHODS``): ``lifted-dnn`` (Prakhya et al.'s DNN relaxation, reduced form; lower),
 ``lifted-k1`` (the lifted copositive dual with the generalized Parrilo cone at level 1, small
 ``n`` only; lower), ``rel`` (Sahiner et al.'s DNN relaxation over complete arrangements; lower),
-``convex`` (the exact Pilanci-Ergen program, ``c = 1`` only; exact), ``rel`` also reports the
+``convex`` (the exact Pilanci-Ergen program, ``c = 1`` only; exact), ``robust`` (with
+``robust_eps``: Bai et al.'s l_inf-robust program, an upper bound on the robust objective
+:math:`p^\star_\epsilon \ge p^\star` of its own net, and that net's interval-checked robust
+objective; ``c = 1`` only), ``rel`` also reports the
 network recovered from its solution (upper), ``certificate`` (the
 certified lower bound of the best trained net; lower) and ``rounding`` (the lifted solution
 rounded to a network and polished; upper).  A lower bound counts as ``verified`` only when its
@@ -50,13 +53,13 @@ from typing import Any
 
 import numpy as np
 
-from copos._validation import check_dimension
+from copos._validation import check_dimension, check_nonnegative
 from copos.bound import Bound
 from copos.certificates.certificate import DataFingerprint
 from copos.certificates.certify import certify, checked_lower_bound
 from copos.errors import InvalidInputError, SolverError
 from copos.nets import training
-from copos.nets.arrangements import expected_count
+from copos.nets.arrangements import expected_count, sample_arrangements
 from copos.nets.problem import TrainingProblem
 from copos.nets.training import ProgressBar, TrainingRun, best_run, check_training_size
 from copos.recovery.cp_factor import recover_from_rel
@@ -64,6 +67,7 @@ from copos.recovery.rounding import round_lifted
 from copos.relaxations.convex import arrangement_sizes, solve_convex_program
 from copos.relaxations.lifted import solve_lifted_copositive_dual, solve_lifted_dnn
 from copos.relaxations.rel import solve_rel
+from copos.relaxations.robust import solve_robust_program
 from copos.solvers import registry
 from copos.solvers.registry import DEFAULT_SOLVER, Sizes
 from copos.study.report import TightnessReport
@@ -98,6 +102,7 @@ class _Context:
     runs: list[TrainingRun]
     dnn_solver: str = "auto"
     convex_solver: str = "auto"
+    robust_eps: float | None = None
     _lifted: Any = field(default=None, repr=False)
 
     def lifted(self) -> Any:
@@ -245,6 +250,40 @@ def _rounding(context: _Context) -> list[Bound]:
     ]
 
 
+#: Patterns the robust row samples (seed 0) when the exact enumeration exceeds ``MAX_REL_PATTERNS``.
+ROBUST_SAMPLED_PATTERNS = 200
+
+
+def _robust(context: _Context) -> list[Bound]:
+    """The robust program's value and its net's checked robust objective: both upper bounds on
+    p*_eps (>= p*), never lower bounds; sampled patterns restrict further (still upper)."""
+    problem, eps = context.problem, context.robust_eps
+    if eps is None:
+        raise InvalidInputError("the robust row needs an eps (copos tightness --robust-eps EPS)")
+    complete = expected_count(problem.n, problem.rank) <= MAX_REL_PATTERNS
+    patterns = (
+        problem.arrangements()
+        if complete
+        else sample_arrangements(problem.X, ROBUST_SAMPLED_PATTERNS, seed=0)
+    )
+    start = time.perf_counter()
+    result = solve_robust_program(
+        problem, eps, loss="squared", arrangements=patterns, solver=context.solver
+    )
+    elapsed = time.perf_counter() - start
+    which = "all" if complete else f"{len(patterns)} sampled"
+    value = replace(
+        result.bound,
+        method=f"robust convex (eps={eps:g})",
+        time=elapsed,
+        note=f"upper bound on the robust objective p*_eps of its own net; {which} clean patterns",
+    )
+    net = replace(
+        result.network_bound, method=f"robust net (eps={eps:g}, m={result.net.m})", time=elapsed
+    )
+    return [value, net]
+
+
 METHODS: dict[str, Method] = {
     "lifted-dnn": _lifted_dnn,
     "lifted-k1": _lifted_k1,
@@ -252,13 +291,14 @@ METHODS: dict[str, Method] = {
     "convex": _convex,
     "certificate": _certificate,
     "rounding": _rounding,
+    "robust": _robust,
 }
 
 
 def applicability(problem: TrainingProblem, method: str) -> str | None:
     """``None`` if ``method`` fits ``problem``'s size, else the reason it is skipped."""
-    if method == "convex" and problem.c != 1:
-        return "the Pilanci-Ergen program needs c = 1"
+    if method in ("convex", "robust") and problem.c != 1:
+        return f"the {'robust' if method == 'robust' else 'Pilanci-Ergen'} program needs c = 1"
     if method == "rel":
         count = expected_count(problem.n, problem.rank)
         if count > MAX_REL_PATTERNS:
@@ -290,6 +330,7 @@ def check_tightness(
     epochs: int = 10_000,
     progress: bool = True,
     resume: TightnessReport | None = None,
+    robust_eps: float | None = None,
 ) -> TightnessReport:
     """Train the baselines, compute every requested bound, and collect them in a report.
 
@@ -331,6 +372,12 @@ def check_tightness(
         "dnn_solver": dnn_solver,
         "convex_solver": convex_solver,
     }
+    if robust_eps is not None:  # the robust row (issue 18): its radius is part of the options
+        options["robust_eps"] = check_nonnegative(robust_eps, "robust_eps")
+        method_list = list(dict.fromkeys([*method_list, "robust"]))
+        options["methods"] = method_list
+    elif "robust" in method_list:
+        raise InvalidInputError("the robust method needs robust_eps (--robust-eps EPS)")
     state = _State(problem, options)
     if resume is not None:
         state.adopt(resume)
@@ -342,6 +389,7 @@ def check_tightness(
             state.runs,
             dnn_solver=dnn_solver,
             convex_solver=options["convex_solver"],
+            robust_eps=options.get("robust_eps"),
         )
         for method in method_list:
             state.run_method(method, context)
