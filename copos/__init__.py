@@ -58,6 +58,14 @@ _LAZY: dict[str, str] = {
     "recover_from_rel": "copos.recovery.cp_factor",
     "solve_lifted_dnn": "copos.relaxations.lifted",
     "round_lifted": "copos.recovery.rounding",
+    # adversarial training and the gated-ReLU route (issue 18)
+    "solve_robust_program": "copos.relaxations.robust",
+    "solve_gated_program": "copos.relaxations.gated",
+    "cone_decomposition": "copos.relaxations.gated",
+    "semi_nmf": "copos.recovery.semi_nmf",
+    "pgd": "copos.nets.attacks",
+    "fgsm": "copos.nets.attacks",
+    "adversarial_training": "copos.nets.attacks",
     # certificates of global optimality
     "Certificate": "copos.certificates.certificate",
     "VerificationResult": "copos.certificates.verify",
@@ -143,6 +151,14 @@ __all__ = [
     "VerificationResult",
     "verify",
     "whitened",
+    # issue 18: adversarial training, the gated-ReLU route, semi-NMF
+    "adversarial_training",
+    "cone_decomposition",
+    "fgsm",
+    "pgd",
+    "semi_nmf",
+    "solve_gated_program",
+    "solve_robust_program",
 ]
 
 

@@ -30,6 +30,11 @@ PROMISED = {
     "stability_number", "standard_quadratic", "CoposError", "InvalidInputError",
     "DataFileError", "UnknownSolverError", "SolverError", "TooLargeError", "__version__",
 }  # fmt: skip
+#: Issue 18's names: convex adversarial training, the gated-ReLU route, semi-NMF.
+PROMISED |= {
+    "solve_robust_program", "solve_gated_program", "cone_decomposition", "semi_nmf", "pgd",
+    "fgsm", "adversarial_training",
+}  # fmt: skip
 
 
 def home_module(name: str) -> str:
