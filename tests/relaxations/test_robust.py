@@ -42,7 +42,9 @@ def test_eps_zero_is_the_standard_program() -> None:
     robust = solve_robust_program(problem, 0.0, loss="squared")
     standard = solve_convex_program(problem, solver="clarabel")
     assert abs(robust.value - standard.value) <= 1e-7 * max(1.0, standard.value)
-    assert robust.stable  # eps = 0: every box is a point
+    # eps = 0: every box is a point, so the certified robust objective is the clean one
+    clean = robust.net.objective(problem)
+    assert abs(robust.certified_objective - clean) <= 1e-12 * max(1.0, clean)
 
 
 @pytest.mark.parametrize("loss", ["squared", "hinge", "logistic"])
