@@ -542,7 +542,9 @@ def _lifted_line(certificate: Certificate) -> str:
 def _cmd_verify(args: argparse.Namespace) -> int:
     eps = None if args.eps is None else check_eps(args.eps)
     X, Y = load_data(args.data)
-    result = verify(args.certificate, X, Y, eps=eps, beta=args.beta)
+    result = verify(
+        args.certificate, X, Y, eps=eps, beta=args.beta, sigma_budget=args.sigma_budget
+    )
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, allow_nan=False))
     else:
@@ -871,6 +873,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="the weight decay you require: a certificate for another beta fails "
         "(default: the certificate's own, which is printed)",
+    )
+    check.add_argument(
+        "--sigma-budget",
+        type=float,
+        default=None,
+        help="seconds to re-prove a branch-and-bound sigma (default: the certificate's own "
+        f"budget, at least {DEFAULT_TIME_BUDGET:g}); a slower machine may need more",
     )
     check.set_defaults(handler=_cmd_verify)
     bound = commands.add_parser(

@@ -161,6 +161,9 @@ def test_verify_sees_through_edited_eps_and_verdict(
         (["--beta", "0.4"], 1),  # a certificate for another beta
         (["--eps", "1"], 2),
         (["--beta", "-1"], 2),
+        (["--sigma-budget", "5"], 0),
+        (["--sigma-budget", "0"], 2),
+        (["--sigma-budget", "nan"], 2),
     ],
 )
 def test_verify_pinned_eps_and_beta(files: dict[str, Path], pin: list[str], code: int) -> None:

@@ -325,6 +325,7 @@ def certify_with_dual_norm(
         "max_exact_work": max_exact_work,
         "solver": solver,
     }
+    sigma_budget = check_positive(sigma_budget, "sigma_budget")
     wants_lifted = _wants_lifted(problem, lifted)  # bad mode or tolerance fails before any work
     lifted_tol = check_positive(lifted_tol, "lifted_tol")
     search = sigma_search_options(net, problem, sigma_budget, progress)
@@ -332,6 +333,8 @@ def certify_with_dual_norm(
     bound = lifted_bound(problem, lifted_tol) if wants_lifted else None
     if bound is not None and not lifted_finite(bound):
         bound = None  # a diverged solve gives no bound
+    if norm.method == "branch-and-bound":  # verify re-runs the search with this budget
+        options["sigma_budget"] = sigma_budget
     certificate = _build_certificate(net, problem, Z, norm, eps, options, bound)
     if polished is not None:
         certificate = with_polish(certificate, polished)
