@@ -542,9 +542,7 @@ def _lifted_line(certificate: Certificate) -> str:
 def _cmd_verify(args: argparse.Namespace) -> int:
     eps = None if args.eps is None else check_eps(args.eps)
     X, Y = load_data(args.data)
-    result = verify(
-        args.certificate, X, Y, eps=eps, beta=args.beta, sigma_budget=args.sigma_budget
-    )
+    result = verify(args.certificate, X, Y, eps=eps, beta=args.beta, sigma_budget=args.sigma_budget)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, allow_nan=False))
     else:
