@@ -275,40 +275,6 @@ def certify(
     -------
     Certificate
     """
-    return certify_with_dual_norm(
-        net,
-        problem,
-        eps=eps,
-        method=method,
-        max_patterns=max_patterns,
-        solver=solver,
-        max_exact_work=max_exact_work,
-        lifted=lifted,
-        lifted_tol=lifted_tol,
-        sigma_budget=sigma_budget,
-        progress=progress,
-        polish=polish,
-    )[0]
-
-
-def certify_with_dual_norm(
-    net: TwoLayerReLU,
-    problem: TrainingProblem,
-    *,
-    eps: float = 1e-6,
-    method: Method = "auto",
-    max_patterns: int = DEFAULT_MAX_PATTERNS,
-    solver: str = DEFAULT_SOLVER,
-    max_exact_work: int = DEFAULT_MAX_EXACT_WORK,
-    lifted: LiftedMode = "auto",
-    lifted_tol: float = 1e-4,
-    sigma_budget: float = DEFAULT_TIME_BUDGET,
-    progress: ProgressCallback | None = None,
-    polish: bool = False,
-) -> tuple[Certificate, DualNormResult]:
-    """:func:`certify` (same arguments), also returning the :class:`DualNormResult` of the
-    certified net's residual (its ``lower`` and ``maximizer`` are the witness of
-    :func:`copos.certificates.improve.improve`)."""
     if not isinstance(net, TwoLayerReLU):
         raise InvalidInputError(f"net must be a TwoLayerReLU; got {type(net).__name__}")
     if not isinstance(problem, TrainingProblem):
@@ -338,7 +304,17 @@ def certify_with_dual_norm(
     certificate = _build_certificate(net, problem, Z, norm, eps, options, bound)
     if polished is not None:
         certificate = with_polish(certificate, polished)
-    return certificate, norm
+    return replace(certificate, dual_norm=norm)
+
+
+def certify_with_dual_norm(
+    net: TwoLayerReLU, problem: TrainingProblem, **options: Any
+) -> tuple[Certificate, DualNormResult]:
+    """:func:`certify` (same arguments), also returning the :class:`DualNormResult` of the
+    certified net's residual (:attr:`Certificate.dual_norm`)."""
+    certificate = certify(net, problem, **options)
+    assert certificate.dual_norm is not None  # certify always sets it
+    return certificate, certificate.dual_norm
 
 
 def with_polish(certificate: Certificate, polished: PolishResult) -> Certificate:
