@@ -337,7 +337,8 @@ def _cmd_certify(args: argparse.Namespace) -> int:
         improved = improve(net, problem, max_iterations=args.rounds, seconds=args.budget, **options)
         certificate = improved.certificate
     else:
-        certificate = certify(net, problem, polish=args.polish, **options)
+        budget = args.budget if math.isfinite(args.budget) else None
+        certificate = certify(net, problem, polish=args.polish, polish_budget=budget, **options)
     if progress is not None:
         sys.stderr.write("\n")
     if args.output is not None:
@@ -381,9 +382,12 @@ def _sigma_progress(stream: TextIO) -> Callable[[int, float, float], None] | Non
 
 
 def _check_improve_flags(args: argparse.Namespace) -> None:
-    """--budget and --rounds only go with --improve; the budget is a positive number of seconds."""
-    if not args.improve and (args.budget is not None or args.rounds is not None):
-        raise InvalidInputError("--budget and --rounds apply to --improve only")
+    """--rounds only goes with --improve, --budget with --improve or --polish; the budget is a
+    positive number of seconds."""
+    if not args.improve and args.rounds is not None:
+        raise InvalidInputError("--rounds applies to --improve only")
+    if not (args.improve or args.polish) and args.budget is not None:
+        raise InvalidInputError("--budget applies to --improve or --polish only")
     if args.budget is None:
         args.budget = float("inf")
     elif not (args.budget > 0):  # NaN and inf-minus are refused too
@@ -830,7 +834,11 @@ def build_parser() -> argparse.ArgumentParser:
         "until certified or out of budget",
     )
     cert.add_argument(
-        "--budget", type=float, default=None, metavar="SECONDS", help="time budget of --improve"
+        "--budget",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="time budget of --improve (checked after each round) or of --polish",
     )
     cert.add_argument(
         "--rounds",
@@ -933,7 +941,8 @@ again skips finished cells, --only failed re-runs the failed ones.
   copos study report smoke.jsonl --out smoke-report
 
 The solver, the time and the memory limits of the cells come from the TOML ([study] solver,
-time_limit, memory_limit); --solver and --max-memory do not reach the workers.
+time_limit, memory_limit); --solver and --max-memory would not reach the workers and are
+refused (exit 2).
 
 Exit 0 when every cell of the study is finished, 1 when some are failed (or not run)."""
 
@@ -978,6 +987,11 @@ def _cmd_study(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.results_file:
         raise InvalidInputError(f"unexpected argument {args.results_file!r}; give --results FILE")
+    if args.solver != DEFAULT_SOLVER or args.max_memory is not None:
+        raise InvalidInputError(
+            "copos study takes the solver and the memory limit of its cells from the TOML "
+            "([study] solver, memory_limit); --solver and --max-memory would not reach the workers"
+        )
     config = load_config(args.config, data_dir=args.data_dir)
     store = ResultsStore(args.results or f"{config.name}.results.jsonl", config.name)
     print(
