@@ -229,6 +229,7 @@ def certify(
     sigma_budget: float = DEFAULT_TIME_BUDGET,
     progress: ProgressCallback | None = None,
     polish: bool = False,
+    polish_budget: float | None = None,
 ) -> Certificate:
     r"""Certify (or fail to certify) that ``net`` is a global minimiser of ``problem``.
 
@@ -270,6 +271,8 @@ def certify(
         never a larger objective) and certify the **polished** net; the certificate also reports
         the original net's objective (``original_objective``), and ``original_gap`` :math:`=
         F_{\rm original} - L` is what the net handed in is proven to be within of :math:`p^\star`.
+    polish_budget:
+        Seconds for the polish (``None``: no limit); the best net so far is certified.
 
     Returns
     -------
@@ -282,7 +285,7 @@ def certify(
     eps = check_eps(eps)
     if not isinstance(polish, bool):
         raise InvalidInputError(f"polish must be True or False; got {polish!r}")
-    polished = polish_net(net, problem) if polish else None
+    polished = polish_net(net, problem, time_budget=polish_budget) if polish else None
     if polished is not None:
         net = polished.net
     Z = dual_residual(net, problem)
@@ -330,6 +333,7 @@ def with_polish(certificate: Certificate, polished: PolishResult) -> Certificate
         "iterations": polished.iterations,
         "rounds": polished.rounds,
         "gradient_norm": json_number(polished.gradient_norm),
+        "budget_reached": polished.budget_reached,
         "time": polished.time,
     }
     return replace(
