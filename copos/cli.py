@@ -338,7 +338,8 @@ def _cmd_certify(args: argparse.Namespace) -> int:
         improved = improve(net, problem, max_iterations=args.rounds, seconds=args.budget, **options)
         certificate = improved.certificate
     else:
-        certificate = certify(net, problem, polish=args.polish, **options)
+        budget = args.budget if math.isfinite(args.budget) else None
+        certificate = certify(net, problem, polish=args.polish, polish_budget=budget, **options)
     if progress is not None:
         sys.stderr.write("\n")
     if args.output is not None:
@@ -382,9 +383,12 @@ def _sigma_progress(stream: TextIO) -> Callable[[int, float, float], None] | Non
 
 
 def _check_improve_flags(args: argparse.Namespace) -> None:
-    """--budget and --rounds only go with --improve; the budget is a positive number of seconds."""
-    if not args.improve and (args.budget is not None or args.rounds is not None):
-        raise InvalidInputError("--budget and --rounds apply to --improve only")
+    """--rounds only goes with --improve, --budget with --improve or --polish; the budget is a
+    positive number of seconds."""
+    if not args.improve and args.rounds is not None:
+        raise InvalidInputError("--rounds applies to --improve only")
+    if not (args.improve or args.polish) and args.budget is not None:
+        raise InvalidInputError("--budget applies to --improve or --polish only")
     if args.budget is None:
         args.budget = float("inf")
     elif not (args.budget > 0):  # NaN and inf-minus are refused too
@@ -543,7 +547,7 @@ def _lifted_line(certificate: Certificate) -> str:
 def _cmd_verify(args: argparse.Namespace) -> int:
     eps = None if args.eps is None else check_eps(args.eps)
     X, Y = load_data(args.data)
-    result = verify(args.certificate, X, Y, eps=eps, beta=args.beta)
+    result = verify(args.certificate, X, Y, eps=eps, beta=args.beta, sigma_budget=args.sigma_budget)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, allow_nan=False))
     else:
@@ -839,7 +843,11 @@ def build_parser() -> argparse.ArgumentParser:
         "until certified or out of budget",
     )
     cert.add_argument(
-        "--budget", type=float, default=None, metavar="SECONDS", help="time budget of --improve"
+        "--budget",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="time budget of --improve (checked after each round) or of --polish",
     )
     cert.add_argument(
         "--rounds",
@@ -880,6 +888,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="the weight decay you require: a certificate for another beta fails "
         "(default: the certificate's own, which is printed)",
+    )
+    check.add_argument(
+        "--sigma-budget",
+        type=float,
+        default=None,
+        help="seconds to re-prove a branch-and-bound sigma (default: the certificate's own "
+        f"budget, at least {DEFAULT_TIME_BUDGET:g}); a slower machine may need more",
     )
     check.set_defaults(handler=_cmd_verify)
     bound = commands.add_parser(
@@ -935,7 +950,8 @@ again skips finished cells, --only failed re-runs the failed ones.
   copos study report smoke.jsonl --out smoke-report
 
 The solver, the time and the memory limits of the cells come from the TOML ([study] solver,
-time_limit, memory_limit); --solver and --max-memory do not reach the workers.
+time_limit, memory_limit); --solver and --max-memory would not reach the workers and are
+refused (exit 2).
 
 Exit 0 when every cell of the study is finished, 1 when some are failed (or not run)."""
 
@@ -980,6 +996,11 @@ def _cmd_study(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.results_file:
         raise InvalidInputError(f"unexpected argument {args.results_file!r}; give --results FILE")
+    if args.solver != DEFAULT_SOLVER or args.max_memory is not None:
+        raise InvalidInputError(
+            "copos study takes the solver and the memory limit of its cells from the TOML "
+            "([study] solver, memory_limit); --solver and --max-memory would not reach the workers"
+        )
     config = load_config(args.config, data_dir=args.data_dir)
     store = ResultsStore(args.results or f"{config.name}.results.jsonl", config.name)
     print(

@@ -161,6 +161,9 @@ def test_verify_sees_through_edited_eps_and_verdict(
         (["--beta", "0.4"], 1),  # a certificate for another beta
         (["--eps", "1"], 2),
         (["--beta", "-1"], 2),
+        (["--sigma-budget", "5"], 0),
+        (["--sigma-budget", "0"], 2),
+        (["--sigma-budget", "nan"], 2),
     ],
 )
 def test_verify_pinned_eps_and_beta(files: dict[str, Path], pin: list[str], code: int) -> None:
@@ -210,13 +213,14 @@ def test_certify_polish_certifies_the_polished_net_and_verify_rechecks_it(
     files: dict[str, Path], improvable: dict[str, Path], tmp_path: Path
 ) -> None:
     cert, net = tmp_path / "cert.json", tmp_path / "polished.npz"
-    args = ("--beta", BETA, "--polish", "--output", cert, "--save-net", net)
+    args = ("--beta", BETA, "--polish", "--budget", "120", "--output", cert, "--save-net", net)
     result = run("certify", improvable["perturbed"], files["data"], *args)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "net handed in" in result.stdout and "certified net written" in result.stdout
     data = json.loads(cert.read_text())
     original = TwoLayerReLU.load(improvable["perturbed"])
     assert data["original_objective"] > data["objective"] and data["polish"]["accepted"]
+    assert data["polish"]["budget_reached"] is False
     assert TwoLayerReLU.load(net).m == 3 and original.m == 4
     assert run("verify", cert, files["data"]).returncode == 0
 
@@ -239,7 +243,9 @@ def test_certify_improve_inserts_the_witness_neuron_and_certifies(
     "flags",
     [
         ["--budget", "5"],
+        ["--polish", "--budget", "0"],
         ["--rounds", "2"],
+        ["--polish", "--rounds", "2"],
         ["--improve", "--budget", "0"],
         ["--improve", "--budget", "nan"],
         ["--improve", "--rounds", "0"],

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from copos._deprecation import deprecated_alias
 from copos._io import atomic_write
 from copos.bound import Bound
-from copos.certificates.dual_norm import ResolvedMethod
+from copos.certificates.dual_norm import DualNormResult, ResolvedMethod
 from copos.errors import DataFileError
 from copos.nets.architectures.dense import TwoLayerReLU
 
@@ -181,6 +181,11 @@ class Certificate:
     b, output_bias:
         The net's output bias (``None``: none) and whether the problem has an unregularized
         output bias (then :math:`Z` is the centered residual, :math:`Z^\top\mathbf 1 = 0`).
+    dual_norm:
+        The :class:`~copos.certificates.dual_norm.DualNormResult` of the residual as
+        :func:`~copos.certificates.certify.certify` computed it (its ``lower`` and
+        ``maximizer`` are the witness of :func:`~copos.certificates.improve.improve`); not
+        saved, ``None`` in a loaded certificate.
     """
 
     copos_version: str
@@ -223,6 +228,7 @@ class Certificate:
 
     b: FloatArray | None = field(default=None, repr=False)
     output_bias: bool = False
+    dual_norm: DualNormResult | None = field(default=None, repr=False, compare=False)
 
     @property
     def optimal(self) -> bool:

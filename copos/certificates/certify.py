@@ -229,6 +229,7 @@ def certify(
     sigma_budget: float = DEFAULT_TIME_BUDGET,
     progress: ProgressCallback | None = None,
     polish: bool = False,
+    polish_budget: float | None = None,
 ) -> Certificate:
     r"""Certify (or fail to certify) that ``net`` is a global minimiser of ``problem``.
 
@@ -270,45 +271,13 @@ def certify(
         never a larger objective) and certify the **polished** net; the certificate also reports
         the original net's objective (``original_objective``), and ``original_gap`` :math:`=
         F_{\rm original} - L` is what the net handed in is proven to be within of :math:`p^\star`.
+    polish_budget:
+        Seconds for the polish (``None``: no limit); the best net so far is certified.
 
     Returns
     -------
     Certificate
     """
-    return certify_with_dual_norm(
-        net,
-        problem,
-        eps=eps,
-        method=method,
-        max_patterns=max_patterns,
-        solver=solver,
-        max_exact_work=max_exact_work,
-        lifted=lifted,
-        lifted_tol=lifted_tol,
-        sigma_budget=sigma_budget,
-        progress=progress,
-        polish=polish,
-    )[0]
-
-
-def certify_with_dual_norm(
-    net: TwoLayerReLU,
-    problem: TrainingProblem,
-    *,
-    eps: float = 1e-6,
-    method: Method = "auto",
-    max_patterns: int = DEFAULT_MAX_PATTERNS,
-    solver: str = DEFAULT_SOLVER,
-    max_exact_work: int = DEFAULT_MAX_EXACT_WORK,
-    lifted: LiftedMode = "auto",
-    lifted_tol: float = 1e-4,
-    sigma_budget: float = DEFAULT_TIME_BUDGET,
-    progress: ProgressCallback | None = None,
-    polish: bool = False,
-) -> tuple[Certificate, DualNormResult]:
-    """:func:`certify` (same arguments), also returning the :class:`DualNormResult` of the
-    certified net's residual (its ``lower`` and ``maximizer`` are the witness of
-    :func:`copos.certificates.improve.improve`)."""
     if not isinstance(net, TwoLayerReLU):
         raise InvalidInputError(f"net must be a TwoLayerReLU; got {type(net).__name__}")
     if not isinstance(problem, TrainingProblem):
@@ -316,7 +285,7 @@ def certify_with_dual_norm(
     eps = check_eps(eps)
     if not isinstance(polish, bool):
         raise InvalidInputError(f"polish must be True or False; got {polish!r}")
-    polished = polish_net(net, problem) if polish else None
+    polished = polish_net(net, problem, time_budget=polish_budget) if polish else None
     if polished is not None:
         net = polished.net
     Z = dual_residual(net, problem)
@@ -325,6 +294,7 @@ def certify_with_dual_norm(
         "max_exact_work": max_exact_work,
         "solver": solver,
     }
+    sigma_budget = check_positive(sigma_budget, "sigma_budget")
     wants_lifted = _wants_lifted(problem, lifted)  # bad mode or tolerance fails before any work
     lifted_tol = check_positive(lifted_tol, "lifted_tol")
     search = sigma_search_options(net, problem, sigma_budget, progress)
@@ -332,10 +302,22 @@ def certify_with_dual_norm(
     bound = lifted_bound(problem, lifted_tol) if wants_lifted else None
     if bound is not None and not lifted_finite(bound):
         bound = None  # a diverged solve gives no bound
+    if norm.method == "branch-and-bound":  # verify re-runs the search with this budget
+        options["sigma_budget"] = sigma_budget
     certificate = _build_certificate(net, problem, Z, norm, eps, options, bound)
     if polished is not None:
         certificate = with_polish(certificate, polished)
-    return certificate, norm
+    return replace(certificate, dual_norm=norm)
+
+
+def certify_with_dual_norm(
+    net: TwoLayerReLU, problem: TrainingProblem, **options: Any
+) -> tuple[Certificate, DualNormResult]:
+    """:func:`certify` (same arguments), also returning the :class:`DualNormResult` of the
+    certified net's residual (:attr:`Certificate.dual_norm`)."""
+    certificate = certify(net, problem, **options)
+    assert certificate.dual_norm is not None  # certify always sets it
+    return certificate, certificate.dual_norm
 
 
 def with_polish(certificate: Certificate, polished: PolishResult) -> Certificate:
@@ -351,6 +333,7 @@ def with_polish(certificate: Certificate, polished: PolishResult) -> Certificate
         "iterations": polished.iterations,
         "rounds": polished.rounds,
         "gradient_norm": json_number(polished.gradient_norm),
+        "budget_reached": polished.budget_reached,
         "time": polished.time,
     }
     return replace(

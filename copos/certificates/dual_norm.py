@@ -43,7 +43,14 @@ from copos.certificates.sigma_search import (
     sigma_branch_and_bound,
 )
 from copos.errors import InvalidInputError
-from copos.nets.arrangements import RANK_TOL, Arrangements, ScaledSVD, enumerate_from_svd
+from copos.nets.arrangements import (
+    MAX_ENUMERATION_CONDITION,
+    RANK_TOL,
+    Arrangements,
+    ScaledSVD,
+    enumerate_from_svd,
+    enumeration_condition,
+)
 from copos.nets.cone_pca import cone_pca, face_bases
 from copos.nets.problem import TrainingProblem
 from copos.solvers import DEFAULT_SOLVER, resolve, solve
@@ -75,15 +82,6 @@ DEFAULT_MAX_EXACT_WORK = 200_000
 #: it the search cannot tighten ``||Z|| ||X||`` within its budget (measured: 96 % wide at rank 9
 #: after 120 s) and would only spend the budget, so ``auto`` keeps ``"global"`` there.
 AUTO_SEARCH_MAX_RANK = 8
-
-
-#: The enumeration drops cells thinner than its margin (1e-9) in *whitened* coordinates; mapped
-#: back to the unit sphere of ``u`` such a cell can be up to ``s_1/s_r`` times wider, and its
-#: pattern can carry the maximum (an adversarial case: one row scaled by 1e8 made ``"exact"``
-#: 0.6 % low).  Above this condition number of ``X`` the enumeration is not trusted to be
-#: complete: ``auto`` uses the branch and bound, an explicit ``"exact"``/``"relaxation"`` is not
-#: rigorous.  Standardised data are far below it (spiral 5, iris 12, breast cancer 343).
-MAX_ENUMERATION_CONDITION = 1e4
 
 
 #: Relative inflation of every computed upper bound, covering floating-point rounding.
@@ -415,7 +413,7 @@ def _dual_norm_at_unit_scale(
         return _global_result(Z_arr, X_arr, requested, Xr.shape[1], start, "requested")
     if requested == "branch-and-bound":
         return _search_result(Z_arr, X_arr, Xr, Vr, truncation, requested, search, "requested")
-    condition = _condition(data.svd, Xr.shape[1])
+    condition = enumeration_condition(data.svd, Xr.shape[1])
     trusted = condition <= MAX_ENUMERATION_CONDITION
     patterns = _enumerate(data, max_patterns, requested) if trusted or requested != "auto" else None
     if patterns is None:
@@ -470,13 +468,6 @@ _NOTES: dict[str, str] = {
     "with numpy eigenvalues so that it holds whatever the solver accuracy",
     "global": "crude global bound ||Z||_2 ||X||_2 (no activation patterns)",
 }
-
-
-def _condition(svd: ScaledSVD, rank: int) -> float:
-    """:math:`s_1/s_r` of ``X`` over its numerical rank ``r`` (1 when ``r = 0``)."""
-    if rank == 0:
-        return 1.0
-    return float(svd.singular[0] / svd.singular[rank - 1])
 
 
 def face_count(n: int, r: int) -> int:

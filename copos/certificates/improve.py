@@ -161,7 +161,7 @@ def improve(
     round starts from that net.  Stops when certified, when there is no witness (the gap then
     comes from the looseness of the bound, not from a proven sub-optimality), when an insertion
     does not lower the objective, or after ``max_iterations`` rounds or ``seconds`` (checked
-    after each round).
+    after each round; each round's polish gets the time that is left).
 
     Parameters
     ----------
@@ -182,14 +182,21 @@ def improve(
         raise InvalidInputError(
             f"seconds must be a positive number (inf: no limit); got {seconds!r}"
         )
-    if "polish" in certify_options:
-        raise InvalidInputError("improve always polishes; do not pass polish")
+    for key in ("polish", "polish_budget"):
+        if key in certify_options:
+            raise InvalidInputError(f"improve always polishes within its budget; do not pass {key}")
     original_objective = net.objective(problem)
     history: list[ImproveStep] = []
     current, reason = net, ""
     for iteration in range(1, max_iterations + 1):
+        left = seconds - (time.perf_counter() - start)
         certificate, norm = certify_with_dual_norm(
-            current, problem, eps=eps, polish=True, **certify_options
+            current,
+            problem,
+            eps=eps,
+            polish=True,
+            polish_budget=max(left, 1.0) if math.isfinite(left) else None,
+            **certify_options,
         )
         direction = None if certificate.optimal else witness_direction(norm, problem.beta)
         insertion = (

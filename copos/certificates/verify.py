@@ -38,6 +38,7 @@ from copos.certificates.certify import (
     sigma_search_options,
 )
 from copos.certificates.dual_norm import DEFAULT_MAX_EXACT_WORK, DEFAULT_MAX_PATTERNS
+from copos.certificates.sigma_search import DEFAULT_TIME_BUDGET
 from copos.errors import CoposError, DataFileError, InvalidInputError
 from copos.nets.architectures.dense import TwoLayerReLU
 from copos.nets.problem import TrainingProblem
@@ -276,6 +277,7 @@ def verify(
     beta: float | None = None,
     rtol: float = CHECK_RTOL,
     solver_rtol: float = SOLVER_RTOL,
+    sigma_budget: float | None = None,
 ) -> VerificationResult:
     r"""Re-check a certificate from the data alone and recompute its verdict.
 
@@ -291,7 +293,11 @@ def verify(
     quantities must agree within ``rtol`` (:math:`|a-b| \le \mathrm{rtol}\max(1,|a|,|b|)`);
     :math:`\sigma` and the :math:`L` derived from the recomputed :math:`\sigma` within ``rtol``
     for ``exact``/``global`` and within ``solver_rtol`` for ``relaxation`` (a conic solver is
-    involved).  Nothing stored is trusted: :attr:`VerificationResult.optimal` holds only when
+    involved).  A ``branch-and-bound`` :math:`\sigma` is an anytime upper end that depends on
+    the time budget and the machine, so it is not recomputed to equality: the search is re-run
+    to **prove** :math:`\sigma(Z) \le \max(\sigma_{\rm stored}, \beta)` (which is all the
+    stored :math:`L` needs), and the stored witness :math:`\sigma_{\rm lower}` must not exceed
+    the recomputed upper end.  Nothing stored is trusted: :attr:`VerificationResult.optimal` holds only when
     every check agreed and the recomputed numbers prove the verdict.
 
     Parameters
@@ -310,6 +316,10 @@ def verify(
         reported); a certificate for another ``beta`` (beyond ``rtol``) fails.
     rtol, solver_rtol:
         Tolerances (defaults :data:`CHECK_RTOL`, :data:`SOLVER_RTOL`).
+    sigma_budget:
+        Seconds for re-running a ``branch-and-bound`` search (``None``: the certificate's own
+        budget, at least :data:`~copos.certificates.sigma_search.DEFAULT_TIME_BUDGET`); a
+        slower machine may need more.
 
     Returns
     -------
@@ -328,6 +338,7 @@ def verify(
     cert = _as_certificate(certificate)
     rtol = check_positive(rtol, "rtol")
     solver_rtol = check_positive(solver_rtol, "solver_rtol")
+    budget = None if sigma_budget is None else check_positive(sigma_budget, "sigma_budget")
     pinned_eps = None if eps is None else check_eps(eps)
     pinned_beta = None if beta is None else check_positive(beta, "beta")
     problem = _verification_problem(cert, X, Y)
@@ -335,7 +346,7 @@ def verify(
     checks = [Check("data fingerprint", cert.data, fingerprint, 0.0, fingerprint == cert.data)]
     checks += _requirement_checks(cert, pinned_eps, pinned_beta, rtol)
     if fingerprint == cert.data:
-        numbers, recomputed_checks = _recompute(cert, problem, rtol, solver_rtol)
+        numbers, recomputed_checks = _recompute(cert, problem, rtol, solver_rtol, budget)
     else:
         numbers = Recomputed(failure="the data do not match the certificate's fingerprint")
         recomputed_checks = []
@@ -391,7 +402,11 @@ def _recomputed_verdict(cert: Certificate, numbers: Recomputed) -> tuple[Verdict
 
 
 def _recompute(
-    cert: Certificate, problem: TrainingProblem, rtol: float, solver_rtol: float
+    cert: Certificate,
+    problem: TrainingProblem,
+    rtol: float,
+    solver_rtol: float,
+    sigma_budget: float | None = None,
 ) -> tuple[Recomputed, list[Check]]:
     """Checks (2)–(4) of :func:`verify` (the data already match) and the recomputed numbers."""
     try:
@@ -403,8 +418,9 @@ def _recompute(
         ]
     objective = net.objective(problem)
     options = _dual_norm_options(cert.options)
+    searched = cert.method == "branch-and-bound"
     try:
-        search = sigma_search_options(net, problem)
+        search = _search_options(cert, net, problem, sigma_budget)
         norm = residual_dual_norm(Z, problem, method=cert.method, **options, **search)
     except CoposError as exc:
         failure = f"recomputation of sigma failed: {exc}"
@@ -423,27 +439,75 @@ def _recompute(
     def number(name: str, stored: float, value: float, tol: float) -> Check:
         return Check(name, stored, value, tol, _agree(stored, value, tol))
 
+    if searched:
+        sigma_checks, proven = _searched_sigma_checks(cert, problem, norm.value, norm.lower, rtol)
+    else:
+        sigma_checks = [
+            number("sigma", cert.sigma, norm.value, sigma_tol),
+            number("sigma_lower", cert.sigma_lower, norm.lower, sigma_tol),
+            number(
+                "lower bound L (recomputed sigma)", cert.lower_bound, lower_recomputed, sigma_tol
+            ),
+        ]
+        proven = False
     checks = [
         number("objective F", cert.objective, objective, rtol),
-        number("sigma", cert.sigma, norm.value, sigma_tol),
-        number("sigma_lower", cert.sigma_lower, norm.lower, sigma_tol),
+        *sigma_checks,
         Check("rigorous", cert.rigorous, norm.rigorous, 0.0, cert.rigorous == norm.rigorous),
         number("scale t", cert.scale, scale, rtol),
         number("lower bound L", cert.lower_bound, lower, rtol),
-        number("lower bound L (recomputed sigma)", cert.lower_bound, lower_recomputed, sigma_tol),
         number("gap F - L", cert.gap, gap, rtol),
         number("relative gap", cert.relative_gap, gap / max(1.0, abs(objective)), rtol),
         *lifted_checks,
         *_original_checks(cert, problem, objective, rtol),
     ]
-    numbers = Recomputed(
+    numbers = Recomputed(  # a proven stored sigma stands: its L is then proven too
         objective=objective,
-        lower_bound=lower_recomputed,
-        sigma=norm.value,
+        lower_bound=lower if proven else lower_recomputed,
+        sigma=cert.sigma if proven else norm.value,
         rigorous=bool(norm.rigorous),
         lifted=None if lifted is None else lifted.value,
     )
     return numbers, checks
+
+
+def _search_options(
+    cert: Certificate, net: TwoLayerReLU, problem: TrainingProblem, budget: float | None
+) -> dict[str, Any]:
+    r"""The branch-and-bound options of the recomputation: the certificate's own (its budget,
+    at least :data:`DEFAULT_TIME_BUDGET`, unless ``budget`` is given), and for a
+    ``branch-and-bound`` certificate the threshold :math:`\max(\sigma_{\rm stored}, \beta)`:
+    the search stops once it has proven that much."""
+    if budget is None:
+        stored = cert.options.get("sigma_budget", DEFAULT_TIME_BUDGET)
+        valid = isinstance(stored, (int, float)) and not isinstance(stored, bool)
+        budget = max(float(stored), DEFAULT_TIME_BUDGET) if valid else DEFAULT_TIME_BUDGET
+        if not math.isfinite(budget):
+            budget = DEFAULT_TIME_BUDGET
+    search = sigma_search_options(net, problem, budget)
+    if cert.method == "branch-and-bound" and math.isfinite(cert.sigma) and cert.sigma >= 0:
+        search["threshold"] = max(cert.sigma, problem.beta)
+    return search
+
+
+def _searched_sigma_checks(
+    cert: Certificate, problem: TrainingProblem, upper: float, lower: float, rtol: float
+) -> tuple[list[Check], bool]:
+    r"""Checks of a ``branch-and-bound`` :math:`\sigma`: the re-run search proves
+    :math:`\sigma(Z) \le \max(\sigma_{\rm stored}, \beta)` (the stored scale
+    :math:`t = \min(1, \beta/\sigma_{\rm stored})` is then dual feasible), and the stored
+    witness value is at most the recomputed upper end.  Returns the checks and whether the
+    stored :math:`\sigma` is proven."""
+    claim = max(cert.sigma, problem.beta)
+    proven = math.isfinite(upper) and math.isfinite(claim) and upper <= claim * (1.0 + rtol)
+    witness_ok = math.isfinite(cert.sigma_lower) and cert.sigma_lower <= upper * (1.0 + rtol)
+    if not math.isfinite(upper):
+        witness_ok = False
+    return [
+        Check("sigma", claim, upper, rtol, proven, "proven upper end (must be at most)"),
+        Check("sigma_lower", cert.sigma_lower, upper, rtol, witness_ok, "proven upper end"),
+        Check("sigma witness (recomputed)", lower, upper, 0.0, lower <= upper, "upper end"),
+    ], proven
 
 
 def _original_checks(

@@ -98,6 +98,8 @@ class PolishResult:
     gradient_norm:
         :math:`\|\nabla F_D\|` at the end of the last Newton solve (patterns fixed, on the
         face of the active rows).
+    budget_reached:
+        Whether the time budget stopped the polish (the net is the best one so far).
     """
 
     net: TwoLayerReLU
@@ -112,6 +114,7 @@ class PolishResult:
     pruned: int
     merged: int
     gradient_norm: float
+    budget_reached: bool = False
 
     @property
     def decrease(self) -> float:
@@ -228,11 +231,14 @@ def newton_on_face(
     *,
     gtol: float = GRADIENT_TOL,
     max_iter: int = 50,
+    precise: bool = True,
 ) -> tuple[TwoLayerReLU, int, float]:
     r"""Minimise :math:`F_D` with the patterns ``masks`` fixed and the rows ``active[:, j]`` held
     on neuron :math:`j`'s hyperplane (:class:`_Face`), by trust-region Newton
-    (``scipy.optimize.minimize(method="trust-krylov")``, exact Hessian-vector products), then
-    Newton on the gradient (:func:`_newton_on_gradient`).
+    (``scipy.optimize.minimize(method="trust-krylov")``, exact Hessian-vector products), then,
+    when ``precise``, Newton on the gradient (:func:`_newton_on_gradient`) to ``gtol``; else
+    only to :data:`COARSE_GTOL` (while the active set still changes, a machine-precision solve
+    on a face that is left at the next crossing is wasted work).
 
     Returns the net, the number of iterations and the final :math:`\|\nabla F_D\|`.
     """
@@ -253,7 +259,7 @@ def newton_on_face(
             options={"gtol": max(gtol, COARSE_GTOL) * scale, "maxiter": max_iter},
         )
     best = result.x if face.value(result.x) <= face.value(theta) else theta
-    best, steps = _newton_on_gradient(face, best)
+    best, steps = _newton_on_gradient(face, best) if precise else (best, 0)
     return face.net(best), int(result.nit) + steps, float(np.linalg.norm(face.gradient(best)))
 
 
@@ -338,6 +344,7 @@ def active_set_newton(
     gtol: float = GRADIENT_TOL,
     max_iter: int = 50,
     max_updates: int = 30,
+    deadline: float = math.inf,
 ) -> tuple[TwoLayerReLU, int, float, bool]:
     r"""Minimise :math:`F_D` subject to the cone constraints :math:`(2D_j - I)Xu_j \ge 0` by an
     active-set method: rows within ``tau`` of neuron :math:`j`'s hyperplane
@@ -346,25 +353,36 @@ def active_set_newton(
     (:func:`_step_to_boundary`); at a stationary point on the face, an active row whose
     multiplier says that leaving the hyperplane lowers :math:`F` is released (:func:`_releases`).
     Ends at a point where :math:`F_D = F` (no free row crossed), or after ``max_updates``.
+    While the active set changes the face solves stop at :data:`COARSE_GTOL`; a point that
+    looks final is solved again to ``gtol`` and re-checked.  No new solve starts after
+    ``deadline`` (a :func:`time.perf_counter` time).
 
     Returns the net, the Newton iterations, the final :math:`\|\nabla F_D\|` on the face, and
     whether the end point is a KKT point (nothing crossed, nothing to release)."""
     active = near_boundary(net, problem.X, tau)
     masks = (problem.X @ net.U > 0.0) & ~active
     iterations, gradient, current, kkt = 0, float("nan"), net, False
+    precise = False
     for _ in range(max_updates):
+        if time.perf_counter() > deadline:
+            break
         solved, steps, gradient = newton_on_face(
-            current, problem, masks, active, gtol=gtol, max_iter=max_iter
+            current, problem, masks, active, gtol=gtol, max_iter=max_iter, precise=precise
         )
         iterations += steps
         current, hits = _step_to_boundary(current, solved, problem.X, masks, active)
         if hits.any():
             active |= hits
+            precise = False
             continue
         release, turn_on = _releases(current, problem, masks, active)
         if not release.any():
+            if not precise:  # looks final: solve this face to gtol and check again
+                precise = True
+                continue
             kkt = True
             break
+        precise = False
         active &= ~release
         masks = (masks & ~release) | turn_on
     return current, iterations, gradient, kkt
@@ -439,8 +457,10 @@ def _polish_path(
     gtol: float,
     prune_tol: float,
     merge_tol: float,
+    deadline: float = math.inf,
 ) -> _Run:
-    """Rounds of merge -> active-set Newton -> prune from ``start``, boundary tolerance ``tau``."""
+    """Rounds of merge -> active-set Newton -> prune from ``start``, boundary tolerance ``tau``;
+    no new round after ``deadline``."""
     current = start
     pruned = merged = iterations = rounds = 0
     gradient, kkt = float("nan"), False
@@ -449,12 +469,12 @@ def _polish_path(
         joined = merge_parallel(current, problem.X, merge_tol)
         merged += current.m - joined.m
         solved, steps, gradient, kkt = active_set_newton(
-            joined, problem, tau, gtol=gtol, max_iter=max_iter
+            joined, problem, tau, gtol=gtol, max_iter=max_iter, deadline=deadline
         )
         iterations += steps
         current = prune_dead(solved, problem, prune_tol)
         pruned += solved.m - current.m
-        if current.m == joined.m and gradient <= threshold:
+        if (current.m == joined.m and gradient <= threshold) or time.perf_counter() > deadline:
             break
     net = current.rebalanced()
     settled = kkt and gradient <= threshold
@@ -483,6 +503,7 @@ def polish(
     prune_tol: float = PRUNE_TOL,
     merge_tol: float = MERGE_TOL,
     boundary_tols: tuple[float, ...] = BOUNDARY_TOLS,
+    time_budget: float | None = None,
 ) -> PolishResult:
     r"""Refine ``net`` on its own activation patterns; never increase the true objective.
 
@@ -510,6 +531,9 @@ def polish(
         :func:`prune_dead` and :func:`merge_parallel` tolerances.
     boundary_tols:
         The tolerances :math:`\tau` of :func:`near_boundary` to try.
+    time_budget:
+        Seconds (``None``: no limit).  No new Newton solve starts after it; the best net so far
+        is returned (``budget_reached``), so one solve may overrun it.
     """
     start = time.perf_counter()
     if not isinstance(net, TwoLayerReLU):
@@ -523,6 +547,8 @@ def polish(
         "prune_tol": check_nonnegative(prune_tol, "prune_tol"),
         "merge_tol": check_nonnegative(merge_tol, "merge_tol"),
     }
+    if time_budget is not None:
+        options["deadline"] = start + check_positive(time_budget, "time_budget")
     taus = [check_nonnegative(tau, "boundary tolerance") for tau in boundary_tols]
     if not taus:
         raise InvalidInputError("boundary_tols must hold at least one tolerance")
@@ -530,7 +556,7 @@ def polish(
     runs: list[_Run] = [_Run(first, first.objective(problem), 0, 0, 0, 0, math.nan, False)]
     for tau in taus if math.isfinite(runs[0].objective) else ():
         runs.append(_guarded_path(first, problem, tau, options))
-        if runs[-1].kkt:
+        if runs[-1].kkt or time.perf_counter() > options.get("deadline", math.inf):
             break
     best = min(runs, key=lambda run: run.objective)
     return _accept(
@@ -541,6 +567,7 @@ def polish(
         start,
         iterations=sum(run.iterations for run in runs),
         pruned=net.m - first.m + best.pruned,
+        budget_reached=time.perf_counter() > options.get("deadline", math.inf),
     )
 
 
@@ -553,6 +580,7 @@ def _accept(
     *,
     iterations: int,
     pruned: int,
+    budget_reached: bool = False,
 ) -> PolishResult:
     """The polish result: ``best`` if its true objective is finite and did not increase."""
     objective = best.objective
@@ -564,6 +592,8 @@ def _accept(
             f"the polished net's true objective {objective!r} exceeds the original "
             f"{original_objective!r}; the original net is returned"
         )
+    if budget_reached:
+        reason += " (time budget reached: the best net so far)"
     return PolishResult(
         net=best.net if accepted else net,
         original=net,
@@ -577,6 +607,7 @@ def _accept(
         pruned=pruned,
         merged=best.merged,
         gradient_norm=best.gradient,
+        budget_reached=budget_reached,
     )
 
 

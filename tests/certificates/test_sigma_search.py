@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from copos.certificates.certify import certify
+from copos.certificates.certificate import Certificate
+from copos.certificates.certify import certify, dual_scale
 from copos.certificates.dual_norm import dual_norm
 from copos.certificates.sigma_search import (
     bisect,
@@ -220,3 +223,35 @@ def test_search_certificate_verifies() -> None:
     exact = dual_norm(net.residual(problem), problem, method="exact")
     assert cert.sigma_lower <= exact.value and exact.lower <= cert.sigma
     assert verify(cert, X, Y).passed
+
+
+def _budget_limited_certificate() -> tuple[Certificate, np.ndarray, np.ndarray]:
+    """A branch-and-bound certificate whose search was stopped by its (tiny) time budget."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((150, 6))
+    Y = np.maximum(X @ rng.standard_normal((6, 3)), 0) @ rng.standard_normal((3, 1))
+    problem = TrainingProblem.from_data(X, Y, 0.1)
+    net = train(problem, 4, epochs=100, seed=0).net
+    cert = certify(net, problem, method="branch-and-bound", lifted="never", sigma_budget=0.2)
+    return cert, X, Y
+
+
+def test_budget_limited_search_certificate_verifies_by_proving_its_sigma() -> None:
+    # the stored sigma is an anytime upper end: verify proves sigma(Z) <= max(stored, beta)
+    # (whatever a longer search would find) instead of recomputing it to equality
+    cert, X, Y = _budget_limited_certificate()
+    assert cert.options["sigma_budget"] == 0.2 and cert.sigma > cert.sigma_lower * 1.01
+    result = verify(cert, X, Y)
+    assert result.passed, result.reasons
+    assert result.sigma == cert.sigma and result.lower_bound == pytest.approx(cert.lower_bound)
+
+
+def test_search_certificate_with_a_sigma_below_its_witness_fails() -> None:
+    cert, X, Y = _budget_limited_certificate()
+    low = 0.5 * cert.sigma_lower  # below sigma(Z): no search can prove it
+    tampered = replace(cert, sigma=low, scale=dual_scale(cert.beta, low))
+    result = verify(tampered, X, Y, sigma_budget=1.0)
+    assert not result.passed
+    assert any(reason.startswith("sigma:") for reason in result.reasons)
+    lifted_witness = replace(cert, sigma_lower=2.0 * cert.sigma)  # a witness above the upper end
+    assert any(r.startswith("sigma_lower") for r in verify(lifted_witness, X, Y).reasons)

@@ -226,3 +226,31 @@ def test_patterns_do_not_depend_on_the_scale_of_x(scale: float) -> None:
     scaled = enumerate_arrangements(X * scale)
     assert scaled.complete and len(scaled) == len(reference)
     assert np.array_equal(scaled.patterns, reference.patterns)
+
+
+@pytest.mark.filterwarnings("ignore:the recovered network's objective")  # 1e8-scaled row
+def test_ill_conditioned_data_is_not_claimed_complete() -> None:
+    # one row scaled by 1e8: cells thin in whitened coordinates are lost by the enumeration
+    # (here more than a third of the patterns that random directions hit), so it must not claim
+    # completeness, and a program over its patterns is a restriction (upper), never "exact"
+    from copos.nets.arrangements import MAX_ENUMERATION_CONDITION, sample_arrangements
+    from copos.nets.problem import TrainingProblem
+    from copos.relaxations.convex import solve_convex_program
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((12, 3))
+    X[0] *= 1e8
+    singular = np.linalg.svd(X, compute_uv=False)
+    assert singular[0] / singular[-1] > MAX_ENUMERATION_CONDITION
+    enumerated = enumerate_arrangements(X)
+    sampled = sample_arrangements(X, 20_000, seed=1)
+    found = {row.tobytes() for row in enumerated.patterns}
+    missed = [row for row in sampled.patterns if row.tobytes() not in found]
+    assert len(missed) > 0.3 * len(sampled.patterns)  # the enumeration is really incomplete
+    assert not enumerated.complete and "ill-conditioned" in enumerated.method
+    problem = TrainingProblem(X, rng.standard_normal((12, 1)), 0.1)
+    assert not problem.arrangements().complete
+    assert solve_convex_program(problem, solver="clarabel").bound_kind == "upper"
+    well = X.copy()
+    well[0] /= 1e8
+    assert enumerate_arrangements(well).complete

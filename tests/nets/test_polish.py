@@ -150,6 +150,22 @@ def test_polish_refuses_bad_input() -> None:
         polish(optimum, problem, boundary_tols=())
     with pytest.raises(InvalidInputError):
         polish(optimum, problem, gtol=0.0)
+    for budget in (0.0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(InvalidInputError):
+            polish(optimum, problem, time_budget=budget)
+
+
+def test_polish_time_budget_stops_before_any_solve_and_keeps_the_best_net() -> None:
+    problem, optimum, _ = _whitened_optimum()
+    net = _perturbed(optimum, 0.05, seed=1)
+    stopped = polish(net, problem, time_budget=1e-9)
+    assert stopped.budget_reached and stopped.iterations == 0
+    assert "time budget reached" in stopped.reason
+    assert stopped.objective <= stopped.original_objective
+    assert stopped.objective == stopped.net.objective(problem)
+    free = polish(net, problem, time_budget=600.0)
+    assert not free.budget_reached and free.iterations > 0
+    assert free.objective < stopped.objective
 
 
 def test_polish_of_the_zero_net_is_the_zero_net() -> None:

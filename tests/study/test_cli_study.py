@@ -25,6 +25,12 @@ def test_bad_config_and_results_path_exit_2_before_any_work(
     assert main(["study", str(config), "--only", "everything"]) == 2
     assert main(["study", "report", "--json"]) == 2
     assert json.loads(capsys.readouterr().out)["error"]["exit_code"] == 2
+    # flags the workers would never see are refused, not ignored
+    for flags in (["--solver", "scs"], ["--max-memory", "1G"]):
+        assert main(["study", str(config), *flags]) == 2
+        assert "would not reach the workers" in capsys.readouterr().err
+        assert main([*flags, "study", str(config)]) == 2
+        assert "would not reach the workers" in capsys.readouterr().err
 
 
 def test_finished_study_skips_every_cell_and_exits_0(

@@ -426,3 +426,21 @@ def test_a_report_of_an_output_bias_problem_does_not_resume_a_bias_free_one() ->
     plain = tightness.problem_fingerprint(problem)
     assert plain.endswith(f"bias={bool(problem.bias)}")  # the format of older reports
     assert tightness.problem_fingerprint(problem.with_output_bias()) == plain + ";output_bias=True"
+
+
+def test_certificate_row_polishes_the_best_net_and_reports_it_as_an_upper_row() -> None:
+    # after 30 epochs of Adam the best net is far from a stationary point: polish lowers its
+    # objective, the polished net is a real network (an upper row below every SGD row), and the
+    # certificate's lower bound, from the polished residual, stays below it
+    problem = planted(n=20, d=2, teacher_width=3, beta=0.1, seed=0)
+    report = check_tightness(
+        problem, widths=(4,), seeds=(0,), methods=("certificate",), epochs=30, progress=False
+    )
+    rows = {row.method.split(" (")[0]: row for row in report.rows}
+    polished, sgd = rows["polished best net"], rows["sgd"]
+    certificate = rows["certificate"]
+    assert "polished" in certificate.method
+    assert polished.kind == "upper" and polished.value < sgd.value
+    assert report.best_upper == polished.value
+    assert certificate.value <= polished.value + 1e-9 * max(1.0, polished.value)
+    assert_consistent(report, ("certificate",))
