@@ -44,6 +44,11 @@ from copos._memory import check_memory, training_bytes
 from copos._validation import check_dimension, check_positive
 from copos.bound import Bound
 from copos.errors import InvalidInputError
+from copos.nets.architectures.circular import (
+    CircularReLU,
+    check_circular_problem,
+    circular_objective_and_gradient,
+)
 from copos.nets.architectures.conv import Convolution, ConvReLU
 from copos.nets.architectures.dense import (
     TwoLayerReLU,
@@ -650,4 +655,40 @@ def train_conv(
         seed=seed,
         kernel=kernel,
         make_net=lambda U, V: ConvReLU(architecture, U, V),
+    )
+
+
+def train_circular(
+    problem: TrainingProblem,
+    width: int,
+    *,
+    lr: float | None = None,
+    epochs: int = DEFAULT_EPOCHS,
+    seed: int = 0,
+    init_scale: float = 1.0,
+) -> TrainingRun:
+    r"""Full-batch Adam on the circular model :math:`\sum_j s_j(X(u_j\circledast w_j))_+` with
+    weight decay (:mod:`copos.nets.architectures.circular`); the first ``ceil(width/2)`` signs
+    are ``+1``, the rest ``-1``.  The best net (a :class:`CircularReLU`) is an upper bound on the
+    circular model's optimum."""
+    check_circular_problem(problem)
+    if not isinstance(width, int) or width < 1 or not isinstance(epochs, int) or epochs < 1:
+        raise InvalidInputError(f"width and epochs must be ints >= 1; got {width!r}, {epochs!r}")
+    rng = np.random.default_rng(seed)
+    shape = (problem.d, width)
+    U0 = rng.standard_normal(shape) * init_scale / np.sqrt(problem.d)
+    W0 = rng.standard_normal(shape) * init_scale / np.sqrt(problem.d)
+    signs = np.where(np.arange(width) < (width + 1) // 2, 1.0, -1.0)
+    settings = Settings("adam", DEFAULT_LR["adam"] if lr is None else float(lr), epochs, "cosine")
+
+    def kernel(U: FloatArray, W: FloatArray) -> tuple[float, FloatArray, FloatArray]:
+        return circular_objective_and_gradient(U, W, signs, problem)
+
+    return descend_from(
+        problem,
+        (U0, W0, None),
+        settings,
+        seed=seed,
+        kernel=kernel,
+        make_net=lambda U, W: CircularReLU(U, W, signs),
     )
