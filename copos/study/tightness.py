@@ -54,6 +54,7 @@ from copos._validation import check_dimension
 from copos.bound import Bound
 from copos.certificates.certificate import DataFingerprint
 from copos.certificates.certify import certify, checked_lower_bound
+from copos.certificates.conv import certify_conv
 from copos.errors import InvalidInputError, SolverError
 from copos.nets import training
 from copos.nets.architectures.conv import Convolution
@@ -223,6 +224,10 @@ def _convex_admm_rows(result: Any, elapsed: float) -> list[Bound]:
 def _certificate(context: _Context) -> list[Bound]:
     start = time.perf_counter()
     best = best_run(context.runs)
+    if context.architecture is not None:
+        row = certify_conv(best.net, context.problem)
+        elapsed = time.perf_counter() - start
+        return [replace(row, method=f"certificate (best CNN, m={best.width})", time=elapsed)]
     certificate = certify(best.net, context.problem, solver=context.solver, lifted="never")
     return [
         replace(
@@ -670,7 +675,7 @@ def _sgd_row(runs: list[TrainingRun], width: int) -> Bound:
 
 # ---------------------------------------------------------------------------- convolutional nets
 #: Methods a convolutional row set runs; the others are the dense net's.
-CONV_METHODS = frozenset({"convex"})
+CONV_METHODS = frozenset({"convex", "certificate"})
 #: ``--arch`` choices (1-D signals: one channel, the problem's columns as positions).
 ARCHITECTURES: tuple[str, ...] = ("dense", "conv1d")
 
@@ -709,10 +714,10 @@ def _conv_applicability(
 ) -> str | None:
     if method not in CONV_METHODS:
         return f"dense nets only (not for {architecture.describe()})"
-    if problem.c != 1:
-        return "the CNN's convex program needs c = 1"
     if architecture.pooling == "linear":
         return "the linear readout's program is copositive (not solved for CNNs yet)"
+    if method == "convex" and problem.c != 1:
+        return "the CNN's convex program needs c = 1"
     return None
 
 
