@@ -42,7 +42,7 @@ from copos.nets.arrangements import (
     hyperplanes,
     sample_arrangements,
 )
-from copos.nets.problem import TrainingProblem
+from copos.nets.problem import TrainingProblem, require_no_output_bias
 from copos.recovery.circular import recover_circular
 from copos.recovery.convex import DEFAULT_NEURON_TOL
 from copos.relaxations.convex import (
@@ -50,6 +50,14 @@ from copos.relaxations.convex import (
     ConvexProgramResult,
     _build_program,
     solve_convex_program,
+)
+from copos.relaxations.rel import (
+    CopositiveResult,
+    _bound_label,
+    _psd_value,
+    _rel_program,
+    _Scaling,
+    _solve_tight,
 )
 from copos.solvers import DEFAULT_SOLVER, SolveInfo, require_solution, solve
 
@@ -212,4 +220,64 @@ def solve_circular_program(
         net=net,
         recovered_objective=net.objective(problem),
         arrangements=patterns,
+    )
+
+
+# ---------------------------------------------------------------------------- vector outputs
+def solve_conv_rel(
+    problem: TrainingProblem,
+    architecture: Convolution,
+    *,
+    enumeration: Enumeration = "auto",
+    max_patterns: int = DEFAULT_MAX_EXACT_PATTERNS,
+    samples: int = DEFAULT_SAMPLES,
+    seed: int = 0,
+    solver: str = DEFAULT_SOLVER,
+) -> CopositiveResult:
+    r"""Sahiner et al.'s doubly-nonnegative relaxation (REL) of the pooled CNN, any ``c``:
+
+    .. math::
+
+        \min_{S_i \succeq 0}\ \tfrac12\operatorname{tr}\big(Y^\top(I + 2\textstyle\sum_iA_iS_iA_i^\top)^{-1}Y\big)
+            + \beta^2\sum_i\operatorname{tr}S_i
+        \ \ \text{s.t.}\ (2D_i - I)MS_iM^\top(2D_i - I) \ge 0,
+
+    :func:`copos.relaxations.rel.solve_rel`'s program with the patch matrices
+    :math:`A_i = \sum_kD_i^kX_k` and the cone rows :math:`(2D_i - I)M`.  All patterns: a
+    **lower** bound on every CNN's objective; sampled: ``"neither"``.  (No network is recovered
+    from it yet.)
+    """
+    if not isinstance(architecture, Convolution):
+        raise InvalidInputError(
+            f"architecture must be a Convolution; got {type(architecture).__name__}"
+        )
+    require_pooled(architecture, "the REL relaxation of a CNN")
+    architecture.check_problem(problem, problem.c)
+    require_no_output_bias(problem, "the REL relaxation")
+    operator = architecture.operator_of(problem)
+    patterns = conv_patterns(
+        operator, enumeration, max_patterns=max_patterns, samples=samples, seed=seed
+    )
+    A = operator.pattern_matrices(patterns.masks)
+    cones = [sign[:, None] * operator.stacked for sign in 2.0 * patterns.masks - 1.0]
+    scaling = _Scaling.of(problem)
+    kappa = 1.0 / np.sqrt(scaling.block_factor * scaling.problem.beta)
+    matrices = [(block / kappa, rows / kappa) for block, rows in zip(A, cones, strict=True)]
+    program, blocks = _rel_program(scaling.problem, patterns, matrices)
+    info = _solve_tight(program, solver)
+    require_solution(program, info)
+    S = [scaling.block_factor * _psd_value(block.value) for block in blocks]
+    lifted = sum(block @ S_i @ block.T for block, S_i in zip(A, S, strict=True))
+    Z = np.linalg.solve(np.eye(problem.n) + (lifted + lifted.T), problem.Y)
+    bound_kind, note = _bound_label(patterns)
+    return CopositiveResult(
+        value=scaling.value_factor * float(program.value),
+        bound_kind=bound_kind,
+        note=note,
+        solve=info,
+        S=S,
+        Z=np.asarray(Z, dtype=np.float64),
+        arrangements=patterns,
+        cone="DNN",
+        level=0,
     )
