@@ -38,7 +38,10 @@ _LAZY: dict[str, str] = {
     # the training problem, networks, training
     "TrainingProblem": "copos.nets.problem",
     "TwoLayerReLU": "copos.nets.architectures.dense",
+    "Convolution": "copos.nets.architectures.conv",
+    "ConvReLU": "copos.nets.architectures.conv",
     "train": "copos.nets.training",
+    "train_conv": "copos.nets.training",
     "train_grid": "copos.nets.training",
     "TrainingRun": "copos.nets.training",
     "enumerate_arrangements": "copos.nets.arrangements",
@@ -52,6 +55,8 @@ _LAZY: dict[str, str] = {
     # programs of the network and networks recovered from them
     "soft_threshold_optimum": "copos.relaxations.closed_form",
     "solve_convex_program": "copos.relaxations.convex",
+    "solve_conv_program": "copos.relaxations.conv",
+    "solve_circular_program": "copos.relaxations.conv",
     "recover_from_convex": "copos.recovery.convex",
     "solve_rel": "copos.relaxations.rel",
     "solve_copositive_dual": "copos.relaxations.rel",
@@ -115,6 +120,8 @@ __all__ = [
     "DeKlerkPasechnik",
     "DeKlerkPasechnikDual",
     "DNN",
+    "Convolution",
+    "ConvReLU",
     "dual_norm",
     "enumerate_arrangements",
     "InvalidInputError",
@@ -131,6 +138,8 @@ __all__ = [
     "round_lifted",
     "save_data",
     "soft_threshold_optimum",
+    "solve_circular_program",
+    "solve_conv_program",
     "solve_convex_program",
     "solve_copositive_dual",
     "solve_lifted_dnn",
@@ -143,6 +152,7 @@ __all__ = [
     "TightnessReport",
     "TooLargeError",
     "train",
+    "train_conv",
     "train_grid",
     "TrainingProblem",
     "TrainingRun",
@@ -191,17 +201,19 @@ if TYPE_CHECKING:  # static checkers and IDEs see the names without importing th
     from copos.cones.membership import cp_factorize, is_copositive
     from copos.cones.parrilo import Parrilo, ParriloDual
     from copos.cones.polya import DeKlerkPasechnik, DeKlerkPasechnikDual
+    from copos.nets.architectures.conv import Convolution, ConvReLU
     from copos.nets.architectures.dense import TwoLayerReLU
     from copos.nets.arrangements import enumerate_arrangements
     from copos.nets.datasets import load_data, load_problem, planted, save_data, spiral, whitened
     from copos.nets.problem import TrainingProblem
-    from copos.nets.training import TrainingRun, train, train_grid
+    from copos.nets.training import TrainingRun, train, train_conv, train_grid
     from copos.programs.stability import stability_number
     from copos.programs.stqp import standard_quadratic
     from copos.recovery.convex import recover_from_convex
     from copos.recovery.cp_factor import recover_from_rel
     from copos.recovery.rounding import round_lifted
     from copos.relaxations.closed_form import soft_threshold_optimum
+    from copos.relaxations.conv import solve_circular_program, solve_conv_program
     from copos.relaxations.convex import solve_convex_program
     from copos.relaxations.lifted import solve_lifted_dnn
     from copos.relaxations.rel import solve_copositive_dual, solve_rel

@@ -47,6 +47,7 @@ from copos.certificates.verify import verify
 from copos.cones.registry import FAMILIES, check_cone_size
 from copos.errors import CoposError, DataFileError, InvalidInputError, SolverError
 from copos.nets import datasets
+from copos.nets.architectures.conv import POOLINGS
 from copos.nets.architectures.dense import TwoLayerReLU, load_torch, save_torch
 from copos.nets.datasets import load_data, load_problem, save_data
 from copos.nets.problem import TrainingProblem
@@ -64,7 +65,14 @@ from copos.programs.stability import check_graph
 from copos.solvers import registry
 from copos.solvers.registry import DEFAULT_SOLVER
 from copos.study.report import TightnessReport, plot_paths
-from copos.study.tightness import DEFAULT_METHODS, METHODS, TightnessInterrupted, check_tightness
+from copos.study.tightness import (
+    ARCHITECTURES,
+    DEFAULT_METHODS,
+    METHODS,
+    TightnessInterrupted,
+    check_tightness,
+    conv_architecture,
+)
 
 DATASETS = ["spiral", "planted", "whitened", "iris", "wine", "breast_cancer", "digits"]
 
@@ -248,9 +256,11 @@ def _cmd_tightness(args: argparse.Namespace) -> int:
     """
     targets = _tightness_targets(args)
     previous = TightnessReport.load(args.resume) if args.resume else None
+    problem = _problem(args)
+    architecture = conv_architecture(problem, args.arch, args.patch, args.stride, args.pooling)
     try:
         report = check_tightness(
-            _problem(args),
+            problem,
             widths=args.widths,
             seeds=args.seeds,
             methods=args.methods,
@@ -261,6 +271,7 @@ def _cmd_tightness(args: argparse.Namespace) -> int:
             progress=not args.json,
             resume=previous,
             robust_eps=args.robust_eps,
+            architecture=architecture,
         )
     except TightnessInterrupted as stop:
         return _save_partial(stop.report, targets["partial"], args.json)
@@ -603,6 +614,18 @@ def _add_tightness_arguments(parser: argparse.ArgumentParser) -> None:
         "--methods", nargs="+", default=list(DEFAULT_METHODS), choices=sorted(METHODS)
     )
     parser.add_argument("--epochs", type=int, default=10_000, help="training epochs per run")
+    # convolutional nets (issue 18): --arch conv1d --patch 3 [--stride 1 --pooling avg|sum|linear]
+    parser.add_argument(
+        "--arch",
+        choices=ARCHITECTURES,
+        default="dense",
+        help="conv1d: each row is a 1-D signal; CNN baselines and the CNN's convex program",
+    )
+    parser.add_argument("--patch", type=_positive_int, default=3, help="conv1d filter taps")
+    parser.add_argument("--stride", type=_positive_int, default=1, help="conv1d stride")
+    parser.add_argument(
+        "--pooling", choices=POOLINGS, default="avg", help="conv1d: global avg/sum, or linear"
+    )
     parser.add_argument(
         "--dnn-solver",
         default="auto",

@@ -177,7 +177,9 @@ def test_mathjax_is_served_by_the_site_and_nothing_loads_from_outside(site: Path
 
 def test_notebooks_are_tutorial_pages_with_outputs(site: Path) -> None:
     names = [path.stem for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))]
-    assert len(names) == 5  # 01-04 and 06 (issue 18; 05 comes with the CNN half)
+    nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    assert len(names) == 6  # 01-04, 05 (convolutional nets) and 06 (adversarial training)
+    assert all(f"notebooks/{name}.ipynb" in nav for name in names)  # each one a tutorial page
     for name in names:
         html = (site / "notebooks" / name / "index.html").read_text(encoding="utf-8")
         assert "jupyter-wrapper" in html, name

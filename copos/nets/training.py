@@ -33,7 +33,7 @@ import numbers
 import sys
 import time
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TextIO
 
@@ -44,6 +44,12 @@ from copos._memory import check_memory, training_bytes
 from copos._validation import check_dimension, check_positive
 from copos.bound import Bound
 from copos.errors import InvalidInputError
+from copos.nets.architectures.circular import (
+    CircularReLU,
+    check_circular_problem,
+    circular_objective_and_gradient,
+)
+from copos.nets.architectures.conv import Convolution, ConvReLU
 from copos.nets.architectures.dense import (
     TwoLayerReLU,
     _objective_and_gradient_unchecked,
@@ -320,26 +326,68 @@ def train(
     rng = np.random.default_rng(seed)
     U0, V0 = _initial_weights(problem, width, init, rng, init_scale)
     b0 = _initial_output_bias(problem, U0, V0, init)
-    size = U0.size + V0.size + (0 if b0 is None else b0.size)
-    stepper: _Adam | _Momentum = (
-        _Adam(size, beta_pair, eps)
-        if optimizer_name == "adam"
-        else _Momentum(size, momentum, bool(nesterov))
+    settings = Settings(
+        optimizer_name, lr_value, epochs, schedule_name, momentum, nesterov, beta_pair, eps
     )
-    start = time.perf_counter()
-    bar = ProgressBar(epochs, enabled=progress)
+    return descend_from(problem, (U0, V0, b0), settings, seed=seed, progress=progress)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The optimizer's settings of :func:`train`, checked by it."""
+
+    optimizer: str
+    lr: float
+    epochs: int
+    schedule: str
+    momentum: float = 0.9
+    nesterov: bool = False
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
+
+
+#: ``(U, V) -> (F, grad_U, grad_V)``: an architecture's objective and gradient on fixed data.
+Kernel = Callable[[FloatArray, FloatArray], tuple[float, FloatArray, FloatArray]]
+
+
+def descend_from(
+    problem: TrainingProblem,
+    start: tuple[FloatArray, FloatArray, FloatArray | None],
+    settings: Settings,
+    *,
+    seed: int = 0,
+    progress: bool = False,
+    kernel: Kernel | None = None,
+    make_net: Callable[[FloatArray, FloatArray], Any] | None = None,
+) -> TrainingRun:
+    """The descent of :func:`train` from ``start = (U0, V0, b0)``, for any architecture.
+
+    ``kernel`` (default the dense net's) gives the objective and gradient, ``make_net`` (default
+    :class:`TwoLayerReLU`) the network of the weights; another architecture (e.g. the
+    convolutional nets of :mod:`copos.nets.architectures.conv`) passes both and no output bias.
+    """
+    size = sum(part.size for part in start if part is not None)
+    stepper: _Adam | _Momentum = (
+        _Adam(size, settings.betas, settings.eps)
+        if settings.optimizer == "adam"
+        else _Momentum(size, settings.momentum, bool(settings.nesterov))
+    )
+    begin = time.perf_counter()
+    bar = ProgressBar(settings.epochs, enabled=progress)
+    steps = (settings.lr, settings.epochs, settings.schedule)
     try:
-        trace = _descend(problem, (U0, V0, b0), stepper, (lr_value, epochs, schedule_name), bar)
+        trace = _descend(problem, start, stepper, steps, bar, kernel=kernel, make_net=make_net)
     finally:
         bar.close()
-    elapsed = time.perf_counter() - start
+    elapsed = time.perf_counter() - begin
+    width = int(start[0].shape[1])
     if trace.diverged:
         warnings.warn(
-            f"training diverged at epoch {trace.history.size} ({optimizer_name}, "
-            f"lr={lr_value:g}, width={width}, seed={seed}); returning the best iterate so far. "
+            f"training diverged at epoch {trace.history.size} ({settings.optimizer}, "
+            f"lr={settings.lr:g}, width={width}, seed={seed}); returning the best iterate so far. "
             "Lower lr.",
             RuntimeWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     return TrainingRun(
         net=trace.best_net,
@@ -347,12 +395,12 @@ def train(
         history=trace.history,
         best_objective=trace.best_value,
         best_epoch=trace.best_epoch,
-        optimizer=optimizer_name,
+        optimizer=settings.optimizer,
         width=width,
         seed=seed,
-        epochs=epochs,
-        lr=lr_value,
-        schedule=schedule_name,
+        epochs=settings.epochs,
+        lr=settings.lr,
+        schedule=settings.schedule,
         time=elapsed,
         diverged=trace.diverged,
     )
@@ -388,6 +436,9 @@ def _descend(
     stepper: _Adam | _Momentum,
     steps: tuple[float, int, str],
     bar: ProgressBar,
+    *,
+    kernel: Kernel | None = None,
+    make_net: Callable[[FloatArray, FloatArray], Any] | None = None,
 ) -> _Trace:
     """Run ``epochs`` steps from ``start = (U0, V0, b0)``, recording the objective of every
     iterate; ``steps = (lr, epochs, schedule)``.
@@ -411,7 +462,9 @@ def _descend(
     recorded, diverged = 0, False
     with np.errstate(over="ignore", invalid="ignore"):
         for epoch in range(epochs + 1):
-            if b is None:
+            if kernel is not None:
+                value, grad_U, grad_V = kernel(U, V)
+            elif b is None:
                 value, grad_U, grad_V = _objective_and_gradient_unchecked(
                     U, V, problem.X, problem.Y, problem.beta
                 )
@@ -436,6 +489,8 @@ def _descend(
 
     def as_net(flat: FloatArray) -> TwoLayerReLU:
         U_flat, V_flat = flat[:split].reshape(U0.shape), flat[split:end].reshape(V0.shape)
+        if make_net is not None:
+            return make_net(U_flat.copy(), V_flat.copy())
         return TwoLayerReLU(U=U_flat, V=V_flat, b=None if b0 is None else flat[end:])
 
     best_net = as_net(best_weights)
@@ -549,3 +604,91 @@ def best_run(runs: Iterable[TrainingRun]) -> TrainingRun:
     if not run_list:
         raise InvalidInputError("best_run needs at least one TrainingRun")
     return min(run_list, key=lambda run: run.best_objective)
+
+
+# ---------------------------------------------------------------------------- convolutional nets
+def train_conv(
+    problem: TrainingProblem,
+    architecture: Convolution,
+    width: int,
+    *,
+    optimizer: str = "adam",
+    lr: float | None = None,
+    epochs: int = DEFAULT_EPOCHS,
+    seed: int = 0,
+    init_scale: float = 1.0,
+    schedule: str = "cosine",
+) -> TrainingRun:
+    r"""Full-batch Adam (or GD with momentum) on :math:`F(U, V)` from a fan-in-scaled Gaussian
+    start: :func:`copos.nets.training.descend_from` with this architecture's gradient.  The
+    best net (a :class:`ConvReLU`) is an upper bound on the training optimum at width ``width``.
+    """
+    if not isinstance(architecture, Convolution):
+        raise InvalidInputError(
+            f"architecture must be a Convolution; got {type(architecture).__name__}"
+        )
+    architecture.check_problem(problem, problem.c)
+    if problem.output_bias:
+        raise InvalidInputError("train_conv does not train an output bias; use output_bias=False")
+    if optimizer not in DEFAULT_LR:
+        raise InvalidInputError(
+            f"optimizer must be one of {', '.join(DEFAULT_LR)}; got {optimizer!r}"
+        )
+    if not isinstance(width, int) or width < 1 or not isinstance(epochs, int) or epochs < 1:
+        raise InvalidInputError(f"width and epochs must be ints >= 1; got {width!r}, {epochs!r}")
+    rng = np.random.default_rng(seed)
+    rows = width * architecture.readout_rows
+    U0 = rng.standard_normal((architecture.h, width)) * init_scale / np.sqrt(architecture.h)
+    V0 = rng.standard_normal((rows, problem.c)) * init_scale / np.sqrt(rows)
+    operator = architecture.operator_of(problem)
+    settings = Settings(
+        optimizer, DEFAULT_LR[optimizer] if lr is None else float(lr), epochs, schedule
+    )
+
+    def kernel(U: FloatArray, V: FloatArray) -> tuple[float, FloatArray, FloatArray]:
+        return architecture.objective_and_gradient(U, V, operator, problem.Y, problem.beta)
+
+    return descend_from(
+        problem,
+        (U0, V0, None),
+        settings,
+        seed=seed,
+        kernel=kernel,
+        make_net=lambda U, V: ConvReLU(architecture, U, V),
+    )
+
+
+def train_circular(
+    problem: TrainingProblem,
+    width: int,
+    *,
+    lr: float | None = None,
+    epochs: int = DEFAULT_EPOCHS,
+    seed: int = 0,
+    init_scale: float = 1.0,
+) -> TrainingRun:
+    r"""Full-batch Adam on the circular model :math:`\sum_j s_j(X(u_j\circledast w_j))_+` with
+    weight decay (:mod:`copos.nets.architectures.circular`); the first ``ceil(width/2)`` signs
+    are ``+1``, the rest ``-1``.  The best net (a :class:`CircularReLU`) is an upper bound on the
+    circular model's optimum."""
+    check_circular_problem(problem)
+    if not isinstance(width, int) or width < 1 or not isinstance(epochs, int) or epochs < 1:
+        raise InvalidInputError(f"width and epochs must be ints >= 1; got {width!r}, {epochs!r}")
+    rng = np.random.default_rng(seed)
+    shape = (problem.d, width)
+    U0 = rng.standard_normal(shape) * init_scale / np.sqrt(problem.d)
+    W0 = rng.standard_normal(shape) * init_scale / np.sqrt(problem.d)
+    signs = np.where(np.arange(width) < (width + 1) // 2, 1.0, -1.0)
+    settings = Settings("adam", DEFAULT_LR["adam"] if lr is None else float(lr), epochs, "cosine")
+
+    def kernel(U: FloatArray, W: FloatArray) -> tuple[float, FloatArray, FloatArray]:
+        return circular_objective_and_gradient(U, W, signs, problem)
+
+    return descend_from(
+        problem,
+        (U0, W0, None),
+        settings,
+        seed=seed,
+        kernel=kernel,
+        make_net=lambda U, W: CircularReLU(U, W, signs),
+    )

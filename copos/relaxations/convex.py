@@ -33,6 +33,7 @@ import functools
 import operator as operator_module
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -561,12 +562,22 @@ def _check_scalar_output(problem: TrainingProblem) -> None:
         )
 
 
+def _group_norms(blocks: cp.Variable) -> cp.Expression:
+    r""":math:`\sum_i \|b_i\|_2` over the columns :math:`b_i` of ``blocks``."""
+    return cp.sum(cp.norm(blocks, 2, axis=0))
+
+
 def _build_program(
-    operator: DataOperator, problem: TrainingProblem, patterns: Arrangements
+    operator: DataOperator,
+    problem: TrainingProblem,
+    patterns: Arrangements,
+    penalty: Callable[[cp.Variable], cp.Expression] = _group_norms,
 ) -> tuple[cp.Problem, cp.Variable, cp.Variable]:
     r"""The cvxpy problem with block variables stored as columns of two ``(h, P)`` matrices.
 
-    Prediction :math:`\sum_k\sum_i D_i^kX_k(v_i - w_i)`, cones :math:`(2D_i - I)Mv_i \ge 0`.
+    Prediction :math:`\sum_k\sum_i D_i^kX_k(v_i - w_i)`, cones :math:`(2D_i - I)Mv_i \ge 0`;
+    ``penalty`` is the sum of the blocks' norms (:math:`\ell_2` by default; the circular
+    program of :mod:`copos.relaxations.conv` passes the spectral :math:`\ell_1` norm).
     """
     masks = patterns.masks.T
     signs = 2.0 * masks - 1.0
@@ -578,8 +589,8 @@ def _build_program(
         for block, X_k in zip(operator.blocks(masks), operator.patches, strict=True)
     ]
     prediction = functools.reduce(operator_module.add, terms)
-    penalty = cp.sum(cp.norm(v_var, 2, axis=0)) + cp.sum(cp.norm(w_var, 2, axis=0))
-    objective = 0.5 * cp.sum_squares(prediction - problem.Y[:, 0]) + problem.beta * penalty
+    regulariser = penalty(v_var) + penalty(w_var)
+    objective = 0.5 * cp.sum_squares(prediction - problem.Y[:, 0]) + problem.beta * regulariser
     constraints = [cp.multiply(signs, M @ v_var) >= 0, cp.multiply(signs, M @ w_var) >= 0]
     return cp.Problem(cp.Minimize(objective), constraints), v_var, w_var
 

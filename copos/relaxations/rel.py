@@ -35,6 +35,7 @@ How to read the bounds
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -268,22 +269,30 @@ class _Scaling:
 
 
 def _rel_program(
-    problem: TrainingProblem, patterns: Arrangements
+    problem: TrainingProblem,
+    patterns: Arrangements,
+    matrices: Sequence[tuple[FloatArray, FloatArray]] | None = None,
 ) -> tuple[cp.Problem, list[cp.Variable]]:
     r"""The cvxpy problem of (REL) in the units of :class:`_Scaling` and its :math:`\tilde S_i`.
 
     ``problem`` is the scaled problem; the objective is :math:`\tfrac12\operatorname{tr}T +
     \sum_i\operatorname{tr}\tilde S_i` with the Schur block
-    :math:`\tilde\beta I + 2\sum_iD_i\tilde X\tilde S_i\tilde X^\top D_i`.
+    :math:`\tilde\beta I + 2\sum_iD_i\tilde X\tilde S_i\tilde X^\top D_i`.  ``matrices``
+    replaces :math:`(D_i\tilde X, (2D_i - I)\tilde X)` per pattern, e.g. by a patch
+    architecture's :math:`(A_i, (2D_i - I)M)` (:mod:`copos.relaxations.conv`).
     """
-    n, d, c = problem.n, problem.d, problem.c
+    if matrices is None:
+        matrices = [
+            (masked_data(problem, patterns, i), cone_rows(problem, patterns, i))
+            for i in range(len(patterns))
+        ]
+    n, c = problem.n, problem.c
+    d = matrices[0][0].shape[1]
     blocks = [cp.Variable((d, d), PSD=True, name=f"S{i}") for i in range(len(patterns))]
     T = cp.Variable((c, c), symmetric=True, name="T")
     constraints = []
     lifted = problem.beta * np.eye(n)
-    for i, S_i in enumerate(blocks):
-        DX = masked_data(problem, patterns, i)
-        A = cone_rows(problem, patterns, i)
+    for S_i, (DX, A) in zip(blocks, matrices, strict=True):
         lifted = lifted + 2.0 * (DX @ S_i @ DX.T)
         rows = _pairwise_rows(A)
         if rows.shape[0]:  # n = 1: no off-diagonal entries, nothing to constrain

@@ -57,13 +57,16 @@ from copos._validation import check_dimension, check_nonnegative
 from copos.bound import Bound
 from copos.certificates.certificate import DataFingerprint
 from copos.certificates.certify import certify, checked_lower_bound
+from copos.certificates.conv import certify_conv
 from copos.errors import InvalidInputError, SolverError
 from copos.nets import training
+from copos.nets.architectures.conv import Convolution
 from copos.nets.arrangements import expected_count, sample_arrangements
 from copos.nets.problem import TrainingProblem
 from copos.nets.training import ProgressBar, TrainingRun, best_run, check_training_size
 from copos.recovery.cp_factor import recover_from_rel
 from copos.recovery.rounding import round_lifted
+from copos.relaxations.conv import solve_conv_program
 from copos.relaxations.convex import arrangement_sizes, solve_convex_program
 from copos.relaxations.lifted import solve_lifted_copositive_dual, solve_lifted_dnn
 from copos.relaxations.rel import solve_rel
@@ -103,6 +106,7 @@ class _Context:
     dnn_solver: str = "auto"
     convex_solver: str = "auto"
     robust_eps: float | None = None
+    architecture: Convolution | None = None
     _lifted: Any = field(default=None, repr=False)
 
     def lifted(self) -> Any:
@@ -184,6 +188,8 @@ def failed_row(method: str, exc: BaseException, elapsed: float = 0.0) -> Bound:
 
 
 def _convex(context: _Context) -> list[Bound]:
+    if context.architecture is not None:
+        return _conv_convex(context, context.architecture)
     start = time.perf_counter()
     patterns = context.problem.arrangements()
     sizes = arrangement_sizes(context.problem, patterns)
@@ -226,6 +232,10 @@ def _certificate(context: _Context) -> list[Bound]:
     lower bound, and the polished net's objective as an upper row when polish improved it."""
     start = time.perf_counter()
     best = best_run(context.runs)
+    if context.architecture is not None:
+        row = certify_conv(best.net, context.problem)
+        elapsed = time.perf_counter() - start
+        return [replace(row, method=f"certificate (best CNN, m={best.width})", time=elapsed)]
     polish = not context.problem.output_bias
     certificate = certify(
         best.net, context.problem, solver=context.solver, lifted="never", polish=polish
@@ -313,8 +323,12 @@ METHODS: dict[str, Method] = {
 }
 
 
-def applicability(problem: TrainingProblem, method: str) -> str | None:
+def applicability(
+    problem: TrainingProblem, method: str, architecture: Convolution | None = None
+) -> str | None:
     """``None`` if ``method`` fits ``problem``'s size, else the reason it is skipped."""
+    if architecture is not None:
+        return _conv_applicability(problem, method, architecture)
     if method in ("convex", "robust") and problem.c != 1:
         return f"the {'robust' if method == 'robust' else 'Pilanci-Ergen'} program needs c = 1"
     if method == "rel":
@@ -349,8 +363,14 @@ def check_tightness(
     progress: bool = True,
     resume: TightnessReport | None = None,
     robust_eps: float | None = None,
+    architecture: Convolution | None = None,
 ) -> TightnessReport:
     """Train the baselines, compute every requested bound, and collect them in a report.
+
+    ``architecture``: a pooled :class:`~copos.nets.architectures.conv.Convolution` (issue 18):
+    the baselines are CNNs (:func:`~copos.nets.training.train_conv`) and ``convex`` is the CNN's
+    program over the patterns of the patch matrix (exact, or sampled and labelled upper);
+    the dense-net methods are skipped with their reason.
 
     ``solver`` is the conic solver of every CVXPY program; ``dnn_solver`` the solver of the
     lifted DNN relaxation (``"auto"``: copos's own ADMM from ``n = 25`` and ``d = 10`` on,
@@ -396,7 +416,9 @@ def check_tightness(
         options["methods"] = method_list
     elif "robust" in method_list:
         raise InvalidInputError("the robust method needs robust_eps (--robust-eps EPS)")
-    state = _State(problem, options)
+    if architecture is not None:
+        options["architecture"] = _check_conv_run(problem, architecture, resume)
+    state = _State(problem, options, architecture)
     if resume is not None:
         state.adopt(resume)
     try:
@@ -408,6 +430,7 @@ def check_tightness(
             dnn_solver=dnn_solver,
             convex_solver=options["convex_solver"],
             robust_eps=options.get("robust_eps"),
+            architecture=architecture,
         )
         for method in method_list:
             state.run_method(method, context)
@@ -451,9 +474,15 @@ def _check_arguments(problem: Any, widths: Any, seeds: Any, methods: Any, epochs
 class _State:
     """The runs and method rows finished so far; assembles (partial) reports."""
 
-    def __init__(self, problem: TrainingProblem, options: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        problem: TrainingProblem,
+        options: dict[str, Any],
+        architecture: Convolution | None = None,
+    ) -> None:
         self.problem = problem
         self.options = options
+        self.architecture = architecture
         self.fingerprint = problem_fingerprint(problem)
         self.done_runs: dict[tuple[int, int], TrainingRun] = {}
         self.method_rows: dict[str, list[Bound]] = {}
@@ -526,17 +555,24 @@ class _State:
         bar = ProgressBar(len(missing), enabled=progress and bool(missing))
         try:
             for width, seed in missing:
-                run = training.train(self.problem, width, seed=seed, epochs=self.options["epochs"])
+                run = self._train_one(width, seed)
                 self.done_runs[(width, seed)] = run
                 bar.update(1, f"m={width} seed={seed} best={run.best_objective:.5g}")
         finally:
             bar.close()
 
+    def _train_one(self, width: int, seed: int) -> TrainingRun:
+        """One baseline run: the dense net, or the CNN of ``architecture`` (``--arch``)."""
+        epochs = self.options["epochs"]
+        if self.architecture is None:
+            return training.train(self.problem, width, seed=seed, epochs=epochs)
+        return training.train_conv(self.problem, self.architecture, width, seed=seed, epochs=epochs)
+
     def run_method(self, method: str, context: _Context) -> None:
         """Run ``method`` unless finished or not applicable; a raise becomes a failed row."""
         if method in self.method_rows:
             return
-        reason = applicability(self.problem, method)
+        reason = applicability(self.problem, method, context.architecture)
         if reason is not None:
             self.skipped[method] = reason
             return
@@ -701,3 +737,71 @@ def _sgd_row(runs: list[TrainingRun], width: int) -> Bound:
         status_text=f"best of {len(same)} seeds",
         note=f"spread over seeds {spread:.3g}",
     )
+
+
+# ---------------------------------------------------------------------------- convolutional nets
+#: Methods a convolutional row set runs; the others are the dense net's.
+CONV_METHODS = frozenset({"convex", "certificate"})
+#: ``--arch`` choices (1-D signals: one channel, the problem's columns as positions).
+ARCHITECTURES: tuple[str, ...] = ("dense", "conv1d")
+
+
+def conv_architecture(
+    problem: TrainingProblem, arch: str, patch: int, stride: int = 1, pooling: str = "avg"
+) -> Convolution | None:
+    """``None`` for ``"dense"``; else the 1-D convolution over the problem's columns
+    (one channel, length ``d``) with filters of ``patch`` taps."""
+    if arch not in ARCHITECTURES:
+        raise InvalidInputError(f"arch must be one of {', '.join(ARCHITECTURES)}; got {arch!r}")
+    if arch == "dense":
+        return None
+    if problem.bias:
+        raise InvalidInputError(
+            "--arch conv1d reads each row as a signal: drop --bias (a ones column is not a sample)"
+        )
+    return Convolution.conv1d(problem.d, patch, stride=stride, pooling=pooling)
+
+
+def _check_conv_run(
+    problem: TrainingProblem, architecture: Convolution, resume: TightnessReport | None
+) -> str:
+    if not isinstance(architecture, Convolution):
+        raise InvalidInputError(
+            f"architecture must be a Convolution; got {type(architecture).__name__}"
+        )
+    architecture.check_problem(problem, problem.c)
+    if resume is not None:
+        raise InvalidInputError("--resume is for dense nets only; rerun the CNN check")
+    return architecture.describe()
+
+
+def _conv_applicability(
+    problem: TrainingProblem, method: str, architecture: Convolution
+) -> str | None:
+    if method not in CONV_METHODS:
+        return f"dense nets only (not for {architecture.describe()})"
+    if architecture.pooling == "linear":
+        return "the linear readout's program is copositive (not solved for CNNs yet)"
+    if method == "convex" and problem.c != 1:
+        return "the CNN's convex program needs c = 1"
+    return None
+
+
+def _conv_convex(context: _Context, architecture: Convolution) -> list[Bound]:
+    """The CNN's program (exact or sampled, labelled) and the CNN recovered from it (upper)."""
+    start = time.perf_counter()
+    result = solve_conv_program(context.problem, architecture, solver=context.solver)
+    elapsed = time.perf_counter() - start
+    patterns = result.patterns
+    how = "all" if patterns.complete else "sampled"
+    row = replace(
+        result.bound,
+        method=f"convex (CNN, {how} patterns)",
+        time=elapsed,
+        note=f"{len(patterns)} patterns of the patch matrix of {architecture.describe()}",
+    )
+    net = replace(
+        result.program.network_bound,
+        method=f"convex CNN (recovered, m={result.net.m})",
+    )
+    return [row, net]

@@ -1,0 +1,46 @@
+"""REL (Sahiner et al.) on patch data: copos.relaxations.conv.solve_conv_rel."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from copos.errors import InvalidInputError
+from copos.nets.architectures.conv import Convolution
+from copos.nets.problem import TrainingProblem
+from copos.nets.training import train_conv
+from copos.relaxations.conv import solve_conv_program, solve_conv_rel
+from copos.relaxations.rel import solve_rel
+
+
+def signals(c: int, seed: int = 0) -> TrainingProblem:
+    rng = np.random.default_rng(seed)
+    return TrainingProblem(rng.standard_normal((6, 5)), rng.standard_normal((6, c)), 0.1)
+
+
+def test_scalar_rel_is_below_and_here_equal_to_the_exact_program() -> None:
+    problem = signals(1)
+    arch = Convolution.conv1d(5, 2, pooling="sum")
+    rel = solve_conv_rel(problem, arch)
+    exact = solve_conv_program(problem, arch)
+    assert rel.kind == "lower"
+    assert rel.value <= exact.value * (1 + 1e-6)
+    assert rel.value == pytest.approx(exact.value, rel=1e-5)
+
+
+def test_full_patch_rel_is_the_dense_rel() -> None:
+    rng = np.random.default_rng(1)
+    problem = TrainingProblem(rng.standard_normal((5, 3)), rng.standard_normal((5, 1)), 0.1)
+    full = Convolution.conv1d(3, 3, pooling="sum")
+    assert solve_conv_rel(problem, full).value == pytest.approx(solve_rel(problem).value, rel=1e-6)
+
+
+def test_vector_output_rel_is_a_lower_bound_on_trained_cnns() -> None:
+    problem = signals(2, seed=2)
+    arch = Convolution.conv1d(5, 2)
+    rel = solve_conv_rel(problem, arch)
+    assert rel.kind == "lower" and rel.Z.shape == (6, 2)
+    for seed in range(2):
+        assert rel.value <= train_conv(problem, arch, 8, epochs=300, seed=seed).best_objective
+    with pytest.raises(InvalidInputError, match="linear readout"):
+        solve_conv_rel(problem, Convolution.conv1d(5, 2, pooling="linear"))
