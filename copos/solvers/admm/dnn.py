@@ -471,6 +471,42 @@ class AdmmState:
     rho: float
 
 
+def pad_state(warm: AdmmState | AdmmResult, problem: ProblemData) -> AdmmState:
+    r"""A warm start for ``problem`` from a solve on its first ``n`` samples (same ``d``, ``c``).
+
+    The Douglas-Rachford state :math:`\zeta` of side :math:`2n + d + c` is embedded in side
+    :math:`2n' + d + c` block by block (``a``, ``b``, ``u``, ``v``); the rows and columns of the
+    new samples start at 0, ``rho`` is kept.  Both states live in normalized coordinates, which
+    for a larger sample of the same data differ only by the data's RMS scales, so this is a
+    start, not an exact solution; the certified bound never depends on the start.
+
+    Raises
+    ------
+    InvalidInputError
+        ``warm`` is not a state, or its side does not fit ``problem`` (fewer samples, or
+        another ``d + c``).
+    """
+    _check_problem(problem)
+    state = warm.state if isinstance(warm, AdmmResult) else warm
+    if not isinstance(state, AdmmState):
+        raise InvalidInputError(
+            f"warm must be an AdmmState or AdmmResult; got {type(warm).__name__}"
+        )
+    n_new, d = problem.X.shape
+    c = problem.Y.shape[1]
+    side = state.zeta.shape[0]
+    n = (side - d - c) // 2
+    if side != 2 * n + d + c or not 0 < n <= n_new or state.zeta.shape != (side, side):
+        raise InvalidInputError(
+            f"a state of side {side} does not pad to n = {n_new}, d = {d}, c = {c}"
+        )
+    old = np.r_[0:n, n : 2 * n, 2 * n : side]
+    new = np.r_[0:n, n_new : n_new + n, 2 * n_new : 2 * n_new + d + c]
+    zeta = np.zeros((2 * n_new + d + c,) * 2)
+    zeta[np.ix_(new, new)] = state.zeta[np.ix_(old, old)]
+    return AdmmState(zeta=zeta, rho=state.rho)
+
+
 @dataclass(frozen=True, eq=False)
 class AdmmResult:
     r"""Result of :func:`solve_lifted_dnn_admm`.

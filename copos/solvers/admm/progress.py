@@ -24,13 +24,13 @@ class Progress:
         quiet: bool,
         start: float,
         stream: TextIO | None = None,
-        every: float = PROGRESS_EVERY,
+        every: float | None = None,
     ) -> None:
         self.stream = sys.stderr if stream is None else stream
         isatty = getattr(self.stream, "isatty", None)
         self.enabled = (not quiet) and bool(isatty and isatty())
         self.start = start
-        self.every = every
+        self.every = PROGRESS_EVERY if every is None else every
         self._last = start
 
     def due(self) -> bool:
