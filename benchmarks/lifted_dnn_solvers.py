@@ -35,7 +35,19 @@ from _harness import write_csv as write_table
 RESULTS = Path(__file__).resolve().parent / "results"
 CSV_PATH = RESULTS / "lifted_dnn_solvers.csv"
 PNG_PATH = RESULTS / "lifted_dnn_solvers.png"
-SOLVERS = ("admm", "admm-1e-5", "admm-1e-6", "scs-1e-4", "scs-1e-5", "scs-1e-6", "clarabel")
+SOLVERS = (
+    "admm",
+    "admm-rms",
+    "admm-1e-5",
+    "admm-1e-6",
+    "scs-1e-4",
+    "scs-1e-5",
+    "scs-1e-6",
+    "clarabel",
+)
+#: ``admm-rms``: the solver as it was before issue 14 (one scale, ``equilibrate="rms"``), run
+#: beside ``admm`` (default ``equilibrate="auto"``) for before/after rows of one invocation.
+ADMM_EQUILIBRATION = {"admm-rms": "rms"}
 #: Below this side q = n + d + c every child runs with one BLAS thread (faster there, for every solver).
 ONE_THREAD_BELOW_Q = 800
 CLARABEL_MAX_N = 100
@@ -83,8 +95,17 @@ def run_case(data: str, n: int, solver: str, time_limit: float) -> dict[str, Any
     if solver.startswith("admm"):
         from copos.solvers.admm.dnn import solve_lifted_dnn_admm
 
-        tol = float(solver.split("-", 1)[1]) if "-" in solver else 1e-4
-        result = solve_lifted_dnn_admm(problem, tol=tol, max_iters=10**6, time_limit=time_limit)
+        suffix = solver.split("-", 1)[1] if "-" in solver else ""
+        equilibrate = ADMM_EQUILIBRATION.get(solver, "auto")
+        tol = 1e-4 if suffix in ("", "rms") else float(suffix)
+        result = solve_lifted_dnn_admm(
+            problem,
+            tol=tol,
+            max_iters=10**6,
+            time_limit=time_limit,
+            equilibrate=equilibrate,
+            quiet=True,
+        )
         row = {
             "status": result.status,
             "value": result.value,
@@ -265,6 +286,7 @@ def plot(rows: list[dict[str, Any]]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    global CSV_PATH, PNG_PATH
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, nargs="+", default=[25, 50, 100, 200, 500, 1000])
     parser.add_argument("--data", nargs="+", default=["planted", "digits"])
@@ -273,10 +295,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--time-limit", type=float, default=1800.0)
     parser.add_argument("--fresh", action="store_true", help="overwrite the CSV instead of merging")
+    parser.add_argument("--csv", type=Path, default=None, help=f"CSV to write (default {CSV_PATH})")
     parser.add_argument(
         "--from-csv", action="store_true", help="only re-read the CSV: table + plot"
     )
     args = parser.parse_args(argv)
+    if args.csv is not None:
+        CSV_PATH, PNG_PATH = args.csv, args.csv.with_suffix(".png")
     if args.from_csv:
         with CSV_PATH.open() as handle:
             rows = [{**r, "n": int(r["n"])} for r in csv.DictReader(handle)]

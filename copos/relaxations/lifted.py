@@ -42,7 +42,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import cvxpy as cp
 import numpy as np
@@ -55,6 +55,7 @@ from copos.cones import PSD, Parrilo
 from copos.errors import InvalidInputError
 from copos.nets.problem import TrainingProblem, require_no_output_bias
 from copos.solvers import DEFAULT_SOLVER, SolveInfo, require_solution, solve
+from copos.solvers.admm.dnn import pad_state
 from copos.solvers.registry import (
     COPOS_ADMM,
     LIFTED_ADMM_FROM_D,
@@ -323,6 +324,9 @@ class LiftedResult:
     certified:
         ``value`` is a lower bound whatever the solver's accuracy (recomputed from a dual point
         after the solve, as ``copos-admm`` does); otherwise it holds up to the solver's accuracy.
+    warm_state:
+        ``copos-admm`` only: the splitting's state, to pass as ``warm_start`` of a neighbouring
+        solve (another ``beta`` on the same data, or more samples of it); ``None`` otherwise.
     """
 
     value: float
@@ -339,6 +343,7 @@ class LiftedResult:
     time: float = 0.0
     note: str = ""
     certified: bool = False
+    warm_state: Any = None
 
     @property
     def bound(self) -> Bound:
@@ -395,6 +400,8 @@ def solve_lifted_dnn(
     solver: str = DEFAULT_SOLVER,
     tol: float = 1e-4,
     time_limit: float | None = None,
+    warm_start: LiftedResult | None = None,
+    quiet: bool = False,
 ) -> LiftedResult:
     r"""Solve the DNN (SDP) relaxation of the lifted CP program.
 
@@ -436,7 +443,13 @@ def solve_lifted_dnn(
         otherwise).  The ADMM works on
         :math:`\Lambda` directly, so ``form`` only labels the result.
     tol, time_limit:
-        Relative tolerance and wall-clock limit of ``copos-admm`` (ignored by CVXPY solvers).
+        Relative tolerance and wall-clock limit of ``copos-admm`` (ignored by CVXPY solvers);
+        at the limit the best certified bound seen is returned (status ``"time_limit"``).
+    warm_start, quiet:
+        ``copos-admm`` only (ignored by CVXPY solvers): a previous result whose
+        ``warm_state`` starts the splitting (same data at another ``beta``, or its first
+        samples: the state is then padded by :func:`copos.solvers.admm.dnn.pad_state`), and
+        no progress lines on a terminal.
 
     Returns
     -------
@@ -460,7 +473,10 @@ def solve_lifted_dnn(
     form = _check_form(form)
     solver = resolve(solver, "lifted-dnn", Sizes(problem.n, problem.d))
     if is_splitting(solver):
-        return _solve_by_splitting(solver, layout, problem, form, tol, time_limit)
+        options = {"tol": tol, "time_limit": time_limit, "quiet": quiet}
+        if warm_start is not None and warm_start.warm_state is not None:
+            options["warm_start"] = _padded(warm_start.warm_state, problem)
+        return _solve_by_splitting(solver, layout, problem, form, options)
     check_memory(
         lifted_dnn_bytes(layout.n, layout.d, layout.c, form),
         f"the lifted DNN relaxation ({form} form, n = {layout.n}) with {solver}",
@@ -538,13 +554,12 @@ def _solve_by_splitting(
     layout: LiftedLayout,
     problem: TrainingProblem,
     form: Form,
-    tol: float,
-    time_limit: float | None,
+    options: dict[str, Any],
 ) -> LiftedResult:
     """:func:`solve_lifted_dnn` by a registered splitting (copos-admm:
     :func:`copos.solvers.admm.dnn.solve_lifted_dnn_admm`), its certified bound as the value."""
     start = time.perf_counter()
-    result = runner(solver, "lifted-dnn")(problem, tol=tol, time_limit=time_limit)
+    result = runner(solver, "lifted-dnn")(problem, **options)
     Lambda = layout.lift(result.S)
     return LiftedResult(
         value=result.lower_bound,
@@ -560,7 +575,16 @@ def _solve_by_splitting(
         time=time.perf_counter() - start,
         note=f"{_ADMM_NOTE}; primal value {result.value:.10g}, certified gap {result.gap:.2e}",
         certified=True,
+        warm_state=result.state,
     )
+
+
+def _padded(state: Any, problem: TrainingProblem) -> Any:
+    """``state`` itself when its side fits ``problem``, else padded from fewer samples."""
+    side = 2 * problem.n + problem.d + problem.c
+    if getattr(state, "zeta", None) is None or state.zeta.shape == (side, side):
+        return state
+    return pad_state(state, problem)
 
 
 def _primal_result(

@@ -44,7 +44,8 @@ which is ADMM on :math:`\Lambda_1 = \Lambda_2` with penalty :math:`\rho = 1/\gam
 accelerated by safeguarded type-II Anderson acceleration (a step that increases the fixed-point
 residual is replaced by the plain one), and :math:`\rho` is adapted by residual balancing.
 Before iterating, the data are put in normalized coordinates by an exact change of variables
-(:class:`_Scaling`).  Memory: a few p×p arrays and ``2·anderson`` of them for the acceleration.
+(:mod:`copos.solvers.admm.equilibrate`; ``equilibrate="rows"`` also scales each
+sample row to unit norm).  Memory: a few p×p arrays and ``2·anderson`` of them for the acceleration.
 
 Multipliers and the certified lower bound
 -----------------------------------------
@@ -105,6 +106,8 @@ from copos._deprecation import deprecated_alias
 from copos._validation import check_dimension, check_positive
 from copos.errors import InvalidInputError
 from copos.solvers.admm.anderson import Anderson
+from copos.solvers.admm.equilibrate import KINDS, Equilibration, Kind, ScaledData
+from copos.solvers.admm.progress import Progress
 from copos.solvers.base import ProblemData, SolveInfo
 from copos.solvers.registry import COPOS_ADMM
 
@@ -127,6 +130,11 @@ _RHO_PER_BETA = 2.0 / 3.0
 _THETAS = (0.5, 0.9, 0.99)
 #: Partial eigendecomposition when the last PSD projection had rank below ``q`` / this.
 _PARTIAL_EIGH_BELOW = 3
+#: Iterations between evaluations of the certified bound while the residuals are above ``tol``
+#: (so that a time limit returns the best bound seen).
+_BEST_EVERY = 250
+#: ``equilibrate="auto"`` scales each sample row from this ``n`` on.
+_ROWS_FROM_N = 100
 #: Matrix side ``q`` from which BLAS may use every core (below, one thread is faster).
 _MULTITHREAD_FROM = 800
 
@@ -139,7 +147,7 @@ _MULTITHREAD_FROM = 800
 class _Operators:
     r"""Block-wise :math:`\mathcal A(S) = T_{ab}ST_{ab}^\top`, :math:`\mathcal A^*`, ``f`` and ``C(Z)``."""
 
-    def __init__(self, problem: ProblemData) -> None:
+    def __init__(self, problem: ProblemData | ScaledData) -> None:
         self.X = np.ascontiguousarray(problem.X, dtype=np.float64)
         self.Y = np.asarray(problem.Y, dtype=np.float64)
         self.beta = float(problem.beta)
@@ -202,9 +210,17 @@ class _Lift:
     :math:`T = \begin{bmatrix} I & 0 & 0\\ I & -X & 0\\ 0 & I & 0\\ 0 & 0 & I\end{bmatrix}`.
     """
 
-    def __init__(self, ops: _Operators) -> None:
+    def __init__(
+        self,
+        ops: _Operators,
+        loss_weight: FloatArray | None = None,
+        reg_u: FloatArray | None = None,
+    ) -> None:
         self.ops = ops
         n, d, c = ops.n, ops.d, ops.c
+        # loss 1/2 sum_i w_i |L_{a_i v} - Y_i|^2, regularizer 1/2 <B_u, L_uu> (default beta I)
+        self.loss_weight = np.ones((n, 1)) if loss_weight is None else loss_weight[:, None]
+        self.reg_u = ops.beta * np.eye(d) if reg_u is None else reg_u
         self.n, self.d, self.q, self.p = n, d, ops.q, 2 * n + d + c
         gram = np.zeros((self.q, self.q))  # TᵀT
         gram[:n, :n] = 2.0 * np.eye(n)
@@ -264,9 +280,12 @@ class _Lift:
         ab[idx, idx + n] = 0.0
         ab[idx + n, idx] = 0.0
         a, v = slice(0, n), slice(2 * n + d, p)
-        out[a, v] = (gamma * self.ops.Y + 2.0 * W[a, v]) / (gamma + 2.0)
+        gw = gamma * self.loss_weight
+        out[a, v] = (gw * self.ops.Y + 2.0 * W[a, v]) / (gw + 2.0)
         out[v, a] = out[a, v].T
-        diag = np.arange(2 * n, p)
+        u = slice(2 * n, 2 * n + d)
+        out[u, u] -= 0.5 * gamma * self.reg_u
+        diag = np.arange(2 * n + d, p)
         out[diag, diag] -= 0.5 * gamma * self.ops.beta
         return out
 
@@ -452,6 +471,42 @@ class AdmmState:
     rho: float
 
 
+def pad_state(warm: AdmmState | AdmmResult, problem: ProblemData) -> AdmmState:
+    r"""A warm start for ``problem`` from a solve on its first ``n`` samples (same ``d``, ``c``).
+
+    The Douglas-Rachford state :math:`\zeta` of side :math:`2n + d + c` is embedded in side
+    :math:`2n' + d + c` block by block (``a``, ``b``, ``u``, ``v``); the rows and columns of the
+    new samples start at 0, ``rho`` is kept.  Both states live in normalized coordinates, which
+    for a larger sample of the same data differ only by the data's RMS scales, so this is a
+    start, not an exact solution; the certified bound never depends on the start.
+
+    Raises
+    ------
+    InvalidInputError
+        ``warm`` is not a state, or its side does not fit ``problem`` (fewer samples, or
+        another ``d + c``).
+    """
+    _check_problem(problem)
+    state = warm.state if isinstance(warm, AdmmResult) else warm
+    if not isinstance(state, AdmmState):
+        raise InvalidInputError(
+            f"warm must be an AdmmState or AdmmResult; got {type(warm).__name__}"
+        )
+    n_new, d = problem.X.shape
+    c = problem.Y.shape[1]
+    side = state.zeta.shape[0]
+    n = (side - d - c) // 2
+    if side != 2 * n + d + c or not 0 < n <= n_new or state.zeta.shape != (side, side):
+        raise InvalidInputError(
+            f"a state of side {side} does not pad to n = {n_new}, d = {d}, c = {c}"
+        )
+    old = np.r_[0:n, n : 2 * n, 2 * n : side]
+    new = np.r_[0:n, n_new : n_new + n, 2 * n_new : 2 * n_new + d + c]
+    zeta = np.zeros((2 * n_new + d + c,) * 2)
+    zeta[np.ix_(new, new)] = state.zeta[np.ix_(old, old)]
+    return AdmmState(zeta=zeta, rho=state.rho)
+
+
 @dataclass(frozen=True, eq=False)
 class AdmmResult:
     r"""Result of :func:`solve_lifted_dnn_admm`.
@@ -487,6 +542,11 @@ class AdmmResult:
         Per-iteration ``primal``, ``dual`` residuals, ``rho``, and ``(iteration, gap)`` checks.
     state:
         Warm-start state for a neighbouring problem.
+    bound_iteration:
+        Iteration whose dual point ``(Z, N)`` gives ``lower_bound``: the largest certified
+        bound evaluated (at the last iteration, at residual checks, every 250 iterations and
+        at progress lines), so a ``"time_limit"`` or ``"max_iterations"`` result carries the
+        best bound seen, not only the last one.
     """
 
     value: float
@@ -506,6 +566,7 @@ class AdmmResult:
     relative_sign_violation: float = math.nan
     history: dict[str, list[Any]] = field(default_factory=dict)
     state: AdmmState | None = None
+    bound_iteration: int = 0
 
     def to_solve_info(self) -> SolveInfo:
         """The solve as a copos :class:`SolveInfo` (solver ``"copos-admm"``).
@@ -538,52 +599,6 @@ def _relative_gap(value: float, lower_bound: float) -> float:
 # --------------------------------------------------------------------------------------------
 # Normalized coordinates
 # --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, eq=False)
-class _Scaling:
-    r"""Exact change of coordinates used inside the iteration.
-
-    For any :math:`\sigma > 0`, :math:`D = \operatorname{blkdiag}(I_n, \sigma I_d, \sigma I_c)`
-    and a scale ``s > 0``, :math:`S = sD^{-1}S'D^{-1}` maps the problem ``(X, Y, beta)`` onto
-    ``(X/σ, σY/s, β/s)`` with :math:`p^\star = (s/\sigma)^2 p'^\star` (``T_ab S T_abᵀ = s
-    T'_ab S' T'_abᵀ``, so the sign set is unchanged); ``s = σ·rms(Y)`` makes ``Y'`` of unit RMS.
-    ``σ`` is the RMS row norm of ``X`` (rows of ``X'`` have unit RMS norm), which puts the
-    entries of the ``a``/``b`` and ``u`` blocks on one scale: with ``σ = ‖X‖₂`` instead the
-    splitting needed 2–3.5× more iterations on planted and digits data.  ``spread`` is
-    ``‖X‖₂ / σ``.  Everything depends on ``X`` and ``Y`` only, so a warm start across ``beta``
-    stays meaningful.
-    """
-
-    sigma: float
-    s: float
-    spread: float = 1.0
-
-    @classmethod
-    def of(cls, problem: ProblemData) -> _Scaling:
-        sigma = float(np.sqrt(np.mean(np.sum(problem.X**2, axis=1)))) or 1.0
-        spread = float(np.linalg.norm(problem.X, 2)) / sigma or 1.0
-        rms = float(np.sqrt(np.mean(problem.Y**2))) or 1.0
-        return cls(sigma=sigma, s=sigma * rms, spread=spread)
-
-    def problem(self, problem: ProblemData) -> _Data:
-        return _Data(
-            X=problem.X / self.sigma, Y=self.sigma * problem.Y / self.s, beta=problem.beta / self.s
-        )
-
-    def S(self, S_norm: FloatArray, n: int) -> FloatArray:
-        """Original ``S`` from the normalized one."""
-        d_inv = np.ones(S_norm.shape[0])
-        d_inv[n:] = 1.0 / self.sigma
-        return self.s * (d_inv[:, None] * S_norm * d_inv[None, :])
-
-    def Z(self, Z_norm: FloatArray) -> FloatArray:
-        """Original ``Z = Y - S_av`` from the normalized one: ``Z = s Z'/σ``."""
-        return self.s * Z_norm / self.sigma
-
-    def N(self, N_norm: FloatArray) -> FloatArray:
-        """Original multiplier (units of ``A``) from the normalized one (units of ``A'``): ``s/σ² N'``."""
-        return self.s * N_norm / self.sigma**2
 
 
 # --------------------------------------------------------------------------------------------
@@ -678,6 +693,8 @@ def solve_lifted_dnn_admm(
     check_every: int = 25,
     threads: int | None = None,
     verbose: bool = False,
+    equilibrate: Kind | Literal["auto"] = "auto",
+    quiet: bool = False,
 ) -> AdmmResult:
     r"""Solve the lifted DNN relaxation by Douglas-Rachford splitting, with a certified lower bound.
 
@@ -714,7 +731,16 @@ def solve_lifted_dnn_admm(
     threads:
         BLAS threads (``None``: one below side ``q = 800``, where it is faster, all above).
     verbose:
-        Print progress.
+        Print every residual check (to standard output).
+    equilibrate:
+        Exact change of coordinates before iterating (:mod:`copos.solvers.admm.equilibrate`):
+        ``"rms"`` (one scale), ``"rows"`` (also every sample row to unit norm) or ``"auto"``
+        (``"rows"`` from ``n = 100`` on, where it saved 25–42 % of the iterations on planted
+        and digits data; ``"rms"`` below, where it did not).  The certified bound does not
+        depend on it.
+    quiet:
+        No progress lines.  Otherwise, when standard error is a terminal, a line every few
+        seconds: iteration, residuals, primal value, best certified lower bound, gap, time.
 
     Raises
     ------
@@ -725,37 +751,68 @@ def solve_lifted_dnn_admm(
     _check_arguments(
         problem, tol, max_iters, rho, alpha, anderson, time_limit, check_every, threads
     )
-    scaling = _Scaling.of(problem)
-    original, ops = _Operators(problem), _Operators(scaling.problem(problem))
+    if equilibrate not in (*KINDS, "auto"):
+        raise InvalidInputError(
+            f"equilibrate must be 'auto' or one of {KINDS}; got {equilibrate!r}"
+        )
+    if equilibrate == "auto":
+        equilibrate = "rows" if problem.X.shape[0] >= _ROWS_FROM_N else "rms"
+    scaling = Equilibration.of(problem.X, problem.Y, equilibrate)
+    data = scaling.data(problem.X, problem.Y, problem.beta)
+    original, ops = _Operators(problem), _Operators(data)
     rho0 = _RHO_PER_BETA * ops.beta / scaling.spread**2 if rho is None else float(rho)
     with _blas_threads(ops.q, threads):
-        lift = _Lift(ops)
+        lift = _Lift(ops, data.loss_weight, data.reg_u)
         solver = _DouglasRachford(
             lift, rho0, float(alpha), int(anderson), _check_warm(warm_start, lift)
         )
-        status, iteration, residuals, history = _iterate(
-            solver, original, scaling, tol, max_iters, time_limit, check_every, start, verbose
+        loop = _Loop(
+            tol, max_iters, time_limit, check_every, start, verbose, Progress(quiet, start)
         )
-        return _finish(original, scaling, solver, status, iteration, start, residuals, history, tol)
+        outcome = _iterate(solver, original, scaling, loop)
+        return _finish(original, scaling, solver, outcome, start, tol)
+
+
+@dataclass(frozen=True, eq=False)
+class _Loop:
+    """Stopping rule and reporting of :func:`_iterate`."""
+
+    tol: float
+    max_iters: int
+    time_limit: float | None
+    check_every: int
+    start: float
+    verbose: bool
+    progress: Progress
+
+
+@dataclass(frozen=True, eq=False)
+class _Check:
+    """One evaluation of the certified bound at the current iterate (original coordinates)."""
+
+    iteration: int
+    value: float
+    bound: CorrectedDual
+    gap: float
+    violation: float
+    Z: FloatArray
+    N: FloatArray
 
 
 def _iterate(
-    solver: _DouglasRachford,
-    original: _Operators,
-    scaling: _Scaling,
-    tol: float,
-    max_iters: int,
-    time_limit: float | None,
-    check_every: int,
-    start: float,
-    verbose: bool,
-) -> tuple[Status, int, tuple[float, float], dict[str, list[Any]]]:
-    """The main loop: step, record, check the certified gap, balance ``rho``."""
+    solver: _DouglasRachford, original: _Operators, scaling: Equilibration, loop: _Loop
+) -> tuple[Status, int, tuple[float, float], dict[str, list[Any]], _Check | None]:
+    """The main loop: step, record, check the certified gap, balance ``rho``.
+
+    Returns the status, the last iteration, its residuals, the history and the evaluation with
+    the largest certified bound seen (``None`` if none was made).
+    """
     history: dict[str, list[Any]] = {"primal": [], "dual": [], "rho": [], "gap": []}
     status: Status = "max_iterations"
     r_p = r_d = math.inf
     iteration = 0
-    for iteration in range(1, max_iters + 1):
+    best: _Check | None = None
+    for iteration in range(1, loop.max_iters + 1):
         r_p, r_d = solver.step()
         history["primal"].append(r_p)
         history["dual"].append(r_d)
@@ -763,23 +820,28 @@ def _iterate(
         if not (math.isfinite(r_p) and math.isfinite(r_d)) or not np.isfinite(solver.zeta).all():
             status = "diverged"
             break
-        if r_p <= tol and r_d <= tol and iteration % check_every == 0:
-            gap, violation = _check_gap(original, scaling, solver)
-            history["gap"].append((iteration, gap))
-            if verbose:
-                print(
-                    f"[admm] it {iteration}: r_p {r_p:.2e} r_d {r_d:.2e} rho {solver.rho:.2e} gap {gap:.2e} viol {violation:.1e}"
-                )
-            if 0.0 <= gap <= tol and violation <= tol:
-                status = "optimal"
-                break
-        elif verbose and iteration % 100 == 0:
+        converging = r_p <= loop.tol and r_d <= loop.tol and iteration % loop.check_every == 0
+        if converging or iteration % _BEST_EVERY == 0 or loop.progress.due():
+            check = _check_gap(original, scaling, solver, iteration)
+            best = check if best is None or check.bound.value > best.bound.value else best
+            if loop.progress.enabled:
+                loop.progress.show(iteration, r_p, r_d, check.value, best.bound.value, check.gap)
+            if converging:
+                history["gap"].append((iteration, check.gap))
+                if loop.verbose:
+                    print(
+                        f"[admm] it {iteration}: r_p {r_p:.2e} r_d {r_d:.2e} rho {solver.rho:.2e} gap {check.gap:.2e} viol {check.violation:.1e}"
+                    )
+                if 0.0 <= check.gap <= loop.tol and check.violation <= loop.tol:
+                    status = "optimal"
+                    break
+        if loop.verbose and not converging and iteration % 100 == 0:
             print(f"[admm] it {iteration}: r_p {r_p:.2e} r_d {r_d:.2e} rho {solver.rho:.2e}")
-        if time_limit is not None and time.perf_counter() - start > time_limit:
+        if loop.time_limit is not None and time.perf_counter() - loop.start > loop.time_limit:
             status = "time_limit"
             break
         _balance(solver, history, iteration)
-    return status, iteration, (r_p, r_d), history
+    return status, iteration, (r_p, r_d), history, best
 
 
 def _balance(solver: _DouglasRachford, history: dict[str, list[Any]], iteration: int) -> None:
@@ -804,45 +866,51 @@ def _gap(value: float, lower: float) -> float:
 
 
 def _original_point(
-    ops: _Operators, scaling: _Scaling, solver: _DouglasRachford
+    ops: _Operators, scaling: Equilibration, solver: _DouglasRachford
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """``(S, Z, N)`` of the last evaluation in the original coordinates."""
     Z_norm, N_norm = solver.multipliers()
     return scaling.S(solver.S, ops.n), scaling.Z(Z_norm), scaling.N(N_norm)
 
 
-def _check_gap(ops: _Operators, scaling: _Scaling, solver: _DouglasRachford) -> tuple[float, float]:
-    r"""Certified relative gap, and the larger of the relative sign violation
-    ``viol(A(S)) / max(1, max|A(S)|)`` and the relative complementarity
+def _check_gap(
+    ops: _Operators, scaling: Equilibration, solver: _DouglasRachford, iteration: int
+) -> _Check:
+    r"""Value, certified bound and relative gap at the current iterate, and the larger of the
+    relative sign violation ``viol(A(S)) / max(1, max|A(S)|)`` and the relative complementarity
     :math:`|\langle N, \mathcal A(S)\rangle| / |f(S)|` (zero at a KKT point)."""
     S, Z, N = _original_point(ops, scaling, solver)
     W, value = ops.A(S), ops.objective(S)
     violation = sign_violation(W, ops.n) / max(1.0, float(np.abs(W).max()))
     complementarity = abs(float(np.sum(_clip_dual_cone(N, ops.n) * W))) / max(abs(value), 1e-12)
-    gap = _gap(value, _lower_bound(ops, Z, N, _THETAS).value)
-    return gap, max(violation, complementarity)
+    bound = _lower_bound(ops, Z, N, _THETAS)
+    return _Check(
+        iteration, value, bound, _gap(value, bound.value), max(violation, complementarity), Z, N
+    )
 
 
 def _finish(
     ops: _Operators,
-    scaling: _Scaling,
+    scaling: Equilibration,
     solver: _DouglasRachford,
-    status: Status,
-    iteration: int,
+    outcome: tuple[Status, int, tuple[float, float], dict[str, list[Any]], _Check | None],
     start: float,
-    residuals: tuple[float, float],
-    history: dict[str, list[Any]],
     tol: float,
 ) -> AdmmResult:
-    """Final bound (best of several ``mu``), value at the PSD iterate and the result."""
+    """Final bound (best of several ``mu``; the best certified point seen if it is larger),
+    value at the last PSD iterate and the result."""
+    status, iteration, residuals, history, best = outcome
     S, Z, N = _original_point(ops, scaling, solver)
     finite = all(np.all(np.isfinite(M)) for M in (S, Z, N))
     bound: CorrectedDual | None = None
     relative = math.nan
+    bound_iteration = iteration
     if status == "diverged" or not finite:
         status, value, lower, violation = "diverged", math.nan, -math.inf, math.nan
     else:
         bound = _lower_bound(ops, Z, N, _THETAS)
+        if best is not None and best.bound.value > bound.value:
+            bound, Z, N, bound_iteration = best.bound, best.Z, best.N, best.iteration
         value, lower = ops.objective(S), bound.value
         W = ops.A(S)
         violation = sign_violation(W, ops.n)
@@ -865,6 +933,7 @@ def _finish(
         relative_sign_violation=relative,
         history=history,
         state=solver.state(),
+        bound_iteration=bound_iteration,
     )
 
 
@@ -905,15 +974,6 @@ def _check_problem(problem: object) -> None:
     """A :class:`~copos.solvers.base.ProblemData`: ``X`` (n×d) and ``Y`` (n×c) arrays and ``beta``."""
     if not isinstance(problem, ProblemData):
         raise InvalidInputError(f"problem must be a TrainingProblem; got {type(problem).__name__}")
-
-
-@dataclass(frozen=True, eq=False)
-class _Data:
-    """The rescaled data of :class:`_Scaling` (already validated: a linear image of valid data)."""
-
-    X: FloatArray
-    Y: FloatArray
-    beta: float
 
 
 def _check_matrix(value: object, name: str, shape: tuple[int, int]) -> FloatArray:
