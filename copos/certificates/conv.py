@@ -21,6 +21,7 @@ from scipy.optimize import nnls
 
 from copos.bound import Bound
 from copos.certificates.certify import dual_lower_bound
+from copos.certificates.dual_norm import FP_SAFETY
 from copos.errors import InvalidInputError
 from copos.nets.architectures.conv import ConvReLU, require_pooled
 from copos.nets.arrangements import DEFAULT_MAX_PATTERNS, enumerate_arrangements
@@ -36,10 +37,14 @@ def cone_bound(g: np.ndarray, G: np.ndarray) -> float:
     return float(np.linalg.norm(g + G.T @ np.maximum(multiplier, 0.0)))
 
 
-def sigma_upper(Z: np.ndarray, net: ConvReLU, problem: TrainingProblem, max_patterns: int) -> float:
+def sigma_upper(
+    Z: np.ndarray, net: ConvReLU, problem: TrainingProblem, max_patterns: int
+) -> tuple[float, bool]:
     r""":math:`\bar\sigma \ge \sigma(Z)` over all patterns :math:`D_i` of the patch matrix: for
     ``c = 1`` the cone-aware bound :func:`cone_bound` of :math:`\pm A_i^\top z` on
-    :math:`(2D_i - I)Mu \ge 0`; otherwise :math:`\|A_i^\top Z\|_2` (the cone dropped)."""
+    :math:`(2D_i - I)Mu \ge 0`; otherwise :math:`\|A_i^\top Z\|_2` (the cone dropped);
+    inflated by :data:`~copos.certificates.dual_norm.FP_SAFETY` for rounding.  Also returns
+    whether the enumeration is complete (else :math:`\bar\sigma` proves nothing)."""
     operator = net.architecture.operator_of(problem)
     patterns = enumerate_arrangements(operator.stacked, max_patterns=max_patterns)
     A = operator.pattern_matrices(patterns.masks)  # (P, n, h)
@@ -52,7 +57,7 @@ def sigma_upper(Z: np.ndarray, net: ConvReLU, problem: TrainingProblem, max_patt
         G = (2.0 * mask - 1.0)[:, None] * M
         g = block.T @ Z[:, 0]
         bounds.append(max(cone_bound(g, G), cone_bound(-g, G)))
-    return max(bounds)
+    return max(bounds) * (1.0 + FP_SAFETY), patterns.complete
 
 
 def certify_conv(
@@ -68,7 +73,7 @@ def certify_conv(
         raise InvalidInputError("the CNN certificate does not handle an output bias")
     objective = net.objective(problem)
     Z = problem.Y - net.predict(problem.X)
-    sigma = sigma_upper(Z, net, problem, max_patterns)
+    sigma, complete = sigma_upper(Z, net, problem, max_patterns)
     fit = float(np.vdot(Z, problem.Y)) / max(float(np.vdot(Z, Z)), 1e-300)
     scale = min(problem.beta / sigma if sigma > 0 else np.inf, max(fit, 0.0))
     value = dual_lower_bound(Z, problem.Y, float(scale))
@@ -76,5 +81,7 @@ def certify_conv(
         value=value,
         claimed_kind="lower",
         method="certificate (CNN, sigma over patch patterns)",
-        note=f"sigma <= {sigma:.6g}, scale {scale:.4g}; net objective {objective:.10g}",
+        note=f"sigma <= {sigma:.6g}, scale {scale:.4g}; net objective {objective:.10g}"
+        + ("" if complete else "; patterns incomplete (ill-conditioned patches): not proven"),
+        checked=None if complete else "unverified",
     )

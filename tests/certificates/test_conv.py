@@ -48,3 +48,17 @@ def test_vector_outputs_and_refusals() -> None:
     net = ConvReLU(linear, np.ones((2, 1)), np.ones((5, 2)))
     with pytest.raises(InvalidInputError, match="linear readout"):
         certify_conv(net, problem)
+
+
+def test_ill_conditioned_patches_are_not_proven() -> None:
+    # nearly constant signals: every patch is close to (a, a), the patch matrix has condition
+    # ~1e6 and its enumeration may miss thin cells
+    # (copos.nets.arrangements.MAX_ENUMERATION_CONDITION), so sigma proves nothing
+    rng = np.random.default_rng(0)
+    X = np.repeat(rng.standard_normal((12, 1)), 7, axis=1) + 1e-6 * rng.standard_normal((12, 7))
+    problem = TrainingProblem(X, rng.standard_normal((12, 1)), 0.02)
+    arch = Convolution.conv1d(7, 2, pooling="sum")
+    net = ConvReLU(arch, rng.standard_normal((2, 3)), rng.standard_normal((3, 1)))
+    bound = certify_conv(net, problem)
+    assert bound.rigour == "unverified" and bound.kind == "neither"
+    assert "not proven" in bound.note
