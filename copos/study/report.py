@@ -100,14 +100,17 @@ class TightnessReport:
     def table(self) -> str:
         """A fixed-width text table: method, bound kind, value, gap, time, status."""
         n, d, c = self.shape
-        header = f"{'method':<28} {'bound':<7} {'value':>12} {'gap':>10} {'time[s]':>8}  status"
+        width = self._method_width()
+        header = (
+            f"{'method':<{width}} {'bound':<7} {'value':>12} {'gap':>10} {'time[s]':>8}  status"
+        )
         lines = [
             f"{self.problem}: n={n}, d={d}, c={c}, beta={self.beta:g}; "
             f"widths {list(self.widths)}, seeds {list(self.seeds)}",
             header,
             "-" * len(header),
         ]
-        lines += [self._table_row(row) for row in self.rows]
+        lines += [self._table_row(row, width) for row in self.rows]
         lines.append(
             f"best upper {_fmt(self.best_upper)}; best verified lower {_fmt(self.best_lower)}; "
             f"best rigorous lower {_fmt(self.best_rigorous_lower)}"
@@ -122,7 +125,11 @@ class TightnessReport:
             lines.append("INCOMPLETE: the run was interrupted; resume it with --resume")
         return "\n".join(lines)
 
-    def _table_row(self, row: Bound) -> str:
+    def _method_width(self) -> int:
+        """The method column: at least 28 characters, as wide as the longest method."""
+        return max([28, *(len(row.method) for row in self.rows)])
+
+    def _table_row(self, row: Bound, width: int = 28) -> str:
         gap = self.gap(row)
         gap_text = f"{gap:>10.2e}" if math.isfinite(gap) else f"{'-':>10}"
         if row.failed:
@@ -132,7 +139,7 @@ class TightnessReport:
         else:
             status = f"{row.status} (unverified)"
         return (
-            f"{row.method:<28} {row.kind:<7} {'-' if row.failed else _fmt(row.value):>12} {gap_text} "
+            f"{row.method:<{width}} {row.kind:<7} {'-' if row.failed else _fmt(row.value):>12} {gap_text} "
             f"{row.time:>8.2f}  {status}"
         )
 

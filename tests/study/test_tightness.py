@@ -444,3 +444,15 @@ def test_certificate_row_polishes_the_best_net_and_reports_it_as_an_upper_row() 
     assert report.best_upper == polished.value
     assert certificate.value <= polished.value + 1e-9 * max(1.0, polished.value)
     assert_consistent(report, ("certificate",))
+
+
+def test_table_columns_stay_aligned_with_a_long_method_name() -> None:
+    rows = [
+        Bound.of_network(1.0, method="sgd (adam, m=5)"),
+        Bound(0.5, "lower", method="certificate (polished, m=100) and more", view="dual"),
+    ]
+    report = TightnessReport("toy", 0.1, (4, 2, 1), (5,), (0,), [], rows, {})
+    lines = report.table().splitlines()
+    header, body = lines[1], lines[3:5]
+    column = header.index("bound")
+    assert [line[column : column + 5] for line in body] == ["upper", "lower"]
