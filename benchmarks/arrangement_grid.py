@@ -210,6 +210,20 @@ def auto_choice(cell: dict[str, Any]) -> str:
     return resolve("auto", "arrangement", Sizes(int(cell["n"]), int(cell["d"]), int(cell["P"])))
 
 
+def instance_features(cell: dict[str, Any]) -> dict[str, float]:
+    """Cheap features of a cell's instance, known before solving (for fitting ``auto``)."""
+    from copos.relaxations.convex import arrangement_features
+
+    problem, patterns = make_instance({k: _typed(k, v) for k, v in cell.items()})
+    return arrangement_features(problem, patterns)
+
+
+def _typed(key: str, value: Any) -> Any:
+    if key == "X":
+        return value
+    return int(value) if key in ("n", "d", "P") else float(value)
+
+
 def summarize(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per cell with both solvers: speed-up, relative error, certified gap, auto."""
     by_cell: dict[str, dict[str, dict[str, Any]]] = {}
@@ -238,6 +252,7 @@ def summarize(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if t_admm is not None and t_clar is not None:
             out["speedup"] = t_clar / t_admm
         faster = _faster(admm_ok, clar_ok, t_admm, t_clar)
+        out.update(instance_features(cell))
         choice = auto_choice({**cell})
         out["auto"] = "admm" if choice == "copos-admm" else "clarabel"
         out["faster"] = faster

@@ -216,6 +216,24 @@ def arrangement_sizes(problem: TrainingProblem, arrangements: Arrangements) -> S
     return Sizes(problem.n, problem.d, len(arrangements))
 
 
+def arrangement_features(problem: TrainingProblem, arrangements: Arrangements) -> dict[str, float]:
+    r"""Cheap features of a scalar-output instance that ``"auto"`` may look at before solving.
+
+    ``beta_ratio`` :math:`= \beta / \max_i\|X^\top D_iy\|_2` (at least 1: every block is zero
+    at the optimum; small: many active blocks, a dense solution) and ``beta_scaled``
+    :math:`= \beta / (\|X\|_2\|y\|_2)`, the weight decay the ADMM sees after its rescaling.
+    """
+    X, y = problem.X, problem.Y[:, 0]
+    masks = np.asarray(arrangements.patterns, dtype=np.float64)  # (P, n)
+    correlations = (masks * y[None, :]) @ X  # row i: (D_i X)^T y
+    largest = float(np.sqrt(np.einsum("pd,pd->p", correlations, correlations)).max(initial=0.0))
+    scale = float(np.linalg.norm(X, 2)) * float(np.linalg.norm(y))
+    return {
+        "beta_ratio": problem.beta / largest if largest > 0 else float("inf"),
+        "beta_scaled": problem.beta / scale if scale > 0 else float("inf"),
+    }
+
+
 def solve_convex_program(
     problem: TrainingProblem,
     arrangements: Arrangements | None = None,
