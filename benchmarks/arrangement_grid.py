@@ -204,10 +204,13 @@ def run(cells: list[dict[str, Any]], solvers: list[str], args: argparse.Namespac
 
 
 def auto_choice(cell: dict[str, Any]) -> str:
-    """What ``solver="auto"`` picks for the cell's sizes (the registry's rule)."""
-    from copos.solvers.registry import Sizes, resolve
+    """What ``solver="auto"`` picks for the cell's instance (the registry's rule on
+    :func:`copos.relaxations.convex.arrangement_sizes`: n, d, P and beta/beta_max)."""
+    from copos.relaxations.convex import arrangement_sizes
+    from copos.solvers.registry import resolve
 
-    return resolve("auto", "arrangement", Sizes(int(cell["n"]), int(cell["d"]), int(cell["P"])))
+    problem, patterns = make_instance({k: _typed(k, v) for k, v in cell.items()})
+    return resolve("auto", "arrangement", arrangement_sizes(problem, patterns))
 
 
 def instance_features(cell: dict[str, Any]) -> dict[str, float]:
@@ -280,6 +283,7 @@ SUMMARY_COLUMNS = [
     Column("rel_err", 8, spec=".1e"),
     Column("gap", 8, spec=".1e"),
     Column("neurons", 7),
+    Column("beta_ratio", 10, spec=".1e"),
     Column("auto", 8, "<"),
     Column("auto_right", 10, "<"),
 ]
