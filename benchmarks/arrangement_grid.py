@@ -254,7 +254,8 @@ def summarize(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             out["rel_err"] = abs(v_admm - v_clar) / max(abs(v_clar), 1e-300)
         if t_admm is not None and t_clar is not None:
             out["speedup"] = t_clar / t_admm
-        faster = _faster(admm_ok, clar_ok, t_admm, t_clar)
+        both_ran = bool(admm) and bool(clarabel)
+        faster = _faster(admm_ok, clar_ok, t_admm, t_clar) if both_ran else None
         out.update(instance_features(cell))
         choice = auto_choice({**cell})
         out["auto"] = "admm" if choice == "copos-admm" else "clarabel"
@@ -287,6 +288,8 @@ SUMMARY_COLUMNS = [
     Column("auto", 8, "<"),
     Column("auto_right", 10, "<"),
 ]
+
+EXTRA_SUMMARY = ["admm_status", "clarabel_status", "faster", "beta_scaled"]
 
 
 def plot(summary: list[dict[str, Any]], path: Path) -> Path | None:
@@ -339,7 +342,11 @@ def main(argv: list[str] | None = None) -> int:
     right = sum(row["auto_right"] == "True" for row in judged)
     print(f"auto picked the faster solver in {right} of {len(judged)} cells")
     summary_path = args.csv.with_name(args.csv.stem + "_summary.csv")
-    write_csv(summary_path, summary, [c.key or c.title for c in SUMMARY_COLUMNS] + list(GRID))
+    write_csv(
+        summary_path,
+        summary,
+        [c.key or c.title for c in SUMMARY_COLUMNS] + EXTRA_SUMMARY + list(GRID),
+    )
     print(f"wrote {summary_path}")
     if args.figure:
         figure = plot(summary, args.csv.with_suffix(".png"))
