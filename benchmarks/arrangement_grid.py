@@ -252,8 +252,8 @@ def summarize(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         }
         if v_admm is not None and v_clar is not None and clar_ok:
             out["rel_err"] = abs(v_admm - v_clar) / max(abs(v_clar), 1e-300)
-        if t_admm is not None and t_clar is not None:
-            out["speedup"] = t_clar / t_admm
+        if t_admm is not None and t_clar is not None and admm_ok and clar_ok:
+            out["speedup"] = t_clar / t_admm  # only when both reached their accuracy
         both_ran = bool(admm) and bool(clarabel)
         faster = _faster(admm_ok, clar_ok, t_admm, t_clar) if both_ran else None
         out.update(instance_features(cell))
