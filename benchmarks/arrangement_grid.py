@@ -293,7 +293,8 @@ EXTRA_SUMMARY = ["admm_status", "clarabel_status", "faster", "beta_scaled"]
 
 
 def plot(summary: list[dict[str, Any]], path: Path) -> Path | None:
-    """Clarabel time against ADMM time, one point per cell (noise as colour)."""
+    """Clarabel time against ADMM time, one point per cell: colour = noise (blue 0, orange 0.1,
+    red 1), circle = raw X, square = row-normalized, hollow = the ADMM did not reach 1e-4."""
     plt = pyplot()
     if plt is None:
         return None
@@ -304,7 +305,9 @@ def plot(summary: list[dict[str, Any]], path: Path) -> Path | None:
         if a is None or c is None:
             continue
         marker = "o" if row["X"] == "raw" else "s"
-        axis.loglog(a, c, marker, color=colours.get(float(row["noise"]), "k"))
+        colour = colours.get(float(row["noise"]), "k")
+        face = colour if row.get("admm_status") == "optimal" else "none"  # hollow: no 1e-4
+        axis.loglog(a, c, marker, color=colour, markerfacecolor=face)
     low, high = axis.get_xlim()
     axis.loglog([low, high], [low, high], "k:", lw=0.8)
     axis.loglog([low, high], [5 * low, 5 * high], "k--", lw=0.8)
