@@ -83,9 +83,9 @@ Implementation notes
   errors near 1e-3 at ``tol = 1e-4`` because the iterate's objective lay below the optimum.
   Since the value is taken at the blocks projected onto their cones (below) and the gap is
   required, that failure cannot pass the stopping rule, and the target 2 cut the iterations at
-  ``tol = 1e-4`` from 4,430 to 3,100 on the n = 500 case of ``benchmarks/arrangement_admm.py``
-  and from 18,710 to 9,670 on the noisy instance of ``docs/solvers.md`` (value error 2.6e-5
-  and 2.3e-5 above Clarabel's, certified gaps 9.8e-5 and 9.6e-5); the target 1 stopped the
+  ``tol = 1e-4`` from 4,430 to 3,380 on the n = 500 case of ``benchmarks/arrangement_admm.py``
+  and from 18,710 to 10,260 on the noisy instance of ``docs/solvers.md`` (value error 2.8e-5
+  and 1.9e-5 above Clarabel's, certified gaps 9.8e-5 and 7.4e-5); the target 1 stopped the
   n = 500 case earlier still but, before the projection, with the value 1.2e-3 below the
   optimum.  ``rho`` changes only at an anchor step of the Anderson
   acceleration, and that step is plain (the safeguard still judges the previous
