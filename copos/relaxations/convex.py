@@ -30,6 +30,7 @@ How to read the value
 from __future__ import annotations
 
 import functools
+import math
 import operator as operator_module
 import time
 import warnings
@@ -213,8 +214,28 @@ def convex_solver(
 
 
 def arrangement_sizes(problem: TrainingProblem, arrangements: Arrangements) -> Sizes:
-    """The sizes the registry's ``"auto"`` rule of the arrangement program looks at: n, d, P."""
-    return Sizes(problem.n, problem.d, len(arrangements))
+    r"""What the registry's ``"auto"`` rule of the arrangement program looks at: n, d, P and
+    :math:`\beta/\beta_{\max}` (:func:`arrangement_features`)."""
+    ratio = arrangement_features(problem, arrangements)["beta_ratio"]
+    return Sizes(problem.n, problem.d, len(arrangements), beta_ratio=ratio)
+
+
+def arrangement_features(problem: TrainingProblem, arrangements: Arrangements) -> dict[str, float]:
+    r"""Cheap features of a scalar-output instance that ``"auto"`` may look at before solving.
+
+    ``beta_ratio`` :math:`= \beta / \max_i\|X^\top D_iy\|_2` (at least 1: every block is zero
+    at the optimum; small: many active blocks, a dense solution) and ``beta_scaled``
+    :math:`= \beta / (\|X\|_2\|y\|_2)`, the weight decay the ADMM sees after its rescaling.
+    """
+    X, y = problem.X, problem.Y[:, 0]
+    masks = np.asarray(arrangements.patterns, dtype=np.float64)  # (P, n)
+    correlations = (masks * y[None, :]) @ X  # row i: (D_i X)^T y
+    largest = float(np.sqrt(np.einsum("pd,pd->p", correlations, correlations)).max(initial=0.0))
+    scale = float(np.linalg.norm(X, 2)) * float(np.linalg.norm(y))
+    return {
+        "beta_ratio": problem.beta / largest if largest > 0 else float("inf"),
+        "beta_scaled": problem.beta / scale if scale > 0 else float("inf"),
+    }
 
 
 def solve_convex_program(
@@ -286,7 +307,8 @@ def solve_convex_program(
             f"arrangements have patterns of length {patterns.n}, but "
             + (f"X has {problem.n} rows" if operator.K == 1 else f"M has {operator.rows} rows")
         )
-    chosen = _choose_solver(solver, operator, len(patterns))
+    ratio = arrangement_features(problem, patterns)["beta_ratio"] if operator.K == 1 else math.inf
+    chosen = _choose_solver(solver, operator, len(patterns), beta_ratio=ratio)
     if is_splitting(chosen):
         result = solve_arrangement_admm(
             problem, patterns, tol=tol, neuron_tol=neuron_tol, solver=chosen
@@ -331,9 +353,11 @@ def _default_patterns(problem: TrainingProblem, operator: DataOperator) -> Arran
     return enumerate_arrangements(operator.stacked)
 
 
-def _choose_solver(solver: str, operator: DataOperator, patterns: int) -> str:
+def _choose_solver(
+    solver: str, operator: DataOperator, patterns: int, beta_ratio: float = math.inf
+) -> str:
     """The registry's choice; the splittings solve the dense program only (``"auto"`` then falls back)."""
-    sizes = Sizes(operator.rows, operator.h, patterns)
+    sizes = Sizes(operator.rows, operator.h, patterns, beta_ratio=beta_ratio)
     chosen = resolve(solver, "arrangement", sizes)
     if not is_splitting(chosen) or operator.K == 1:
         return chosen

@@ -22,6 +22,7 @@ else the conic fallback (Clarabel by default); the measurements behind each thre
 from __future__ import annotations
 
 import importlib
+import math
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -212,11 +213,14 @@ def choices(program: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Sizes:
-    """The sizes ``"auto"`` looks at: samples ``n``, features ``d``, activation patterns ``P``."""
+    r"""The sizes ``"auto"`` looks at: samples ``n``, features ``d``, activation patterns ``P``,
+    and for the arrangement program the regularization ratio :math:`\beta/\beta_{\max}`
+    (``beta_ratio``; ``inf`` when unknown: the rule then looks at the sizes only)."""
 
     n: int
     d: int
     patterns: int = 0
+    beta_ratio: float = math.inf
 
 
 @dataclass(frozen=True)
@@ -250,6 +254,13 @@ LIFTED_ADMM_LOW_D = 4
 #: (``n·P = 20,000``): the ADMM hit 20,000 iterations, 10x slower.
 ARRANGEMENT_ADMM_FROM_ROWS = 50_000
 ARRANGEMENT_ADMM_FROM_D = 5
+#: ... and only when the weight decay is not tiny against the data,
+#: :math:`\beta/\beta_{\max} \ge` this (:math:`\beta_{\max} = \max_i\|X^\top D_iy\|`,
+#: ``copos.relaxations.convex.arrangement_features``): below it the solution is dense and
+#: degenerate and the ADMM needs 10,000s of iterations for a certified 1e-4 gap, while
+#: Clarabel's time hardly depends on the data (issue 15, ``benchmarks/arrangement_grid.py``;
+#: the fit and its accuracy on the grid are in ``docs/solvers.md``).
+ARRANGEMENT_ADMM_FROM_BETA_RATIO = 5e-4
 
 
 def lifted_dnn_prefers_admm(sizes: Sizes) -> bool:
@@ -261,10 +272,11 @@ def lifted_dnn_prefers_admm(sizes: Sizes) -> bool:
 
 
 def arrangement_prefers_admm(sizes: Sizes) -> bool:
-    """:math:`nP \\ge 50{,}000 \\wedge d \\ge 5`."""
+    """:math:`nP \\ge 50{,}000 \\wedge d \\ge 5 \\wedge \\beta/\\beta_{\\max} \\ge 5\\cdot10^{-4}`."""
     return (
         sizes.n * sizes.patterns >= ARRANGEMENT_ADMM_FROM_ROWS
         and sizes.d >= ARRANGEMENT_ADMM_FROM_D
+        and sizes.beta_ratio >= ARRANGEMENT_ADMM_FROM_BETA_RATIO
     )
 
 
@@ -280,7 +292,8 @@ AUTO_RULES: dict[str, AutoRule] = {
         COPOS_ADMM,
         arrangement_prefers_admm,
         f"{COPOS_ADMM} from n*P = {ARRANGEMENT_ADMM_FROM_ROWS:,} and d = "
-        f"{ARRANGEMENT_ADMM_FROM_D} on",
+        f"{ARRANGEMENT_ADMM_FROM_D} on, when beta/beta_max >= "
+        f"{ARRANGEMENT_ADMM_FROM_BETA_RATIO:g}",
     ),
 }
 

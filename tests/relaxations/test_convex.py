@@ -17,10 +17,11 @@ from copos.relaxations.convex import (
     ADMM_FROM_ROWS,
     ADMM_SOLVER,
     ConvexProgramResult,
+    arrangement_features,
     arrangement_sizes,
     solve_convex_program,
 )
-from copos.solvers.registry import resolve
+from copos.solvers.registry import ARRANGEMENT_ADMM_FROM_BETA_RATIO, resolve
 from tests.known import relative_gap
 
 REL_TOL = 1e-5
@@ -254,3 +255,32 @@ def test_copos_admm_dual_bound_is_certified_even_before_convergence() -> None:
     dual = admm.dual_bound
     assert (dual.kind, dual.rigour, dual.value) == ("lower", "rigorous", admm.lower_bound)
     assert dual.solver == "copos-admm" and admm.bound.claimed_kind == admm.bound_kind
+
+
+def test_beta_ratio_of_one_means_the_zero_solution() -> None:
+    """beta >= beta_max = max_i ||X^T D_i y|| makes every block zero: the value is ||y||^2 / 2."""
+    problem = random_problem(10, 2, seed=3)
+    patterns = enumerate_arrangements(problem.X)
+    beta_max = problem.beta / arrangement_features(problem, patterns)["beta_ratio"]
+    at_max = TrainingProblem.from_data(problem.X, problem.Y[:, 0], 1.001 * beta_max)
+    assert arrangement_features(at_max, patterns)["beta_ratio"] == pytest.approx(1.001)
+    result = solve_convex_program(at_max, patterns, solver="clarabel")
+    half_norm = 0.5 * float(np.sum(problem.Y**2))
+    assert result.value == pytest.approx(half_norm, rel=1e-6)
+    below = TrainingProblem.from_data(problem.X, problem.Y[:, 0], 0.5 * beta_max)
+    assert solve_convex_program(below, patterns, solver="clarabel").value < 0.999 * half_norm
+
+
+def test_auto_keeps_clarabel_when_the_weight_decay_is_tiny() -> None:
+    """Large enough for the ADMM by size, but beta/beta_max below the measured threshold."""
+    big = random_problem(20, ADMM_FROM_D, seed=0)
+    many = sample_arrangements(big.X, -(-ADMM_FROM_ROWS // 20), seed=0)
+    ratio = arrangement_features(big, many)["beta_ratio"]
+    assert ratio >= ARRANGEMENT_ADMM_FROM_BETA_RATIO
+    if len(many) * 20 >= ADMM_FROM_ROWS:
+        assert chosen(big, many, "auto") == ADMM_SOLVER
+    scale = 0.5 * ARRANGEMENT_ADMM_FROM_BETA_RATIO / ratio
+    tiny = TrainingProblem.from_data(big.X, big.Y[:, 0], big.beta * scale)
+    assert arrangement_features(tiny, many)["beta_ratio"] < ARRANGEMENT_ADMM_FROM_BETA_RATIO
+    assert chosen(tiny, many, "auto") == "clarabel"
+    assert chosen(tiny, many, "copos-admm") == ADMM_SOLVER  # an explicit name is obeyed

@@ -279,3 +279,36 @@ def test_optimal_means_the_certified_gap_is_within_tol(
         assert info.accurate
         assert info.gap <= tol and info.primal_residual <= tol and info.dual_residual <= tol
     assert solution.lower_bound <= solution.value + 1e-9 * max(1.0, abs(solution.value))
+
+
+def test_reported_bound_is_the_best_over_the_gap_checks_and_below_the_optimum() -> None:
+    """The lower bound is the best of the dual points met at the gap checks: never below the
+    bound of any checked iterate (the recorded per-iterate gaps), never above Clarabel's value."""
+    problem = _problem(40, 3, 2)
+    patterns = sample_arrangements(problem.X, 30, seed=1)
+    reference = solve_convex_program(problem, patterns, solver="clarabel").value
+    X, y = problem.X, problem.Y[:, 0]
+    solution = solve_arrangement_blocks(X, y, problem.beta, patterns.patterns, tol=1e-4)
+    history = solution.solve.extra["gap_history"]
+    assert solution.solve.status == "optimal" and history
+    assert solution.lower_bound <= reference + 1e-9 * abs(reference)
+    assert solution.lower_bound >= reference - 1e-4 * abs(reference)
+    final_iterate_gap = history[-1][2]
+    assert solution.solve.gap <= final_iterate_gap + 1e-15
+    assert all(best <= current + 1e-15 for _, best, current in history)
+
+
+@pytest.mark.parametrize("tol", [1e-2, 1e-4])
+def test_returned_blocks_are_feasible_so_the_value_is_an_upper_bound(tol: float) -> None:
+    """The blocks are projected onto their cones: at any tol the value is >= the optimum and the
+    certified interval [lower_bound, value] contains Clarabel's optimum."""
+    problem = _problem(60, 4, 3)
+    patterns = sample_arrangements(problem.X, 40, seed=1)
+    reference = solve_convex_program(problem, patterns, solver="clarabel").value
+    X, y = problem.X, problem.Y[:, 0]
+    solution = solve_arrangement_blocks(X, y, problem.beta, patterns.patterns, tol=tol)
+    assert solution.solve.status == "optimal"
+    assert solution.cone_violation <= 1e-12
+    slack = 1e-8 * abs(reference)
+    assert solution.lower_bound - slack <= reference <= solution.value + slack
+    assert solution.value - solution.lower_bound <= tol * abs(solution.value) + 1e-12
