@@ -72,10 +72,11 @@ class RelAdmmState:
 
     def extended(self, k_new: int) -> RelAdmmState:
         """The same iterates with ``k_new`` zero blocks appended (patterns entering the set)."""
-        k, m, n = self.P.shape[0], self.P.shape[1], self.H.shape[1]
+        m, n = self.P.shape[1], self.H.shape[1]
         zero = RelAdmmState.zeros(k_new, n, m)
         return RelAdmmState(
-            *(np.concatenate([a, b]) for a, b in zip(self.arrays, zero.arrays)), rho=self.rho
+            *(np.concatenate([a, b]) for a, b in zip(self.arrays, zero.arrays, strict=True)),
+            rho=self.rho,
         )
 
     def padded(self, f: int) -> RelAdmmState:
