@@ -47,6 +47,11 @@ FloatArray = NDArray[np.float64]
 #: A pattern enters when its :math:`\sigma_i` exceeds :math:`\beta(1 + \text{this})`.
 PRICE_RTOL = 1e-9
 
+#: The REL solves start at this tolerance and tighten to ``GAP_TO_TOL`` times the relative
+#: gap of the bracket (never below ``admm_tol``): early working sets only need the patterns.
+ADMM_TOL_START = 1e-4
+GAP_TO_TOL = 1e-2
+
 #: The method label of the rows in the tightness table.
 LOWER_METHOD = "REL working set (priced by sigma)"
 UPPER_METHOD = "net read off REL (polished)"
@@ -118,6 +123,10 @@ class _Bracket:
         if value < self.upper:
             self.upper, self.net = value, net
 
+    def relative_gap(self) -> float:
+        gap = (self.upper - self.lower) / max(1.0, abs(self.upper))
+        return gap if math.isfinite(gap) else math.inf
+
     def gap_within(self, eps: float) -> bool:
         return self.upper - self.lower <= eps * max(1.0, abs(self.upper))
 
@@ -146,7 +155,8 @@ def rel_working_set(
     max_rounds, time_limit:
         Outer rounds and seconds (checked between rounds).
     admm_tol, max_iter:
-        Tolerance and iterations of each REL solve.
+        Tolerance (reached as the bracket closes: each solve runs to
+        ``max(admm_tol, min(1e-4, 1e-2 (F - L)/max(1, |F|)))``) and iterations of each REL solve.
     max_add:
         At most this many patterns enter per round.
     sigma_budget:
@@ -164,7 +174,8 @@ def rel_working_set(
     run: RelAdmmRun | None = None
     for _ in range(max_rounds):
         patterns = _arrangements(masks, problem)
-        run = solve_rel_admm(problem, patterns, state=state, tol=admm_tol, max_iter=max_iter)
+        tol = max(admm_tol, min(ADMM_TOL_START, GAP_TO_TOL * bracket.relative_gap()))
+        run = solve_rel_admm(problem, patterns, state=state, tol=tol, max_iter=max_iter)
         state = run.state
         norm = dual_norm(run.result.Z, problem, time_budget=sigma_budget)
         bracket.offer_lower(run.result.Z, norm, problem)
@@ -280,9 +291,8 @@ def _result(
     assert bracket.net is not None
     elapsed = time.perf_counter() - start
     patterns = run.result.arrangements
-    note = (
-        f"{len(rounds)} rounds, {len(patterns)} patterns in the working set; "
-        + ("pricing found no pattern with sigma_i > beta" if complete else "pricing not closed")
+    note = f"{len(rounds)} rounds, {len(patterns)} patterns in the working set; " + (
+        "pricing found no pattern with sigma_i > beta" if complete else "pricing not closed"
     )
     lower = Bound(
         value=bracket.lower,
