@@ -64,6 +64,7 @@ _LAZY: dict[str, str] = {
     "certify": "copos.certificates.certify",
     "verify": "copos.certificates.verify",
     "dual_norm": "copos.certificates.dual_norm",
+    "rel_working_set": "copos.certificates.rel_working_set",
     "improve": "copos.certificates.improve",
     "polish": "copos.nets.polish",
     # the tightness checker
@@ -120,6 +121,7 @@ __all__ = [
     "PSD",
     "recover_from_convex",
     "recover_from_rel",
+    "rel_working_set",
     "round_lifted",
     "save_data",
     "soft_threshold_optimum",
@@ -182,6 +184,7 @@ if TYPE_CHECKING:  # static checkers and IDEs see the names without importing th
     from copos.nets.training import TrainingRun, train, train_grid
     from copos.programs.stability import stability_number
     from copos.programs.stqp import standard_quadratic
+    from copos.certificates.rel_working_set import rel_working_set
     from copos.recovery.convex import recover_from_convex
     from copos.recovery.cp_factor import recover_from_rel
     from copos.recovery.rounding import round_lifted

@@ -29,6 +29,7 @@ PROMISED = {
     "PSD", "Nonnegative", "DNN", "Copositive", "CompletelyPositive", "Parrilo", "ParriloDual",
     "stability_number", "standard_quadratic", "CoposError", "InvalidInputError",
     "DataFileError", "UnknownSolverError", "SolverError", "TooLargeError", "__version__",
+    "rel_working_set",
 }  # fmt: skip
 
 

@@ -26,7 +26,7 @@ def test_the_lifted_read_off_is_a_real_net_above_p_star(known) -> None:  # type:
 
 def test_the_rel_read_off_is_above_the_rel_lower_bound() -> None:
     problem = random_problem(8, n=6, beta=0.1)
-    run = solve_rel_admm(problem, tol=1e-6, max_iter=3_000)
+    run = solve_rel_admm(problem, tol=1e-5, max_iter=1_000)
     result = read_off_rel(run.blocks, run.result.arrangements, problem)
     lower = solve_rel(problem).value  # REL over every pattern: a lower bound on p*
     assert result.bound.value >= lower - 1e-6 * max(1.0, lower)
