@@ -171,6 +171,7 @@ if TYPE_CHECKING:  # static checkers and IDEs see the names without importing th
     from copos.certificates.certificate import Certificate
     from copos.certificates.certify import certify
     from copos.certificates.dual_norm import dual_norm
+    from copos.certificates.rel_working_set import rel_working_set
     from copos.certificates.verify import VerificationResult, verify
     from copos.cones.base import Cone
     from copos.cones.basic import DNN, PSD, SPN, CompletelyPositive, Copositive, Nonnegative
@@ -184,7 +185,6 @@ if TYPE_CHECKING:  # static checkers and IDEs see the names without importing th
     from copos.nets.training import TrainingRun, train, train_grid
     from copos.programs.stability import stability_number
     from copos.programs.stqp import standard_quadratic
-    from copos.certificates.rel_working_set import rel_working_set
     from copos.recovery.convex import recover_from_convex
     from copos.recovery.cp_factor import recover_from_rel
     from copos.recovery.rounding import round_lifted
