@@ -8,7 +8,8 @@ r"""REL over every activation pattern at scale: a working set priced by the dual
     \sigma(Z) = \max_i\sigma_i(Z)\ \ (\text{:func:`~copos.certificates.dual_norm.dual_norm`}),
 
 and a pattern enters :math:`\mathcal W` when :math:`\sigma_i(Z) > \beta` (the maximiser's
-pattern, and with the enumeration every evaluated pattern above :math:`\beta`).  Every outer
+pattern, and with the enumeration every evaluated pattern above :math:`\beta`; the same for the
+residual of the read-off net, whose own neurons' patterns enter too).  Every outer
 round brackets :math:`p^\star`:
 
 .. math:: L(Z) = t\langle Z, Y\rangle - \tfrac12t^2\|Z\|_F^2 \le p^\star \le F(U, V),\qquad
@@ -179,8 +180,12 @@ def rel_working_set(
         state = run.state
         norm = dual_norm(run.result.Z, problem, time_budget=sigma_budget)
         bracket.offer_lower(run.result.Z, norm, problem)
-        _offer_read_off(bracket, run, problem, sigma_budget)
+        net, net_norm = _offer_read_off(bracket, run, problem, sigma_budget)
         entering = _priced(norm, problem, masks, max_add)
+        if not bracket.gap_within(eps):  # the read-off net's witness and its own patterns
+            seen = np.vstack([masks, *entering]) if entering else masks
+            entering += _priced(net_norm, problem, seen, max(0, max_add - len(entering)))
+            entering += _new_patterns(net, problem, masks, entering)
         complete = not entering and norm.rigorous and norm.value <= problem.beta
         rounds.append(_round(run, norm, bracket, len(entering), start))
         if bracket.gap_within(eps) or complete or not entering:
@@ -256,13 +261,32 @@ def _arrangements(masks: NDArray[np.bool_], problem: TrainingProblem) -> Arrange
 
 def _offer_read_off(
     bracket: _Bracket, run: RelAdmmRun, problem: TrainingProblem, sigma_budget: float
-) -> None:
-    """The net read off the blocks, polished; its residual also offers a lower bound."""
+) -> tuple[TwoLayerReLU, DualNormResult]:
+    """The net read off the blocks, polished; its residual also offers a lower bound.  Returns
+    the polished net and the dual norm of its residual."""
     net = network_from_blocks(run.blocks, run.result.arrangements, problem)
     polished = polished_network(net, problem).net if net.m else net
     bracket.offer_net(polished, problem)
     Z = polished.residual(problem)
-    bracket.offer_lower(Z, dual_norm(Z, problem, time_budget=sigma_budget), problem)
+    norm = dual_norm(Z, problem, time_budget=sigma_budget)
+    bracket.offer_lower(Z, norm, problem)
+    return polished, norm
+
+
+def _new_patterns(
+    net: TwoLayerReLU,
+    problem: TrainingProblem,
+    masks: NDArray[np.bool_],
+    entering: list[NDArray[np.bool_]],
+) -> list[NDArray[np.bool_]]:
+    r"""The patterns :math:`\mathbb 1[Xu_j > 0]` of the net's neurons not yet in the set."""
+    seen = {mask.tobytes() for mask in [*masks, *entering]}
+    fresh: list[NDArray[np.bool_]] = []
+    for mask in np.asarray(problem.X @ net.U > 0.0).T:
+        if mask.any() and mask.tobytes() not in seen:
+            seen.add(mask.tobytes())
+            fresh.append(mask)
+    return fresh
 
 
 def _round(
