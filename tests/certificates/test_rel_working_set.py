@@ -19,7 +19,7 @@ ROUNDING = 1e-9
 @given(seed=st.integers(0, 10_000), beta=st.sampled_from([0.05, 0.2, 0.5]))
 def test_the_lower_bound_never_exceeds_a_network(seed: int, beta: float) -> None:
     problem = random_problem(seed, n=6, beta=beta)
-    result = rel_working_set(problem, max_rounds=3)
+    result = rel_working_set(problem, max_rounds=2, max_iter=2_000)
     assert result.lower.rigour == "rigorous" and result.lower.kind == "lower"
     assert result.lower.value <= result.upper.value + ROUNDING * max(1.0, result.upper.value)
     assert result.upper.value == result.net.objective(problem)  # a real net's objective
@@ -64,8 +64,8 @@ def test_the_loop_stops_with_a_proof_and_matches_the_cvxpy_rel() -> None:
 
 
 def test_the_beta_path_warm_starts_the_working_set() -> None:
-    problem = random_problem(5, n=6, beta=0.2)
-    first, second = rel_beta_path(problem, [0.2, 0.1])
+    problem = random_problem(5, n=5, beta=0.2)
+    first, second = rel_beta_path(problem, [0.2, 0.1], max_rounds=3, max_iter=1_000)
     assert second.beta == 0.1 and len(second.patterns) >= len(first.patterns)
     assert (second.patterns.patterns[: len(first.patterns)] == first.patterns.patterns).all()
     assert second.lower.value <= second.upper.value + ROUNDING
