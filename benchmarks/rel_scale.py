@@ -11,7 +11,8 @@ Cases (each in its own child process under a wall-clock limit, side by side in o
   patterns; none is enumerated: pricing by the branch and bound of
   :func:`copos.certificates.dual_norm.dual_norm`);
 * ``planted:K``: instance ``K`` of ``../shared/data/planted_authors_100.npz`` (n = 25, d = 2,
-  c = 5) at each β.
+  c = 5) at each β; with ``--lifted`` also ``lifted-read``: the lifted DNN's value and the net
+  read off its :math:`\Lambda` (:func:`copos.relaxations.read_off.read_off_lifted`).
 
 Every ``copos-rel`` row is a proven bracket ``lower <= p* <= upper`` (``lower`` from the
 certificate's :math:`L(Z)` with a proven :math:`\sigma`, ``upper`` a real net read off the REL
@@ -20,7 +21,7 @@ blocks and polished); ``rel_gap = (upper - lower)/max(1, |upper|)``.
 Usage::
 
     python benchmarks/rel_scale.py [--cases spiral,iris,planted] [--planted 20]
-        [--max-seconds S] [--iris-seconds S] [--csv PATH]
+        [--clarabel] [--lifted] [--max-seconds S] [--iris-seconds S] [--csv PATH]
 """
 
 from __future__ import annotations
@@ -84,6 +85,8 @@ def _child(case: str, beta: float, method: str, seconds: float) -> dict:
             note=f"accurate={result.solve.accurate}",
         )
         return row
+    if method == "lifted-read":
+        return _lifted_read(problem, row, start)
     from copos.certificates.rel_working_set import rel_working_set
 
     result = rel_working_set(problem, eps=1e-6, time_limit=seconds, max_rounds=200)
@@ -99,6 +102,25 @@ def _child(case: str, beta: float, method: str, seconds: float) -> dict:
         complete=result.complete,
         rel_value=result.rel.value,
         note=f"lower {result.lower.rigour}; net width {result.net.m}",
+    )
+    return row
+
+
+def _lifted_read(problem, row: dict, start: float) -> dict:
+    """The lifted DNN (its value: lower) and the net read off its Lambda (upper)."""
+    from copos.relaxations.lifted import solve_lifted_dnn
+    from copos.relaxations.read_off import read_off_lifted
+
+    lifted = solve_lifted_dnn(problem)
+    read = read_off_lifted(lifted.Lambda, problem)
+    row.update(
+        status=lifted.solve.status,
+        time_s=time.perf_counter() - start,
+        patterns=len(read.candidates),
+        lower=lifted.bound.value if lifted.bound.kind == "lower" else None,
+        upper=read.bound.value,
+        rel_gap=(read.bound.value - lifted.bound.value) / max(1.0, abs(read.bound.value)),
+        note=f"DNN {lifted.bound.kind}; {read.bound.method}",
     )
     return row
 
@@ -136,6 +158,8 @@ def _cases(args: argparse.Namespace) -> list[tuple[str, float, str, float]]:
         for index in range(args.planted):
             for beta in (0.1, 0.01):
                 cases.append((f"planted:{index}", beta, "copos-rel", args.max_seconds))
+                if args.lifted:
+                    cases.append((f"planted:{index}", beta, "lifted-read", args.max_seconds))
     if "iris" in wanted:
         cases.append(("iris", 0.1, "copos-rel", args.iris_seconds))
     return cases
@@ -147,6 +171,9 @@ def main() -> None:
     parser.add_argument("--cases", default="spiral,iris,planted")
     parser.add_argument("--planted", type=int, default=20)
     parser.add_argument("--clarabel", action="store_true", help="also CVXPY + Clarabel REL")
+    parser.add_argument(
+        "--lifted", action="store_true", help="also the net read off the lifted DNN"
+    )
     parser.add_argument("--max-seconds", type=float, default=600.0)
     parser.add_argument("--iris-seconds", type=float, default=1800.0)
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
