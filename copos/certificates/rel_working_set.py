@@ -9,7 +9,7 @@ r"""REL over every activation pattern at scale: a working set priced by the dual
 
 and a pattern enters :math:`\mathcal W` when :math:`\sigma_i(Z) > \beta` (the maximiser's
 pattern, and with the enumeration every evaluated pattern above :math:`\beta`; the same for the
-residual of the read-off net, whose own neurons' patterns enter too).  Every outer
+residual of the read-off net, and without enumeration its own neurons' patterns too).  Every outer
 round brackets :math:`p^\star`:
 
 .. math:: L(Z) = t\langle Z, Y\rangle - \tfrac12t^2\|Z\|_F^2 \le p^\star \le F(U, V),\qquad
@@ -185,7 +185,8 @@ def rel_working_set(
         if not bracket.gap_within(eps):  # the read-off net's witness and its own patterns
             seen = np.vstack([masks, *entering]) if entering else masks
             entering += _priced(net_norm, problem, seen, max(0, max_add - len(entering)))
-            entering += _new_patterns(net, problem, masks, entering)
+            if norm.pattern_bounds is None:  # a search prices one pattern: add the net's too
+                entering += _new_patterns(net, problem, masks, entering)
         complete = not entering and norm.rigorous and norm.value <= problem.beta
         rounds.append(_round(run, norm, bracket, len(entering), start))
         if bracket.gap_within(eps) or complete or not entering:
