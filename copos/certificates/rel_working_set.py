@@ -157,7 +157,8 @@ def rel_working_set(
         Outer rounds and seconds (checked between rounds).
     admm_tol, max_iter:
         Tolerance (reached as the bracket closes: each solve runs to
-        ``max(admm_tol, min(1e-4, 1e-2 (F - L)/max(1, |F|)))``) and iterations of each REL solve.
+        ``max(admm_tol, min(1e-4, 1e-2 (F - L)/max(1, |F|)))``, 100 times tighter after a round
+        in which no pattern entered) and iterations of each REL solve.
     max_add:
         At most this many patterns enter per round.
     sigma_budget:
@@ -173,9 +174,10 @@ def rel_working_set(
     rounds: list[WorkingSetRound] = []
     complete = False
     run: RelAdmmRun | None = None
+    tighten = 1.0
     for _ in range(max_rounds):
         patterns = _arrangements(masks, problem)
-        tol = max(admm_tol, min(ADMM_TOL_START, GAP_TO_TOL * bracket.relative_gap()))
+        tol = max(admm_tol, tighten * min(ADMM_TOL_START, GAP_TO_TOL * bracket.relative_gap()))
         run = solve_rel_admm(problem, patterns, state=state, tol=tol, max_iter=max_iter)
         state = run.state
         norm = dual_norm(run.result.Z, problem, time_budget=sigma_budget)
@@ -189,10 +191,13 @@ def rel_working_set(
                 entering += _new_patterns(net, problem, masks, entering)
         complete = not entering and norm.rigorous and norm.value <= problem.beta
         rounds.append(_round(run, norm, bracket, len(entering), start))
-        if bracket.gap_within(eps) or complete or not entering:
+        if bracket.gap_within(eps) or complete or time.perf_counter() - start > time_limit:
             break
-        if time.perf_counter() - start > time_limit:
-            break
+        if not entering:  # nothing left to price at this accuracy: solve REL more accurately
+            if tol <= admm_tol:
+                break
+            tighten *= 1e-2
+            continue
         masks = np.vstack([masks, np.array(entering)])
     assert run is not None and bracket.net is not None
     return _result(problem, bracket, run, complete, eps, rounds, start)
