@@ -259,10 +259,7 @@ class _Scaling:
     @classmethod
     def of(cls, problem: TrainingProblem) -> _Scaling:
         """The scaling of ``problem`` (factors 1 for all-zero data)."""
-        kappa = float(np.max(np.linalg.norm(problem.X, axis=1)))
-        gamma = float(np.max(np.abs(problem.Y)))
-        kappa = kappa if np.isfinite(kappa) and kappa > 0 else 1.0
-        gamma = gamma if np.isfinite(gamma) and gamma > 0 else 1.0
+        kappa, gamma = _unit_scales(problem)
         scaled = problem.rescaled(kappa, gamma)  # the data are not checked again
         beta = scaled.beta
         return cls(
