@@ -26,8 +26,10 @@ from copos.nets.problem import TrainingProblem
 
 FloatArray = NDArray[np.float64]
 
-#: Eigenvalues below this fraction of the largest one (over all blocks) are dropped.
-EIGEN_RTOL = 1e-8
+#: Eigenvalues below this fraction of the largest one (over all blocks) are dropped: the tail
+#: of an inexact solve gives many tiny neurons that only slow the polish down (planted n = 25:
+#: 171 of 176 s in polish at 1e-8).
+EIGEN_RTOL = 1e-4
 
 
 def network_from_blocks(
