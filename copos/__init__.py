@@ -77,6 +77,7 @@ _LAZY: dict[str, str] = {
     "certify": "copos.certificates.certify",
     "verify": "copos.certificates.verify",
     "dual_norm": "copos.certificates.dual_norm",
+    "rel_working_set": "copos.certificates.rel_working_set",
     "improve": "copos.certificates.improve",
     "polish": "copos.nets.polish",
     # the tightness checker
@@ -135,6 +136,7 @@ __all__ = [
     "PSD",
     "recover_from_convex",
     "recover_from_rel",
+    "rel_working_set",
     "round_lifted",
     "save_data",
     "soft_threshold_optimum",
@@ -195,6 +197,7 @@ if TYPE_CHECKING:  # static checkers and IDEs see the names without importing th
     from copos.certificates.certificate import Certificate
     from copos.certificates.certify import certify
     from copos.certificates.dual_norm import dual_norm
+    from copos.certificates.rel_working_set import rel_working_set
     from copos.certificates.verify import VerificationResult, verify
     from copos.cones.base import Cone
     from copos.cones.basic import DNN, PSD, SPN, CompletelyPositive, Copositive, Nonnegative

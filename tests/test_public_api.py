@@ -30,6 +30,7 @@ PROMISED = {
     "stability_number", "standard_quadratic", "CoposError", "InvalidInputError",
     "DataFileError", "UnknownSolverError", "SolverError", "TooLargeError", "__version__",
     "Convolution", "ConvReLU", "train_conv", "solve_conv_program", "solve_circular_program",
+    "rel_working_set",
 }  # fmt: skip
 #: Issue 18's names: convex adversarial training, the gated-ReLU route, semi-NMF.
 PROMISED |= {

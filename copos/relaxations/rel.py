@@ -35,6 +35,7 @@ How to read the bounds
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -42,6 +43,7 @@ from typing import Literal
 import cvxpy as cp
 import numpy as np
 from numpy.typing import NDArray
+from scipy.optimize import nnls
 
 from copos._validation import check_level
 from copos.bound import Bound
@@ -52,6 +54,8 @@ from copos.nets.arrangements import Arrangements
 from copos.nets.patterns import cone_rows, masked_data, patterns_for, residual_from_blocks
 from copos.nets.problem import TrainingProblem, require_no_output_bias
 from copos.solvers import DEFAULT_SOLVER, SolveInfo, require_solution, solve
+from copos.solvers.admm.rel import RelAdmmState
+from copos.solvers.admm.rel import solve_rel_admm as admm_rel
 
 FloatArray = NDArray[np.float64]
 
@@ -169,7 +173,7 @@ def solve_rel(
     arrangements:
         Patterns; default the exact enumeration (complete), making ``value`` a lower bound.
     solver:
-        ``"clarabel"`` or ``"scs"``.
+        ``"clarabel"`` or ``"scs"``, or ``"copos-rel"`` (:func:`solve_rel_admm`, no model built).
 
     Returns
     -------
@@ -184,6 +188,8 @@ def solve_rel(
     SolverError
         The solver returned no solution.
     """
+    if str(solver).lower() == REL_ADMM_SOLVER:
+        return solve_rel_admm(problem, arrangements).result
     require_no_output_bias(problem, "the REL relaxation")
     patterns = patterns_for(problem, arrangements)
     scaling = _Scaling.of(problem)
@@ -254,10 +260,7 @@ class _Scaling:
     @classmethod
     def of(cls, problem: TrainingProblem) -> _Scaling:
         """The scaling of ``problem`` (factors 1 for all-zero data)."""
-        kappa = float(np.max(np.linalg.norm(problem.X, axis=1)))
-        gamma = float(np.max(np.abs(problem.Y)))
-        kappa = kappa if np.isfinite(kappa) and kappa > 0 else 1.0
-        gamma = gamma if np.isfinite(gamma) and gamma > 0 else 1.0
+        kappa, gamma = _unit_scales(problem)
         scaled = problem.rescaled(kappa, gamma)  # the data are not checked again
         beta = scaled.beta
         return cls(
@@ -425,3 +428,153 @@ def _multiplier_block(constraint: cp.Constraint, d: int) -> FloatArray:
     if value is None:
         return np.zeros((d, d))
     return _psd_value(np.asarray(value, dtype=np.float64)[:d, :d])
+
+
+#: The name of copos's own REL solver (:func:`solve_rel_admm`), accepted by :func:`solve_rel`.
+REL_ADMM_SOLVER = "copos-rel"
+
+
+#: Rows of a cone closer than this (relative, unit rows) count as one direction, and a row whose
+#: distance to the cone of the others is below it is dropped as redundant.
+FACET_TOL = 1e-10
+
+
+@dataclass(frozen=True, eq=False)
+class RelAdmmRun:
+    r"""(REL) on a set of patterns solved by :func:`copos.solvers.admm.rel.solve_rel_admm`.
+
+    ``result`` holds the value, the Schur blocks :math:`S_i` and the residual ``Z`` in the
+    original units (``bound_kind`` ``"neither"`` unless the patterns are complete, and the
+    value unverified: the splitting reports residuals, no duality gap); ``blocks`` the lifted
+    blocks :math:`G_i = \sum_k [u_k; v_k][u_k; v_k]^\top` (original units, ``(k, d+c, d+c)``);
+    ``state`` the iterates (internal units) that warm-start the next run.
+    """
+
+    result: CopositiveResult
+    blocks: FloatArray
+    state: RelAdmmState
+
+
+def facet_rows(A: FloatArray, tol: float = FACET_TOL) -> FloatArray:
+    r"""The irredundant rows of the cone :math:`\{u : Au \ge 0\}`, normalised to unit length.
+
+    A row :math:`a_j` in the cone of the others, :math:`a_j = \sum_l\lambda_la_l`,
+    :math:`\lambda \ge 0`, adds nothing to :math:`ASA^\top \ge 0`: :math:`a_j^\top Sa_k =
+    \sum_l\lambda_la_l^\top Sa_k`.  So (REL) needs only the extreme rays of
+    :math:`\operatorname{cone}\{a_j\}` (found by non-negative least squares); zero rows and
+    repeated directions are dropped first.
+    """
+    norms = np.linalg.norm(A, axis=1)
+    top = float(np.max(norms, initial=0.0))
+    rows = A[norms > tol * max(top, 1e-300)]
+    rows = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+    rows = _distinct_rows(rows, tol)
+    keep = [
+        j for j in range(len(rows)) if _cone_distance(np.delete(rows, j, axis=0), rows[j]) > tol
+    ]
+    return rows[keep]
+
+
+def _distinct_rows(rows: FloatArray, tol: float) -> FloatArray:
+    """``rows`` without near-repeats (unit rows within ``tol`` in the max norm)."""
+    kept: list[FloatArray] = []
+    for row in rows[np.lexsort(rows.T[::-1])]:
+        if not kept or float(np.max(np.abs(row - kept[-1]))) > tol:
+            kept.append(row)
+    if not kept:
+        return rows[:0]
+    distinct = np.array(kept)
+    _, first = np.unique(np.round(distinct / tol**0.5), axis=0, return_index=True)
+    return distinct[np.sort(first)] if len(first) < len(distinct) else distinct
+
+
+def _cone_distance(others: FloatArray, row: FloatArray) -> float:
+    r""":math:`\min_{\lambda\ge0}\|\text{others}^\top\lambda - \text{row}\|` (``inf`` if none)."""
+    if len(others) == 0:
+        return math.inf
+    return float(nnls(others.T, row)[1])
+
+
+def facet_array(problem: TrainingProblem, patterns: Arrangements) -> FloatArray:
+    """The :func:`facet_rows` of every pattern cone, zero-padded to ``(k, f, d)``."""
+    facets = [facet_rows(cone_rows(problem, patterns, i)) for i in range(len(patterns))]
+    width = max((len(F) for F in facets), default=0)
+    out = np.zeros((len(facets), max(width, 1), problem.d))
+    for i, F in enumerate(facets):
+        out[i, : len(F)] = F
+    return out
+
+
+def solve_rel_admm(
+    problem: TrainingProblem,
+    arrangements: Arrangements | None = None,
+    *,
+    state: RelAdmmState | None = None,
+    tol: float = 1e-7,
+    max_iter: int = 20_000,
+    time_limit: float = math.inf,
+) -> RelAdmmRun:
+    r"""(REL) in the lifted form of :mod:`copos.solvers.admm.rel`, without building a model.
+
+    .. math:: \min_{G_i \succeq 0,\ F_iS_iF_i^\top \ge 0}\ \tfrac12\Big\|\sum_iD_iXW_i - Y\Big\|_F^2
+        + \tfrac\beta2\sum_i\operatorname{tr}G_i ,
+
+    with :math:`F_i` the :func:`facet_rows` of pattern :math:`i` (the same constraint set as
+    :math:`A_iS_iA_i^\top \ge 0`).  Solved in the units :math:`X/\kappa`, :math:`Y/\gamma`,
+    :math:`\beta/(\kappa\gamma)` (``κ`` the largest row norm, ``γ`` the largest :math:`|Y_{ij}|`),
+    in which ``state`` (from a previous run, possibly on fewer patterns: new blocks start at 0)
+    stays valid when ``beta`` changes.  The Schur blocks of :func:`solve_rel` are
+    :math:`S_i/(2\beta)`.
+    """
+    require_no_output_bias(problem, "the REL relaxation")
+    patterns = patterns_for(problem, arrangements)
+    kappa, gamma = _unit_scales(problem)
+    scaled = problem.rescaled(kappa, gamma)
+    facets = facet_array(scaled, patterns)
+    k, m = len(patterns), problem.d + problem.c
+    start = RelAdmmState.zeros(k, facets.shape[1], m) if state is None else state
+    if start.P.shape[0] < k:
+        start = start.extended(k - start.P.shape[0])
+    run = admm_rel(
+        scaled.X,
+        patterns.masks,
+        facets,
+        scaled.Y,
+        scaled.beta,
+        state=start.padded(facets.shape[1]),
+        tol=tol,
+        max_iter=max_iter,
+        time_limit=time_limit,
+    )
+    blocks = (gamma / kappa) * run.blocks
+    d = problem.d
+    info = SolveInfo(
+        solver=REL_ADMM_SOLVER,
+        status="optimal" if run.status == "optimal" else "optimal_inaccurate",
+        solve_time=run.time,
+        primal_residual=run.primal_residual,
+        dual_residual=run.dual_residual,
+        iterations=run.iterations,
+    )
+    bound_kind, note = _bound_label(patterns)
+    result = CopositiveResult(
+        value=gamma**2 * run.value,
+        bound_kind=bound_kind,
+        note=note + "; copos's splitting reports residuals but no duality gap: unverified",
+        solve=info,
+        S=[_psd_value(G[:d, :d]) / (2.0 * problem.beta) for G in blocks],
+        Z=gamma * run.Z,
+        arrangements=patterns,
+        cone="DNN",
+        level=0,
+    )
+    return RelAdmmRun(result=result, blocks=blocks, state=run.state)
+
+
+def _unit_scales(problem: TrainingProblem) -> tuple[float, float]:
+    """``(κ, γ)``: the largest row norm of ``X`` and the largest :math:`|Y_{ij}|` (1 if zero)."""
+    kappa = float(np.max(np.linalg.norm(problem.X, axis=1)))
+    gamma = float(np.max(np.abs(problem.Y)))
+    kappa = kappa if np.isfinite(kappa) and kappa > 0 else 1.0
+    gamma = gamma if np.isfinite(gamma) and gamma > 0 else 1.0
+    return kappa, gamma

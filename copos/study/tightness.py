@@ -58,6 +58,7 @@ from copos.bound import Bound
 from copos.certificates.certificate import DataFingerprint
 from copos.certificates.certify import certify, checked_lower_bound
 from copos.certificates.conv import certify_conv
+from copos.certificates.rel_working_set import rel_working_set
 from copos.errors import InvalidInputError, SolverError
 from copos.nets import training
 from copos.nets.architectures.conv import Convolution
@@ -310,6 +311,38 @@ def _robust(context: _Context) -> list[Bound]:
         result.network_bound, method=f"robust net (eps={eps:g}, m={result.net.m})", time=elapsed
     )
     return [value, net]
+# --- issue 12: REL over every pattern by a priced working set, and the net read off it -----
+
+
+def _rel_working_set(context: _Context) -> list[Bound]:
+    """The proven lower end L(Z) of the working-set REL and the polished net read off its blocks
+    (:func:`copos.certificates.rel_working_set.rel_working_set`), each with the share of the
+    lifted DNN's gap it closes when the lifted DNN was solved (``rel-ws`` after ``lifted-dnn``)."""
+    result = rel_working_set(context.problem)
+    upper = min([result.upper.value, *(run.best_objective for run in context.runs)])
+    dnn = context._lifted.bound.value if context._lifted is not None else math.nan
+    rows = []
+    for row in (result.lower, result.upper):
+        closes = dnn_gap_closed(row.value, dnn, upper) if row is result.lower else math.nan
+        text = f"closes {100 * closes:.2f} % of the DNN gap" if math.isfinite(closes) else ""
+        status = "proven" if result.proven else f"open (gap {result.relative_gap:.1e})"
+        rows.append(
+            replace(
+                row,
+                source="rel-ws",
+                status_text="; ".join(filter(None, [status, text])),
+                certificate={**row.certificate, "closes_dnn_gap": closes},
+            )
+        )
+    return rows
+
+
+def dnn_gap_closed(lower: float, dnn: float, upper: float) -> float:
+    r"""Share of the lifted DNN's gap a lower bound closes: :math:`(L - L_{\rm DNN})/(F - L_{\rm DNN})`
+    (NaN when a number is missing or the DNN gap is not positive)."""
+    if not all(map(math.isfinite, (lower, dnn, upper))) or upper <= dnn:
+        return math.nan
+    return (lower - dnn) / (upper - dnn)
 
 
 METHODS: dict[str, Method] = {
@@ -320,6 +353,7 @@ METHODS: dict[str, Method] = {
     "certificate": _certificate,
     "rounding": _rounding,
     "robust": _robust,
+    "rel-ws": _rel_working_set,
 }
 
 
@@ -331,6 +365,8 @@ def applicability(
         return _conv_applicability(problem, method, architecture)
     if method in ("convex", "robust") and problem.c != 1:
         return f"the {'robust' if method == 'robust' else 'Pilanci-Ergen'} program needs c = 1"
+    if method == "rel-ws" and problem.output_bias:
+        return "the REL working set models no output bias"
     if method == "rel":
         count = expected_count(problem.n, problem.rank)
         if count > MAX_REL_PATTERNS:
@@ -647,6 +683,7 @@ _LABELS: dict[str, str] = {
     "convex": "convex (Pilanci-Ergen, c=1)",
     "certificate": "certificate (best net, polished)",
     "rounding": "rounding (TOS + polish)",
+    "rel-ws": "REL working set (priced by sigma)",
 }
 
 
