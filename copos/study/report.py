@@ -97,20 +97,40 @@ class TightnessReport:
             return math.nan
         return (best - row.value) / max(1.0, abs(best))
 
+    @property
+    def dnn_lower(self) -> float:
+        """The best verified lower bound of the lifted DNN rows (``source == "lifted-dnn"``), the
+        reference of :meth:`closes`; NaN when the lifted DNN was not run or gave none."""
+        values = [
+            row.value
+            for row in self.rows
+            if row.source == "lifted-dnn" and row.counts and row.kind in ("lower", "exact")
+        ]
+        return max(values) if values else math.nan
+
+    def closes(self, row: Bound) -> float:
+        r"""Share of the lifted DNN's gap that a lower row closes: :math:`(L - L_{\rm DNN}) /
+        (F_{\rm best} - L_{\rm DNN})` (1: it proves the best net optimal, 0: no better than the
+        DNN); NaN for other rows, or when the DNN gap is not positive."""
+        if row.kind not in ("lower", "exact") or not row.counts:
+            return math.nan
+        return dnn_gap_closed(row.value, self.dnn_lower, self.best_upper)
+
     def table(self) -> str:
         """A fixed-width text table: method, bound kind, value, gap, time, status."""
         n, d, c = self.shape
         width = self._method_width()
-        header = (
-            f"{'method':<{width}} {'bound':<7} {'value':>12} {'gap':>10} {'time[s]':>8}  status"
-        )
+        closes = math.isfinite(dnn_gap_closed(self.dnn_lower, self.dnn_lower, self.best_upper))
+        header = f"{'method':<{width}} {'bound':<7} {'value':>12} {'gap':>10} "
+        header += f"{'closes':>8} " if closes else ""
+        header += f"{'time[s]':>8}  status"
         lines = [
             f"{self.problem}: n={n}, d={d}, c={c}, beta={self.beta:g}; "
             f"widths {list(self.widths)}, seeds {list(self.seeds)}",
             header,
             "-" * len(header),
         ]
-        lines += [self._table_row(row, width) for row in self.rows]
+        lines += [self._table_row(row, width, closes) for row in self.rows]
         lines.append(
             f"best upper {_fmt(self.best_upper)}; best verified lower {_fmt(self.best_lower)}; "
             f"best rigorous lower {_fmt(self.best_rigorous_lower)}"
@@ -119,17 +139,26 @@ class TightnessReport:
             "bound 'neither': a solver value that was not verified, or a failed method; it never "
             "enters the best bounds, the gaps or the figure."
         )
+        if closes:
+            lines.append(
+                "closes: the share of the lifted DNN's gap (best upper - DNN lower) that a lower "
+                "bound closes; 100 % proves the best net optimal."
+            )
         lines += [f"skipped {name}: {why}" for name, why in self.skipped.items()]
         lines += [f"WARNING: {warning}" for warning in self.warnings]
         if not self.complete:
             lines.append("INCOMPLETE: the run was interrupted; resume it with --resume")
         return "\n".join(lines)
 
+    def _closes_text(self, row: Bound) -> str:
+        share = self.closes(row)
+        return f"{100 * share:>7.1f}% " if math.isfinite(share) else f"{'-':>8} "
+
     def _method_width(self) -> int:
         """The method column: at least 28 characters, as wide as the longest method."""
         return max([28, *(len(row.method) for row in self.rows)])
 
-    def _table_row(self, row: Bound, width: int = 28) -> str:
+    def _table_row(self, row: Bound, width: int = 28, closes: bool = False) -> str:
         gap = self.gap(row)
         gap_text = f"{gap:>10.2e}" if math.isfinite(gap) else f"{'-':>10}"
         if row.failed:
@@ -140,7 +169,7 @@ class TightnessReport:
             status = f"{row.status} (unverified)"
         return (
             f"{row.method:<{width}} {row.kind:<7} {'-' if row.failed else _fmt(row.value):>12} {gap_text} "
-            f"{row.time:>8.2f}  {status}"
+            f"{self._closes_text(row) if closes else ''}{row.time:>8.2f}  {status}"
         )
 
     def to_dict(self, weights: bool = True) -> dict[str, Any]:
@@ -160,7 +189,10 @@ class TightnessReport:
             "best_upper": self.best_upper,
             "best_lower": self.best_lower,
             "best_rigorous_lower": self.best_rigorous_lower,
-            "rows": [{**row.to_dict(), "gap": self.gap(row)} for row in self.rows],
+            "rows": [
+                {**row.to_dict(), "gap": self.gap(row), "closes_dnn_gap": self.closes(row)}
+                for row in self.rows
+            ],
             "runs": [_run_to_dict(run, weights) for run in self.runs],
             "skipped": self.skipped,
             "warnings": list(self.warnings),
@@ -309,6 +341,21 @@ def _run_to_dict(run: TrainingRun, weights: bool) -> dict[str, Any]:
         data["U"] = run.net.U.tolist()
         data["V"] = run.net.V.tolist()
     return data
+
+
+#: :func:`dnn_gap_closed` is defined only when the DNN gap exceeds this (relative to
+#: :math:`\max(1, |F|)`): a smaller gap is solver accuracy, and shares of it are noise.
+DNN_GAP_RTOL = 1e-6
+
+
+def dnn_gap_closed(lower: float, dnn: float, upper: float) -> float:
+    r"""Share of the lifted DNN's gap a lower bound closes: :math:`(L - L_{\rm DNN})/(F - L_{\rm DNN})`
+    (NaN when a number is missing or the DNN gap is at most :data:`DNN_GAP_RTOL`)."""
+    if not all(map(math.isfinite, (lower, dnn, upper))):
+        return math.nan
+    if upper - dnn <= DNN_GAP_RTOL * max(1.0, abs(upper)):
+        return math.nan
+    return (lower - dnn) / (upper - dnn)
 
 
 def _run_from_dict(data: Mapping[str, Any]) -> TrainingRun:

@@ -311,38 +311,21 @@ def _robust(context: _Context) -> list[Bound]:
         result.network_bound, method=f"robust net (eps={eps:g}, m={result.net.m})", time=elapsed
     )
     return [value, net]
+
+
 # --- issue 12: REL over every pattern by a priced working set, and the net read off it -----
 
 
 def _rel_working_set(context: _Context) -> list[Bound]:
     """The proven lower end L(Z) of the working-set REL and the polished net read off its blocks
-    (:func:`copos.certificates.rel_working_set.rel_working_set`), each with the share of the
-    lifted DNN's gap it closes when the lifted DNN was solved (``rel-ws`` after ``lifted-dnn``)."""
+    (:func:`copos.certificates.rel_working_set.rel_working_set`); the share of the lifted DNN's
+    gap each lower row closes is the report's ``closes`` column
+    (:meth:`~copos.study.report.TightnessReport.closes`)."""
     result = rel_working_set(context.problem)
-    upper = min([result.upper.value, *(run.best_objective for run in context.runs)])
-    dnn = context._lifted.bound.value if context._lifted is not None else math.nan
-    rows = []
-    for row in (result.lower, result.upper):
-        closes = dnn_gap_closed(row.value, dnn, upper) if row is result.lower else math.nan
-        text = f"closes {100 * closes:.2f} % of the DNN gap" if math.isfinite(closes) else ""
-        status = "proven" if result.proven else f"open (gap {result.relative_gap:.1e})"
-        rows.append(
-            replace(
-                row,
-                source="rel-ws",
-                status_text="; ".join(filter(None, [status, text])),
-                certificate={**row.certificate, "closes_dnn_gap": closes},
-            )
-        )
-    return rows
-
-
-def dnn_gap_closed(lower: float, dnn: float, upper: float) -> float:
-    r"""Share of the lifted DNN's gap a lower bound closes: :math:`(L - L_{\rm DNN})/(F - L_{\rm DNN})`
-    (NaN when a number is missing or the DNN gap is not positive)."""
-    if not all(map(math.isfinite, (lower, dnn, upper))) or upper <= dnn:
-        return math.nan
-    return (lower - dnn) / (upper - dnn)
+    status = "proven" if result.proven else f"open (gap {result.relative_gap:.1e})"
+    return [
+        replace(row, source="rel-ws", status_text=status) for row in (result.lower, result.upper)
+    ]
 
 
 METHODS: dict[str, Method] = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -456,3 +457,23 @@ def test_table_columns_stay_aligned_with_a_long_method_name() -> None:
     header, body = lines[1], lines[3:5]
     column = header.index("bound")
     assert [line[column : column + 5] for line in body] == ["upper", "lower"]
+
+
+def test_closes_column_is_the_share_of_the_dnn_gap() -> None:
+    rows = [
+        Bound.of_network(10.0, method="sgd (adam, m=5)", source="sgd"),
+        Bound(8.0, "lower", method="lifted-dnn Z, checked", view="dual", source="lifted-dnn"),
+        Bound(9.5, "lower", method="rel Z, checked", view="dual", source="rel"),
+        Bound(9.9, "lower", method="unverified", view="dual", checked="unverified"),
+    ]
+    report = TightnessReport("toy", 0.1, (4, 2, 1), (5,), (0,), [], rows, {})
+    assert report.dnn_lower == 8.0
+    assert [report.closes(row) for row in rows[1:3]] == [0.0, 0.75]
+    assert math.isnan(report.closes(rows[0])) and math.isnan(report.closes(rows[3]))
+    lines = report.table().splitlines()
+    assert "closes" in lines[1] and "75.0%" in lines[5]
+    without = TightnessReport("toy", 0.1, (4, 2, 1), (5,), (0,), [], [rows[0], rows[2]], {})
+    assert math.isnan(without.dnn_lower) and "closes" not in without.table().splitlines()[1]
+    tight = replace(rows[1], value=10.0 - 1e-9)  # a DNN gap at solver accuracy: no shares
+    closed = TightnessReport("toy", 0.1, (4, 2, 1), (5,), (0,), [], [rows[0], tight], {})
+    assert math.isnan(closed.closes(tight)) and "closes" not in closed.table().splitlines()[1]

@@ -6,7 +6,8 @@ from __future__ import annotations
 import math
 
 from copos.nets.datasets import spiral
-from copos.study.tightness import check_tightness, dnn_gap_closed
+from copos.study.report import dnn_gap_closed
+from copos.study.tightness import check_tightness
 
 
 def test_dnn_gap_closed() -> None:
@@ -14,6 +15,7 @@ def test_dnn_gap_closed() -> None:
     assert dnn_gap_closed(9.0, 8.0, 10.0) == 0.5
     assert math.isnan(dnn_gap_closed(9.0, math.nan, 10.0))
     assert math.isnan(dnn_gap_closed(9.0, 10.0, 10.0))  # no DNN gap to close
+    assert math.isnan(dnn_gap_closed(9.0, 10.0 - 1e-9, 10.0))  # a gap at solver accuracy
 
 
 def test_rel_ws_rows_bracket_the_optimum_and_close_the_dnn_gap() -> None:
@@ -31,6 +33,8 @@ def test_rel_ws_rows_bracket_the_optimum_and_close_the_dnn_gap() -> None:
     assert upper.kind == "upper" and upper.rigour == "rigorous"
     assert lower.value <= report.best_upper + 1e-9 * max(1.0, report.best_upper)
     assert report.best_upper <= upper.value
-    closes = lower.certificate["closes_dnn_gap"]
-    assert 0.0 <= closes <= 1.0 + 1e-9 and "of the DNN gap" in lower.status_text
-    assert math.isnan(upper.certificate["closes_dnn_gap"])
+    closes = report.closes(lower)
+    assert 0.0 <= closes <= 1.0 + 1e-9 and math.isnan(report.closes(upper))
+    assert "closes" in report.table().splitlines()[1]
+    rows = report.to_dict()["rows"]
+    assert [row["closes_dnn_gap"] for row in rows if row["source"] == "rel-ws"][0] == closes
