@@ -223,6 +223,24 @@ def near_boundary(net: TwoLayerReLU, X: FloatArray, tau: float) -> BoolArray:
     return np.asarray(np.abs(X @ net.U) <= tau * scale)
 
 
+class _FirstCrossing:
+    r"""A ``minimize`` callback that stops the solve at the first iterate where a free row
+    crosses its neuron's hyperplane (:math:`x_i^\top u_j` changes sign against the masks):
+    the face's own minimiser lies beyond, and only the segment up to the crossing is used."""
+
+    def __init__(self, face: _Face, masks: BoolArray, active: BoolArray, start: FloatArray):
+        self.face, self.side, self.free = face, np.where(masks, 1.0, -1.0), ~active
+        self.feasible, self.crossing = start, None
+
+    def __call__(self, intermediate_result: OptimizeResult) -> None:
+        theta = np.array(intermediate_result.x)
+        z, _ = self.face._split(theta)
+        if np.any((self.side * (self.face.X @ self.face._U(z)) < 0.0) & self.free):
+            self.crossing = theta
+            raise StopIteration
+        self.feasible = theta
+
+
 def newton_on_face(
     net: TwoLayerReLU,
     problem: TrainingProblem,
@@ -232,21 +250,24 @@ def newton_on_face(
     gtol: float = GRADIENT_TOL,
     max_iter: int = 50,
     precise: bool = True,
-) -> tuple[TwoLayerReLU, int, float]:
+) -> tuple[TwoLayerReLU, TwoLayerReLU, int, float]:
     r"""Minimise :math:`F_D` with the patterns ``masks`` fixed and the rows ``active[:, j]`` held
     on neuron :math:`j`'s hyperplane (:class:`_Face`), by trust-region Newton
-    (``scipy.optimize.minimize(method="trust-krylov")``, exact Hessian-vector products), then,
-    when ``precise``, Newton on the gradient (:func:`_newton_on_gradient`) to ``gtol``; else
-    only to :data:`COARSE_GTOL` (while the active set still changes, a machine-precision solve
-    on a face that is left at the next crossing is wasted work).
+    (``scipy.optimize.minimize(method="trust-ncg")``, exact Hessian-vector products), stopped
+    at the first iterate that leaves the pattern cones (:class:`_FirstCrossing`); at a point
+    that stays inside, when ``precise``, Newton on the gradient (:func:`_newton_on_gradient`)
+    to ``gtol``; else only to :data:`COARSE_GTOL` (while the active set still changes, a
+    machine-precision solve on a face that is left at the next crossing is wasted work).
 
-    Returns the net, the number of iterations and the final :math:`\|\nabla F_D\|`.
+    Returns the last iterate inside the cones, the iterate where the solve stopped (the first
+    outside, or the same net), the number of iterations and :math:`\|\nabla F_D\|` there.
     """
     if net.m == 0:
-        return net, 0, 0.0
+        return net, net, 0, 0.0
     face = _Face(problem, net, masks, active)
     theta = face.start(net)
     scale = max(1.0, face.value(theta))
+    stop = _FirstCrossing(face, masks, active, theta)
     with warnings.catch_warnings():
         # "A bad approximation caused failure to predict improvement": rounding, handled below
         warnings.simplefilter("ignore")
@@ -255,12 +276,17 @@ def newton_on_face(
             theta,
             jac=face.gradient,
             hessp=face.hessp,
-            method="trust-krylov",
+            method="trust-ncg",
+            callback=stop,
             options={"gtol": max(gtol, COARSE_GTOL) * scale, "maxiter": max_iter},
         )
+    if stop.crossing is not None:
+        inside, outside = face.net(stop.feasible), face.net(stop.crossing)
+        return inside, outside, int(result.nit), float(np.linalg.norm(face.gradient(stop.crossing)))
     best = result.x if face.value(result.x) <= face.value(theta) else theta
     best, steps = _newton_on_gradient(face, best) if precise else (best, 0)
-    return face.net(best), int(result.nit) + steps, float(np.linalg.norm(face.gradient(best)))
+    solved = face.net(best)
+    return solved, solved, int(result.nit) + steps, float(np.linalg.norm(face.gradient(best)))
 
 
 def _newton_on_gradient(
@@ -366,11 +392,11 @@ def active_set_newton(
     for _ in range(max_updates):
         if time.perf_counter() > deadline:
             break
-        solved, steps, gradient = newton_on_face(
+        inside, solved, steps, gradient = newton_on_face(
             current, problem, masks, active, gtol=gtol, max_iter=max_iter, precise=precise
         )
         iterations += steps
-        current, hits = _step_to_boundary(current, solved, problem.X, masks, active)
+        current, hits = _step_to_boundary(inside, solved, problem.X, masks, active)
         if hits.any():
             active |= hits
             precise = False

@@ -15,6 +15,7 @@ from copos.nets.polish import (
     insert_neuron,
     merge_parallel,
     near_boundary,
+    newton_on_face,
     polish,
     prune_dead,
 )
@@ -238,3 +239,19 @@ def test_polish_and_insertion_refuse_an_output_bias_they_do_not_model() -> None:
         polish(net, problem)
     with pytest.raises(InvalidInputError, match="output bias"):
         insert_neuron(net, problem, np.ones(2))
+
+
+def test_face_solve_stops_inside_the_cones_at_the_first_crossing() -> None:
+    """A face whose minimiser lies outside the net's pattern cones: the solve stops at the first
+    iterate that leaves them; the iterate before it keeps every pattern and lowers F_D."""
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((12, 2))
+    problem = TrainingProblem(X, rng.standard_normal((12, 1)), beta=1e-3)
+    net = TwoLayerReLU(rng.standard_normal((2, 3)), rng.standard_normal((3, 1)))
+    masks = X @ net.U > 0.0
+    active = np.zeros_like(masks)
+    inside, outside, steps, _ = newton_on_face(net, problem, masks, active, max_iter=50)
+    assert steps >= 1
+    assert np.array_equal(X @ inside.U > 0.0, masks)  # the patterns are kept
+    assert not np.array_equal(X @ outside.U > 0.0, masks)  # the solve stopped at a crossing
+    assert inside.objective(problem) < net.objective(problem)  # F_D = F inside the cones
