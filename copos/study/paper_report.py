@@ -190,6 +190,8 @@ def build_report(records: list[dict[str, Any]], title: str = "") -> Document:
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for data in finished:
         groups[data["spec"]["dataset"]].append(data)
+    if finished:
+        _headline_section(document, groups)
     for name, cells in groups.items():
         document.heading(2, name)
         by_beta: dict[float, list[dict[str, Any]]] = defaultdict(list)
@@ -202,6 +204,8 @@ def build_report(records: list[dict[str, Any]], title: str = "") -> Document:
             else:
                 _family_section(document, name, group, beta)
     _timing_section(document, records)
+    if finished:
+        _instances_section(document, finished)
     if failed:
         document.heading(2, "Failed cells")
         document.table(
@@ -216,6 +220,112 @@ def build_report(records: list[dict[str, Any]], title: str = "") -> Document:
             ],
         )
     return document
+
+
+@dataclass(frozen=True)
+class Headline:
+    r"""What a reader of the lifted-CP paper asks of one cell: the lifted DNN's solver value and
+    its checked lower bound, the bracket :math:`L^\star \le p^\star \le U^\star`, SGD's best
+    objective, and the DNN's gap to :math:`p^\star` as an interval."""
+
+    dnn: float
+    dnn_checked: float
+    lower: float
+    upper: float
+    sgd: float
+
+    @classmethod
+    def of(cls, report: dict[str, Any]) -> Headline:
+        rows = report.get("rows", [])
+        sgd = [_number(r.get("value")) for r in rows if r.get("source") == "sgd"]
+        limits = bracket(report)
+        return cls(
+            dnn=_value_of(rows, lambda m: m.startswith("lifted-dnn (")),
+            dnn_checked=_value_of(rows, lambda m: m == "lifted-dnn Z, checked"),
+            lower=limits.lower,
+            upper=limits.upper,
+            sgd=min(_finite(sgd), default=math.nan),
+        )
+
+    def dnn_gap(self) -> tuple[float, float]:
+        """Relative gap of the checked DNN bound to p*: ``[(L* - b)^+, U* - b] / max(1, |U*|)``."""
+        return Bracket(self.lower, self.upper).gap({"value": self.dnn_checked, "kind": "lower"})
+
+    def width(self) -> float:
+        return (self.upper - self.lower) / Bracket(self.lower, self.upper).scale
+
+
+def _value_of(rows: list[dict[str, Any]], match: Any) -> float:
+    values = [_number(r.get("value")) for r in rows if match(str(r.get("method", "")))]
+    return values[0] if values else math.nan
+
+
+def _headline_section(document: Document, groups: dict[str, list[dict[str, Any]]]) -> None:
+    """One row per data set and beta (the median over the instances of a family)."""
+    rows = []
+    for name, cells in groups.items():
+        by_beta: dict[float, list[Headline]] = defaultdict(list)
+        for data in cells:
+            by_beta[float(data["spec"]["beta"])].append(Headline.of(data["report"]))
+        for beta in sorted(by_beta, reverse=True):
+            lines = by_beta[beta]
+            label = name if len(lines) == 1 else f"{name} (median of {len(lines)})"
+            rows.append([label, f"{beta:g}", *_headline_cells(lines)])
+    document.heading(2, "Headline")
+    document.paragraph(
+        "Per data set and beta: the lifted DNN's solver value (unverified) and its lower bound "
+        "checked after the solve, the bracket L* <= p* <= U*, SGD's best objective over the "
+        "widths and seeds, and the checked DNN bound's gap to p* as [least, most]. A family of "
+        "instances shows medians (each column on its own); the per-instance values are listed "
+        "under Instances."
+    )
+    document.table(HEADLINE_HEAD, rows)
+
+
+HEADLINE_HEAD = [
+    "data set",
+    "beta",
+    "DNN (solver)",
+    "DNN checked (lower)",
+    "L*",
+    "U*",
+    "best SGD",
+    "DNN gap to p*",
+    "bracket width",
+]
+
+
+def _headline_cells(lines: list[Headline]) -> list[str]:
+    def median(values: list[float]) -> float:
+        kept = _finite(values)
+        return statistics.median(kept) if kept else math.nan
+
+    gaps = [line.dnn_gap() for line in lines]
+    return [
+        _fmt(median([line.dnn for line in lines]), 8),
+        _fmt(median([line.dnn_checked for line in lines]), 8),
+        _fmt(median([line.lower for line in lines]), 10),
+        _fmt(median([line.upper for line in lines]), 10),
+        _fmt(median([line.sgd for line in lines]), 8),
+        f"[{_pct(median([g[0] for g in gaps]))}, {_pct(median([g[1] for g in gaps]))}]",
+        _pct(median([line.width() for line in lines])),
+    ]
+
+
+def _instances_section(document: Document, finished: list[dict[str, Any]]) -> None:
+    """The headline numbers of every finished cell."""
+    ordered = sorted(
+        finished,
+        key=lambda r: (r["spec"]["dataset"], -float(r["spec"]["beta"]), r["spec"]["instance"] or 0),
+    )
+    document.heading(2, "Instances")
+    document.table(
+        ["cell", *HEADLINE_HEAD[2:]],
+        [
+            [data.get("label", data["cell"]), *_headline_cells([Headline.of(data["report"])])]
+            for data in ordered
+        ],
+    )
 
 
 def _timing_section(document: Document, records: list[dict[str, Any]]) -> None:

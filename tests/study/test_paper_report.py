@@ -105,3 +105,16 @@ def test_report_tables_figures_and_failures(results: Path, tmp_path: Path) -> No
         assert source.startswith("data:image/png;base64,")
         assert base64.b64decode(source.split(",", 1)[1])[:4] == b"\x89PNG"
     assert "<link" not in page and "<script" not in page
+
+
+def test_headline_and_instances_give_the_dnn_against_the_bracket(results: Path) -> None:
+    from copos.study.store import read_records
+
+    markdown = build_report(read_records(results)).markdown("figures")
+    # the single cell: DNN solver 17, checked 8 = L*, U* = SGD = 10, gap [0, 2/10]
+    assert "| single | 0.1 | 17 | 8 | 8 | 10 | 10 | [0%, 20%] | 20% |" in markdown
+    # planted-tiny at beta 0.1: instances with brackets (8, 10) and (10, 12) -> medians
+    assert "| planted-tiny (median of 2) | 0.1 | 18 | 9 | 9 | 11 | 11 |" in markdown
+    assert markdown.index("## Headline") < markdown.index("## single")
+    instances = markdown[markdown.index("## Instances") : markdown.index("## Failed cells")]
+    assert instances.count("| planted-tiny#") == 4 and "| single beta=0.1 |" in instances
