@@ -64,7 +64,7 @@ BoolArray = NDArray[np.bool_]
 Method = Literal["auto", "exact", "branch-and-bound", "relaxation", "global"]
 
 
-ResolvedMethod = Literal["exact", "branch-and-bound", "relaxation", "global"]
+ResolvedMethod = Literal["exact", "branch-and-bound", "relaxation", "global", "patch-patterns"]
 
 
 METHODS: tuple[str, ...] = ("auto", "exact", "branch-and-bound", "relaxation", "global")
