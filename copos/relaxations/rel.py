@@ -282,7 +282,9 @@ def _rel_program(
     \sum_i\operatorname{tr}\tilde S_i` with the Schur block
     :math:`\tilde\beta I + 2\sum_iD_i\tilde X\tilde S_i\tilde X^\top D_i`.  ``matrices``
     replaces :math:`(D_i\tilde X, (2D_i - I)\tilde X)` per pattern, e.g. by a patch
-    architecture's :math:`(A_i, (2D_i - I)M)` (:mod:`copos.relaxations.conv`).
+    architecture's :math:`(A_i, (2D_i - I)M)` (:mod:`copos.relaxations.conv`); a first entry of
+    shape ``(K, n, d)`` contributes :math:`\sum_kB_kS_iB_k^\top` (a CNN's linear readout, with
+    :math:`B_k = D_i^kX_k`).
     """
     if matrices is None:
         matrices = [
@@ -290,13 +292,14 @@ def _rel_program(
             for i in range(len(patterns))
         ]
     n, c = problem.n, problem.c
-    d = matrices[0][0].shape[1]
+    d = matrices[0][0].shape[-1]
     blocks = [cp.Variable((d, d), PSD=True, name=f"S{i}") for i in range(len(patterns))]
     T = cp.Variable((c, c), symmetric=True, name="T")
     constraints = []
     lifted = problem.beta * np.eye(n)
     for S_i, (DX, A) in zip(blocks, matrices, strict=True):
-        lifted = lifted + 2.0 * (DX @ S_i @ DX.T)
+        for B in DX if DX.ndim == 3 else (DX,):
+            lifted = lifted + 2.0 * (B @ S_i @ B.T)
         rows = _pairwise_rows(A)
         if rows.shape[0]:  # n = 1: no off-diagonal entries, nothing to constrain
             constraints.append(rows @ cp.vec(S_i, order="F") >= 0)
