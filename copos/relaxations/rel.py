@@ -298,8 +298,11 @@ def _rel_program(
     constraints = []
     lifted = problem.beta * np.eye(n)
     for S_i, (DX, A) in zip(blocks, matrices, strict=True):
-        for B in DX if DX.ndim == 3 else (DX,):
-            lifted = lifted + 2.0 * (B @ S_i @ B.T)
+        if DX.ndim == 3:  # sum_k B_k S B_k^T = [B_1 ... B_K](I_K kron S)[B_1 ... B_K]^T
+            wide = np.hstack(list(DX))
+            lifted = lifted + 2.0 * (wide @ cp.kron(np.eye(DX.shape[0]), S_i) @ wide.T)
+        else:
+            lifted = lifted + 2.0 * (DX @ S_i @ DX.T)
         rows = _pairwise_rows(A)
         if rows.shape[0]:  # n = 1: no off-diagonal entries, nothing to constrain
             constraints.append(rows @ cp.vec(S_i, order="F") >= 0)
