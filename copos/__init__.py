@@ -58,6 +58,7 @@ _LAZY: dict[str, str] = {
     "solve_conv_program": "copos.relaxations.conv",
     "solve_circular_program": "copos.relaxations.conv",
     "solve_conv_rel": "copos.relaxations.conv",
+    "solve_conv_copositive_dual": "copos.relaxations.conv",
     "read_off_conv_rel": "copos.relaxations.conv",
     "recover_from_convex": "copos.recovery.convex",
     "solve_rel": "copos.relaxations.rel",
@@ -145,6 +146,7 @@ __all__ = [
     "solve_circular_program",
     "solve_conv_program",
     "solve_conv_rel",
+    "solve_conv_copositive_dual",
     "read_off_conv_rel",
     "solve_convex_program",
     "solve_copositive_dual",
@@ -223,6 +225,7 @@ if TYPE_CHECKING:  # static checkers and IDEs see the names without importing th
     from copos.relaxations.conv import (
         read_off_conv_rel,
         solve_circular_program,
+        solve_conv_copositive_dual,
         solve_conv_program,
         solve_conv_rel,
     )

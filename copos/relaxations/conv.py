@@ -31,6 +31,7 @@ import cvxpy as cp
 import numpy as np
 from numpy.typing import NDArray
 
+from copos._validation import check_level
 from copos.bound import Bound
 from copos.errors import InvalidInputError
 from copos.nets.architectures.base import DataOperator
@@ -58,6 +59,8 @@ from copos.relaxations.read_off import ReadOff, best_stage
 from copos.relaxations.rel import (
     CopositiveResult,
     _bound_label,
+    _dual_program,
+    _multiplier_block,
     _psd_value,
     _rel_program,
     _Scaling,
@@ -259,27 +262,17 @@ def solve_conv_rel(
     bound on every CNN's objective; sampled or candidate patterns: ``"neither"``.  A CNN is read
     off it by :func:`read_off_conv_rel`.
     """
-    if not isinstance(architecture, Convolution):
-        raise InvalidInputError(
-            f"architecture must be a Convolution; got {type(architecture).__name__}"
-        )
-    architecture.check_problem(problem, problem.c)
-    require_no_output_bias(problem, "the REL relaxation")
-    operator = architecture.operator_of(problem)
-    if patterns is None:
-        patterns = conv_patterns(
-            operator, enumeration, max_patterns=max_patterns, samples=samples, seed=seed
-        )
-    elif patterns.n != operator.rows:
-        raise InvalidInputError(
-            f"patterns must have {operator.rows} = n*K entries; got {patterns.n}"
-        )
-    terms = rel_terms(operator, patterns, architecture.pooling == "linear")
-    cones = [sign[:, None] * operator.stacked for sign in 2.0 * patterns.masks - 1.0]
-    scaling = _Scaling.of(problem)
-    kappa = 1.0 / np.sqrt(scaling.block_factor * scaling.problem.beta)
-    matrices = [(term / kappa, rows / kappa) for term, rows in zip(terms, cones, strict=True)]
-    program, blocks = _rel_program(scaling.problem, patterns, matrices)
+    setup = _PatchSetup.of(
+        problem,
+        architecture,
+        enumeration=enumeration,
+        max_patterns=max_patterns,
+        samples=samples,
+        seed=seed,
+        patterns=patterns,
+    )
+    patterns, terms, scaling = setup.patterns, setup.terms, setup.scaling
+    program, blocks = _rel_program(scaling.problem, patterns, setup.matrices)
     info = _solve_tight(program, solver)
     require_solution(program, info)
     S = [scaling.block_factor * _psd_value(block.value) for block in blocks]
@@ -300,6 +293,107 @@ def solve_conv_rel(
         arrangements=patterns,
         cone="DNN",
         level=0,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class _PatchSetup:
+    """The patterns of a CNN's REL or dual, their terms and cone rows in :class:`_Scaling` units."""
+
+    patterns: Arrangements
+    terms: FloatArray
+    scaling: _Scaling
+    matrices: list[tuple[FloatArray, FloatArray]]
+
+    @classmethod
+    def of(
+        cls,
+        problem: TrainingProblem,
+        architecture: Convolution,
+        *,
+        enumeration: Enumeration,
+        max_patterns: int,
+        samples: int,
+        seed: int,
+        patterns: Arrangements | None,
+    ) -> _PatchSetup:
+        """Checks, patterns (given or :func:`conv_patterns`) and the scaled matrices."""
+        if not isinstance(architecture, Convolution):
+            raise InvalidInputError(
+                f"architecture must be a Convolution; got {type(architecture).__name__}"
+            )
+        architecture.check_problem(problem, problem.c)
+        require_no_output_bias(problem, "the REL relaxation and its dual")
+        operator = architecture.operator_of(problem)
+        if patterns is None:
+            patterns = conv_patterns(
+                operator, enumeration, max_patterns=max_patterns, samples=samples, seed=seed
+            )
+        elif patterns.n != operator.rows:
+            raise InvalidInputError(
+                f"patterns must have {operator.rows} = n*K entries; got {patterns.n}"
+            )
+        terms = rel_terms(operator, patterns, architecture.pooling == "linear")
+        cones = [sign[:, None] * operator.stacked for sign in 2.0 * patterns.masks - 1.0]
+        scaling = _Scaling.of(problem)
+        kappa = 1.0 / np.sqrt(scaling.block_factor * scaling.problem.beta)
+        matrices = [(term / kappa, rows / kappa) for term, rows in zip(terms, cones, strict=True)]
+        return cls(patterns, terms, scaling, matrices)
+
+
+def solve_conv_copositive_dual(
+    problem: TrainingProblem,
+    architecture: Convolution,
+    *,
+    level: int = 1,
+    enumeration: Enumeration = "auto",
+    max_patterns: int = DEFAULT_MAX_EXACT_PATTERNS,
+    samples: int = DEFAULT_SAMPLES,
+    seed: int = 0,
+    patterns: Arrangements | None = None,
+    solver: str = DEFAULT_SOLVER,
+) -> CopositiveResult:
+    r"""The dual of a CNN's copositive program with multipliers :math:`C_i \in \mathcal K^r_{nK}`:
+
+    .. math::
+
+        \max_{Z,\ C_i \in \mathcal K^r_{nK}}\ -\tfrac12\|Z - Y\|_F^2 + \tfrac12\|Y\|_F^2
+        \ \ \text{s.t.}\ \begin{bmatrix}\beta^2 I_h - G_i^\top C_iG_i & [B_{ik}^\top Z]_k\\
+        [B_{ik}^\top Z]_k^\top & I\end{bmatrix} \succeq 0,\quad G_i = (2D_i - I)M,
+
+    :func:`copos.relaxations.rel.solve_copositive_dual`'s program on patch data (the single
+    coupling :math:`A_i^\top Z` for pooled nets, one :math:`B_{ik}^\top Z = X_k^\top D_i^kZ` per
+    position for the linear readout).  A feasible :math:`Z` has
+    :math:`\sum_k\|Z^\top(X_ku)_+\|^2 \le \beta^2\|u\|^2` on every pattern cone, so with all
+    patterns the value is a **lower** bound on every CNN's objective (weak duality); level 0 is
+    :func:`solve_conv_rel`'s value, higher levels are at least as large.  :math:`\mathcal K^1_{nK}`
+    costs :math:`nK` PSD blocks of side :math:`nK` per pattern: keep :math:`nK` small.
+    """
+    level = check_level(level, "level")
+    setup = _PatchSetup.of(
+        problem,
+        architecture,
+        enumeration=enumeration,
+        max_patterns=max_patterns,
+        samples=samples,
+        seed=seed,
+        patterns=patterns,
+    )
+    scaling = setup.scaling
+    program, W, schur = _dual_program(scaling.problem, setup.patterns, level, setup.matrices)
+    info = solve(program, solver=solver)
+    require_solution(program, info)
+    bound_kind, note = _bound_label(setup.patterns)
+    return CopositiveResult(
+        value=scaling.value_factor * float(program.value),
+        bound_kind=bound_kind,
+        note=note,
+        solve=info,
+        S=[scaling.block_factor * _multiplier_block(c, architecture.h) for c in schur],
+        Z=scaling.residual_factor * np.asarray(W.value, dtype=np.float64),
+        arrangements=setup.patterns,
+        cone=f"K^{level}",
+        level=level,
     )
 
 

@@ -391,7 +391,10 @@ def solve_copositive_dual(
 
 
 def _dual_program(
-    problem: TrainingProblem, patterns: Arrangements, level: int
+    problem: TrainingProblem,
+    patterns: Arrangements,
+    level: int,
+    matrices: Sequence[tuple[FloatArray, FloatArray]] | None = None,
 ) -> tuple[cp.Problem, cp.Variable, list[cp.Constraint]]:
     r"""The cvxpy dual in the units of :class:`_Scaling`, its ``W`` and the Schur constraints.
 
@@ -399,18 +402,30 @@ def _dual_program(
     \tfrac{\tilde\beta}2\|W\|_F^2` s.t. :math:`\begin{bmatrix}I_d - A_i^\top C_iA_i &
     \tilde X^\top D_iW\\ W^\top D_i\tilde X & I_c\end{bmatrix} \succeq 0` (the original
     constraint with :math:`Z = \tilde\beta W`, :math:`C_i` scaled by :math:`\tilde\beta^2`).
+    ``matrices`` replaces :math:`(D_i\tilde X, (2D_i - I)\tilde X)` per pattern as in
+    :func:`_rel_program`; a first entry :math:`(B_k)_k` of shape ``(K, n, d)`` couples
+    :math:`[B_1^\top W, \dots, B_K^\top W]` with :math:`I_{Kc}` (a CNN's linear readout).
     """
-    n, d, c = problem.n, problem.d, problem.c
+    if matrices is None:
+        matrices = [
+            (masked_data(problem, patterns, i), cone_rows(problem, patterns, i))
+            for i in range(len(patterns))
+        ]
+    n, c = problem.n, problem.c
+    d, rows = (matrices[0][0].shape[-1], matrices[0][1].shape[0]) if matrices else (problem.d, n)
     Z = cp.Variable((n, c), name="W")
-    cone = _multiplier_cone(n, level)
+    cone = _multiplier_cone(rows, level)
     constraints: list[cp.Constraint] = []
     schur_constraints: list[cp.Constraint] = []
-    for i in range(len(patterns)):
-        C_i = cp.Variable((n, n), symmetric=True, name=f"C{i}")
+    for i, (DX, A) in enumerate(matrices):
+        C_i = cp.Variable((A.shape[0], A.shape[0]), symmetric=True, name=f"C{i}")
         constraints += cone.constraints(C_i)
-        A = cone_rows(problem, patterns, i)
-        coupling = masked_data(problem, patterns, i).T @ Z
-        block = cp.bmat([[np.eye(d) - A.T @ C_i @ A, coupling], [coupling.T, np.eye(c)]])
+        if DX.ndim == 3:
+            coupling = cp.hstack([B.T @ Z for B in DX])
+        else:
+            coupling = DX.T @ Z
+        width = c * (DX.shape[0] if DX.ndim == 3 else 1)
+        block = cp.bmat([[np.eye(d) - A.T @ C_i @ A, coupling], [coupling.T, np.eye(width)]])
         schur = _symmetric(block) >> 0
         schur_constraints.append(schur)
     objective = cp.sum(cp.multiply(Z, problem.Y)) - 0.5 * problem.beta * cp.sum_squares(Z)

@@ -9,7 +9,11 @@ from copos.errors import InvalidInputError
 from copos.nets.architectures.conv import Convolution
 from copos.nets.problem import TrainingProblem
 from copos.nets.training import train_conv
-from copos.relaxations.conv import solve_conv_program, solve_conv_rel
+from copos.relaxations.conv import (
+    solve_conv_copositive_dual,
+    solve_conv_program,
+    solve_conv_rel,
+)
 from copos.relaxations.convex import solve_convex_program
 from copos.relaxations.rel import solve_rel
 
@@ -67,9 +71,26 @@ def test_linear_readout_rel_is_a_lower_bound_on_trained_linear_cnns() -> None:
     problem = signals(1, seed=3)
     arch = Convolution.conv1d(5, 2, pooling="linear")
     rel = solve_conv_rel(problem, arch)
-    pooled = solve_conv_rel(problem, Convolution.conv1d(5, 2, pooling="sum"))
+    average = solve_conv_rel(problem, Convolution.conv1d(5, 2, pooling="avg"))
     assert rel.kind == "lower"
-    assert rel.value <= pooled.value * (1 + 1e-6)  # a sum is one of the linear readouts
+    # S_i / K is feasible for the linear readout with sum_k B_k (S_i/K) B_k^T >= A_i S_i A_i^T
+    # (Jensen, A_i = sum_k B_k / K) and a smaller trace: REL(linear) <= REL(avg)
+    assert rel.value <= average.value * (1 + 1e-6)
     for seed in range(2):
         run = train_conv(problem, arch, 8, epochs=300, seed=seed)
         assert rel.value <= run.best_objective
+
+
+@pytest.mark.parametrize("pooling", ["sum", "linear"])
+def test_copositive_dual_on_patches_level_0_is_rel_and_level_1_is_not_below(pooling: str) -> None:
+    rng = np.random.default_rng(5)
+    problem = TrainingProblem(rng.standard_normal((3, 3)), rng.standard_normal((3, 2)), 0.1)
+    arch = Convolution.conv1d(3, 2, pooling=pooling)  # K = 2 positions, nK = 6
+    rel = solve_conv_rel(problem, arch)
+    zero = solve_conv_copositive_dual(problem, arch, level=0)
+    one = solve_conv_copositive_dual(problem, arch, level=1)
+    assert zero.kind == "lower" and one.kind == "lower" and one.cone == "K^1"
+    assert zero.value == pytest.approx(rel.value, rel=1e-5)
+    assert one.value >= zero.value - 1e-6
+    run = train_conv(problem, arch, 8, epochs=300)
+    assert one.value <= run.best_objective
