@@ -98,6 +98,7 @@ from copos.certificates.dual_norm import (
     Method,
     _check_method,
     dual_norm,
+    no_bound,
 )
 from copos.certificates.sigma_search import DEFAULT_TIME_BUDGET, ProgressCallback
 from copos.errors import InvalidInputError
@@ -448,21 +449,7 @@ def residual_dual_norm(
     the problem (its cached SVD and arrangements are used)."""
     if np.all(np.isfinite(Z)):
         return dual_norm(Z, X, method=method, **options)
-    return DualNormResult(
-        value=math.inf,
-        rigorous=False,
-        method="global",
-        requested=_check_method(method),
-        lower=math.nan,
-        maximizer=None,
-        pattern_bounds=None,
-        evaluated=None,
-        num_patterns=0,
-        rank=0,
-        truncation=0.0,
-        time=0.0,
-        note="the network's output f(X) is not finite (overflow): sigma(Z) cannot be bounded",
-    )
+    return no_bound("global", _check_method(method))
 
 
 def checked_lower_bound(

@@ -21,14 +21,18 @@ into a :class:`~copos.certificates.certificate.Certificate` exactly as for a den
 
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import nnls
 
-from copos.certificates.dual_norm import DEFAULT_MAX_PATTERNS, FP_SAFETY, DualNormResult
+from copos.certificates.dual_norm import (
+    DEFAULT_MAX_PATTERNS,
+    FP_SAFETY,
+    DualNormResult,
+    no_bound,
+)
 from copos.nets.architectures.base import DataOperator
 from copos.nets.architectures.conv import ConvReLU
 from copos.nets.arrangements import enumerate_arrangements
@@ -102,7 +106,7 @@ def conv_dual_norm(
     complete and ``Z`` finite.  ``lower`` is the value at the net's best unit filter."""
     start = time.perf_counter()
     if not np.all(np.isfinite(Z)):
-        return _not_finite(start)
+        return no_bound(CONV_METHOD, "auto", time.perf_counter() - start)
     architecture = net.architecture
     operator = architecture.operator_of(problem)
     patterns = enumerate_arrangements(operator.stacked, max_patterns=max_patterns)
@@ -137,23 +141,4 @@ def conv_dual_norm(
         truncation=0.0,
         time=time.perf_counter() - start,
         note=note,
-    )
-
-
-def _not_finite(start: float) -> DualNormResult:
-    """No bound: the net's output overflowed."""
-    return DualNormResult(
-        value=math.inf,
-        rigorous=False,
-        method=CONV_METHOD,
-        requested="auto",
-        lower=math.nan,
-        maximizer=None,
-        pattern_bounds=None,
-        evaluated=None,
-        num_patterns=0,
-        rank=0,
-        truncation=0.0,
-        time=time.perf_counter() - start,
-        note="the network's output f(X) is not finite (overflow): sigma(Z) cannot be bounded",
     )

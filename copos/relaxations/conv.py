@@ -262,15 +262,8 @@ def solve_conv_rel(
     bound on every CNN's objective; sampled or candidate patterns: ``"neither"``.  A CNN is read
     off it by :func:`read_off_conv_rel`.
     """
-    setup = _PatchSetup.of(
-        problem,
-        architecture,
-        enumeration=enumeration,
-        max_patterns=max_patterns,
-        samples=samples,
-        seed=seed,
-        patterns=patterns,
-    )
+    choice = (enumeration, max_patterns, samples, seed, patterns)
+    setup = _PatchSetup.of(problem, architecture, *choice)
     patterns, terms, scaling = setup.patterns, setup.terms, setup.scaling
     program, blocks = _rel_program(scaling.problem, patterns, setup.matrices)
     info = _solve_tight(program, solver)
@@ -310,7 +303,6 @@ class _PatchSetup:
         cls,
         problem: TrainingProblem,
         architecture: Convolution,
-        *,
         enumeration: Enumeration,
         max_patterns: int,
         samples: int,
@@ -370,15 +362,8 @@ def solve_conv_copositive_dual(
     costs :math:`nK` PSD blocks of side :math:`nK` per pattern: keep :math:`nK` small.
     """
     level = check_level(level, "level")
-    setup = _PatchSetup.of(
-        problem,
-        architecture,
-        enumeration=enumeration,
-        max_patterns=max_patterns,
-        samples=samples,
-        seed=seed,
-        patterns=patterns,
-    )
+    choice = (enumeration, max_patterns, samples, seed, patterns)
+    setup = _PatchSetup.of(problem, architecture, *choice)
     scaling = setup.scaling
     program, W, schur = _dual_program(scaling.problem, setup.patterns, level, setup.matrices)
     info = solve(program, solver=solver)
