@@ -355,7 +355,7 @@ def require_pooled(architecture: Convolution, program: str) -> None:
         raise InvalidInputError(
             f"{program} needs a pooled net (pooling 'avg' or 'sum'); the linear readout over "
             "positions makes the dual constraint vector-valued (a copositive program, Sahiner et "
-            "al. 2021), which copos does not solve for convolutions yet"
+            "al. 2021): its relaxation is copos.solve_conv_rel, a lower bound"
         )
 
 
