@@ -57,6 +57,9 @@ _LAZY: dict[str, str] = {
     "solve_convex_program": "copos.relaxations.convex",
     "solve_conv_program": "copos.relaxations.conv",
     "solve_circular_program": "copos.relaxations.conv",
+    "solve_conv_rel": "copos.relaxations.conv",
+    "solve_conv_copositive_dual": "copos.relaxations.conv",
+    "read_off_conv_rel": "copos.relaxations.conv",
     "recover_from_convex": "copos.recovery.convex",
     "solve_rel": "copos.relaxations.rel",
     "solve_copositive_dual": "copos.relaxations.rel",
@@ -142,6 +145,9 @@ __all__ = [
     "soft_threshold_optimum",
     "solve_circular_program",
     "solve_conv_program",
+    "solve_conv_rel",
+    "solve_conv_copositive_dual",
+    "read_off_conv_rel",
     "solve_convex_program",
     "solve_copositive_dual",
     "solve_lifted_dnn",
@@ -216,7 +222,13 @@ if TYPE_CHECKING:  # static checkers and IDEs see the names without importing th
     from copos.recovery.cp_factor import recover_from_rel
     from copos.recovery.rounding import round_lifted
     from copos.relaxations.closed_form import soft_threshold_optimum
-    from copos.relaxations.conv import solve_circular_program, solve_conv_program
+    from copos.relaxations.conv import (
+        read_off_conv_rel,
+        solve_circular_program,
+        solve_conv_copositive_dual,
+        solve_conv_program,
+        solve_conv_rel,
+    )
     from copos.relaxations.convex import solve_convex_program
     from copos.relaxations.lifted import solve_lifted_dnn
     from copos.relaxations.rel import solve_copositive_dual, solve_rel

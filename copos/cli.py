@@ -20,6 +20,7 @@ import re
 import sys
 import textwrap
 import traceback
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -47,7 +48,7 @@ from copos.certificates.verify import verify
 from copos.cones.registry import FAMILIES, check_cone_size
 from copos.errors import CoposError, DataFileError, InvalidInputError, SolverError
 from copos.nets import datasets
-from copos.nets.architectures.conv import POOLINGS
+from copos.nets.architectures.conv import NPZ_KIND, POOLINGS, ConvReLU
 from copos.nets.architectures.dense import TwoLayerReLU, load_torch, save_torch
 from copos.nets.datasets import load_data, load_problem, save_data
 from copos.nets.problem import TrainingProblem
@@ -317,13 +318,25 @@ def _save_partial(report: TightnessReport, target: Path, as_json: bool) -> int:
     return EXIT_INTERRUPTED
 
 
-def _load_net(path: str) -> TwoLayerReLU:
-    """The network saved at ``path`` (.npz of :meth:`TwoLayerReLU.save`, or a torch .pt/.pth)."""
+def _load_net(path: str) -> TwoLayerReLU | ConvReLU:
+    """The network saved at ``path`` (.npz of :meth:`TwoLayerReLU.save` or
+    :meth:`ConvReLU.save`, told apart by its ``kind``, or a torch .pt/.pth)."""
     if Path(path).is_dir():
         raise DataFileError(f"network file {path!r} is a directory; give a .npz or .pt file")
     if path.endswith((".pt", ".pth")):
         return load_torch(path)
+    if _npz_kind(path) == NPZ_KIND:
+        return ConvReLU.load(path)
     return TwoLayerReLU.load(path)
+
+
+def _npz_kind(path: str) -> str | None:
+    """The ``kind`` entry of an .npz (``None`` when unreadable: the loader then says why)."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return str(data["kind"]) if "kind" in data.files else None
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError):
+        return None
 
 
 def _cmd_certify(args: argparse.Namespace) -> int:
@@ -334,6 +347,8 @@ def _cmd_certify(args: argparse.Namespace) -> int:
             check_output_path(path, flag)
     X, Y = load_data(args.data)
     net = _load_net(args.net)
+    if isinstance(net, ConvReLU) and args.improve:
+        raise InvalidInputError("--improve refines dense nets; a CNN is certified as it is")
     problem = _certify_problem(args, X, Y, net)
     progress = _sigma_progress(sys.stderr)
     options = {
@@ -435,12 +450,13 @@ def _certify_beta(args: argparse.Namespace, n: int, c: int) -> float:
 
 
 def _certify_problem(
-    args: argparse.Namespace, X: np.ndarray, Y: np.ndarray, net: TwoLayerReLU
+    args: argparse.Namespace, X: np.ndarray, Y: np.ndarray, net: TwoLayerReLU | ConvReLU
 ) -> TrainingProblem:
     """The problem of ``copos certify``: an output bias iff the net has one; a net with one
     input more than the data (a first-layer bias) needs --bias."""
     Y2 = Y[:, None] if Y.ndim == 1 else Y
-    if not args.bias and X.ndim == 2 and net.d == X.shape[1] + 1:
+    d = net.architecture.d if isinstance(net, ConvReLU) else net.d
+    if not args.bias and X.ndim == 2 and d == X.shape[1] + 1:
         raise InvalidInputError(
             f"the net has d = {net.d} inputs and the data {X.shape[1]} columns: a net with a "
             "first-layer bias (a torch Linear with bias, or copos train --bias) needs --bias"
@@ -811,7 +827,10 @@ def build_parser() -> argparse.ArgumentParser:
         description=CERTIFY_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    cert.add_argument("net", help=".npz written by TwoLayerReLU.save, or a torch .pt/.pth module")
+    cert.add_argument(
+        "net",
+        help=".npz written by TwoLayerReLU.save or ConvReLU.save, or a torch .pt/.pth module",
+    )
     cert.add_argument("data", help=".npz or .csv with X and Y")
     weight_decay = cert.add_mutually_exclusive_group(required=True)
     weight_decay.add_argument("--beta", type=float, help="copos's weight decay beta")

@@ -256,3 +256,24 @@ def test_improve_flags_are_checked_before_any_work(
 ) -> None:
     result = run("certify", files["optimal"], files["data"], "--beta", BETA, *flags)
     assert result.returncode == 2, result.stdout + result.stderr
+
+
+def test_certify_and_verify_a_saved_cnn(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from copos import cli
+    from copos.nets.architectures.conv import Convolution
+    from copos.nets.problem import TrainingProblem
+    from copos.relaxations.conv import solve_conv_program
+
+    rng = np.random.default_rng(0)
+    problem = TrainingProblem(rng.standard_normal((12, 7)), rng.standard_normal((12, 1)), 0.02)
+    save_data(tmp_path / "signals.npz", problem.X, problem.Y)
+    net = solve_conv_program(problem, Convolution.conv1d(7, 2, pooling="sum")).net
+    net.save(tmp_path / "cnn.npz")
+    certify_args = ["certify", str(tmp_path / "cnn.npz"), str(tmp_path / "signals.npz")]
+    output = ["--output", str(tmp_path / "cnn.json")]
+    assert cli.main([*certify_args, "--beta", "0.02", "--eps", "0.01", *output]) == 0
+    assert "patch-patterns" in capsys.readouterr().out
+    assert cli.main(["verify", str(tmp_path / "cnn.json"), str(tmp_path / "signals.npz")]) == 0
+    assert cli.main([*certify_args, "--beta", "0.02", "--eps", "1e-9"]) == 1  # gap ~1 %
+    assert cli.main([*certify_args, "--beta", "0.02", "--improve"]) == 2
+    assert cli.main([*certify_args, "--beta", "0.02", "--method", "exact"]) == 2

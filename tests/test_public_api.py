@@ -37,6 +37,8 @@ PROMISED |= {
     "solve_robust_program", "solve_gated_program", "cone_decomposition", "semi_nmf", "pgd",
     "fgsm", "adversarial_training",
 }  # fmt: skip
+#: Issue 18, part A: the patch REL (pooled and linear readout) and the CNN read off it.
+PROMISED |= {"solve_conv_rel", "solve_conv_copositive_dual", "read_off_conv_rel"}
 
 
 def home_module(name: str) -> str:

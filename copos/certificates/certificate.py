@@ -24,7 +24,8 @@ from copos._deprecation import deprecated_alias
 from copos._io import atomic_write
 from copos.bound import Bound
 from copos.certificates.dual_norm import DualNormResult, ResolvedMethod
-from copos.errors import DataFileError
+from copos.errors import DataFileError, InvalidInputError
+from copos.nets.architectures.conv import Convolution, ConvReLU
 from copos.nets.architectures.dense import TwoLayerReLU
 
 FloatArray = NDArray[np.float64]
@@ -186,6 +187,11 @@ class Certificate:
         :func:`~copos.certificates.certify.certify` computed it (its ``lower`` and
         ``maximizer`` are the witness of :func:`~copos.certificates.improve.improve`); not
         saved, ``None`` in a loaded certificate.
+    architecture:
+        For a convolutional net (:class:`~copos.nets.architectures.conv.ConvReLU`): its
+        :class:`~copos.nets.architectures.conv.Convolution` (``U`` ``(h, m)`` holds the filters,
+        ``sigma`` is bounded over the patterns of the patch matrix, method
+        ``"patch-patterns"``); ``None`` for a dense net (and then absent from the JSON).
     """
 
     copos_version: str
@@ -229,6 +235,7 @@ class Certificate:
     b: FloatArray | None = field(default=None, repr=False)
     output_bias: bool = False
     dual_norm: DualNormResult | None = field(default=None, repr=False, compare=False)
+    architecture: Convolution | None = None
 
     @property
     def optimal(self) -> bool:
@@ -254,8 +261,10 @@ class Certificate:
             note=f"sigma by {self.method}; {self.reason}",
         )
 
-    def network(self) -> TwoLayerReLU:
-        """The certified network."""
+    def network(self) -> TwoLayerReLU | ConvReLU:
+        """The certified network (a :class:`ConvReLU` when the certificate has an ``architecture``)."""
+        if self.architecture is not None:
+            return ConvReLU(self.architecture, self.U, self.V, self.b)
         return TwoLayerReLU(self.U, self.V, self.b)
 
     def to_dict(self) -> dict[str, Any]:
@@ -293,6 +302,7 @@ class Certificate:
             ),
             "polish": None if self.polish is None else dict(self.polish),
             "original_network": _original_network(self.original_U, self.original_V),
+            **({} if self.architecture is None else {"architecture": self.architecture.to_dict()}),
         }
 
     def to_json(self) -> str:
@@ -440,14 +450,15 @@ def _certificate_from_dict(data: Any) -> Certificate:
     fingerprint = _field(data, "data", dict)
     network = _field(data, "network", dict)
     method = _field(data, "method", str)
-    if method not in ("exact", "branch-and-bound", "relaxation", "global"):
+    if method not in ("exact", "branch-and-bound", "relaxation", "global", "patch-patterns"):
         raise DataFileError(f"certificate field 'method' is unknown: {method!r}")
     verdict = _field(data, "verdict", str)
     if verdict not in (OPTIMAL, NOT_CERTIFIED):
         raise DataFileError(f"certificate field 'verdict' is unknown: {verdict!r}")
     U = _matrix(network.get("U"), "U")
     V = _matrix(network.get("V"), "V")
-    if U.shape[1] != V.shape[0]:
+    architecture = _architecture_from_dict(data.get("architecture"), U, V)
+    if architecture is None and U.shape[1] != V.shape[0]:
         raise DataFileError(f"certificate weights do not chain: U {U.shape}, V {V.shape}")
     return Certificate(
         copos_version=_field(data, "copos_version", str),
@@ -479,7 +490,20 @@ def _certificate_from_dict(data: Any) -> Certificate:
         **_original_from_dict(data.get("original_network")),
         b=_output_bias_of(network, V),
         output_bias=_field(data, "output_bias", bool) if "output_bias" in data else False,
+        architecture=architecture,
     )
+
+
+def _architecture_from_dict(data: Any, U: FloatArray, V: FloatArray) -> Convolution | None:
+    """The optional ``architecture`` of a CNN certificate, checked against the weights."""
+    if data is None:
+        return None
+    try:
+        architecture = Convolution.from_dict(data)
+        architecture.check_weights(U, V)
+    except InvalidInputError as exc:
+        raise DataFileError(f"certificate field 'architecture': {exc}") from exc
+    return architecture
 
 
 def _original_network(U: FloatArray | None, V: FloatArray | None) -> dict[str, Any] | None:

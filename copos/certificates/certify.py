@@ -90,6 +90,7 @@ from copos.certificates.certificate import (
     lifted_dual_bound,
     lifted_finite,
 )
+from copos.certificates.conv import conv_dual_norm
 from copos.certificates.dual_norm import (
     DEFAULT_MAX_EXACT_WORK,
     DEFAULT_MAX_PATTERNS,
@@ -97,9 +98,11 @@ from copos.certificates.dual_norm import (
     Method,
     _check_method,
     dual_norm,
+    no_bound,
 )
 from copos.certificates.sigma_search import DEFAULT_TIME_BUDGET, ProgressCallback
 from copos.errors import InvalidInputError
+from copos.nets.architectures.conv import ConvReLU
 from copos.nets.architectures.dense import TwoLayerReLU
 from copos.nets.polish import PolishResult
 from copos.nets.polish import polish as polish_net
@@ -216,7 +219,7 @@ def decide(
 
 
 def certify(
-    net: TwoLayerReLU,
+    net: TwoLayerReLU | ConvReLU,
     problem: TrainingProblem,
     *,
     eps: float = 1e-6,
@@ -243,6 +246,12 @@ def certify(
     ``"globally optimal within eps"`` iff the bound is rigorous and
     :math:`F - L \le \varepsilon\max(1, |F|)`.  A certified net is within
     :math:`\varepsilon\max(1,|F|)` of :math:`p^\star` over networks of **every** width.
+
+    A convolutional net (:class:`~copos.nets.architectures.conv.ConvReLU`) is certified the same
+    way with :math:`\sigma` bounded over every pattern of its patch matrix
+    (:func:`copos.certificates.conv.conv_dual_norm`, method ``"patch-patterns"``; only
+    ``max_patterns`` and ``eps`` apply, no lifted bound and no polish: those model dense nets);
+    :math:`p^\star` is then the CNN's optimum over every number of filters.
 
     Parameters
     ----------
@@ -278,11 +287,15 @@ def certify(
     -------
     Certificate
     """
-    if not isinstance(net, TwoLayerReLU):
-        raise InvalidInputError(f"net must be a TwoLayerReLU; got {type(net).__name__}")
+    if not isinstance(net, (TwoLayerReLU, ConvReLU)):
+        raise InvalidInputError(
+            f"net must be a TwoLayerReLU or a ConvReLU; got {type(net).__name__}"
+        )
     if not isinstance(problem, TrainingProblem):
         raise InvalidInputError(f"problem must be a TrainingProblem; got {type(problem).__name__}")
     eps = check_eps(eps)
+    if isinstance(net, ConvReLU):
+        return _certify_conv(net, problem, eps, method, max_patterns, lifted, polish)
     if not isinstance(polish, bool):
         raise InvalidInputError(f"polish must be True or False; got {polish!r}")
     polished = polish_net(net, problem, time_budget=polish_budget) if polish else None
@@ -307,6 +320,31 @@ def certify(
     certificate = _build_certificate(net, problem, Z, norm, eps, options, bound)
     if polished is not None:
         certificate = with_polish(certificate, polished)
+    return replace(certificate, dual_norm=norm)
+
+
+def _certify_conv(
+    net: ConvReLU,
+    problem: TrainingProblem,
+    eps: float,
+    method: object,
+    max_patterns: int,
+    lifted: object,
+    polish: object,
+) -> Certificate:
+    """:func:`certify` of a CNN: sigma over the patch patterns, nothing dense-only."""
+    if method != "auto":
+        raise InvalidInputError(
+            f"a CNN's sigma is bounded over its patch patterns (method 'auto'); got {method!r}"
+        )
+    if lifted not in ("auto", "never") or polish is not False:
+        raise InvalidInputError(
+            "the lifted DNN bound and the polish model dense nets; a CNN takes lifted='never' "
+            "or 'auto' and polish=False"
+        )
+    Z = dual_residual(net, problem)
+    norm = conv_dual_norm(Z, net, problem, max_patterns=max_patterns)
+    certificate = _build_certificate(net, problem, Z, norm, eps, {"max_patterns": max_patterns})
     return replace(certificate, dual_norm=norm)
 
 
@@ -362,7 +400,7 @@ def sigma_search_options(
     }
 
 
-def dual_residual(net: TwoLayerReLU, problem: TrainingProblem) -> FloatArray:
+def dual_residual(net: TwoLayerReLU | ConvReLU, problem: TrainingProblem) -> FloatArray:
     r"""The dual candidate of a net: :math:`Z = Y - f(X)`, centered (:math:`Z^\top\mathbf 1 =
     0`, the residual at the optimal output bias) when ``problem.output_bias``."""
     return centered(net.residual(problem), problem)
@@ -411,21 +449,7 @@ def residual_dual_norm(
     the problem (its cached SVD and arrangements are used)."""
     if np.all(np.isfinite(Z)):
         return dual_norm(Z, X, method=method, **options)
-    return DualNormResult(
-        value=math.inf,
-        rigorous=False,
-        method="global",
-        requested=_check_method(method),
-        lower=math.nan,
-        maximizer=None,
-        pattern_bounds=None,
-        evaluated=None,
-        num_patterns=0,
-        rank=0,
-        truncation=0.0,
-        time=0.0,
-        note="the network's output f(X) is not finite (overflow): sigma(Z) cannot be bounded",
-    )
+    return no_bound("global", _check_method(method))
 
 
 def checked_lower_bound(
@@ -464,7 +488,7 @@ def checked_lower_bound(
 
 
 def _build_certificate(
-    net: TwoLayerReLU,
+    net: TwoLayerReLU | ConvReLU,
     problem: TrainingProblem,
     Z: FloatArray,
     norm: DualNormResult,
@@ -506,6 +530,7 @@ def _build_certificate(
         verdict=verdict,
         reason=reason,
         lifted=lifted,
+        architecture=net.architecture if isinstance(net, ConvReLU) else None,
     )
 
 

@@ -64,7 +64,7 @@ BoolArray = NDArray[np.bool_]
 Method = Literal["auto", "exact", "branch-and-bound", "relaxation", "global"]
 
 
-ResolvedMethod = Literal["exact", "branch-and-bound", "relaxation", "global"]
+ResolvedMethod = Literal["exact", "branch-and-bound", "relaxation", "global", "patch-patterns"]
 
 
 METHODS: tuple[str, ...] = ("auto", "exact", "branch-and-bound", "relaxation", "global")
@@ -516,6 +516,25 @@ def _enumerate(data: _Data, max_patterns: int, requested: Method) -> Arrangement
         if requested == "auto" and "max_patterns" in str(exc):
             return None
         raise
+
+
+def no_bound(method: ResolvedMethod, requested: Method, seconds: float = 0.0) -> DualNormResult:
+    """The result when the net's output overflowed: no bound (``value = inf``, not rigorous)."""
+    return DualNormResult(
+        value=math.inf,
+        rigorous=False,
+        method=method,
+        requested=requested,
+        lower=math.nan,
+        maximizer=None,
+        pattern_bounds=None,
+        evaluated=None,
+        num_patterns=0,
+        rank=0,
+        truncation=0.0,
+        time=seconds,
+        note="the network's output f(X) is not finite (overflow): sigma(Z) cannot be bounded",
+    )
 
 
 def _choose(requested: Method, work: int, max_exact_work: int) -> ResolvedMethod:

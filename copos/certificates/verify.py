@@ -37,9 +37,11 @@ from copos.certificates.certify import (
     residual_dual_norm,
     sigma_search_options,
 )
+from copos.certificates.conv import conv_dual_norm
 from copos.certificates.dual_norm import DEFAULT_MAX_EXACT_WORK, DEFAULT_MAX_PATTERNS
 from copos.certificates.sigma_search import DEFAULT_TIME_BUDGET
 from copos.errors import CoposError, DataFileError, InvalidInputError
+from copos.nets.architectures.conv import ConvReLU
 from copos.nets.architectures.dense import TwoLayerReLU
 from copos.nets.problem import TrainingProblem
 from copos.solvers import DEFAULT_SOLVER
@@ -297,7 +299,9 @@ def verify(
     the time budget and the machine, so it is not recomputed to equality: the search is re-run
     to **prove** :math:`\sigma(Z) \le \max(\sigma_{\rm stored}, \beta)` (which is all the
     stored :math:`L` needs), and the stored witness :math:`\sigma_{\rm lower}` must not exceed
-    the recomputed upper end.  Nothing stored is trusted: :attr:`VerificationResult.optimal` holds only when
+    the recomputed upper end.  A CNN certificate (``architecture`` set) recomputes
+    :math:`\sigma` over the patterns of its patch matrix
+    (:func:`copos.certificates.conv.conv_dual_norm`).  Nothing stored is trusted: :attr:`VerificationResult.optimal` holds only when
     every check agreed and the recomputed numbers prove the verdict.
 
     Parameters
@@ -420,8 +424,11 @@ def _recompute(
     options = _dual_norm_options(cert.options)
     searched = cert.method == "branch-and-bound"
     try:
-        search = _search_options(cert, net, problem, sigma_budget)
-        norm = residual_dual_norm(Z, problem, method=cert.method, **options, **search)
+        if isinstance(net, ConvReLU):
+            norm = conv_dual_norm(Z, net, problem, max_patterns=options["max_patterns"])
+        else:
+            search = _search_options(cert, net, problem, sigma_budget)
+            norm = residual_dual_norm(Z, problem, method=cert.method, **options, **search)
     except CoposError as exc:
         failure = f"recomputation of sigma failed: {exc}"
         return Recomputed(objective=objective, failure=failure), [

@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from copos.bound import Bound
+from copos.nets.architectures.conv import ConvReLU
 from copos.nets.architectures.dense import TwoLayerReLU
 from copos.nets.arrangements import Arrangements
 from copos.nets.problem import TrainingProblem, require_no_output_bias
@@ -50,7 +51,7 @@ class ReadOff:
     """The best net read off a relaxation, its objective as an upper ``bound``, the candidate
     patterns of the restricted program and the objectives of every stage (``stages``)."""
 
-    net: TwoLayerReLU
+    net: TwoLayerReLU | ConvReLU
     bound: Bound
     candidates: Arrangements
     stages: dict[str, float]
@@ -78,12 +79,23 @@ def read_off(first: TwoLayerReLU, problem: TrainingProblem, *, source: str) -> R
     require_no_output_bias(problem, "reading a net off a relaxation")
     start = time.perf_counter()
     polished = polished_network(first, problem).net if first.m else first
-    nets = {"read": first, "polished": polished}
+    nets: dict[str, TwoLayerReLU | ConvReLU] = {"read": first, "polished": polished}
     candidates = _union(patterns_of_network(first, problem), patterns_of_network(polished, problem))
     if len(candidates):
         restricted = _restricted_net(problem, candidates)
         nets["restricted"] = restricted
         nets["restricted, polished"] = polished_network(restricted, problem).net
+    return best_stage(nets, problem, candidates, source, start)
+
+
+def best_stage(
+    nets: dict[str, TwoLayerReLU | ConvReLU],
+    problem: TrainingProblem,
+    candidates: Arrangements,
+    source: str,
+    start: float,
+) -> ReadOff:
+    """The net of least true objective among the stages ``nets``, its objective an upper bound."""
     stages = {name: net.objective(problem) for name, net in nets.items()}
     best = min(stages, key=lambda name: stages[name])
     bound = Bound.of_network(

@@ -282,7 +282,9 @@ def _rel_program(
     \sum_i\operatorname{tr}\tilde S_i` with the Schur block
     :math:`\tilde\beta I + 2\sum_iD_i\tilde X\tilde S_i\tilde X^\top D_i`.  ``matrices``
     replaces :math:`(D_i\tilde X, (2D_i - I)\tilde X)` per pattern, e.g. by a patch
-    architecture's :math:`(A_i, (2D_i - I)M)` (:mod:`copos.relaxations.conv`).
+    architecture's :math:`(A_i, (2D_i - I)M)` (:mod:`copos.relaxations.conv`); a first entry of
+    shape ``(K, n, d)`` contributes :math:`\sum_kB_kS_iB_k^\top` (a CNN's linear readout, with
+    :math:`B_k = D_i^kX_k`).
     """
     if matrices is None:
         matrices = [
@@ -290,13 +292,17 @@ def _rel_program(
             for i in range(len(patterns))
         ]
     n, c = problem.n, problem.c
-    d = matrices[0][0].shape[1]
+    d = matrices[0][0].shape[-1]
     blocks = [cp.Variable((d, d), PSD=True, name=f"S{i}") for i in range(len(patterns))]
     T = cp.Variable((c, c), symmetric=True, name="T")
     constraints = []
     lifted = problem.beta * np.eye(n)
     for S_i, (DX, A) in zip(blocks, matrices, strict=True):
-        lifted = lifted + 2.0 * (DX @ S_i @ DX.T)
+        if DX.ndim == 3:  # sum_k B_k S B_k^T = [B_1 ... B_K](I_K kron S)[B_1 ... B_K]^T
+            wide = np.hstack(list(DX))
+            lifted = lifted + 2.0 * (wide @ cp.kron(np.eye(DX.shape[0]), S_i) @ wide.T)
+        else:
+            lifted = lifted + 2.0 * (DX @ S_i @ DX.T)
         rows = _pairwise_rows(A)
         if rows.shape[0]:  # n = 1: no off-diagonal entries, nothing to constrain
             constraints.append(rows @ cp.vec(S_i, order="F") >= 0)
@@ -385,7 +391,10 @@ def solve_copositive_dual(
 
 
 def _dual_program(
-    problem: TrainingProblem, patterns: Arrangements, level: int
+    problem: TrainingProblem,
+    patterns: Arrangements,
+    level: int,
+    matrices: Sequence[tuple[FloatArray, FloatArray]] | None = None,
 ) -> tuple[cp.Problem, cp.Variable, list[cp.Constraint]]:
     r"""The cvxpy dual in the units of :class:`_Scaling`, its ``W`` and the Schur constraints.
 
@@ -393,18 +402,30 @@ def _dual_program(
     \tfrac{\tilde\beta}2\|W\|_F^2` s.t. :math:`\begin{bmatrix}I_d - A_i^\top C_iA_i &
     \tilde X^\top D_iW\\ W^\top D_i\tilde X & I_c\end{bmatrix} \succeq 0` (the original
     constraint with :math:`Z = \tilde\beta W`, :math:`C_i` scaled by :math:`\tilde\beta^2`).
+    ``matrices`` replaces :math:`(D_i\tilde X, (2D_i - I)\tilde X)` per pattern as in
+    :func:`_rel_program`; a first entry :math:`(B_k)_k` of shape ``(K, n, d)`` couples
+    :math:`[B_1^\top W, \dots, B_K^\top W]` with :math:`I_{Kc}` (a CNN's linear readout).
     """
-    n, d, c = problem.n, problem.d, problem.c
+    if matrices is None:
+        matrices = [
+            (masked_data(problem, patterns, i), cone_rows(problem, patterns, i))
+            for i in range(len(patterns))
+        ]
+    n, c = problem.n, problem.c
+    d, rows = (matrices[0][0].shape[-1], matrices[0][1].shape[0]) if matrices else (problem.d, n)
     Z = cp.Variable((n, c), name="W")
-    cone = _multiplier_cone(n, level)
+    cone = _multiplier_cone(rows, level)
     constraints: list[cp.Constraint] = []
     schur_constraints: list[cp.Constraint] = []
-    for i in range(len(patterns)):
-        C_i = cp.Variable((n, n), symmetric=True, name=f"C{i}")
+    for i, (DX, A) in enumerate(matrices):
+        C_i = cp.Variable((A.shape[0], A.shape[0]), symmetric=True, name=f"C{i}")
         constraints += cone.constraints(C_i)
-        A = cone_rows(problem, patterns, i)
-        coupling = masked_data(problem, patterns, i).T @ Z
-        block = cp.bmat([[np.eye(d) - A.T @ C_i @ A, coupling], [coupling.T, np.eye(c)]])
+        if DX.ndim == 3:
+            coupling = cp.hstack([B.T @ Z for B in DX])
+        else:
+            coupling = DX.T @ Z
+        width = c * (DX.shape[0] if DX.ndim == 3 else 1)
+        block = cp.bmat([[np.eye(d) - A.T @ C_i @ A, coupling], [coupling.T, np.eye(width)]])
         schur = _symmetric(block) >> 0
         schur_constraints.append(schur)
     objective = cp.sum(cp.multiply(Z, problem.Y)) - 0.5 * problem.beta * cp.sum_squares(Z)

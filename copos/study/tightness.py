@@ -57,7 +57,6 @@ from copos._validation import check_dimension, check_nonnegative
 from copos.bound import Bound
 from copos.certificates.certificate import DataFingerprint
 from copos.certificates.certify import certify, checked_lower_bound
-from copos.certificates.conv import certify_conv
 from copos.certificates.rel_working_set import rel_working_set
 from copos.errors import InvalidInputError, SolverError
 from copos.nets import training
@@ -234,7 +233,7 @@ def _certificate(context: _Context) -> list[Bound]:
     start = time.perf_counter()
     best = best_run(context.runs)
     if context.architecture is not None:
-        row = certify_conv(best.net, context.problem)
+        row = certify(best.net, context.problem).bound
         elapsed = time.perf_counter() - start
         return [replace(row, method=f"certificate (best CNN, m={best.width})", time=elapsed)]
     polish = not context.problem.output_bias

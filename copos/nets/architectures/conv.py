@@ -315,6 +315,30 @@ class Convolution:
                 )
             )
 
+    def to_dict(self) -> dict[str, Any]:
+        """The architecture as JSON-ready lists and scalars (:meth:`from_dict` reads it back)."""
+        return {
+            "input_shape": list(self.input_shape),
+            "kernel": list(self.kernel),
+            "stride": list(self.stride),
+            "padding": list(self.padding),
+            "pooling": self.pooling,
+            "bias": self.bias,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Convolution:
+        """The architecture of :meth:`to_dict`; :class:`InvalidInputError` for anything else."""
+        keys = ("input_shape", "kernel", "stride", "padding", "pooling", "bias")
+        if not isinstance(data, dict) or any(key not in data for key in keys):
+            raise InvalidInputError(f"a convolution needs the fields {', '.join(keys)}")
+        if not isinstance(data["bias"], bool) or not isinstance(data["pooling"], str):
+            raise InvalidInputError("a convolution's bias is a boolean and its pooling a string")
+        try:
+            return cls(*(data[key] for key in keys))
+        except TypeError as exc:  # e.g. a number where a list of ints belongs
+            raise InvalidInputError(f"not a convolution: {exc}") from exc
+
     def describe(self) -> str:
         """E.g. ``conv1d(1x16, kernel 3, stride 1, padding 0, avg)``."""
         shape = "x".join(map(str, self.input_shape))
@@ -331,7 +355,7 @@ def require_pooled(architecture: Convolution, program: str) -> None:
         raise InvalidInputError(
             f"{program} needs a pooled net (pooling 'avg' or 'sum'); the linear readout over "
             "positions makes the dual constraint vector-valued (a copositive program, Sahiner et "
-            "al. 2021), which copos does not solve for convolutions yet"
+            "al. 2021): its relaxation is copos.solve_conv_rel, a lower bound"
         )
 
 
@@ -381,6 +405,11 @@ class ConvReLU:
         )
         return out if self.b is None else out + self.b
 
+    def residual(self, problem: TrainingProblem) -> FloatArray:
+        r"""Training residual :math:`Y - f(X)` (with ``b``), shape ``(n, c)``."""
+        self.architecture.check_problem(problem, self.c)
+        return problem.Y - self._outputs(problem)
+
     def objective(self, problem: TrainingProblem) -> float:
         """The weight-decay objective on ``problem`` (``b`` is not decayed)."""
         self.architecture.check_problem(problem, self.c)
@@ -389,11 +418,14 @@ class ConvReLU:
                 "the network has an output bias b but the problem does not model one "
                 "(build it with output_bias=True)"
             )
+        return weight_decay_objective(self._outputs(problem), problem, self.U, self.V)
+
+    def _outputs(self, problem: TrainingProblem) -> FloatArray:
+        """``f(X)`` (+ ``b``) on the problem's cached operator."""
         out = self.architecture.forward_operator(
             (self.U, self.V), self.architecture.operator_of(problem)
         )
-        out = out if self.b is None else out + self.b
-        return weight_decay_objective(out, problem, self.U, self.V)
+        return out if self.b is None else out + self.b
 
     # ------------------------------------------------------------------ files
     def save(self, path: str | os.PathLike[str]) -> Path:
