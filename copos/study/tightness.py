@@ -66,7 +66,7 @@ from copos.nets.problem import TrainingProblem
 from copos.nets.training import ProgressBar, TrainingRun, best_run, check_training_size
 from copos.recovery.cp_factor import recover_from_rel
 from copos.recovery.rounding import round_lifted
-from copos.relaxations.conv import solve_conv_program
+from copos.relaxations.conv import read_off_conv_rel, solve_conv_program, solve_conv_rel
 from copos.relaxations.convex import arrangement_sizes, solve_convex_program
 from copos.relaxations.lifted import solve_lifted_copositive_dual, solve_lifted_dnn
 from copos.relaxations.rel import solve_rel
@@ -134,6 +134,8 @@ def _lifted_k1(context: _Context) -> list[Bound]:
 
 
 def _rel(context: _Context) -> list[Bound]:
+    if context.architecture is not None:
+        return _conv_rel(context, context.architecture)
     result = solve_rel(context.problem, solver=context.solver)
     row = replace(result.bound, method="rel (Sahiner, DNN)")
     recovered = _isolated("rel recovered net", lambda: _recovered(result, context))
@@ -760,7 +762,7 @@ def _sgd_row(runs: list[TrainingRun], width: int) -> Bound:
 
 # ---------------------------------------------------------------------------- convolutional nets
 #: Methods a convolutional row set runs; the others are the dense net's.
-CONV_METHODS = frozenset({"convex", "certificate"})
+CONV_METHODS = frozenset({"convex", "rel", "certificate"})
 #: ``--arch`` choices (1-D signals: one channel, the problem's columns as positions).
 ARCHITECTURES: tuple[str, ...] = ("dense", "conv1d")
 
@@ -799,11 +801,32 @@ def _conv_applicability(
 ) -> str | None:
     if method not in CONV_METHODS:
         return f"dense nets only (not for {architecture.describe()})"
-    if architecture.pooling == "linear":
-        return "the linear readout's program is copositive (not solved for CNNs yet)"
+    if method == "convex" and architecture.pooling == "linear":
+        return "the linear readout's program is copositive: its relaxation is the rel method"
     if method == "convex" and problem.c != 1:
         return "the CNN's convex program needs c = 1"
     return None
+
+
+def _conv_rel(context: _Context, architecture: Convolution) -> list[Bound]:
+    """REL on the patch data (lower over all patterns, ``neither`` over sampled ones) and the CNN
+    read off its blocks (its true objective: upper)."""
+    start = time.perf_counter()
+    result = solve_conv_rel(context.problem, architecture, solver=context.solver)
+    row = replace(
+        result.bound, method="rel (CNN, patch patterns)", time=time.perf_counter() - start
+    )
+
+    def read_off() -> Bound:
+        began = time.perf_counter()
+        read = read_off_conv_rel(result, context.problem, architecture, solver=context.solver)
+        return replace(
+            read.bound,
+            method=f"rel read-off CNN (m={read.net.m})",
+            time=time.perf_counter() - began,
+        )
+
+    return [row, _isolated("rel read-off CNN", read_off)]
 
 
 def _conv_convex(context: _Context, architecture: Convolution) -> list[Bound]:
