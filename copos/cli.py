@@ -269,7 +269,7 @@ def _cmd_tightness(args: argparse.Namespace) -> int:
             dnn_solver=args.dnn_solver,
             convex_solver=args.convex_solver,
             epochs=args.epochs,
-            progress=not args.json,
+            progress=not (args.json or args.quiet),
             resume=previous,
             robust_eps=args.robust_eps,
             architecture=architecture,
@@ -626,6 +626,11 @@ def _add_tightness_arguments(parser: argparse.ArgumentParser) -> None:
     _add_problem_arguments(parser)
     parser.add_argument("--widths", type=int, nargs="+", default=[5, 10, 100])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress on the terminal (training bar, the lifted DNN solver's lines)",
+    )
     parser.add_argument(
         "--methods", nargs="+", default=list(DEFAULT_METHODS), choices=sorted(METHODS)
     )

@@ -61,6 +61,22 @@ def test_the_subcommand_option_is_used(
     assert "beta=0.5;" in capsys.readouterr().out
 
 
+def test_quiet_turns_the_progress_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[bool] = []
+    original = tightness.check_tightness
+
+    def recording(problem, **options):  # type: ignore[no-untyped-def]
+        seen.append(options["progress"])
+        return original(problem, **options)
+
+    monkeypatch.setattr(cli, "check_tightness", recording)
+    monkeypatch.setitem(tightness.METHODS, "lifted-dnn", _fake([], "lifted-dnn"))
+    fast = ["--widths", "2", "--seeds", "0", "--epochs", "5", "--methods", "lifted-dnn"]
+    assert cli.main(["tightness", *fast, "--quiet"]) == cli.EXIT_OK
+    assert cli.main(["tightness", *fast]) == cli.EXIT_OK
+    assert seen == [False, True]
+
+
 def test_bare_copos_runs_the_tightness_job(monkeypatch: pytest.MonkeyPatch) -> None:
     seen = []
     monkeypatch.setattr(cli, "_cmd_tightness", lambda args: seen.append(args) or 0)

@@ -107,12 +107,16 @@ class _Context:
     convex_solver: str = "auto"
     robust_eps: float | None = None
     architecture: Convolution | None = None
+    quiet: bool = False
     _lifted: Any = field(default=None, repr=False)
 
     def lifted(self) -> Any:
-        """The reduced lifted DNN of the problem with ``dnn_solver`` (solved on first call)."""
+        """The reduced lifted DNN of the problem with ``dnn_solver`` (solved on first call; a
+        splitting solver shows its progress on a terminal unless ``quiet``)."""
         if self._lifted is None:
-            self._lifted = solve_lifted_dnn(self.problem, form="reduced", solver=self.dnn_solver)
+            self._lifted = solve_lifted_dnn(
+                self.problem, form="reduced", solver=self.dnn_solver, quiet=self.quiet
+            )
         return self._lifted
 
 
@@ -451,6 +455,7 @@ def check_tightness(
             convex_solver=options["convex_solver"],
             robust_eps=options.get("robust_eps"),
             architecture=architecture,
+            quiet=not progress,
         )
         for method in method_list:
             state.run_method(method, context)

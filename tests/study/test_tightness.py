@@ -477,3 +477,18 @@ def test_closes_column_is_the_share_of_the_dnn_gap() -> None:
     tight = replace(rows[1], value=10.0 - 1e-9)  # a DNN gap at solver accuracy: no shares
     closed = TightnessReport("toy", 0.1, (4, 2, 1), (5,), (0,), [], [rows[0], tight], {})
     assert math.isnan(closed.closes(tight)) and "closes" not in closed.table().splitlines()[1]
+
+
+def test_quiet_reaches_the_lifted_dnn_solver(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``progress=False`` (``copos tightness --quiet`` or ``--json``) silences the lifted DNN's
+    own progress lines as well as the training bar."""
+    seen: list[bool] = []
+
+    def fake_lifted_dnn(problem: TrainingProblem, **options: object) -> object:
+        seen.append(bool(options["quiet"]))
+        raise SolverError("stop here")
+
+    monkeypatch.setattr(tightness, "solve_lifted_dnn", fake_lifted_dnn)
+    for progress in (False, True):
+        check_tightness(_tiny(), [2], [0], ["lifted-dnn"], epochs=5, progress=progress)
+    assert seen == [True, False]
