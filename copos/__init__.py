@@ -57,6 +57,7 @@ _LAZY: dict[str, str] = {
     "solve_convex_program": "copos.relaxations.convex",
     "solve_conv_program": "copos.relaxations.conv",
     "solve_circular_program": "copos.relaxations.conv",
+    "solve_circular2d_program": "copos.relaxations.circular2d",
     "recover_from_convex": "copos.recovery.convex",
     "solve_rel": "copos.relaxations.rel",
     "solve_copositive_dual": "copos.relaxations.rel",
@@ -140,6 +141,7 @@ __all__ = [
     "round_lifted",
     "save_data",
     "soft_threshold_optimum",
+    "solve_circular2d_program",
     "solve_circular_program",
     "solve_conv_program",
     "solve_convex_program",
@@ -216,6 +218,7 @@ if TYPE_CHECKING:  # static checkers and IDEs see the names without importing th
     from copos.recovery.cp_factor import recover_from_rel
     from copos.recovery.rounding import round_lifted
     from copos.relaxations.closed_form import soft_threshold_optimum
+    from copos.relaxations.circular2d import solve_circular2d_program
     from copos.relaxations.conv import solve_circular_program, solve_conv_program
     from copos.relaxations.convex import solve_convex_program
     from copos.relaxations.lifted import solve_lifted_dnn
