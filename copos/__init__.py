@@ -217,8 +217,8 @@ if TYPE_CHECKING:  # static checkers and IDEs see the names without importing th
     from copos.recovery.convex import recover_from_convex
     from copos.recovery.cp_factor import recover_from_rel
     from copos.recovery.rounding import round_lifted
-    from copos.relaxations.closed_form import soft_threshold_optimum
     from copos.relaxations.circular2d import solve_circular2d_program
+    from copos.relaxations.closed_form import soft_threshold_optimum
     from copos.relaxations.conv import solve_circular_program, solve_conv_program
     from copos.relaxations.convex import solve_convex_program
     from copos.relaxations.lifted import solve_lifted_dnn
