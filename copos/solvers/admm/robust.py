@@ -80,7 +80,13 @@ from numpy.typing import NDArray
 from copos._validation import check_dimension, check_positive
 from copos.errors import InvalidInputError
 from copos.solvers.admm.anderson import Anderson
-from copos.solvers.admm.arrangement import _relative_gap, _shrink
+from copos.solvers.admm.arrangement import (  # the same defaults as the arrangement ADMM
+    DEFAULT_ANDERSON,
+    DEFAULT_ANDERSON_EVERY,
+    DEFAULT_CHECK_EVERY,
+    _relative_gap,
+    _shrink,
+)
 from copos.solvers.base import SolveInfo
 from copos.solvers.registry import COPOS_ADMM
 
@@ -92,14 +98,10 @@ DEFAULT_MAX_ITERS = 20_000
 DEFAULT_SIGMA = 10.0
 DEFAULT_RHO = 0.01
 DEFAULT_RELAXATION = 1.6
-DEFAULT_CHECK_EVERY = 10
 #: Residual balancing: change ρ by 2 when one relative residual exceeds the other this much.
 BALANCE_RATIO = 10.0
 #: and at most once per this many iterations.
 BALANCE_INTERVAL = 50
-#: Default Anderson memory and the number of plain steps per extrapolation.
-DEFAULT_ANDERSON = 5
-DEFAULT_ANDERSON_EVERY = 10
 
 
 @dataclass(frozen=True, eq=False)
