@@ -163,6 +163,7 @@ def solver_rows(name: str, args: argparse.Namespace) -> list[dict]:
         targets = y if loss == "hinge" else y.astype(float)
         problem = TrainingProblem(X, targets[:, None], beta=args.beta, bias=True, name=name)
         admm = {"tol": args.admm_tol, "time_limit": args.admm_time_limit}
+        admm["max_iters"] = args.admm_max_iters
         for solver, options in (("clarabel", {}), ("copos-admm", admm)):
             if solver not in args.solvers:
                 continue
@@ -200,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--losses", default="hinge,squared", help="with --compare-solvers")
     parser.add_argument("--admm-tol", type=float, default=1e-6, help="with --compare-solvers")
     parser.add_argument("--admm-time-limit", type=float, default=600.0, help="seconds")
+    parser.add_argument("--admm-max-iters", type=int, default=20_000)
     parser.add_argument("--solvers", default="clarabel,copos-admm", help="with --compare-solvers")
     args = parser.parse_args(argv)
     args.eps = [float(e) for e in args.eps.split(",")]
