@@ -566,7 +566,7 @@ def solve_robust_blocks(
     loss:
         ``"squared"`` or ``"hinge"``.
     rho, sigma, relaxation:
-        Initial penalty (rescaled units, :math:`\|X\|_2 = 1`; adapted by residual balancing),
+        Penalty (rescaled units, :math:`\|X\|_2 = 1`; adapted only with ``adaptive_rho``),
         weight of the cone images, over-relaxation :math:`\alpha \in (0, 2)`.
     tol, max_iters, time_limit, check_every:
         Stop at relative residuals and gap ``<= tol`` (status ``"optimal"``), or at the caps.
