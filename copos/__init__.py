@@ -60,6 +60,7 @@ _LAZY: dict[str, str] = {
     "solve_conv_rel": "copos.relaxations.conv",
     "solve_conv_copositive_dual": "copos.relaxations.conv",
     "read_off_conv_rel": "copos.relaxations.conv",
+    "solve_circular2d_program": "copos.relaxations.circular2d",
     "recover_from_convex": "copos.recovery.convex",
     "solve_rel": "copos.relaxations.rel",
     "solve_copositive_dual": "copos.relaxations.rel",
@@ -143,6 +144,7 @@ __all__ = [
     "round_lifted",
     "save_data",
     "soft_threshold_optimum",
+    "solve_circular2d_program",
     "solve_circular_program",
     "solve_conv_program",
     "solve_conv_rel",
@@ -221,6 +223,7 @@ if TYPE_CHECKING:  # static checkers and IDEs see the names without importing th
     from copos.recovery.convex import recover_from_convex
     from copos.recovery.cp_factor import recover_from_rel
     from copos.recovery.rounding import round_lifted
+    from copos.relaxations.circular2d import solve_circular2d_program
     from copos.relaxations.closed_form import soft_threshold_optimum
     from copos.relaxations.conv import (
         read_off_conv_rel,

@@ -35,7 +35,7 @@ PROMISED = {
 #: Issue 18's names: convex adversarial training, the gated-ReLU route, semi-NMF.
 PROMISED |= {
     "solve_robust_program", "solve_gated_program", "cone_decomposition", "semi_nmf", "pgd",
-    "fgsm", "adversarial_training",
+    "fgsm", "adversarial_training", "solve_circular2d_program",
 }  # fmt: skip
 #: Issue 18, part A: the patch REL (pooled and linear readout) and the CNN read off it.
 PROMISED |= {"solve_conv_rel", "solve_conv_copositive_dual", "read_off_conv_rel"}

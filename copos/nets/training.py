@@ -48,6 +48,7 @@ from copos.nets.architectures.circular import (
     CircularReLU,
     check_circular_problem,
     circular_objective_and_gradient,
+    signal_shape,
 )
 from copos.nets.architectures.conv import Convolution, ConvReLU
 from copos.nets.architectures.dense import (
@@ -666,23 +667,24 @@ def train_circular(
     epochs: int = DEFAULT_EPOCHS,
     seed: int = 0,
     init_scale: float = 1.0,
+    shape: tuple[int, ...] | None = None,
 ) -> TrainingRun:
     r"""Full-batch Adam on the circular model :math:`\sum_j s_j(X(u_j\circledast w_j))_+` with
     weight decay (:mod:`copos.nets.architectures.circular`); the first ``ceil(width/2)`` signs
-    are ``+1``, the rest ``-1``.  The best net (a :class:`CircularReLU`) is an upper bound on the
-    circular model's optimum."""
+    are ``+1``, the rest ``-1``; ``shape`` the signal shape (``None``: 1-D, ``(h, w)``: 2-D).
+    The best net (a :class:`CircularReLU`) is an upper bound on the circular model's optimum."""
     check_circular_problem(problem)
+    shape = signal_shape(problem.d, shape)
     if not isinstance(width, int) or width < 1 or not isinstance(epochs, int) or epochs < 1:
         raise InvalidInputError(f"width and epochs must be ints >= 1; got {width!r}, {epochs!r}")
     rng = np.random.default_rng(seed)
-    shape = (problem.d, width)
-    U0 = rng.standard_normal(shape) * init_scale / np.sqrt(problem.d)
-    W0 = rng.standard_normal(shape) * init_scale / np.sqrt(problem.d)
+    U0 = rng.standard_normal((problem.d, width)) * init_scale / np.sqrt(problem.d)
+    W0 = rng.standard_normal((problem.d, width)) * init_scale / np.sqrt(problem.d)
     signs = np.where(np.arange(width) < (width + 1) // 2, 1.0, -1.0)
     settings = Settings("adam", DEFAULT_LR["adam"] if lr is None else float(lr), epochs, "cosine")
 
     def kernel(U: FloatArray, W: FloatArray) -> tuple[float, FloatArray, FloatArray]:
-        return circular_objective_and_gradient(U, W, signs, problem)
+        return circular_objective_and_gradient(U, W, signs, problem, shape)
 
     return descend_from(
         problem,
@@ -690,5 +692,5 @@ def train_circular(
         settings,
         seed=seed,
         kernel=kernel,
-        make_net=lambda U, W: CircularReLU(U, W, signs),
+        make_net=lambda U, W: CircularReLU(U, W, signs, shape),
     )

@@ -17,7 +17,8 @@ program is
 with the worst-case losses :math:`\bar\ell_\epsilon(t, y; s) = \max_{|\tau|\le\epsilon s}
 \ell(t+\tau, y)`: :math:`\tfrac12(|t-y|+\epsilon s)^2` (squared),
 :math:`(1 - yt + \epsilon s)_+` (hinge), :math:`\log(1+e^{-(yt-\epsilon s)})` (logistic).  It is an
-SOCP (the logistic loss adds exponential cones), solved through copos's CVXPY backend; at
+SOCP (the logistic loss adds exponential cones), solved through copos's CVXPY backend or, for
+the squared and hinge losses, copos's own ADMM (:mod:`copos.solvers.admm.robust`); at
 :math:`\epsilon = 0` it is the Pilanci–Ergen program of :mod:`copos.relaxations.convex`.
 
 What the value bounds
@@ -56,6 +57,7 @@ from copos.nets.attacks import Box, Loss, certified_robust_loss, check_loss, sta
 from copos.nets.problem import TrainingProblem, require_no_output_bias
 from copos.recovery.convex import DEFAULT_NEURON_TOL, recover_from_convex
 from copos.solvers import DEFAULT_SOLVER, SolveInfo, require_solution, solve
+from copos.solvers.registry import is_splitting, runner
 
 FloatArray = NDArray[np.float64]
 
@@ -127,6 +129,9 @@ def solve_robust_program(
     arrangements: Arrangements | None = None,
     solver: str = DEFAULT_SOLVER,
     neuron_tol: float = DEFAULT_NEURON_TOL,
+    tol: float = 1e-6,
+    max_iters: int | None = None,
+    time_limit: float | None = None,
 ) -> RobustProgramResult:
     r"""Solve the ℓ∞-robust program over clean-data ``arrangements`` and recover its net.
 
@@ -135,6 +140,11 @@ def solve_robust_program(
     ``arrangements`` default to the problem's exact enumeration; any subset (e.g.
     :func:`~copos.nets.arrangements.sample_arrangements`) gives a further restriction, still an
     upper bound.
+
+    ``solver`` is a CVXPY solver or a registered splitting (``"copos-admm"``:
+    :mod:`copos.solvers.admm.robust`, squared and hinge loss), which stops at relative
+    residuals and certified gap ``tol`` (or ``max_iters``, ``time_limit``); its value is
+    ``verified`` when it stopped there, and ``certified_objective`` is rigorous either way.
 
     Raises
     ------
@@ -158,14 +168,26 @@ def solve_robust_program(
             f"arrangements must be non-empty Arrangements of length n = {problem.n}"
         )
     box = Box.of(eps, problem.d, fixed_last=problem.bias)
-    program, v_var, w_var = _build_robust_program(problem.X, y, problem.beta, patterns, box, loss)
-    info = solve(program, solver=solver)
-    require_solution(program, info)
-    v_blocks = np.asarray(v_var.value, dtype=np.float64).T
-    w_blocks = np.asarray(w_var.value, dtype=np.float64).T
+    if is_splitting(solver):
+        limits = {} if max_iters is None else {"max_iters": max_iters}
+        solution = runner(solver, "robust")(
+            problem.X, y, problem.beta, patterns.patterns, box.radius, loss,
+            tol=check_positive(tol, "tol"), time_limit=time_limit, **limits,
+        )  # fmt: skip
+        value, info = solution.value, solution.solve
+        v_blocks, w_blocks = solution.v_blocks, solution.w_blocks
+    else:
+        program, v_var, w_var = _build_robust_program(
+            problem.X, y, problem.beta, patterns, box, loss
+        )
+        info = solve(program, solver=solver)
+        require_solution(program, info)
+        value = float(program.value)
+        v_blocks = np.asarray(v_var.value, dtype=np.float64).T
+        w_blocks = np.asarray(w_var.value, dtype=np.float64).T
     net = TwoLayerReLU(*recover_from_convex(v_blocks, w_blocks, neuron_tol=neuron_tol))
     return RobustProgramResult(
-        value=float(program.value),
+        value=value,
         eps=eps,
         loss=loss,
         solve=info,

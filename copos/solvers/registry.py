@@ -38,7 +38,7 @@ Family = Literal["cvxpy", "splitting"]
 #: The programs a solver may serve: ``"conic"`` is any program modelled in CVXPY (cones,
 #: REL, the dual norm, the lifted duals); the others are the programs copos's splittings solve
 #: from operators, and CVXPY solves them too.
-PROGRAMS: tuple[str, ...] = ("conic", "lifted-dnn", "arrangement")
+PROGRAMS: tuple[str, ...] = ("conic", "lifted-dnn", "arrangement", "robust")
 FAMILIES: tuple[str, ...] = ("cvxpy", "splitting")
 
 #: The conic solver used when none is named.
@@ -75,7 +75,8 @@ class SolverEntry:
     #: For a ``"splitting"``: program -> ``"module:function"`` that solves it, imported on use.
     #: The function takes what the relaxation hands over (operators and data, never a network):
     #: ``"lifted-dnn"``: the signature of :func:`copos.solvers.admm.dnn.solve_lifted_dnn_admm`;
-    #: ``"arrangement"``: that of :func:`copos.solvers.admm.arrangement.solve_arrangement_blocks`.
+    #: ``"arrangement"``: that of :func:`copos.solvers.admm.arrangement.solve_arrangement_blocks`;
+    #: ``"robust"``: that of :func:`copos.solvers.admm.robust.solve_robust_blocks`.
     runners: Mapping[str, str] = field(default_factory=dict)
 
     def serves(self, program: str) -> bool:
@@ -368,12 +369,13 @@ for _entry in (
     SolverEntry(
         COPOS_ADMM,
         "splitting",
-        frozenset({"lifted-dnn", "arrangement"}),
+        frozenset({"lifted-dnn", "arrangement", "robust"}),
         "copos's ADMM on the program's operators; reports a certified lower bound",
         runners=MappingProxyType(
             {
                 "lifted-dnn": "copos.solvers.admm.dnn:solve_lifted_dnn_admm",
                 "arrangement": "copos.solvers.admm.arrangement:solve_arrangement_blocks",
+                "robust": "copos.solvers.admm.robust:solve_robust_blocks",
             }
         ),
     ),

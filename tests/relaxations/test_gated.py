@@ -55,6 +55,22 @@ def test_the_scenario_bound() -> None:
     assert scenario_level(4000, 20) < scenario_level(400, 20) < 1.0
 
 
+def test_the_scenario_constants_match_the_theorem_on_hand_computed_values() -> None:
+    # bai2022.md §2: Pr{V(lambda*_N) > psi} <= sum_{i<zeta} C(N, i) psi^i (1 - psi)^(N - i),
+    # zeta <= n (the dual has n variables); sufficient N >= (2/psi)(n - 1 + ln(1/xi)).
+    # n = 1: the tail is (1 - psi)^N, so psi = 1 - xi^(1/N); N = 10, xi = 1e-3:
+    # psi = 1 - 10^(-0.3) = 1 - 0.5011872336 = 0.4988127664.
+    assert scenario_level(10, 1, 1e-3) == pytest.approx(0.4988127664, abs=1e-9)
+    # n = 2, N = 20: (1 - psi)^19 (1 + 19 psi) = 1e-3 at psi = 0.3775818731 (Newton by hand).
+    assert scenario_level(20, 2, 1e-3) == pytest.approx(0.3775818731, abs=1e-9)
+    # n = 10, psi = 0.1, xi = 1e-3: 20 (9 + 6.907755279) = 318.155 -> 319 gates.
+    assert scenario_samples(10, 0.1, 1e-3) == 319
+    # n = 1, psi = 0.5: 4 (0 + 6.907755279) = 27.63 -> 28 (the exact least N is 10:
+    # 0.5^10 = 9.8e-4 <= 1e-3 < 0.5^9), and 28 gates reach 1 - 1e-3^(1/28) = 0.2186292623.
+    assert scenario_samples(1, 0.5, 1e-3) == 28
+    assert scenario_level(28, 1, 1e-3) == pytest.approx(0.2186292623, abs=1e-9)
+
+
 @pytest.mark.parametrize(
     "call",
     [

@@ -21,11 +21,19 @@ With the unitary DFT :math:`\mathsf F`, :math:`\mathsf F(u\circledast w) = \sqrt
 so the two circular layers act as one linear layer :math:`z_j` penalised by the spectral
 :math:`\ell_1` norm :math:`R`: the convex program of :mod:`copos.relaxations.conv`.  (An output
 weight :math:`a_j` is absorbed by positive homogeneity: :math:`a(Xz)_+ = \mathrm{sign}(a)(X|a|z)_+`.)
+
+**2-D signals.**  Every function takes the signal ``shape`` (default ``(d,)``, a 1-D signal): a
+row of :math:`X` is an image of shape :math:`(h, w)` flattened in C order, the convolution is the
+2-D circular one, :math:`\mathsf F` the unitary 2-D DFT, and all formulas above hold with
+:math:`d = hw` (the convolution theorem and the per-frequency AM-GM do not care about the
+dimension).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -37,46 +45,87 @@ from copos.nets.problem import TrainingProblem
 FloatArray = NDArray[np.float64]
 
 
-def circular_convolution(u: ArrayLike, w: ArrayLike) -> FloatArray:
-    r""":math:`(u\circledast w)_t = \sum_\tau u_\tau w_{(t-\tau) \bmod d}` along axis 0 (columns)."""
-    return np.real(np.fft.ifft(np.fft.fft(u, axis=0) * np.fft.fft(w, axis=0), axis=0))
+Shape = tuple[int, ...]
 
 
-def spectral_norm(z: ArrayLike) -> FloatArray:
-    r""":math:`R(z) = \|\mathsf Fz\|_1/\sqrt d` per column (unitary DFT): half the least
-    :math:`\|u\|^2 + \|w\|^2` over :math:`u \circledast w = z`."""
+def signal_shape(d: int, shape: Shape | None) -> Shape:
+    """``shape`` checked against ``d = prod(shape)`` (``None``: the 1-D signal ``(d,)``)."""
+    if shape is None:
+        return (d,)
+    checked = tuple(int(side) for side in shape)
+    if not checked or min(checked) < 1 or math.prod(checked) != d:
+        raise InvalidInputError(
+            f"signal shape {shape!r} must have positive sides whose product is d = {d}"
+        )
+    return checked
+
+
+def _as_signals(z: FloatArray, shape: Shape | None) -> tuple[FloatArray, tuple[int, ...]]:
+    """Columns of ``z`` (``(d,)`` or ``(d, m)``) as an array of signals ``shape + (m,)`` and the
+    FFT axes."""
+    full = signal_shape(z.shape[0], shape)
+    return z.reshape(full + z.shape[1:]), tuple(range(len(full)))
+
+
+def circular_convolution(u: ArrayLike, w: ArrayLike, shape: Shape | None = None) -> FloatArray:
+    r""":math:`(u\circledast w)_t = \sum_\tau u_\tau w_{(t-\tau) \bmod \text{shape}}` per column
+    (columns are flattened signals of ``shape``; 1-D by default)."""
+    u_arr, w_arr = np.asarray(u, dtype=np.float64), np.asarray(w, dtype=np.float64)
+    U, axes = _as_signals(u_arr, shape)
+    W, _ = _as_signals(w_arr, shape)
+    product = np.fft.fftn(U, axes=axes) * np.fft.fftn(W, axes=axes)
+    return np.real(np.fft.ifftn(product, axes=axes)).reshape(u_arr.shape)
+
+
+def spectral_norm(z: ArrayLike, shape: Shape | None = None) -> FloatArray:
+    r""":math:`R(z) = \|\mathsf Fz\|_1/\sqrt d` per column (unitary DFT of ``shape``): half the
+    least :math:`\|u\|^2 + \|w\|^2` over :math:`u \circledast w = z`."""
     z_arr = np.asarray(z, dtype=np.float64)
-    return np.sum(np.abs(np.fft.fft(z_arr, axis=0, norm="ortho")), axis=0) / np.sqrt(z_arr.shape[0])
+    Z, axes = _as_signals(z_arr, shape)
+    spectrum = np.abs(np.fft.fftn(Z, axes=axes, norm="ortho"))
+    return np.sum(spectrum, axis=axes) / np.sqrt(z_arr.shape[0])
 
 
-def circular_factor(z: ArrayLike) -> tuple[FloatArray, FloatArray]:
+def _mirror(array: NDArray[Any]) -> NDArray[Any]:
+    """``array[-k mod shape]`` for every multi-index ``k`` (the Hermitian partner's entry)."""
+    axes = tuple(range(array.ndim))
+    return np.roll(np.flip(array, axis=axes), 1, axis=axes)
+
+
+def circular_factor(z: ArrayLike, shape: Shape | None = None) -> tuple[FloatArray, FloatArray]:
     r"""Real :math:`(u, w)` with :math:`u\circledast w = z` and :math:`\tfrac12(\|u\|^2 + \|w\|^2)
-    = R(z)`: each Fourier coefficient split evenly, :math:`|\hat u_l| = |\hat w_l| =
-    (|\hat z_l|/\sqrt d)^{1/2}`, phase halved; Hermitian symmetry kept (the real bins
-    :math:`l = 0, d/2` carry the sign in :math:`\hat w`), so both are real."""
+    = R(z)`: each Fourier coefficient split evenly, :math:`|\hat u_k| = |\hat w_k| =
+    (|\hat z_k|/\sqrt d)^{1/2}`, phase halved; Hermitian symmetry kept (a frequency that is its
+    own partner, :math:`k = -k`, has a real coefficient and carries its sign in :math:`\hat w`;
+    of the other pairs the one earlier in C order is split and its partner conjugated), so both
+    are real."""
     z_arr = as_finite_array(z, "z", ndim=1)
-    d = z_arr.shape[0]
-    spectrum = np.fft.fft(z_arr, norm="ortho")
-    modulus = np.sqrt(np.abs(spectrum) / np.sqrt(d))
-    half = np.exp(0.5j * np.angle(spectrum))
-    a, b = modulus * half, modulus * half
-    for l in {0, d // 2} if d % 2 == 0 else {0}:
-        a[l] = modulus[l]
-        b[l] = modulus[l] * (1.0 if spectrum[l].real >= 0 else -1.0)
-    for l in range(1, (d + 1) // 2):
-        a[d - l], b[d - l] = np.conj(a[l]), np.conj(b[l])
-    u = np.real(np.fft.ifft(a, norm="ortho"))
-    w = np.real(np.fft.ifft(b, norm="ortho"))
+    full = signal_shape(z_arr.shape[0], shape)
+    spectrum = np.fft.fftn(z_arr.reshape(full), norm="ortho")
+    modulus = np.sqrt(np.abs(spectrum) / np.sqrt(z_arr.shape[0]))
+    a = modulus * np.exp(0.5j * np.angle(spectrum))
+    order = np.arange(spectrum.size).reshape(full)
+    partner = _mirror(order)
+    own = partner == order
+    a[own] = modulus[own]
+    b = a.copy()
+    b[own] = modulus[own] * np.where(spectrum[own].real >= 0, 1.0, -1.0)
+    later = partner < order
+    a[later], b[later] = np.conj(_mirror(a)[later]), np.conj(_mirror(b)[later])
+    u = np.real(np.fft.ifftn(a, norm="ortho")).reshape(-1)
+    w = np.real(np.fft.ifftn(b, norm="ortho")).reshape(-1)
     return u, w
 
 
 @dataclass(frozen=True, eq=False)
 class CircularReLU:
-    r""":math:`f(X) = \sum_j s_j(X(u_j\circledast w_j))_+`: ``U``, ``W`` ``(d, m)``, ``signs`` ``(m,)``."""
+    r""":math:`f(X) = \sum_j s_j(X(u_j\circledast w_j))_+`: ``U``, ``W`` ``(d, m)``, ``signs`` ``(m,)``;
+    ``shape`` the signal shape of a row of :math:`X` (``None``: 1-D, ``(d,)``)."""
 
     U: FloatArray
     W: FloatArray
     signs: FloatArray
+    shape: Shape | None = None
 
     def __post_init__(self) -> None:
         U = as_finite_array(self.U, "U", ndim=2)
@@ -88,6 +137,7 @@ class CircularReLU:
             )
         for name, array in (("U", U), ("W", W), ("signs", signs)):
             object.__setattr__(self, name, array)
+        object.__setattr__(self, "shape", signal_shape(U.shape[0], self.shape))
 
     @property
     def m(self) -> int:
@@ -97,7 +147,7 @@ class CircularReLU:
     @property
     def filters(self) -> FloatArray:
         r""":math:`z_j = u_j\circledast w_j` as columns, ``(d, m)``."""
-        return circular_convolution(self.U, self.W)
+        return circular_convolution(self.U, self.W, self.shape)
 
     def predict(self, X: ArrayLike) -> FloatArray:
         """``f(X)``, shape ``(n, 1)``."""
@@ -126,17 +176,28 @@ def check_circular_problem(problem: TrainingProblem, d: int | None = None) -> No
 
 
 def circular_objective_and_gradient(
-    U: FloatArray, W: FloatArray, signs: FloatArray, problem: TrainingProblem
+    U: FloatArray,
+    W: FloatArray,
+    signs: FloatArray,
+    problem: TrainingProblem,
+    shape: Shape | None = None,
 ) -> tuple[float, FloatArray, FloatArray]:
     r""":math:`F` and its gradient: with :math:`g_j = s_jX^\top(r\odot\mathbb 1[Xz_j > 0])`,
     :math:`\nabla_{u_j} = g_j \star w_j + \beta u_j`, :math:`\nabla_{w_j} = g_j \star u_j + \beta w_j`
     (:math:`\star` the circular correlation)."""
-    Z = circular_convolution(U, W)
+    Z = circular_convolution(U, W, shape)
     pre = problem.X @ Z
     r = np.maximum(pre, 0.0) @ signs - problem.Y[:, 0]
     value = 0.5 * float(r @ r) + 0.5 * problem.beta * float(np.vdot(U, U) + np.vdot(W, W))
     G = problem.X.T @ ((r[:, None] * (pre > 0)) * signs[None, :])
-    G_hat = np.fft.fft(G, axis=0)
-    grad_U = np.real(np.fft.ifft(G_hat * np.conj(np.fft.fft(W, axis=0)), axis=0))
-    grad_W = np.real(np.fft.ifft(G_hat * np.conj(np.fft.fft(U, axis=0)), axis=0))
+    grad_U = _correlation(G, W, shape)
+    grad_W = _correlation(G, U, shape)
     return value, grad_U + problem.beta * U, grad_W + problem.beta * W
+
+
+def _correlation(g: FloatArray, w: FloatArray, shape: Shape | None) -> FloatArray:
+    r"""The circular correlation :math:`g \star w` per column: :math:`\mathsf F^{-1}(\hat g\,\bar{\hat w})`."""
+    G, axes = _as_signals(g, shape)
+    Wc, _ = _as_signals(w, shape)
+    product = np.fft.fftn(G, axes=axes) * np.conj(np.fft.fftn(Wc, axes=axes))
+    return np.real(np.fft.ifftn(product, axes=axes)).reshape(g.shape)
