@@ -24,16 +24,12 @@ from collections.abc import Callable
 import cvxpy as cp
 import numpy as np
 
-from copos.errors import InvalidInputError
-from copos.nets.architectures.base import DataOperator
 from copos.nets.architectures.circular import Shape, check_circular_problem, signal_shape
 from copos.nets.arrangements import Arrangements
 from copos.nets.problem import TrainingProblem
-from copos.recovery.circular import recover_circular
 from copos.recovery.convex import DEFAULT_NEURON_TOL
-from copos.relaxations.conv import CircularProgramResult
-from copos.relaxations.convex import _build_program
-from copos.solvers import DEFAULT_SOLVER, require_solution, solve
+from copos.relaxations.conv import CircularProgramResult, solve_spectral_program
+from copos.solvers import DEFAULT_SOLVER
 
 
 def dft_matrix(shape: Shape) -> np.ndarray:
@@ -79,24 +75,6 @@ def solve_circular2d_program(
     """
     check_circular_problem(problem)
     full = signal_shape(problem.d, shape)
-    patterns = problem.arrangements() if arrangements is None else arrangements
-    if patterns.n != problem.n:
-        raise InvalidInputError(
-            f"arrangements have patterns of length {patterns.n}, but X has {problem.n} rows"
-        )
-    program, v_var, w_var = _build_program(
-        DataOperator.dense(problem.X), problem, patterns, penalty=spectral_l1_of(full)
-    )
-    info = solve(program, solver=solver)
-    require_solution(program, info)
-    net = recover_circular(
-        np.asarray(v_var.value).T, np.asarray(w_var.value).T, neuron_tol=neuron_tol, shape=full
-    )
-    return CircularProgramResult(
-        value=float(program.value),
-        bound_kind="exact" if patterns.complete else "upper",
-        solve=info,
-        net=net,
-        recovered_objective=net.objective(problem),
-        arrangements=patterns,
+    return solve_spectral_program(
+        problem, arrangements, spectral_l1_of(full), full, solver, neuron_tol
     )

@@ -24,6 +24,7 @@ patterns of :math:`X` with the spectral :math:`\ell_1` norm
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -208,18 +209,32 @@ def solve_circular_program(
     s.t. :math:`(2D_i - I)Xc_i \ge 0`, :math:`(2D_i - I)Xc_i' \ge 0`, and the circular net
     recovered from it (:func:`copos.recovery.circular.recover_circular`)."""
     check_circular_problem(problem)
+    return solve_spectral_program(problem, arrangements, spectral_l1, None, solver, neuron_tol)
+
+
+def solve_spectral_program(
+    problem: TrainingProblem,
+    arrangements: Arrangements | None,
+    penalty: Callable[[cp.Variable], cp.Expression],
+    shape: tuple[int, ...] | None,
+    solver: str,
+    neuron_tol: float,
+) -> CircularProgramResult:
+    """The circular program with the spectral ``penalty`` of signals of ``shape`` (``None``:
+    1-D) over ``arrangements`` (default: all of ``X``), and the circular net recovered from it;
+    shared by the 1-D and the 2-D (:mod:`copos.relaxations.circular2d`) programs."""
     patterns = problem.arrangements() if arrangements is None else arrangements
     if patterns.n != problem.n:
         raise InvalidInputError(
             f"arrangements have patterns of length {patterns.n}, but X has {problem.n} rows"
         )
     program, v_var, w_var = _build_program(
-        DataOperator.dense(problem.X), problem, patterns, penalty=spectral_l1
+        DataOperator.dense(problem.X), problem, patterns, penalty=penalty
     )
     info = solve(program, solver=solver)
     require_solution(program, info)
     net = recover_circular(
-        np.asarray(v_var.value).T, np.asarray(w_var.value).T, neuron_tol=neuron_tol
+        np.asarray(v_var.value).T, np.asarray(w_var.value).T, neuron_tol=neuron_tol, shape=shape
     )
     return CircularProgramResult(
         value=float(program.value),
