@@ -354,7 +354,9 @@ class _Faces:
         return Vt[inverse], ranks[inverse]
 
 
-def _oriented(candidates: FloatArray, face_signs: NDArray[np.int8], normals: FloatArray) -> FloatArray:
+def _oriented(
+    candidates: FloatArray, face_signs: NDArray[np.int8], normals: FloatArray
+) -> FloatArray:
     """Each candidate or its negative, whichever has the face's sign on the face's first
     nonzero plane; dropped when that one disagrees with the face elsewhere on its nonzero
     planes among those where ``|a^T u|`` is not tiny (then it lies outside the face)."""
@@ -369,7 +371,9 @@ def _oriented(candidates: FloatArray, face_signs: NDArray[np.int8], normals: Flo
     return candidates[inside]
 
 
-def _plane_factors(Z: FloatArray, Xr: FloatArray, planes: Hyperplanes) -> tuple[FloatArray, FloatArray]:
+def _plane_factors(
+    Z: FloatArray, Xr: FloatArray, planes: Hyperplanes
+) -> tuple[FloatArray, FloatArray]:
     r"""``(L, c r)`` arrays: row ``k`` is :math:`\sum z_jx_j^\top` over the rows of hyperplane
     ``k`` active on its positive side (``plus``), resp. its negative side (``minus``)."""
     L = planes.normals.shape[0]

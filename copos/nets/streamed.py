@@ -124,7 +124,9 @@ def subset_batches(L: int, size: int, batch_size: int) -> Iterator[IntArray]:
         tail = table[first:]
         for lo in range(0, tail.shape[0], batch_size):
             block = tail[lo : lo + batch_size]
-            yield np.hstack([np.broadcast_to(np.array(head, dtype=np.int64), (len(block), prefix)), block])
+            yield np.hstack(
+                [np.broadcast_to(np.array(head, dtype=np.int64), (len(block), prefix)), block]
+            )
 
 
 def vertex_rays(
