@@ -46,6 +46,7 @@ from numpy.typing import NDArray
 from copos.nets.arrangements import Hyperplanes, expected_count
 from copos.nets.streamed import (
     DEFAULT_MAX_THROUGH,
+    DEFAULT_THROUGH_TOL,
     RayBatch,
     pack_signs,
     sign_vectors,
@@ -260,20 +261,26 @@ class _Faces:
         count, t = through.shape
         if count == 0:
             return 0
-        levels = _star(t)
+        base = (signs > 0) @ self.plus + (signs < 0) @ self.minus  # (B, c r), T excluded
         alive = np.ones((count, 1), dtype=bool)
         held = 0
-        for z, (faces, above) in enumerate(levels):
+        for z, (faces, above) in enumerate(_star(t)):
             if z == 0:
                 todo = np.ones((count, len(faces)), dtype=bool)
             else:
-                dead_above = (~alive).astype(np.int32) @ above.T.astype(np.int32)
-                todo = dead_above == 0
+                todo = ((~alive).astype(np.int32) @ above.T.astype(np.int32)) == 0
             rays, kinds = np.nonzero(todo)
-            face_signs = signs[rays].copy()
-            face_signs[np.arange(rays.size)[:, None], through[rays]] = faces[kinds]
+            chosen, planes = faces[kinds], through[rays]
+            face_signs = signs[rays]
+            face_signs[np.arange(rays.size)[:, None], planes] = chosen
+            matrices = (
+                base[rays]
+                + np.einsum("ft,ftm->fm", (chosen > 0).astype(float), self.plus[planes])
+                + np.einsum("ft,ftm->fm", (chosen < 0).astype(float), self.minus[planes])
+            ).reshape(-1, self.c, self.r)
+            zero_planes = np.sort(np.where(chosen == 0, planes, -1), axis=1)[:, ::-1][:, :z]
             held = max(held, count * len(faces))
-            bounds = self._bound_faces(face_signs, cells=z == 0)
+            bounds = self._bound_faces(face_signs, matrices, zero_planes)
             alive = np.zeros((count, len(faces)), dtype=bool)
             alive[rays, kinds] = bounds > self.level
             if np.any(~alive[rays, kinds]):
@@ -282,13 +289,14 @@ class _Faces:
                 break
         return held
 
-    def _bound_faces(self, face_signs: NDArray[np.int8], cells: bool) -> FloatArray:
-        r"""Rigorous :math:`\lambda_F \ge \max_{u\in F,\|u\|=1}\|M_Fu\|` per face; the
-        candidates :math:`\pm u_F` of the faces with :math:`\lambda_F` above the level are
-        offered.  Distinct faces only are solved (a face recurs around its extreme rays)."""
-        matrices = ((face_signs > 0) @ self.plus + (face_signs < 0) @ self.minus).reshape(
-            -1, self.c, self.r
-        )
+    def _bound_faces(
+        self, face_signs: NDArray[np.int8], matrices: FloatArray, zero_planes: IntArray
+    ) -> FloatArray:
+        r"""Rigorous :math:`\lambda_F \ge \max_{u\in F,\|u\|=1}\|M_Fu\|` per face (its signs,
+        :math:`M_F` and its zero planes, ``(F, z)``); the candidates :math:`\pm u_F` of the faces
+        with :math:`\lambda_F` above the level are offered.  Distinct faces only are solved (a
+        face recurs around its extreme rays)."""
+        cells = zero_planes.shape[1] == 0
         if cells:  # the cheap Frobenius / spectral norm first
             self.cells += len(face_signs)
             bounds = self._norm_bounds(matrices)
@@ -298,7 +306,8 @@ class _Faces:
             todo = np.arange(len(face_signs))
         if todo.size:
             first, inverse = _distinct(face_signs[todo])
-            values = self._solve(face_signs[todo[first]], matrices[todo[first]])
+            pick = todo[first]
+            values = self._solve(face_signs[pick], matrices[pick], zero_planes[pick])
             bounds[todo] = np.minimum(bounds[todo], values[inverse]) if cells else values[inverse]
         return bounds
 
@@ -314,14 +323,15 @@ class _Faces:
             bounds[high] = np.minimum(bounds[high], np.sqrt(np.maximum(top, 0.0)))
         return bounds * (1.0 + PRUNE_SAFETY)
 
-    def _solve(self, face_signs: NDArray[np.int8], matrices: FloatArray) -> FloatArray:
+    def _solve(
+        self, face_signs: NDArray[np.int8], matrices: FloatArray, zero_planes: IntArray
+    ) -> FloatArray:
         r""":math:`\lambda_F = \|M_FB_F\|_2` (:math:`B_F` an orthonormal basis of the face's
         span) per face, inflated by :data:`PRUNE_SAFETY`; the candidate :math:`\pm B_Fw_F`
-        (top right singular vector) of a face above the level is evaluated when its sign
-        agrees with the face on the face's planes through the ray (else it is not in the face,
-        and the face's maximum is on its boundary, a face of its own)."""
+        (top right singular vector) of a face above the level is evaluated when it lies in the
+        face (else the face's maximum is on its boundary, a face of its own)."""
         self.solved += len(face_signs)
-        bases, ranks = self._spans(face_signs == 0)
+        bases, ranks = self._spans(zero_planes)
         values = np.zeros(len(face_signs))
         for rank in np.unique(ranks):
             pick = np.flatnonzero(ranks == rank)
@@ -333,23 +343,22 @@ class _Faces:
             self.offer(_oriented(candidates, face_signs[pick[high]], self.normals))
         return values
 
-    def _spans(self, zero: BoolArray) -> tuple[FloatArray, IntArray]:
-        """Per face (its zero planes ``zero``, ``(F, L)``): ``Vt`` (``(F, r, r)``) whose rows
-        after the first ``rank`` span :math:`\{u : a_k^\top u = 0,\ k \text{ zero}\}`, and
-        ``rank``; one SVD per distinct set of zero planes."""
-        width = int(np.max(np.sum(zero, axis=1)))
+    def _spans(self, zero_planes: IntArray) -> tuple[FloatArray, IntArray]:
+        """Per face (its zero planes, ``(F, z)``, padded with -1): ``Vt`` (``(F, r, r)``) whose
+        rows after the first ``rank`` span :math:`\{u : a_k^\top u = 0,\ k \text{ zero}\}`,
+        and ``rank``; one SVD per distinct set of zero planes."""
+        count, width = zero_planes.shape
         if width == 0:
-            eye = np.broadcast_to(np.eye(self.r), (len(zero), self.r, self.r))
-            return eye, np.zeros(len(zero), dtype=np.int64)
-        order = np.argsort(~zero, axis=1, kind="stable")[:, :width]  # zero planes first
-        columns = np.where(np.take_along_axis(zero, order, axis=1), order, -1)
-        keys = np.ascontiguousarray(columns).view(np.dtype((np.void, 8 * width))).ravel()
+            return np.broadcast_to(np.eye(self.r), (count, self.r, self.r)), np.zeros(count, int)
+        columns = np.ascontiguousarray(zero_planes, dtype=np.int64)
+        keys = columns.view(np.dtype((np.void, 8 * width))).ravel()
         _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
         distinct = columns[first]
         rows = self.normals[distinct] * (distinct >= 0)[:, :, None]  # padded with 0
         _, singular, Vt = np.linalg.svd(rows, full_matrices=True)
         scale = np.max(singular, axis=1, initial=0.0)
-        ranks = np.sum(singular > 1e-12 * np.maximum(scale, 1.0)[:, None], axis=1)
+        # a generous cut (the through tolerance): a larger span only loosens the bound
+        ranks = np.sum(singular > DEFAULT_THROUGH_TOL * scale[:, None], axis=1)
         inverse = inverse.ravel()
         return Vt[inverse], ranks[inverse]
 
