@@ -621,7 +621,7 @@ def _streamed_result(
     search: _SearchOptions,
     reason: str,
 ) -> DualNormResult:
-    """``"streamed"``: :func:`~copos.certificates.sigma_streamed.sigma_streamed` on
+    r"""``"streamed"``: :func:`~copos.certificates.sigma_streamed.sigma_streamed` on
     :math:`(Z, X_r)` as a :class:`DualNormResult` (unit scale); with a threshold it prunes below
     :math:`\max(\beta, \sigma_{\rm lower})`, as ``"branch-and-bound"`` does.  Not rigorous
     above :data:`MAX_ENUMERATION_CONDITION` (thin cells)."""

@@ -344,7 +344,7 @@ class _Faces:
         return values
 
     def _spans(self, zero_planes: IntArray) -> tuple[FloatArray, IntArray]:
-        """Per face (its zero planes, ``(F, z)``, padded with -1): ``Vt`` (``(F, r, r)``) whose
+        r"""Per face (its zero planes, ``(F, z)``, padded with -1): ``Vt`` (``(F, r, r)``) whose
         rows after the first ``rank`` span :math:`\{u : a_k^\top u = 0,\ k \text{ zero}\}`,
         and ``rank``; one SVD per distinct set of zero planes."""
         count, width = zero_planes.shape
