@@ -249,15 +249,17 @@ class _Faces:
             return
         self.offer(batch.rays / self.singular[None, :])
         general = np.flatnonzero(batch.general)
-        held = self._star(batch.signs[general], batch.subsets[general])
+        held = self._star(batch.signs[general], batch.subsets[general], independent=True)
         for i in np.flatnonzero(~batch.general):
-            held = max(held, self._star(batch.signs[i : i + 1], batch.through(i)[None, :]))
+            through = batch.through(i)[None, :]
+            held = max(held, self._star(batch.signs[i : i + 1], through, independent=False))
         self.peak_held = max(self.peak_held, held)
 
-    def _star(self, signs: NDArray[np.int8], through: IntArray) -> int:
+    def _star(self, signs: NDArray[np.int8], through: IntArray, independent: bool) -> int:
         """Bound the cells around rays with through-sets ``through`` (``(B, t)``), then the faces
         by increasing number of zeros, each only when every face above it around the ray is
-        alive (bound above the level); returns the most sign vectors held at once."""
+        alive (bound above the level); returns the most sign vectors held at once.
+        ``independent``: the normals of every through-set are independent (general rays)."""
         count, t = through.shape
         if count == 0:
             return 0
@@ -280,7 +282,7 @@ class _Faces:
             ).reshape(-1, self.c, self.r)
             zero_planes = np.sort(np.where(chosen == 0, planes, -1), axis=1)[:, ::-1][:, :z]
             held = max(held, count * len(faces))
-            bounds = self._bound_faces(face_signs, matrices, zero_planes)
+            bounds = self._bound_faces(face_signs, matrices, zero_planes, independent)
             alive = np.zeros((count, len(faces)), dtype=bool)
             alive[rays, kinds] = bounds > self.level
             if np.any(~alive[rays, kinds]):
@@ -290,7 +292,11 @@ class _Faces:
         return held
 
     def _bound_faces(
-        self, face_signs: NDArray[np.int8], matrices: FloatArray, zero_planes: IntArray
+        self,
+        face_signs: NDArray[np.int8],
+        matrices: FloatArray,
+        zero_planes: IntArray,
+        independent: bool,
     ) -> FloatArray:
         r"""Rigorous :math:`\lambda_F \ge \max_{u\in F,\|u\|=1}\|M_Fu\|` per face (its signs,
         :math:`M_F` and its zero planes, ``(F, z)``); the candidates :math:`\pm u_F` of the faces
@@ -307,7 +313,8 @@ class _Faces:
         if todo.size:
             first, inverse = _distinct(face_signs[todo])
             pick = todo[first]
-            values = self._solve(face_signs[pick], matrices[pick], zero_planes[pick])
+            spans = self._spans(zero_planes[pick], independent)
+            values = self._solve(face_signs[pick], matrices[pick], spans)
             bounds[todo] = np.minimum(bounds[todo], values[inverse]) if cells else values[inverse]
         return bounds
 
@@ -324,29 +331,39 @@ class _Faces:
         return bounds * (1.0 + PRUNE_SAFETY)
 
     def _solve(
-        self, face_signs: NDArray[np.int8], matrices: FloatArray, zero_planes: IntArray
+        self,
+        face_signs: NDArray[np.int8],
+        matrices: FloatArray,
+        spans: tuple[FloatArray, IntArray],
     ) -> FloatArray:
         r""":math:`\lambda_F = \|M_FB_F\|_2` (:math:`B_F` an orthonormal basis of the face's
         span) per face, inflated by :data:`PRUNE_SAFETY`; the candidate :math:`\pm B_Fw_F`
         (top right singular vector) of a face above the level is evaluated when it lies in the
         face (else the face's maximum is on its boundary, a face of its own)."""
         self.solved += len(face_signs)
-        bases, ranks = self._spans(zero_planes)
+        bases, ranks = spans
         values = np.zeros(len(face_signs))
         for rank in np.unique(ranks):
             pick = np.flatnonzero(ranks == rank)
             basis = bases[pick, rank:, :]  # (k, r - rank, r), orthonormal rows
-            _, top, right = np.linalg.svd(matrices[pick] @ basis.transpose(0, 2, 1))
-            values[pick] = top[:, 0] * (1.0 + PRUNE_SAFETY)
+            projected = matrices[pick] @ basis.transpose(0, 2, 1)  # (k, c, r - rank)
+            wide = projected.shape[1] <= projected.shape[2]
+            gram = _gram(projected, wide)
+            top = np.linalg.eigvalsh(gram)[:, -1]
+            values[pick] = np.sqrt(np.maximum(top, 0.0)) * (1.0 + PRUNE_SAFETY)
             high = np.flatnonzero(values[pick] > self.level)
-            candidates = np.einsum("kj,kjr->kr", right[high, 0, :], basis[high])
-            self.offer(_oriented(candidates, face_signs[pick[high]], self.normals))
+            if high.size:
+                vectors = np.linalg.eigh(gram[high])[1][:, :, -1]
+                if wide:  # right singular vector from the left one
+                    vectors = np.einsum("kc,kcj->kj", vectors, projected[high])
+                candidates = np.einsum("kj,kjr->kr", vectors, basis[high])
+                self.offer(_oriented(candidates, face_signs[pick[high]], self.normals))
         return values
 
-    def _spans(self, zero_planes: IntArray) -> tuple[FloatArray, IntArray]:
+    def _spans(self, zero_planes: IntArray, independent: bool) -> tuple[FloatArray, IntArray]:
         r"""Per face (its zero planes, ``(F, z)``, padded with -1): ``Vt`` (``(F, r, r)``) whose
         rows after the first ``rank`` span :math:`\{u : a_k^\top u = 0,\ k \text{ zero}\}`,
-        and ``rank``; one SVD per distinct set of zero planes."""
+        and ``rank``; one QR (``independent`` zero planes) or SVD per distinct set of them."""
         count, width = zero_planes.shape
         if width == 0:
             return np.broadcast_to(np.eye(self.r), (count, self.r, self.r)), np.zeros(count, int)
@@ -355,12 +372,20 @@ class _Faces:
         _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
         distinct = columns[first]
         rows = self.normals[distinct] * (distinct >= 0)[:, :, None]  # padded with 0
+        inverse = inverse.ravel()
+        if independent:  # no padding: every face here has exactly ``width`` zero planes
+            Q = np.linalg.qr(rows.transpose(0, 2, 1), mode="complete")[0]
+            return Q.transpose(0, 2, 1)[inverse], np.full(count, width)
         _, singular, Vt = np.linalg.svd(rows, full_matrices=True)
         scale = np.max(singular, axis=1, initial=0.0)
         # a generous cut (the through tolerance): a larger span only loosens the bound
         ranks = np.sum(singular > DEFAULT_THROUGH_TOL * scale[:, None], axis=1)
-        inverse = inverse.ravel()
         return Vt[inverse], ranks[inverse]
+
+
+def _gram(P: FloatArray, wide: bool) -> FloatArray:
+    """:math:`PP^\\top` (``wide``: fewer rows than columns) or :math:`P^\\top P`, stacked."""
+    return P @ P.transpose(0, 2, 1) if wide else P.transpose(0, 2, 1) @ P
 
 
 def _oriented(
