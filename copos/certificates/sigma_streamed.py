@@ -43,7 +43,7 @@ from functools import cache
 import numpy as np
 from numpy.typing import NDArray
 
-from copos.nets.arrangements import Hyperplanes, expected_count
+from copos.nets.arrangements import Hyperplanes
 from copos.nets.streamed import (
     DEFAULT_MAX_THROUGH,
     DEFAULT_THROUGH_TOL,
@@ -111,7 +111,7 @@ def subsets_per_batch(r: int, max_held: int) -> int:
 
 def streamed_work(planes: Hyperplanes) -> int:
     r"""Rays to visit, :math:`2\binom{L}{r-1}` (the cost driver; the cells number
-    :func:`~copos.nets.arrangements.expected_count` ``(L, r)`` at most)."""
+    :attr:`~copos.nets.arrangements.Hyperplanes.pattern_bound` at most)."""
     return vertex_ray_count(planes.normals.shape[0], planes.rank)
 
 
@@ -419,8 +419,3 @@ def _plane_factors(
     np.add.at(plus, planes.groups[positive], outer[positive])
     np.add.at(minus, planes.groups[negative], outer[negative])
     return plus, minus
-
-
-def cell_count_bound(planes: Hyperplanes) -> int:
-    """At most this many cells (:func:`~copos.nets.arrangements.expected_count`)."""
-    return expected_count(planes.normals.shape[0], planes.rank)
