@@ -642,7 +642,7 @@ def _streamed_result(
         f"faces solved; used because: {reason}"
     )
     if not found.complete:
-        note += f"; INCOMPLETE ({found.skipped} degenerate rays skipped): upper end ||Z|| ||X||"
+        note += "; INCOMPLETE (stopped by its time budget): upper end ||Z|| ||X||"
     if not trusted:
         note += f"; NOT rigorous: X is ill-conditioned (s_1/s_r = {condition:.3g})"
     return DualNormResult(

@@ -48,6 +48,7 @@ from copos.nets.streamed import (
     DEFAULT_MAX_THROUGH,
     DEFAULT_THROUGH_TOL,
     RayBatch,
+    faces_around,
     pack_signs,
     sign_vectors,
     vertex_ray_count,
@@ -80,11 +81,13 @@ class StreamedSigma:
     maximizer:
         Unit ``u`` (row-space coordinates, shape ``(r,)``) attaining ``lower``.
     complete:
-        Every ray visited and no degenerate ray skipped.
+        Every ray visited (False only when ``time_budget`` stopped the stream).
     rays, cells, faces:
         Rays visited, cells bounded, faces solved.
     skipped:
-        Degenerate rays not listed (through-set above ``max_through``).
+        Degenerate rays with a through-set above ``max_through``, whose faces were listed from
+        the arrangement of their planes in :math:`v^\perp`
+        (:func:`~copos.nets.streamed.faces_around`).
     peak_held:
         Largest number of sign vectors (cells and faces) held at once.
     time:
@@ -138,7 +141,7 @@ def sigma_streamed(
     (``complete=False``, ``upper`` at least :math:`\|Z\|_2\|X_r\|_2`).
     """
     start = time.perf_counter()
-    faces = _Faces(Z, Xr, planes, singular[: planes.rank], threshold)
+    faces = _Faces(Z, Xr, planes, singular[: planes.rank], threshold, max_through)
     faces.offer(_starting_points(Z, Xr, hints))
     batch_size = subsets_per_batch(planes.rank, max_held)
     finished = True
@@ -147,7 +150,7 @@ def sigma_streamed(
         if time.perf_counter() - start > time_budget:
             finished = False
             break
-    complete = finished and faces.skipped == 0
+    complete = finished
     upper = max(faces.best, faces.pruned)
     if not complete:
         upper = max(upper, float(np.linalg.norm(Z, 2) * np.linalg.norm(Xr, 2)))
@@ -214,9 +217,12 @@ class _Faces:
         planes: Hyperplanes,
         singular: FloatArray,
         threshold: float | None,
+        max_through: int,
     ) -> None:
         self.Z, self.Xr, self.singular = Z, Xr, singular
+        self.max_through = max_through
         self.c, self.r = Z.shape[1], Xr.shape[1]
+        self.whitened = planes.normals
         self.normals = planes.normals * singular[None, :]  # in row-space coordinates
         self.plus, self.minus = _plane_factors(Z, Xr, planes)
         self.threshold = -math.inf if threshold is None else float(threshold)
@@ -251,9 +257,33 @@ class _Faces:
         general = np.flatnonzero(batch.general)
         held = self._star(batch.signs[general], batch.subsets[general], independent=True)
         for i in np.flatnonzero(~batch.general):
-            through = batch.through(i)[None, :]
-            held = max(held, self._star(batch.signs[i : i + 1], through, independent=False))
+            through = batch.through(i)
+            if through.size <= self.max_through:
+                star = self._star(batch.signs[i : i + 1], through[None, :], independent=False)
+            else:
+                star = self._listed(batch.signs[i], through, batch.rays[i])
+            held = max(held, star)
         self.peak_held = max(self.peak_held, held)
+
+    def _listed(self, signs: NDArray[np.int8], through: IntArray, ray: FloatArray) -> int:
+        """The faces around one degenerate ray with a large through-set, listed by
+        :func:`~copos.nets.streamed.faces_around` and bounded one level of zeros at a time (no
+        cascade); returns their number."""
+        faces = faces_around(self.whitened, ray, through, max_through=self.max_through)
+        zeros = np.sum(faces == 0, axis=1)
+        for z in np.unique(zeros):
+            chosen = faces[zeros == z]
+            face_signs = np.repeat(signs[None, :], len(chosen), axis=0)
+            face_signs[:, through] = chosen
+            matrices = ((face_signs > 0) @ self.plus + (face_signs < 0) @ self.minus).reshape(
+                -1, self.c, self.r
+            )
+            planes = np.broadcast_to(through, chosen.shape)
+            zero_planes = np.sort(np.where(chosen == 0, planes, -1), axis=1)[:, ::-1][:, :z]
+            bounds = self._bound_faces(face_signs, matrices, zero_planes, False)
+            if np.any(bounds <= self.level):
+                self.pruned = max(self.pruned, float(np.max(bounds[bounds <= self.level])))
+        return len(faces)
 
     def _star(self, signs: NDArray[np.int8], through: IntArray, independent: bool) -> int:
         """Bound the cells around rays with through-sets ``through`` (``(B, t)``), then the faces

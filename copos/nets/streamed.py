@@ -27,8 +27,10 @@ nonzero there.  In general position :math:`|T| = r - 1` and each ray has exactly
 cells around it; at a degenerate ray (:math:`|T| > r - 1`, rows in a subspace) not every
 :math:`s \in \{+,-\}^T` is a cell, and the stream lists a *superset* (perturbation-free: nothing
 is dropped, some sign vectors are empty).  A degenerate ray is listed once, from the
-lexicographically first basis of :math:`T` (the greedy one); rays with :math:`|T|` above
-``max_through`` are counted in :attr:`RayBatch.skipped` and make the enumeration incomplete.
+lexicographically first basis of :math:`T` (the greedy one); for rays with :math:`|T|` above
+``max_through`` (counted in :attr:`RayBatch.skipped`) :func:`faces_around` lists the faces from
+the arrangement of the planes of :math:`T` in :math:`v^\perp`, of rank :math:`r - 1`, recursively,
+instead of all :math:`3^{|T|}` sign vectors.
 
 Floating point: :math:`a_k^\top v` with :math:`|a_k^\top v| \le` ``through_tol`` counts as
 through the ray (a generous tolerance only adds sign vectors, it never drops one); a subset with
@@ -82,7 +84,8 @@ class RayBatch:
     general:
         ``(B,)``: :math:`T = S` (general position at this ray).
     skipped:
-        Degenerate rays of this batch not listed (:math:`|T| >` ``max_through``).
+        Degenerate rays of this batch with :math:`|T| >` ``max_through`` (listed: their faces
+        come from :func:`faces_around`, not from :math:`\{+,0,-\}^T`).
     """
 
     rays: FloatArray
@@ -162,7 +165,6 @@ def vertex_rays(
                 continue  # listed from its first basis
             if T.size > max_through:
                 skipped += 2
-                continue
             keep[i] = True
         rays, signs, subsets, general = rays[keep], signs[keep], subsets[keep], general[keep]
         yield RayBatch(
@@ -172,6 +174,45 @@ def vertex_rays(
             general=np.concatenate([general, general]),
             skipped=skipped,
         )
+
+
+def faces_around(
+    normals: FloatArray,
+    ray: FloatArray,
+    T: IntArray,
+    *,
+    max_through: int = DEFAULT_MAX_THROUGH,
+    through_tol: float = DEFAULT_THROUGH_TOL,
+) -> NDArray[np.int8]:
+    r"""Sign vectors on :math:`T` (``(k, |T|)``, in ``{-1, 0, 1}``, never all zero) of the faces
+    around the ray ``ray`` whose through-set is ``T``: all of :math:`\{+,0,-\}^T` when
+    :math:`|T| \le` ``max_through``; else the faces of the arrangement of the planes of
+    :math:`T` in :math:`v^\perp` (rank :math:`r - 1`: they all contain :math:`v`), listed from its
+    own vertex rays, recursively (a superset only at degenerate rays of that arrangement)."""
+    if T.size <= max_through:
+        faces = sign_vectors(T.size, (1, 0, -1))
+        return faces[np.any(faces != 0, axis=1)]
+    r = normals.shape[1]
+    complement = np.linalg.svd(ray[None, :], full_matrices=True)[2][1:].T  # (r, r - 1)
+    projected = normals[T] @ complement
+    projected /= np.linalg.norm(projected, axis=1, keepdims=True)
+    if r - 1 == 1:
+        signs = np.sign(projected[:, 0]).astype(np.int8)
+        return np.vstack([signs, -signs])
+    found = []
+    for batch in vertex_rays(projected, max_through=max_through, through_tol=through_tol):
+        for i in range(len(batch)):
+            sub = batch.through(i)
+            inner = faces_around(projected, batch.rays[i], sub, max_through=max_through)
+            around = np.repeat(batch.signs[i : i + 1], len(inner) + 1, axis=0)
+            around[1:, sub] = inner  # row 0: the ray of the projected arrangement itself
+            found.append(around)
+    faces = np.vstack(found)
+    packed = np.ascontiguousarray(pack_signs(faces))
+    _, first = np.unique(
+        packed.view(np.dtype((np.void, packed.shape[1]))).ravel(), return_index=True
+    )
+    return faces[np.sort(first)]
 
 
 def greedy_basis(normals: FloatArray, T: IntArray, tol: float) -> IntArray:

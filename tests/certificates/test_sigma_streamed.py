@@ -63,16 +63,21 @@ def test_degenerate_data_repeated_rows_and_rows_in_a_subspace() -> None:
     assert streamed.value == pytest.approx(exact.value, rel=1e-11)
 
 
-def test_a_skipped_degenerate_ray_is_incomplete_with_the_global_upper_end() -> None:
+@pytest.mark.parametrize("d", [3, 4])
+def test_a_ray_with_many_planes_through_it_is_listed_from_its_own_arrangement(d: int) -> None:
+    # seven rows in a 2-plane: their hyperplanes share a line (d = 3) or a 2-flat (d = 4)
     rng = np.random.default_rng(6)
-    planar = np.column_stack([rng.standard_normal((6, 2)), np.zeros(6)])
-    X = np.vstack([planar, rng.standard_normal((3, 3))])
-    Z = rng.standard_normal((9, 2))
+    planar = np.column_stack([rng.standard_normal((7, 2)), np.zeros((7, d - 2))])
+    X = np.vstack([planar, rng.standard_normal((4, d))])
+    Z = rng.standard_normal((11, 2))
     Xr, planes, singular = _parts(X)
-    found = sigma_streamed(Z, Xr, planes, singular, max_through=4)
-    assert not found.complete and found.skipped == 2
-    assert found.upper >= np.linalg.norm(Z, 2) * np.linalg.norm(Xr, 2)
-    assert found.lower <= dual_norm(Z, X, method="exact").value
+    listed = sigma_streamed(Z, Xr, planes, singular, max_through=3)
+    full = sigma_streamed(Z, Xr, planes, singular)
+    exact = dual_norm(Z, X, method="exact", max_exact_work=10**6).value
+    assert listed.complete and listed.skipped > 0 and full.skipped == 0
+    assert listed.upper == pytest.approx(exact, rel=1e-11)
+    assert full.upper == pytest.approx(exact, rel=1e-11)
+    assert listed.faces < full.faces  # fewer faces than all sign vectors on T
 
 
 def test_the_batch_size_bounds_the_sign_vectors_held() -> None:
