@@ -862,7 +862,7 @@ def build_parser() -> argparse.ArgumentParser:
     cert.add_argument(
         "--method",
         default="auto",
-        choices=["auto", "exact", "branch-and-bound", "relaxation", "global"],
+        choices=["auto", "exact", "streamed", "branch-and-bound", "relaxation", "global"],
     )
     cert.add_argument(
         "--sigma-budget",

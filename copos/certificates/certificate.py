@@ -450,7 +450,14 @@ def _certificate_from_dict(data: Any) -> Certificate:
     fingerprint = _field(data, "data", dict)
     network = _field(data, "network", dict)
     method = _field(data, "method", str)
-    if method not in ("exact", "branch-and-bound", "relaxation", "global", "patch-patterns"):
+    if method not in (
+        "exact",
+        "streamed",
+        "branch-and-bound",
+        "relaxation",
+        "global",
+        "patch-patterns",
+    ):
         raise DataFileError(f"certificate field 'method' is unknown: {method!r}")
     verdict = _field(data, "verdict", str)
     if verdict not in (OPTIMAL, NOT_CERTIFIED):
