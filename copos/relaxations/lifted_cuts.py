@@ -287,6 +287,8 @@ class CutRound:
         Cuts added after this round, by family.
     time:
         Seconds of the solve and the separation.
+    solve_time:
+        Seconds of the solve alone (building the program included).
     """
 
     cuts: int
@@ -295,6 +297,7 @@ class CutRound:
     violation: float
     added: dict[str, int]
     time: float
+    solve_time: float
 
 
 @dataclass(frozen=True, eq=False)
@@ -399,6 +402,7 @@ def solve_lifted_cuts(
     for index in range(rounds + 1):
         round_start = time.perf_counter()
         solution = _solve_round(layout, problem, cuts, solver)
+        solve_time = time.perf_counter() - round_start
         info = solution.info
         if best is None or solution.corrected.value > best[0].value:
             best = (solution.corrected, solution.Z)
@@ -415,6 +419,7 @@ def solve_lifted_cuts(
                 violation,
                 added,
                 time.perf_counter() - round_start,
+                solve_time,
             )
         )
         if last:
