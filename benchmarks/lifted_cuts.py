@@ -25,8 +25,12 @@ Targets of issue 12: ``cuts`` within 1 % of p*, within 3x the DNN's time.
 Usage::
 
     python benchmarks/lifted_cuts.py [--spiral-betas 0.1,0.01] [--planted 20]
-        [--planted-betas 0.1] [--families subadditive,pairs] [--rounds 5] [--max-seconds S]
-        [--csv PATH]
+        [--planted-betas 0.1,0.01] [--families subadditive,pairs,subadditive+pairs]
+        [--spiral-families subadditive+pairs] [--rounds 5] [--max-seconds S] [--csv PATH]
+
+``--families`` lists the runs per instance, each a ``+``-joined set of families (so the table
+says which family closes what), optionally ``@RxP``: ``R`` rounds of at most ``P`` cuts per
+family (default ``--rounds`` x 400); REL and ``copos-admm`` run once per instance.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ import platform
 import time
 from pathlib import Path
 
-from _harness import Column, format_table, outcome_row, run_child, write_results
+from _harness import Column, format_table, json_lines, outcome_row, run_child, write_results
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_CSV = HERE / "results" / "lifted_cuts.csv"
@@ -78,51 +82,57 @@ def _problem(instance: str, beta: float):
     return TrainingProblem.from_data(X, Y, beta, name=instance)
 
 
-def _child(instance: str, beta: float, families: str, rounds: int) -> dict:
-    """Run one case in this process and return its row."""
+def _child(instance: str, beta: float, families: str, rounds: int) -> None:
+    """Run one instance in this process: print a JSON row per run of ``families`` (``,``-separated)."""
     from copos.recovery.cp_factor import recover_from_rel
     from copos.relaxations.lifted import solve_lifted_dnn
     from copos.relaxations.lifted_cuts import solve_lifted_cuts
     from copos.relaxations.rel import solve_rel
 
     problem = _problem(instance, beta)
-    row: dict = {"instance": instance, "beta": beta, "families": families}
-    start = time.perf_counter()
-    result = solve_lifted_cuts(problem, families=tuple(families.split("+")), rounds=rounds)
-    cuts_s = time.perf_counter() - start
-    row.update(
-        dnn=result.dnn_value,
-        cuts=result.value,
-        rounds=len(result.rounds) - 1,
-        n_cuts=len(result.cuts),
-        dnn_s=result.rounds[0].solve_time,
-        cuts_s=cuts_s,
-        ratio=cuts_s / result.rounds[0].solve_time,
-        by_round=" ".join(f"{r.bound:.6g}" for r in result.rounds),
-    )
-    print(json.dumps(row), flush=True)  # partial progress survives a kill
     start = time.perf_counter()
     rel = solve_rel(problem)
-    row["rel_s"] = time.perf_counter() - start
-    row["rel"] = rel.value
-    row["p_up"] = recover_from_rel(rel, problem).objective
-    p_up = row["p_up"]
-    row["gap_dnn"] = (p_up - result.dnn_value) / p_up
-    row["gap_cuts"] = (p_up - result.value) / p_up
-    row["closes"] = (result.value - result.dnn_value) / max(p_up - result.dnn_value, 1e-300)
-    row["status"] = "done" if result.value <= p_up * (1 + 1e-6) else "INVALID (above p_up)"
-    print(json.dumps(row), flush=True)
+    reference = {"rel_s": time.perf_counter() - start, "rel": rel.value}
+    reference["p_up"] = p_up = recover_from_rel(rel, problem).objective
     start = time.perf_counter()
     solve_lifted_dnn(problem, solver="copos-admm", quiet=True)
-    row["admm_s"] = time.perf_counter() - start
-    return row
+    reference["admm_s"] = time.perf_counter() - start
+    for run in families.split(","):
+        row: dict = {"instance": instance, "beta": beta, "families": run, **reference}
+        start = time.perf_counter()
+        names, _, budget = run.partition("@")
+        run_rounds, per_round = (int(v) for v in budget.split("x")) if budget else (rounds, 400)
+        result = solve_lifted_cuts(
+            problem, families=tuple(names.split("+")), rounds=run_rounds, per_round=per_round
+        )
+        cuts_s = time.perf_counter() - start
+        row.update(
+            dnn=result.dnn_value,
+            cuts=result.value,
+            rounds=len(result.rounds) - 1,
+            n_cuts=len(result.cuts),
+            dnn_s=result.rounds[0].solve_time,
+            cuts_s=cuts_s,
+            ratio=cuts_s / result.rounds[0].solve_time,
+            by_round=" ".join(f"{r.bound:.6g}" for r in result.rounds),
+            gap_dnn=(p_up - result.dnn_value) / p_up,
+            gap_cuts=(p_up - result.value) / p_up,
+            closes=(result.value - result.dnn_value) / max(p_up - result.dnn_value, 1e-300),
+            status="done" if result.value <= p_up * (1 + 1e-6) else "INVALID",
+        )
+        print(json.dumps(row), flush=True)
 
 
-def run_case(instance: str, beta: float, families: str, rounds: int, max_seconds: float) -> dict:
-    """Run one case in a child process under a wall-clock limit."""
+def run_case(
+    instance: str, beta: float, families: str, rounds: int, max_seconds: float
+) -> list[dict]:
+    """Run one instance in a child process under a wall-clock limit: one row per run."""
     run = run_child(__file__, [instance, beta, families, rounds], max_seconds, threads=1)
-    base = {"instance": instance, "beta": beta, "families": families}
-    return outcome_row(run, base, max_seconds, time_key="cuts_s")
+    rows = json_lines(run.stdout)
+    if run.timed_out or run.returncode != 0 or not rows:
+        base = {"instance": instance, "beta": beta, "families": families}
+        rows.append(outcome_row(run, base, max_seconds, time_key="cuts_s"))
+    return rows
 
 
 def _table() -> list[Column]:
@@ -176,41 +186,47 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     parser.add_argument("--spiral-betas", default="0.1,0.01")
     parser.add_argument("--planted", type=int, default=20, help="first N planted instances")
-    parser.add_argument("--planted-betas", default="0.1")
-    parser.add_argument("--families", default="subadditive+pairs", help="comma-separated runs")
+    parser.add_argument("--planted-betas", default="0.1,0.01")
+    parser.add_argument(
+        "--families", default="subadditive,pairs,subadditive+pairs", help="runs on planted"
+    )
+    parser.add_argument(
+        "--spiral-families",
+        default="subadditive+pairs,subadditive+pairs@1x1500",
+        help="runs on spiral",
+    )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--max-seconds", type=float, default=1800.0)
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
     args = parser.parse_args(argv)
     if args.child:
         instance, beta, families, rounds = args.child
-        print(json.dumps(_child(instance, float(beta), families, int(rounds))))
+        _child(instance, float(beta), families, int(rounds))
         return 0
 
-    cases = [("spiral", float(b)) for b in args.spiral_betas.split(",") if b]
+    cases = [("spiral", float(b), args.spiral_families) for b in args.spiral_betas.split(",") if b]
     cases += [
-        (f"planted:{k}", float(b))
+        (f"planted:{k}", float(b), args.families)
         for b in args.planted_betas.split(",")
         if b
         for k in range(args.planted)
     ]
     print(
-        f"lifted DNN + cuts (rounds {args.rounds}, families {args.families}); "
-        f"python {platform.python_version()}, 1 thread, limit {args.max_seconds:g} s per case",
+        f"lifted DNN + cuts (rounds {args.rounds}); python {platform.python_version()}, "
+        f"1 thread, limit {args.max_seconds:g} s per instance",
         flush=True,
     )
     rows: list[dict] = []
-    for instance, beta in cases:
-        for families in args.families.split(","):
-            row = run_case(instance, beta, families, args.rounds, args.max_seconds)
+    for instance, beta, families in cases:
+        for row in run_case(instance, beta, families, args.rounds, args.max_seconds):
             rows.append(row)
             print(
-                f"  {instance} beta={beta:g} {families}: {row.get('status')} "
+                f"  {instance} beta={beta:g} {row.get('families')}: {row.get('status')} "
                 f"dnn {row.get('dnn')} cuts {row.get('cuts')} p_up {row.get('p_up')} "
                 f"in {row.get('cuts_s', float('nan')):.1f} s",
                 flush=True,
             )
-            write_results(args.csv, rows, COLUMNS)
+        write_results(args.csv, rows, COLUMNS)
     print(format_table(_table(), rows))
     print(_summary(rows))
     write_results(

@@ -49,7 +49,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from copos.bound import Bound
-from copos.errors import InvalidInputError
+from copos.errors import InvalidInputError, SolverError
 from copos.nets.problem import TrainingProblem, require_no_output_bias
 from copos.relaxations.lifted import (
     QUANTITY,
@@ -175,7 +175,8 @@ def subadditive_forms(layout: LiftedLayout, neighbours: int = 8) -> FloatArray:
 
     For every sample :math:`k` and every set :math:`B` of ``rank(X)`` samples among its
     ``neighbours`` nearest (by angle of :math:`x/\|x\|`) with :math:`x_k = \sum_{i\in B}\mu_ix_i`
-    exactly (residual below :data:`SPAN_TOL`).  On every neuron
+    (residual below :data:`SPAN_TOL`; the coefficients carry a margin that covers it, see
+    :func:`_subadditive_form`).  On every neuron
     :math:`s^\top(a, b) = \sum_i(\mu_ix_i^\top u)_+ - (x_k^\top u)_+ \ge 0`: the ReLU is
     positively homogeneous and convex, hence subadditive, and :math:`(\mu t)_+ = \mu^+t_+ +
     \mu^-(-t)_+`.  (The same form with the roles of ``a`` and ``b`` swapped is equal to this one on
@@ -202,19 +203,33 @@ def subadditive_forms(layout: LiftedLayout, neighbours: int = 8) -> FloatArray:
                 forms.append(form)
     if not forms:
         return np.zeros((0, 2 * n))
-    return np.unique(np.round(np.asarray(forms), 12), axis=0)
+    return np.unique(np.asarray(forms), axis=0)
 
 
 def _subadditive_form(X: FloatArray, k: int, subset: list[int], n: int) -> FloatArray | None:
-    """The form of :func:`subadditive_forms` for ``x_k`` over ``subset``, or ``None``."""
+    r"""The form of :func:`subadditive_forms` for ``x_k`` over ``subset``, or ``None``.
+
+    The stored :math:`\mu` reproduces :math:`x_k` only up to a residual :math:`r = x_k - B\mu`
+    (floating point).  With :math:`r = B\nu` (``r`` lies in the span of the samples),
+    :math:`(x_k^\top u)_+ \le \sum_i(\mu_ix_i^\top u)_+ + \sum_i|\nu_i|(a_i + b_i)`, and
+    :math:`|\nu_i| \le \|r\|/\sigma_{\min}(B)`; that margin, with the rounding of
+    :math:`r` itself, is added to the coefficients of the subset, so the stored form is valid.
+    """
     basis = X[subset].T
     mu, *_ = np.linalg.lstsq(basis, X[k], rcond=None)
-    if np.linalg.norm(basis @ mu - X[k]) > SPAN_TOL * max(1.0, float(np.linalg.norm(X[k]))):
+    scale = float(np.linalg.norm(X[k])) + float(np.abs(mu) @ np.linalg.norm(X[subset], axis=1))
+    residual = float(np.linalg.norm(basis @ mu - X[k]))
+    if residual > SPAN_TOL * max(1.0, float(np.linalg.norm(X[k]))):
         return None
+    sigma_min = float(np.linalg.svd(basis, compute_uv=False)[-1])
+    if sigma_min <= 0.0:
+        return None
+    rounding = 4.0 * (len(subset) + 2) * np.finfo(float).eps * scale
+    margin = 1.01 * (residual + rounding) / sigma_min
     form = np.zeros(2 * n)
     idx = np.asarray(subset)
-    form[idx] += np.maximum(mu, 0.0)
-    form[idx + n] += np.maximum(-mu, 0.0)
+    form[idx] += np.maximum(mu, 0.0) + margin
+    form[idx + n] += np.maximum(-mu, 0.0) + margin
     form[k] -= 1.0
     return form
 
@@ -313,7 +328,7 @@ class LiftedCutsResult:
     rounds:
         Every round.
     cuts:
-        The cuts of the last program.
+        The cuts of the last program solved.
     Z:
         The loss dual of the best round.
     corrected:
@@ -386,7 +401,8 @@ def solve_lifted_cuts(
     InvalidInputError
         Unknown family, ``rounds < 0``, ``per_round < 1`` or ``tol <= 0``.
     SolverError
-        The solver returned no solution in round 0.
+        The solver returned no solution in round 0 (a later failure ends the rounds: the
+        result keeps the best bound certified before it).
     """
     require_no_output_bias(problem, "the lifted relaxation with cuts")
     _check_arguments(families, rounds, per_round, tol)
@@ -395,13 +411,18 @@ def solve_lifted_cuts(
     forms = (
         subadditive_forms(layout, neighbours) if {"subadditive", "pairs"} & set(families) else None
     )
-    cuts = Cuts.empty(layout.n)
+    cuts = solved = Cuts.empty(layout.n)
     history: list[CutRound] = []
     best: tuple[CorrectedDual, FloatArray] | None = None
     info: SolveInfo | None = None
     for index in range(rounds + 1):
         round_start = time.perf_counter()
-        solution = _solve_round(layout, problem, cuts, solver)
+        try:
+            solution = _solve_round(layout, problem, cuts, solver)
+        except SolverError:
+            if index == 0:
+                raise
+            break  # keep the bounds certified so far
         solve_time = time.perf_counter() - round_start
         info = solution.info
         if best is None or solution.corrected.value > best[0].value:
@@ -422,6 +443,7 @@ def solve_lifted_cuts(
                 solve_time,
             )
         )
+        solved = cuts
         if last:
             break
         cuts = cuts + found
@@ -430,7 +452,7 @@ def solve_lifted_cuts(
         value=best[0].value,
         dnn_value=history[0].bound,
         rounds=history,
-        cuts=cuts,
+        cuts=solved,
         Z=best[1],
         corrected=best[0],
         solve=info,

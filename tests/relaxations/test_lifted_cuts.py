@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from copos.errors import InvalidInputError
+from copos.errors import InvalidInputError, SolverError
 from copos.nets.problem import TrainingProblem
 from copos.recovery.cp_factor import recover_from_rel
 from copos.relaxations.lifted import LiftedLayout, solve_lifted_dnn
@@ -197,3 +197,28 @@ def test_cut_multiplier_enters_the_certified_bound() -> None:
 def test_bad_arguments_raise(kwargs: dict[str, object]) -> None:
     with pytest.raises(InvalidInputError):
         solve_lifted_cuts(random_problem(0, n=4), **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_failed_later_round_keeps_the_bounds_certified_before_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from copos.relaxations import lifted_cuts
+
+    problem = random_problem(0, n=6, beta=0.01)
+    solve_round = lifted_cuts._solve_round
+    calls: list[int] = []
+
+    def failing_after_one(*args: object) -> object:
+        calls.append(1)
+        if len(calls) > 1:
+            raise SolverError("Clarabel: numerical error")
+        return solve_round(*args)
+
+    monkeypatch.setattr(lifted_cuts, "_solve_round", failing_after_one)
+    result = solve_lifted_cuts(problem, rounds=3)
+    assert len(calls) == 2 and len(result.rounds) == 1
+    assert result.value == result.dnn_value == result.rounds[0].bound
+    assert len(result.cuts) == 0  # the cuts of the last program solved
+    calls.append(1)  # round 0 fails now: nothing certified, the error propagates
+    with pytest.raises(SolverError):
+        solve_lifted_cuts(problem, rounds=3)
