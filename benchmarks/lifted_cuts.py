@@ -12,7 +12,9 @@ Instances:
 For each instance and beta, in a child process under a wall-clock limit:
 
 * ``p*``: :func:`copos.relaxations.rel.solve_rel` over the complete arrangements (rank 2: REL is
-  exact here) and the network :func:`copos.recovery.cp_factor.recover_from_rel` reads off it.
+  exact here) and the network :func:`copos.recovery.cp_factor.recover_from_rel` reads off it;
+  for the spiral, the values proven by ``rel_scale.py`` (:data:`PROVEN_P_STAR`) unless
+  ``--spiral-rel``.
   ``rel`` (REL's value) and ``p_up`` (the recovered net's objective, an upper bound on p*) are
   both reported; gaps are measured against ``p_up`` (so they can only overstate a gap);
 * ``dnn``: round 0 of :func:`copos.relaxations.lifted_cuts.solve_lifted_cuts`, the reduced DNN by
@@ -46,6 +48,14 @@ from _harness import Column, format_table, json_lines, outcome_row, run_child, w
 HERE = Path(__file__).resolve().parent
 DEFAULT_CSV = HERE / "results" / "lifted_cuts.csv"
 DATA_DIR = HERE.parent.parent / "shared" / "data"
+
+#: p* of the spiral (no bias), proven to 5e-14 / 5e-11 relative by the working-set REL's
+#: bracket (``rel_scale.py``, benchmarks/README.md); used instead of a Clarabel REL solve unless
+#: ``--spiral-rel`` (the upper end of the bracket, so gaps are never understated).
+PROVEN_P_STAR: dict[tuple[str, float], float] = {
+    ("spiral", 0.1): 17.37105256,
+    ("spiral", 0.01): 16.10139511,
+}
 
 COLUMNS = [
     "instance",
@@ -90,10 +100,17 @@ def _child(instance: str, beta: float, families: str, rounds: int) -> None:
     from copos.relaxations.rel import solve_rel
 
     problem = _problem(instance, beta)
-    start = time.perf_counter()
-    rel = solve_rel(problem)
-    reference = {"rel_s": time.perf_counter() - start, "rel": rel.value}
-    reference["p_up"] = p_up = recover_from_rel(rel, problem).objective
+    if (instance, beta) in PROVEN_P_STAR:
+        reference: dict = {
+            "p_up": PROVEN_P_STAR[instance, beta],
+            "note": "p* proven by rel_scale.py",
+        }
+    else:
+        start = time.perf_counter()
+        rel = solve_rel(problem)
+        reference = {"rel_s": time.perf_counter() - start, "rel": rel.value}
+        reference["p_up"] = recover_from_rel(rel, problem).objective
+    p_up = reference["p_up"]
     start = time.perf_counter()
     solve_lifted_dnn(problem, solver="copos-admm", quiet=True)
     reference["admm_s"] = time.perf_counter() - start
@@ -124,10 +141,14 @@ def _child(instance: str, beta: float, families: str, rounds: int) -> None:
 
 
 def run_case(
-    instance: str, beta: float, families: str, rounds: int, max_seconds: float
+    instance: str, beta: float, families: str, rounds: int, max_seconds: float, source: str
 ) -> list[dict]:
-    """Run one instance in a child process under a wall-clock limit: one row per run."""
-    run = run_child(__file__, [instance, beta, families, rounds], max_seconds, threads=1)
+    """Run one instance in a child process under a wall-clock limit: one row per run.
+
+    ``source`` is ``"rel"`` (p* from REL) or ``"proven"`` (:data:`PROVEN_P_STAR` where known).
+    """
+    args = [instance, beta, families, rounds, source]
+    run = run_child(__file__, args, max_seconds, threads=1)
     rows = json_lines(run.stdout)
     if run.timed_out or run.returncode != 0 or not rows:
         base = {"instance": instance, "beta": beta, "families": families}
@@ -183,9 +204,10 @@ def _summary(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     parser.add_argument("--spiral-betas", default="0.1,0.01")
-    parser.add_argument("--planted", type=int, default=20, help="first N planted instances")
+    parser.add_argument("--planted", type=int, default=20, help="N planted instances")
+    parser.add_argument("--planted-from", type=int, default=0, help="the first one")
     parser.add_argument("--planted-betas", default="0.1,0.01")
     parser.add_argument(
         "--families", default="subadditive,pairs,subadditive+pairs", help="runs on planted"
@@ -196,11 +218,14 @@ def main(argv: list[str] | None = None) -> int:
         help="runs on spiral",
     )
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--spiral-rel", action="store_true", help="p* of the spiral from REL")
     parser.add_argument("--max-seconds", type=float, default=1800.0)
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
     args = parser.parse_args(argv)
     if args.child:
-        instance, beta, families, rounds = args.child
+        instance, beta, families, rounds, source = args.child
+        if source == "rel":
+            PROVEN_P_STAR.clear()
         _child(instance, float(beta), families, int(rounds))
         return 0
 
@@ -209,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         (f"planted:{k}", float(b), args.families)
         for b in args.planted_betas.split(",")
         if b
-        for k in range(args.planted)
+        for k in range(args.planted_from, args.planted_from + args.planted)
     ]
     print(
         f"lifted DNN + cuts (rounds {args.rounds}); python {platform.python_version()}, "
@@ -218,7 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     rows: list[dict] = []
     for instance, beta, families in cases:
-        for row in run_case(instance, beta, families, args.rounds, args.max_seconds):
+        source = "rel" if args.spiral_rel else "proven"
+        for row in run_case(instance, beta, families, args.rounds, args.max_seconds, source):
             rows.append(row)
             print(
                 f"  {instance} beta={beta:g} {row.get('families')}: {row.get('status')} "
