@@ -92,8 +92,9 @@ def _problem(instance: str, beta: float):
     return TrainingProblem.from_data(X, Y, beta, name=instance)
 
 
-def _child(instance: str, beta: float, families: str, rounds: int) -> None:
-    """Run one instance in this process: print a JSON row per run of ``families`` (``,``-separated)."""
+def _child(instance: str, beta: float, families: str, rounds: int, admm: bool) -> None:
+    """Run one instance in this process: print a JSON row per run of ``families`` (``,``-separated);
+    ``admm``: also time ``copos-admm`` on the DNN."""
     from copos.recovery.cp_factor import recover_from_rel
     from copos.relaxations.lifted import solve_lifted_dnn
     from copos.relaxations.lifted_cuts import solve_lifted_cuts
@@ -111,9 +112,10 @@ def _child(instance: str, beta: float, families: str, rounds: int) -> None:
         reference = {"rel_s": time.perf_counter() - start, "rel": rel.value}
         reference["p_up"] = recover_from_rel(rel, problem).objective
     p_up = reference["p_up"]
-    start = time.perf_counter()
-    solve_lifted_dnn(problem, solver="copos-admm", quiet=True)
-    reference["admm_s"] = time.perf_counter() - start
+    if admm:
+        start = time.perf_counter()
+        solve_lifted_dnn(problem, solver="copos-admm", quiet=True)
+        reference["admm_s"] = time.perf_counter() - start
     for run in families.split(","):
         row: dict = {"instance": instance, "beta": beta, "families": run, **reference}
         start = time.perf_counter()
@@ -141,13 +143,20 @@ def _child(instance: str, beta: float, families: str, rounds: int) -> None:
 
 
 def run_case(
-    instance: str, beta: float, families: str, rounds: int, max_seconds: float, source: str
+    instance: str,
+    beta: float,
+    families: str,
+    rounds: int,
+    max_seconds: float,
+    source: str,
+    admm: bool,
 ) -> list[dict]:
     """Run one instance in a child process under a wall-clock limit: one row per run.
 
-    ``source`` is ``"rel"`` (p* from REL) or ``"proven"`` (:data:`PROVEN_P_STAR` where known).
+    ``source`` is ``"rel"`` (p* from REL) or ``"proven"`` (:data:`PROVEN_P_STAR` where known);
+    ``admm``: also time ``copos-admm`` on the DNN.
     """
-    args = [instance, beta, families, rounds, source]
+    args = [instance, beta, families, rounds, source, "admm" if admm else "-"]
     run = run_child(__file__, args, max_seconds, threads=1)
     rows = json_lines(run.stdout)
     if run.timed_out or run.returncode != 0 or not rows:
@@ -204,7 +213,7 @@ def _summary(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=6, help=argparse.SUPPRESS)
     parser.add_argument("--spiral-betas", default="0.1,0.01")
     parser.add_argument("--planted", type=int, default=20, help="N planted instances")
     parser.add_argument("--planted-from", type=int, default=0, help="the first one")
@@ -219,14 +228,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--spiral-rel", action="store_true", help="p* of the spiral from REL")
+    parser.add_argument("--no-admm", action="store_true", help="do not time copos-admm")
     parser.add_argument("--max-seconds", type=float, default=1800.0)
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
     args = parser.parse_args(argv)
     if args.child:
-        instance, beta, families, rounds, source = args.child
+        instance, beta, families, rounds, source, admm = args.child
         if source == "rel":
             PROVEN_P_STAR.clear()
-        _child(instance, float(beta), families, int(rounds))
+        _child(instance, float(beta), families, int(rounds), admm == "admm")
         return 0
 
     cases = [("spiral", float(b), args.spiral_families) for b in args.spiral_betas.split(",") if b]
@@ -244,7 +254,8 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict] = []
     for instance, beta, families in cases:
         source = "rel" if args.spiral_rel else "proven"
-        for row in run_case(instance, beta, families, args.rounds, args.max_seconds, source):
+        case = (instance, beta, families, args.rounds, args.max_seconds, source, not args.no_admm)
+        for row in run_case(*case):
             rows.append(row)
             print(
                 f"  {instance} beta={beta:g} {row.get('families')}: {row.get('status')} "
