@@ -38,6 +38,7 @@ family (default ``--rounds`` x 400); REL and ``copos-admm`` run once per instanc
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import platform
 import time
@@ -64,6 +65,7 @@ COLUMNS = [
     "status",
     "rel",
     "p_up",
+    "p_star",
     "dnn",
     "cuts",
     "gap_dnn",
@@ -74,6 +76,8 @@ COLUMNS = [
     "dnn_s",
     "cuts_s",
     "ratio",
+    "round_1pct",
+    "ratio_1pct",
     "admm_s",
     "rel_s",
     "by_round",
@@ -112,7 +116,6 @@ def _child(instance: str, beta: float, families: str, rounds: int, admm: bool) -
         rel = solve_rel(problem)
         reference = {"rel_s": time.perf_counter() - start, "rel": rel.value}
         reference["p_up"] = recover_from_rel(rel, problem).objective
-    p_up = reference["p_up"]
     if admm:
         start = time.perf_counter()
         solve_lifted_dnn(problem, solver="copos-admm", quiet=True)
@@ -136,12 +139,30 @@ def _child(instance: str, beta: float, families: str, rounds: int, admm: bool) -
             ratio=cuts_s / result.rounds[0].solve_time,
             by_round=" ".join(f"{r.bound:.6g}" for r in result.rounds),
             by_round_s=" ".join(f"{t:.2f}" for t in _cumulative(result.rounds)),
-            gap_dnn=(p_up - result.dnn_value) / p_up,
-            gap_cuts=(p_up - result.value) / p_up,
-            closes=(result.value - result.dnn_value) / max(p_up - result.dnn_value, 1e-300),
-            status="done" if result.value <= p_up * (1 + 1e-6) else "INVALID",
         )
-        print(json.dumps(row), flush=True)
+        print(json.dumps(_derived(row)), flush=True)
+
+
+def _derived(row: dict) -> dict:
+    """``row`` with its gaps, the share of the DNN gap closed, the first round within 1 % of p*
+    and its time ratio, all against ``p_star`` = REL's value where REL ran (the issue's "exact
+    p* from REL"), else the proven ``p_up``; status ``INVALID`` if a bound exceeds ``p_up``."""
+    p_star = float(row["rel"]) if row.get("rel") not in (None, "") else float(row["p_up"])
+    dnn, cuts, p_up = float(row["dnn"]), float(row["cuts"]), float(row["p_up"])
+    bounds = [float(v) for v in str(row["by_round"]).split()]
+    times = [float(v) for v in str(row.get("by_round_s") or "").split()]
+    within = [i for i, b in enumerate(bounds) if p_star - b <= 0.01 * abs(p_star)]
+    first = within[0] if within else None
+    return {
+        **row,
+        "p_star": p_star,
+        "gap_dnn": (p_star - dnn) / p_star,
+        "gap_cuts": (p_star - cuts) / p_star,
+        "closes": (cuts - dnn) / max(p_star - dnn, 1e-300),
+        "round_1pct": "" if first is None else first,
+        "ratio_1pct": "" if first is None or not times else times[first] / float(row["dnn_s"]),
+        "status": "done" if cuts <= p_up * (1 + 1e-6) else "INVALID",
+    }
 
 
 def _cumulative(rounds: list) -> list[float]:
@@ -183,7 +204,7 @@ def _table() -> list[Column]:
         Column("beta", 5, spec=".6g"),
         Column("families", 19, "<"),
         Column("status", 7, "<"),
-        Column("p_up", 10, spec=".7g"),
+        Column("p_star", 10, spec=".7g"),
         Column("dnn", 10, spec=".7g"),
         Column("cuts", 10, spec=".7g"),
         Column("gap_dnn", 8, spec=".2%"),
@@ -194,6 +215,8 @@ def _table() -> list[Column]:
         Column("dnn_s", 7, spec=".2f"),
         Column("cuts_s", 8, spec=".2f"),
         Column("ratio", 6, spec=".1f"),
+        Column("round_1pct", 10),
+        Column("ratio_1pct", 10, spec=".1f"),
         Column("admm_s", 7, spec=".2f"),
     ]
 
@@ -212,15 +235,35 @@ def _summary(rows: list[dict]) -> str:
         ]
         if not done:
             continue
-        mean = {k: sum(r[k] for r in done) / len(done) for k in ("gap_dnn", "gap_cuts", "ratio")}
+        keys = ("gap_dnn", "gap_cuts", "closes", "ratio")
+        mean = {k: sum(r[k] for r in done) / len(done) for k in keys}
         within = sum(r["gap_cuts"] <= 0.01 for r in done)
         lines.append(
             f"planted beta={beta:g} {families}: {len(done)} instances, mean gap "
-            f"{mean['gap_dnn']:.2%} -> {mean['gap_cuts']:.2%}, max gap after "
+            f"{mean['gap_dnn']:.2%} -> {mean['gap_cuts']:.2%} (closes {mean['closes']:.1%}), "
+            f"max gap after "
             f"{max(r['gap_cuts'] for r in done):.2%}, within 1 %: {within}/{len(done)}, "
             f"mean time ratio {mean['ratio']:.1f}x"
         )
     return "\n".join(lines)
+
+
+def _read_csv(path: Path) -> list[dict]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _typed(row: dict) -> dict:
+    """A CSV row with its numbers as numbers (empty cells dropped)."""
+    out: dict = {}
+    for key, value in row.items():
+        if value in (None, ""):
+            continue
+        try:
+            out[key] = int(value) if key in ("rounds", "n_cuts") else float(value)
+        except ValueError:
+            out[key] = value
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -243,7 +286,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-admm", action="store_true", help="do not time copos-admm")
     parser.add_argument("--max-seconds", type=float, default=1800.0)
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
+    parser.add_argument("--summarize", nargs="+", type=Path, help="merge these CSVs, then stop")
     args = parser.parse_args(argv)
+    if args.summarize:
+        rows = [_derived(_typed(r)) for path in args.summarize for r in _read_csv(path)]
+        print(format_table(_table(), rows))
+        print(_summary(rows))
+        write_results(args.csv, rows, COLUMNS)
+        return 0
     if args.child:
         instance, beta, families, rounds, source, admm = args.child
         if source == "rel":
