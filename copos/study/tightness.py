@@ -17,8 +17,10 @@ Methods (``METHODS``): ``lifted-dnn`` (Prakhya et al.'s DNN relaxation, reduced 
 :math:`p^\star_\epsilon \ge p^\star` of its own net, and that net's interval-checked robust
 objective; ``c = 1`` only), ``rel`` also reports the
 network recovered from its solution (upper), ``certificate`` (the
-certified lower bound of the best trained net; lower) and ``rounding`` (the lifted solution
-rounded to a network and polished; upper).  A lower bound counts as ``verified`` only when its
+certified lower bound of the best trained net; lower), ``rounding`` (the lifted solution
+rounded to a network and polished; upper) and ``lifted-cuts`` (the lifted DNN tightened by
+valid cuts in rounds, :mod:`copos.relaxations.lifted_cuts`; a lower bound certified from its
+dual point, ``n <= MAX_CUTS_N``).  A lower bound counts as ``verified`` only when its
 numbers were checked after the solve: each relaxation is reported twice, once as the solver's
 optimal value (verified only if the solve is accurate) and once as "Z, checked", the dual
 candidate :math:`Z` of the solve scaled by :math:`\min(1, \beta/\sigma(Z))` with
@@ -69,6 +71,7 @@ from copos.recovery.rounding import round_lifted
 from copos.relaxations.conv import read_off_conv_rel, solve_conv_program, solve_conv_rel
 from copos.relaxations.convex import arrangement_sizes, solve_convex_program
 from copos.relaxations.lifted import solve_lifted_copositive_dual, solve_lifted_dnn
+from copos.relaxations.lifted_cuts import solve_lifted_cuts
 from copos.relaxations.rel import solve_rel
 from copos.relaxations.robust import solve_robust_program
 from copos.solvers import registry
@@ -85,6 +88,9 @@ MAX_REL_PATTERNS = 400
 
 #: Largest side ``2p - 2n`` of the orthant lift for which ``lifted-k1`` is attempted.
 MAX_K1_SIDE = 24
+#: Largest ``n`` for which ``lifted-cuts`` is attempted (each round is an interior-point solve
+#: of side ``n + d + c``; several minutes per round on the spiral, n = 60, benchmarks/README.md).
+MAX_CUTS_N = 100
 
 
 #: A lower bound above a network's objective by more than this (relative) is demoted: rounding.
@@ -333,6 +339,19 @@ def _rel_working_set(context: _Context) -> list[Bound]:
     ]
 
 
+# --- issue 12: the lifted DNN tightened by valid cuts, in rounds ---------------------------
+
+
+def _lifted_cuts(context: _Context) -> list[Bound]:
+    """The lifted DNN with subadditivity cuts added in rounds
+    (:func:`copos.relaxations.lifted_cuts.solve_lifted_cuts`): a lower bound certified from its
+    dual point after the solve; the report's ``closes`` column says how much of the DNN's gap
+    it closes."""
+    result = solve_lifted_cuts(context.problem, solver=context.solver)
+    status = f"{len(result.cuts)} cuts, {len(result.rounds) - 1} rounds; certified (Z, N, y)"
+    return [replace(result.bound, method="lifted-dnn + cuts", status_text=status)]
+
+
 METHODS: dict[str, Method] = {
     "lifted-dnn": _lifted_dnn,
     "lifted-k1": _lifted_k1,
@@ -342,6 +361,7 @@ METHODS: dict[str, Method] = {
     "rounding": _rounding,
     "robust": _robust,
     "rel-ws": _rel_working_set,
+    "lifted-cuts": _lifted_cuts,
 }
 
 
@@ -359,6 +379,10 @@ def applicability(
         count = expected_count(problem.n, problem.rank)
         if count > MAX_REL_PATTERNS:
             return f"up to {count} activation patterns (limit {MAX_REL_PATTERNS}); drop the bias or reduce n"
+    if method == "lifted-cuts" and problem.output_bias:
+        return "the lifted program models no output bias"
+    if method == "lifted-cuts" and problem.n > MAX_CUTS_N:
+        return f"the cuts are solved by {DEFAULT_SOLVER} on side n + d + c (limit n = {MAX_CUTS_N})"
     if method == "lifted-k1":
         side = 2 * (problem.n + problem.d + problem.c)
         if side > MAX_K1_SIDE:
@@ -673,6 +697,7 @@ _LABELS: dict[str, str] = {
     "certificate": "certificate (best net, polished)",
     "rounding": "rounding (TOS + polish)",
     "rel-ws": "REL working set (priced by sigma)",
+    "lifted-cuts": "lifted-dnn + cuts",
 }
 
 

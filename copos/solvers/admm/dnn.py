@@ -415,10 +415,17 @@ def _weighted_eigenvalue(ops: _Operators, G: FloatArray, theta: float) -> float:
 
 
 def _lower_bound(
-    ops: _Operators, Z: FloatArray, N: FloatArray, thetas: tuple[float, ...] = (0.9,)
+    ops: _Operators,
+    Z: FloatArray,
+    N: FloatArray,
+    thetas: tuple[float, ...] = (0.9,),
+    cuts: FloatArray | None = None,
 ) -> CorrectedDual:
-    """:class:`CorrectedDual` from ``Z`` (n×c) and ``N`` (2n×2n; clipped onto the dual cone)."""
+    """:class:`CorrectedDual` from ``Z`` (n×c), ``N`` (2n×2n; clipped onto the dual cone) and the
+    multiplier ``cuts`` (2n×2n) of valid inequalities, added unclipped."""
     N = _clip_dual_cone(N, ops.n)
+    if cuts is not None:
+        N = N + cuts
     G = ops.C(Z) - ops.At(N)
     dual = float(np.sum(Z * ops.Y)) - 0.5 * float(np.sum(Z**2))
     lam = _min_eigenvalue(G)
@@ -437,7 +444,10 @@ def _lower_bound(
 
 
 def certified_lower_bound(
-    problem: ProblemData, Z: FloatArray, N: FloatArray | None = None
+    problem: ProblemData,
+    Z: FloatArray,
+    N: FloatArray | None = None,
+    cuts: FloatArray | None = None,
 ) -> CorrectedDual:
     r"""A valid lower bound on the lifted DNN optimum from any ``Z`` (n×c) and ``N`` (2n×2n).
 
@@ -445,12 +455,20 @@ def certified_lower_bound(
     entries), then :math:`G = C(Z) - \mathcal A^*(N)` and the two corrections of the module
     docstring are applied; no feasibility of ``(Z, N)`` is assumed, so any solver's dual point
     (or a guess) can be certified this way.  ``N=None`` means 0.
+
+    ``cuts`` (2n×2n, symmetric) is the multiplier :math:`K` of valid inequalities
+    :math:`\langle K_k, \mathcal A(S)\rangle \ge 0` (:math:`K = \sum_k y_kK_k`, :math:`y \ge 0`),
+    added to ``N`` after the projection: :math:`G = C(Z) - \mathcal A^*(N + K)`.  The bound is then
+    one on the DNN optimum with those inequalities, hence on :math:`p^\star` when they hold on
+    the lifted CP program (:mod:`copos.relaxations.lifted_cuts`); both corrections still apply,
+    since ``S = 0`` stays feasible and the trace lemma uses the DNN constraints only.
     """
     _check_problem(problem)
     ops = _Operators(problem)
     Z = _check_matrix(Z, "Z", (ops.n, ops.c))
     N = np.zeros((2 * ops.n, 2 * ops.n)) if N is None else _check_matrix(N, "N", (2 * ops.n,) * 2)
-    return _lower_bound(ops, Z, N, _THETAS)
+    K = None if cuts is None else _check_matrix(cuts, "cuts", (2 * ops.n,) * 2)
+    return _lower_bound(ops, Z, N, _THETAS, cuts=K)
 
 
 # --------------------------------------------------------------------------------------------
