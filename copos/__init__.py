@@ -66,6 +66,7 @@ _LAZY: dict[str, str] = {
     "solve_copositive_dual": "copos.relaxations.rel",
     "recover_from_rel": "copos.recovery.cp_factor",
     "solve_lifted_dnn": "copos.relaxations.lifted",
+    "solve_lifted_cuts": "copos.relaxations.lifted_cuts",
     "round_lifted": "copos.recovery.rounding",
     # adversarial training and the gated-ReLU route (issue 18)
     "solve_robust_program": "copos.relaxations.robust",
@@ -152,6 +153,7 @@ __all__ = [
     "read_off_conv_rel",
     "solve_convex_program",
     "solve_copositive_dual",
+    "solve_lifted_cuts",
     "solve_lifted_dnn",
     "solve_rel",
     "SolverError",
@@ -234,6 +236,7 @@ if TYPE_CHECKING:  # static checkers and IDEs see the names without importing th
     )
     from copos.relaxations.convex import solve_convex_program
     from copos.relaxations.lifted import solve_lifted_dnn
+    from copos.relaxations.lifted_cuts import solve_lifted_cuts
     from copos.relaxations.rel import solve_copositive_dual, solve_rel
     from copos.study.report import TightnessReport
     from copos.study.tightness import check_tightness

@@ -39,6 +39,7 @@ PROMISED |= {
 }  # fmt: skip
 #: Issue 18, part A: the patch REL (pooled and linear readout) and the CNN read off it.
 PROMISED |= {"solve_conv_rel", "solve_conv_copositive_dual", "read_off_conv_rel"}
+PROMISED |= {"solve_lifted_cuts"}
 
 
 def home_module(name: str) -> str:
