@@ -35,6 +35,7 @@ import cvxpy as cp
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from copos._memory import check_memory
 from copos._validation import as_finite_array, check_dimension, power_of_two_scale
 from copos.certificates.sigma_search import (
     DEFAULT_NODE_BUDGET,
@@ -56,6 +57,7 @@ from copos.nets.arrangements import (
 )
 from copos.nets.cone_pca import cone_pca, face_bases
 from copos.nets.problem import TrainingProblem
+from copos.nets.streamed import streamed_batch_bytes
 from copos.solvers import DEFAULT_SOLVER, resolve, solve
 
 FloatArray = NDArray[np.float64]
@@ -95,6 +97,10 @@ DEFAULT_MAX_EXACT_WORK = 200_000
 #: Measured on Iris with a bias (rank 5, ``n = 75``, 2.3e6 rays) at about 4,000 rays a second
 #: near the threshold: 10 minutes on one core.
 DEFAULT_MAX_STREAM_RAYS = 2_500_000
+#: ``auto`` streams only up to this rank: a vertex ray in general position is surrounded by
+#: :math:`2^{r-1}` cells, so a batch of rays holds :math:`2^{r-1}` times as many sign vectors
+#: (rank 20 asked for about 100 GB per batch).
+MAX_STREAM_RANK = 7
 
 
 #: ``auto`` runs the branch and bound (above enumeration) only up to this rank of ``X``: beyond
@@ -628,8 +634,11 @@ def _search_result(
 
 
 def _streams(data: _Data, rank: int, max_stream_rays: int) -> bool:
-    """Whether ``auto`` streams: rank at least 2 and at most ``max_stream_rays`` vertex rays."""
-    return rank >= 2 and streamed_work(hyperplanes(data.svd, RANK_TOL)) <= max_stream_rays
+    """Whether ``auto`` streams: rank 2 to :data:`MAX_STREAM_RANK` and at most
+    ``max_stream_rays`` vertex rays."""
+    if not 2 <= rank <= MAX_STREAM_RANK:
+        return False
+    return streamed_work(hyperplanes(data.svd, RANK_TOL)) <= max_stream_rays
 
 
 def _streamed_result(
@@ -654,6 +663,11 @@ def _streamed_result(
         threshold = (search.threshold - truncation) / (1.0 + FP_SAFETY)
     hints = None if search.hints is None else search.hints @ Vr
     planes = hyperplanes(data.svd, RANK_TOL)
+    check_memory(
+        streamed_batch_bytes(planes.normals.shape[0], rank),
+        f"the streamed enumeration at rank {rank} (one batch of the cells around its rays)",
+        "use method='branch-and-bound' at this rank",
+    )
     found = sigma_streamed(Z, Xr, planes, data.svd.singular, threshold=threshold, hints=hints)
     condition = enumeration_condition(data.svd, rank)
     trusted = condition <= MAX_ENUMERATION_CONDITION

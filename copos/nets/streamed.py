@@ -102,6 +102,14 @@ class RayBatch:
         return np.flatnonzero(self.signs[i] == 0)
 
 
+def streamed_batch_bytes(L: int, r: int, batch_size: int = DEFAULT_SUBSET_BATCH) -> int:
+    r"""Bytes of the sign vectors of one batch's cells (:func:`cells_around`): ``batch_size``
+    subsets, two rays each, :math:`2^{r-1}` cells per ray in general position, each an int8
+    row of length :math:`L` plus its int64 row and column indices."""
+    cells = 2 * batch_size * 2 ** (r - 1)
+    return cells * (L + 8 * r)
+
+
 def vertex_ray_count(L: int, r: int) -> int:
     r""":math:`2\binom{L}{r-1}`: the rays visited (subsets times two directions)."""
     return 2 * math.comb(L, r - 1)

@@ -9,6 +9,7 @@ from copos.certificates.certify import certify
 from copos.certificates.dual_norm import dual_norm
 from copos.certificates.sigma_streamed import sigma_streamed, subsets_per_batch
 from copos.certificates.verify import verify
+from copos.errors import TooLargeError
 from copos.nets.arrangements import ScaledSVD, hyperplanes
 from copos.nets.datasets import whitened
 from copos.nets.problem import TrainingProblem
@@ -110,6 +111,16 @@ def test_auto_streams_beyond_max_patterns_and_names_the_method() -> None:
     assert "max_patterns" in streamed.note
     assert dual_norm(Z, X, max_patterns=10, max_stream_rays=10).method == "branch-and-bound"
     assert dual_norm(Z, X).method == "exact"
+
+
+def test_high_rank_is_never_streamed_and_a_request_is_refused_before_building() -> None:
+    """A vertex ray at rank r is surrounded by 2^(r-1) cells: at rank 20 one batch would need
+    hundreds of GB (the test suite once hit the OOM killer through auto)."""
+    rng = np.random.default_rng(4)
+    X, Z = rng.standard_normal((25, 20)), rng.standard_normal((25, 3))
+    assert dual_norm(Z, X, max_patterns=10).method != "streamed"
+    with pytest.raises(TooLargeError, match="branch-and-bound"):
+        dual_norm(Z, X, method="streamed")
 
 
 def test_closed_form_whitened_optimum_has_sigma_beta() -> None:
