@@ -118,3 +118,14 @@ def test_headline_and_instances_give_the_dnn_against_the_bracket(results: Path) 
     assert markdown.index("## Headline") < markdown.index("## single")
     instances = markdown[markdown.index("## Instances") : markdown.index("## Failed cells")]
     assert instances.count("| planted-tiny#") == 4 and "| single beta=0.1 |" in instances
+
+
+def test_the_headline_takes_the_dnn_solver_certified_bound_when_it_is_the_better_one() -> None:
+    from copos.study.paper_report import Headline
+
+    report = _report(0.8, 1.1)
+    report["rows"][1]["value"] = 0.01  # "lifted-dnn Z, checked": a loose global sigma
+    report["rows"][3] = _row("lifted-dnn (DNN, copos-admm)", 0.8, "lower", "rigorous", "x")
+    line = Headline.of(report)
+    assert line.dnn == 0.8 and line.dnn_checked == 0.8
+    assert line.dnn_gap() == pytest.approx((0.0, 0.3 / 1.1))
