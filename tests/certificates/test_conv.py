@@ -125,3 +125,14 @@ def test_ill_conditioned_patches_are_not_proven() -> None:
     assert certificate.bound.rigour == "unverified" and certificate.bound.kind == "neither"
     assert "not rigorous" in certificate.reason
     assert "not proven" in certificate.dual_norm.note
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_an_overflowing_cnn_never_certifies_and_its_bound_has_no_direction() -> None:
+    """Attack: weights so large that f(X) overflows; sigma cannot be bounded, so no verdict."""
+    rng = np.random.default_rng(0)
+    problem = TrainingProblem(rng.standard_normal((8, 6)), rng.standard_normal((8, 1)), 0.1)
+    net = ConvReLU(Convolution.conv1d(6, 2), 1e200 * np.ones((2, 3)), 1e200 * np.ones((3, 1)))
+    certificate = certify(net, problem)
+    assert not certificate.optimal
+    assert certificate.bound.kind == "neither" and certificate.bound.rigour == "unverified"
