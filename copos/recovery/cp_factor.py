@@ -18,7 +18,7 @@ from copos._validation import check_positive
 from copos.bound import Bound
 from copos.cones.membership import cp_factorize
 from copos.errors import InvalidInputError
-from copos.nets.architectures.dense import network_objective
+from copos.nets.architectures.dense import TwoLayerReLU, network_objective
 from copos.nets.arrangements import Arrangements
 from copos.nets.patterns import cone_rows, masked_data, residual_from_blocks
 from copos.nets.problem import TrainingProblem
@@ -118,8 +118,42 @@ def recover_from_rel(
             neurons_v.append(Z.T @ (DX @ u) / problem.beta)
     U = np.array(neurons_u).T if neurons_u else np.zeros((problem.d, 0))
     V = np.array(neurons_v) if neurons_v else np.zeros((0, problem.c))
+    if failures and U.shape[1]:
+        U, V, sweeps = refit_output_layer(U, V, problem)
+        failures.append(f"output layer of the factored neurons refit ({sweeps} sweeps)")
     objective = network_objective(problem, U, V)
     return _recovery_verdict(U, V, objective, result.value, tol, failures)
+
+
+#: :func:`refit_output_layer` stops when a sweep lowers the objective by at most this
+#: (relative to :math:`\max(1, F)`) or after ``REFIT_SWEEPS`` sweeps.
+REFIT_RTOL = 1e-12
+REFIT_SWEEPS = 50
+
+
+def refit_output_layer(
+    U: FloatArray, V: FloatArray, problem: TrainingProblem
+) -> tuple[FloatArray, FloatArray, int]:
+    r"""Alternate the optimal output layer for :math:`U` (ridge regression,
+    :meth:`~copos.nets.architectures.dense.TwoLayerReLU.with_optimal_output_layer`) and the
+    rebalancing :math:`\lVert u_j\rVert = \lVert v_j\rVert`; both steps are exact minimisations
+    over a block of variables, so the objective never increases.
+
+    When a block of REL does not factor, the formula :math:`v = \beta^{-1}Z^\top D_iXu` of the
+    other blocks assumes neurons that are missing, and the recovered objective can be far above
+    the REL value; this repairs it.  Returns the weights and the number of sweeps.
+    """
+    net = TwoLayerReLU(U=U, V=V)
+    objective = net.objective(problem)
+    for sweep in range(1, REFIT_SWEEPS + 1):
+        candidate = net.with_optimal_output_layer(problem).rebalanced()
+        value = candidate.objective(problem)
+        if value > objective:
+            return np.asarray(net.U), np.asarray(net.V), sweep - 1
+        net, decrease, objective = candidate, objective - value, value
+        if decrease <= REFIT_RTOL * max(1.0, abs(objective)):
+            break
+    return np.asarray(net.U), np.asarray(net.V), sweep
 
 
 #: Deprecated (one release): the old name of :func:`recover_from_rel`.

@@ -11,13 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from copos.errors import InvalidInputError
-from copos.nets.architectures.dense import network_objective
+from copos.nets.architectures.dense import TwoLayerReLU, network_objective
 from copos.nets.arrangements import enumerate_arrangements, sample_arrangements
 from copos.nets.cone_pca import cone_pca
 from copos.nets.frank_wolfe import frank_wolfe
 from copos.nets.problem import TrainingProblem
 from copos.nets.training import train
-from copos.recovery.cp_factor import recover_from_rel
+from copos.recovery.cp_factor import REFIT_SWEEPS, recover_from_rel, refit_output_layer
 from copos.relaxations.closed_form import soft_threshold_optimum
 from copos.relaxations.rel import CopositiveResult, solve_copositive_dual, solve_rel
 from tests.known import random_problem, relative_gap
@@ -142,6 +142,37 @@ def test_unfactorable_block_is_reported(small: tuple[TrainingProblem, Copositive
     recovery = recover_from_rel(broken, problem)
     assert not recovery.exact
     assert "block 0" in recovery.message
+
+
+def test_a_failed_block_leaves_the_other_neurons_with_a_refit_output_layer(
+    small: tuple[TrainingProblem, CopositiveResult],
+) -> None:
+    problem, result = small
+    blocks = list(result.S)
+    blocks[0] = np.eye(problem.d)  # outside its pattern cone; the other blocks factor
+    recovery = recover_from_rel(dataclasses.replace(result, S=blocks), problem)
+    assert "block 0" in recovery.message and "refit" in recovery.message
+    assert recovery.num_neurons > 0
+    assert recovery.objective >= result.value - BOUND_TOL * max(1.0, abs(result.value))
+    refit = TwoLayerReLU(U=recovery.U, V=recovery.V)
+    again = refit.with_optimal_output_layer(problem).objective(problem)
+    assert again >= recovery.objective - 1e-9 * max(1.0, recovery.objective)  # (near) stationary
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000), beta=st.sampled_from([0.01, 0.1, 1.0]))
+def test_refit_output_layer_never_increases_the_objective(seed: int, beta: float) -> None:
+    rng = np.random.default_rng(seed)
+    problem = TrainingProblem.from_data(
+        rng.standard_normal((10, 2)), rng.standard_normal((10, 3)), beta
+    )
+    U, V = rng.standard_normal((2, 5)) * 3.0, rng.standard_normal((5, 3)) / 3.0
+    refit_U, refit_V, sweeps = refit_output_layer(U, V, problem)
+    first = TwoLayerReLU(U=U, V=V).with_optimal_output_layer(problem).objective(problem)
+    assert 1 <= sweeps <= REFIT_SWEEPS
+    assert network_objective(problem, refit_U, refit_V) <= first + 1e-12
+    u_norms, v_norms = TwoLayerReLU(U=refit_U, V=refit_V).neuron_norms
+    np.testing.assert_allclose(u_norms, v_norms, rtol=1e-9, atol=1e-12)
 
 
 # --- (f) sampled arrangements -----------------------------------------------------------------

@@ -409,6 +409,22 @@ class TwoLayerReLU:
         inv_alpha[alive] = 1.0 / alpha[alive]
         return TwoLayerReLU(U=self.U * alpha[None, :], V=self.V * inv_alpha[:, None], b=self.b)
 
+    def with_optimal_output_layer(self, problem: TrainingProblem) -> TwoLayerReLU:
+        r"""The same first layer with the output layer that minimises the objective for it,
+
+        .. math:: V^\star = \operatorname*{argmin}_V\ \tfrac12\lVert HV + \mathbf 1b^\top -
+            Y\rVert_F^2 + \tfrac\beta2\lVert V\rVert_F^2 = (H^\top H + \beta I)^{-1}
+            H^\top(Y - \mathbf 1b^\top),\qquad H = (XU)_+
+
+        (ridge regression on the hidden features). The objective never increases: it is
+        minimised exactly over :math:`V`.
+        """
+        self._checked(problem)
+        H = np.maximum(problem.X @ self.U, 0.0)
+        target = problem.Y if self.b is None else problem.Y - self.b
+        V = np.linalg.solve(H.T @ H + problem.beta * np.eye(self.m), H.T @ target)
+        return TwoLayerReLU(U=self.U, V=V, b=self.b)
+
     def pruned(self, tol: float = 1e-10, X: ArrayLike | None = None) -> TwoLayerReLU:
         r"""Drop dead neurons.
 

@@ -535,3 +535,27 @@ def test_torch_trained_net_maps_to_the_copos_objective_and_gets_no_false_verdict
     assert certificate.lower_bound <= p_star + 1e-7 <= certificate.objective + 2e-7
     if certificate.optimal:  # a certified net is within eps of the truth
         assert certificate.objective - p_star <= 1e-3 * max(1.0, certificate.objective)
+
+
+# --- the optimal output layer for a fixed first layer ----------------------------------------
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), beta=st.sampled_from([1e-4, 0.01, 1.0]), bias=st.booleans())
+def test_optimal_output_layer_solves_the_normal_equations(
+    seed: int, beta: float, bias: bool
+) -> None:
+    rng = np.random.default_rng(seed)
+    X, Y = rng.standard_normal((12, 3)), rng.standard_normal((12, 2))
+    problem = TrainingProblem.from_data(X, Y, beta, output_bias=bias)
+    net = TwoLayerReLU(
+        U=rng.standard_normal((3, 4)),
+        V=rng.standard_normal((4, 2)),
+        b=rng.standard_normal(2) if bias else None,
+    )
+    best = net.with_optimal_output_layer(problem)
+    np.testing.assert_array_equal(best.U, net.U)
+    H = np.maximum(X @ net.U, 0.0)
+    gradient = H.T @ (best.predict(X) - Y) + beta * best.V  # d/dV of the objective
+    assert np.abs(gradient).max() <= 1e-8 * max(1.0, np.abs(H.T @ Y).max())
+    assert best.objective(problem) <= net.objective(problem) + 1e-12
