@@ -45,6 +45,11 @@ CERTIFICATE_FORMAT = "copos.certificates.certify"
 
 CERTIFICATE_VERSION = 1
 
+#: A witness of non-optimality needs :math:`\sigma_{\rm lower} > \beta(1 + \text{WITNESS\_RTOL})`:
+#: at a global optimum :math:`\sigma_{\rm lower}` computes to :math:`\beta` plus rounding (a few
+#: 1e-16).
+WITNESS_RTOL = 1e-9
+
 
 @dataclass(frozen=True)
 class DataFingerprint:
@@ -248,17 +253,34 @@ class Certificate:
         return self.rigorous or self.lifted is not None
 
     @property
+    def witness(self) -> bool:
+        r"""Whether the net is proven **not** optimal: :math:`\sigma_{\rm lower} > \beta(1 +`
+        :data:`WITNESS_RTOL` :math:`)`, so a unit :math:`u` with :math:`\|Z^\top(Xu)_+\| > \beta`
+        is known and a neuron along it lowers the objective
+        (:func:`~copos.nets.polish.insert_neuron`; :func:`~copos.certificates.improve.improve`)."""
+        return math.isfinite(self.sigma_lower) and self.sigma_lower > self.beta * (1 + WITNESS_RTOL)
+
+    @property
     def bound(self) -> Bound:
         """``lower_bound`` as a :class:`~copos.bound.Bound` on p*: rigorous when :attr:`proven`,
-        else unverified (a lower bound computed from a non-rigorous ``sigma``)."""
+        else unverified (a lower bound computed from a non-rigorous ``sigma``).  The status says
+        when the net is proven not optimal (:attr:`witness`)."""
+        status = self.verdict
+        if self.witness and not self.optimal:
+            status += f"; witness: the net is not optimal (sigma_lower = {self.sigma_lower / self.beta:.6g} beta)"
         return Bound(
             value=self.lower_bound,
             claimed_kind="lower",
             view="certificate",
             checked=None if self.proven else "unverified",
-            certificate={"sigma": self.sigma, "scale": self.scale, "objective": self.objective},
-            status_text=self.verdict,
-            note=f"sigma by {self.method}; {self.reason}",
+            certificate={
+                "sigma": self.sigma,
+                "sigma_lower": self.sigma_lower,
+                "scale": self.scale,
+                "objective": self.objective,
+            },
+            status_text=status,
+            note=f"sigma in [{self.sigma_lower:.6g}, {self.sigma:.6g}] by {self.method}; {self.reason}",
         )
 
     def network(self) -> TwoLayerReLU | ConvReLU:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from copos._validation import check_dimension
-from copos.certificates.certificate import Certificate
+from copos.certificates.certificate import WITNESS_RTOL, Certificate
 from copos.certificates.certify import certify_with_dual_norm
 from copos.certificates.dual_norm import DualNormResult
 from copos.errors import InvalidInputError
@@ -36,11 +36,6 @@ from copos.solvers import DEFAULT_SOLVER
 
 #: Default number of polish -> certify -> insert rounds of :func:`improve`.
 DEFAULT_ITERATIONS = 10
-
-
-#: A witness needs :math:`\sigma_{\rm lower} > \beta(1 + \text{WITNESS\_RTOL})`: at a global
-#: optimum :math:`\sigma_{\rm lower}` computes to :math:`\beta` plus rounding (a few 1e-16).
-WITNESS_RTOL = 1e-9
 
 
 @dataclass(frozen=True)
@@ -135,7 +130,7 @@ class ImproveResult:
 
 def witness_direction(norm: DualNormResult, beta: float) -> np.ndarray | None:
     r"""The unit :math:`u` with :math:`\|Z^\top(Xu)_+\| = \sigma_{\rm lower} > \beta(1 +`
-    :data:`WITNESS_RTOL` :math:`)`, or ``None`` when there is none (no maximiser, or
+    :data:`~copos.certificates.certificate.WITNESS_RTOL` :math:`)`, or ``None`` when there is none (no maximiser, or
     :math:`\sigma_{\rm lower}` within rounding of :math:`\beta` or below)."""
     if norm.maximizer is None or not math.isfinite(norm.lower):
         return None

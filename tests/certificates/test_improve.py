@@ -120,3 +120,17 @@ def test_the_restricted_convex_program_needs_scalar_output() -> None:
     problem, optimum, _ = _whitened()
     with pytest.raises(InvalidInputError):
         polish_by_convex_program(optimum, problem)
+
+
+def test_the_certificate_row_says_when_the_net_is_proven_not_optimal() -> None:
+    problem, optimum, _ = _whitened()
+    short = TwoLayerReLU(optimum.U[:, :-1], optimum.V[:-1])
+    missing, _ = certify_with_dual_norm(short, problem)
+    assert missing.witness and not missing.optimal
+    row = missing.bound
+    assert "witness: the net is not optimal" in row.status
+    assert row.certificate["sigma_lower"] == missing.sigma_lower > problem.beta
+    assert f"sigma in [{missing.sigma_lower:.6g}, {missing.sigma:.6g}]" in row.note
+    optimal, _ = certify_with_dual_norm(optimum, problem)
+    assert optimal.optimal and not optimal.witness
+    assert "witness" not in optimal.bound.status
