@@ -128,7 +128,7 @@ def recover_from_rel(
 #: :func:`refit_output_layer` stops when a sweep lowers the objective by at most this
 #: (relative to :math:`\max(1, F)`) or after ``REFIT_SWEEPS`` sweeps.
 REFIT_RTOL = 1e-12
-REFIT_SWEEPS = 50
+REFIT_SWEEPS = 1000
 
 
 def refit_output_layer(
