@@ -6,22 +6,26 @@ Cases (each in its own child process under a wall-clock limit, side by side in o
 * ``spiral``: ``copos.nets.datasets.spiral(bias=False)`` (n = 60, d = 2, c = 3, 114 patterns)
   at β = 0.1 and 0.01: :func:`copos.certificates.rel_working_set.rel_working_set`
   (``copos-rel``) against :func:`copos.relaxations.rel.solve_rel` with Clarabel over the whole
-  enumeration (``clarabel``);
+  enumeration (``clarabel``: its dual candidate Z scaled and checked after the solve gives
+  ``lower``, the net recovered from its blocks, :func:`copos.recovery.cp_factor.recover_from_rel`,
+  gives ``upper``);
 * ``iris``: the training split of ``real("iris", bias=False)`` (n = 112, rank 4, about 4.6e5
   patterns; none is enumerated: pricing by the branch and bound of
   :func:`copos.certificates.dual_norm.dual_norm`);
 * ``planted:K``: instance ``K`` of ``../shared/data/planted_authors_100.npz`` (n = 25, d = 2,
-  c = 5) at each β; with ``--lifted`` also ``lifted-read``: the lifted DNN's value and the net
-  read off its :math:`\Lambda` (:func:`copos.relaxations.read_off.read_off_lifted`).
+  c = 5) at each β (``copos-rel``, and ``clarabel`` with ``--clarabel``); with ``--lifted``
+  also ``lifted-read``: the lifted DNN's value and the net read off its :math:`\Lambda`
+  (:func:`copos.relaxations.read_off.read_off_lifted`).
 
-Every ``copos-rel`` row is a proven bracket ``lower <= p* <= upper`` (``lower`` from the
+Every ``copos-rel`` and ``clarabel`` row is a proven bracket ``lower <= p* <= upper`` (``lower`` from the
 certificate's :math:`L(Z)` with a proven :math:`\sigma`, ``upper`` a real net read off the REL
 blocks and polished); ``rel_gap = (upper - lower)/max(1, |upper|)``.
 
 Usage::
 
     python benchmarks/rel_scale.py [--cases spiral,iris,planted] [--planted 20]
-        [--clarabel] [--lifted] [--max-seconds S] [--iris-seconds S] [--csv PATH]
+        [--clarabel] [--no-working-set] [--lifted] [--max-seconds S] [--iris-seconds S]
+        [--csv PATH]
 """
 
 from __future__ import annotations
@@ -74,17 +78,7 @@ def _child(case: str, beta: float, method: str, seconds: float) -> dict:
     row: dict = {"case": case, "beta": beta, "method": method}
     start = time.perf_counter()
     if method == "clarabel":
-        from copos.relaxations.rel import solve_rel
-
-        result = solve_rel(problem, solver="clarabel")
-        row.update(
-            status=result.solve.status,
-            time_s=time.perf_counter() - start,
-            patterns=len(result.arrangements),
-            rel_value=result.value,
-            note=f"accurate={result.solve.accurate}",
-        )
-        return row
+        return _clarabel(problem, row, start)
     if method == "lifted-read":
         return _lifted_read(problem, row, start)
     from copos.certificates.rel_working_set import rel_working_set
@@ -102,6 +96,33 @@ def _child(case: str, beta: float, method: str, seconds: float) -> dict:
         complete=result.complete,
         rel_value=result.rel.value,
         note=f"lower {result.lower.rigour}; net width {result.net.m}",
+    )
+    return row
+
+
+def _clarabel(problem, row: dict, start: float) -> dict:
+    """REL over the whole enumeration by CVXPY + Clarabel; its Z scaled and checked after the
+    solve (lower, rigorous) and the net recovered from its blocks (upper, a real network)."""
+    from copos.certificates.certify import checked_lower_bound
+    from copos.recovery.cp_factor import recover_from_rel
+    from copos.relaxations.rel import solve_rel
+
+    result = solve_rel(problem, solver="clarabel")
+    solved = time.perf_counter() - start
+    lower = checked_lower_bound(result.Z, problem, solver="clarabel")
+    recovery = recover_from_rel(result, problem)
+    row.update(
+        status=result.solve.status,
+        time_s=time.perf_counter() - start,
+        patterns=len(result.arrangements),
+        lower=lower.value if lower.kind == "lower" else None,
+        upper=recovery.objective,
+        rel_gap=(recovery.objective - lower.value) / max(1.0, abs(recovery.objective)),
+        proven=lower.rigorous,
+        complete=result.arrangements.complete,
+        rel_value=result.value,
+        note=f"solve {solved:.1f} s, accurate={result.solve.accurate}; "
+        f"recovered m={recovery.num_neurons}: {recovery.message[-90:]}",
     )
     return row
 
@@ -148,19 +169,17 @@ def _columns() -> list[Column]:
 
 def _cases(args: argparse.Namespace) -> list[tuple[str, float, str, float]]:
     wanted = args.cases.split(",")
+    methods = [] if args.no_working_set else ["copos-rel"]
+    methods += ["clarabel"] if args.clarabel else []
+    planted_methods = methods + (["lifted-read"] if args.lifted else [])
     cases: list[tuple[str, float, str, float]] = []
     if "spiral" in wanted:
-        for beta in (0.1, 0.01):
-            cases.append(("spiral", beta, "copos-rel", args.max_seconds))
-            if args.clarabel:
-                cases.append(("spiral", beta, "clarabel", args.max_seconds))
+        cases += [("spiral", beta, m, args.max_seconds) for beta in (0.1, 0.01) for m in methods]
     if "planted" in wanted:
         for index in range(args.planted):
             for beta in (0.1, 0.01):
-                cases.append((f"planted:{index}", beta, "copos-rel", args.max_seconds))
-                if args.lifted:
-                    cases.append((f"planted:{index}", beta, "lifted-read", args.max_seconds))
-    if "iris" in wanted:
+                cases += [(f"planted:{index}", beta, m, args.max_seconds) for m in planted_methods]
+    if "iris" in wanted and not args.no_working_set:
         cases.append(("iris", 0.1, "copos-rel", args.iris_seconds))
     return cases
 
@@ -170,7 +189,14 @@ def main() -> None:
     parser.add_argument("--child", nargs=4, metavar=("CASE", "BETA", "METHOD", "SECONDS"))
     parser.add_argument("--cases", default="spiral,iris,planted")
     parser.add_argument("--planted", type=int, default=20)
-    parser.add_argument("--clarabel", action="store_true", help="also CVXPY + Clarabel REL")
+    parser.add_argument(
+        "--clarabel",
+        action="store_true",
+        help="also CVXPY + Clarabel REL (its checked Z: lower; its recovered net: upper)",
+    )
+    parser.add_argument(
+        "--no-working-set", action="store_true", help="skip copos's working-set REL (copos-rel)"
+    )
     parser.add_argument(
         "--lifted", action="store_true", help="also the net read off the lifted DNN"
     )
