@@ -132,6 +132,14 @@ _THETAS = (0.5, 0.9, 0.99)
 #: Iterations between evaluations of the certified bound while the residuals are above ``tol``
 #: (so that a time limit returns the best bound seen).
 _BEST_EVERY = 250
+#: Warm-started LOBPCG for the positive part (:mod:`copos.solvers.admm.eig`).  Off: on the
+#: iterates of planted and digits data (q <= 1031) it rarely passed its checks (eigenvalues
+#: cluster at 0 on both sides) and cost more than LAPACK's ``syevr`` (benchmarks/README.md).
+_LOBPCG = False
+#: Balance ``rho`` on the two parts of the certified gap once the residuals are below ``tol``
+#: (:func:`_balance_gap`), at most every this many iterations.
+_GAP_BALANCE = False
+_GAP_BALANCE_EVERY = 100
 #: ``equilibrate="auto"`` scales each sample row from this ``n`` on.
 _ROWS_FROM_N = 100
 #: Matrix side ``q`` from which BLAS may use every core (below, one thread is faster).
@@ -214,7 +222,7 @@ class _Lift:
         ops: _Operators,
         loss_weight: FloatArray | None = None,
         reg_u: FloatArray | None = None,
-        lobpcg: bool = True,
+        lobpcg: bool | None = None,
     ) -> None:
         self.ops = ops
         n, d, c = ops.n, ops.d, ops.c
@@ -223,7 +231,7 @@ class _Lift:
         self.reg_u = ops.beta * np.eye(d) if reg_u is None else reg_u
         self.n, self.d, self.q, self.p = n, d, ops.q, 2 * n + d + c
         self.R = StructuredFactor(ops.X, c)  # TᵀT = RᵀR
-        self.projector = PsdProjector(self.q, lobpcg=lobpcg)
+        self.projector = PsdProjector(self.q, lobpcg=_LOBPCG if lobpcg is None else lobpcg)
 
     def congruence(self, L: FloatArray) -> FloatArray:
         r""":math:`T^\top LT` (q×q) for a symmetric p×p ``L``, in :math:`O(npd)`."""
@@ -813,6 +821,7 @@ def _iterate(
     r_p = r_d = math.inf
     iteration = 0
     best: _Check | None = None
+    gap_balanced = 0  # iteration of the last gap-driven change of rho (0: none)
     for iteration in range(1, loop.max_iters + 1):
         r_p, r_d = solver.step()
         history["primal"].append(r_p)
@@ -829,6 +838,7 @@ def _iterate(
                 loop.progress.show(iteration, r_p, r_d, check.value, best.bound.value, check.gap)
             if converging:
                 history["gap"].append((iteration, check.gap))
+                gap_balanced = _balance_gap(solver, check, iteration, gap_balanced)
                 if loop.verbose:
                     print(
                         f"[admm] it {iteration}: r_p {r_p:.2e} r_d {r_d:.2e} rho {solver.rho:.2e} gap {check.gap:.2e} viol {check.violation:.1e}"
@@ -841,7 +851,8 @@ def _iterate(
         if loop.time_limit is not None and time.perf_counter() - loop.start > loop.time_limit:
             status = "time_limit"
             break
-        _balance(solver, history, iteration)
+        if not gap_balanced:
+            _balance(solver, history, iteration)
     return status, iteration, (r_p, r_d), history, best
 
 
@@ -860,6 +871,27 @@ def _balance(solver: _DouglasRachford, history: dict[str, list[Any]], iteration:
     ratio = float(np.exp(np.mean(np.log(np.maximum(primal, 1e-300) / np.maximum(dual, 1e-300)))))
     if ratio > _BALANCE_RATIO or ratio < 1.0 / _BALANCE_RATIO:
         solver.rescale(float(np.clip(math.sqrt(ratio), 0.1, 10.0)))
+
+
+def _balance_gap(solver: _DouglasRachford, check: _Check, iteration: int, last: int) -> int:
+    r"""Certified-gap balancing once the residuals are below ``tol`` (``_GAP_BALANCE``).
+
+    The certified gap splits into a primal part :math:`f(S) - \mathcal D` (infeasibility of the
+    iterate) and a dual part :math:`\mathcal D - L` (the PSD correction of ``G``, i.e. the dual
+    infeasibility).  When one is more than ``_BALANCE_RATIO`` times the other, ``rho`` moves by
+    the square root of their ratio (clipped to ``[1/3, 3]``; down when the dual part dominates),
+    at most every ``_GAP_BALANCE_EVERY`` iterations.  Returns the iteration of the last change
+    (0 while disabled), which also switches residual balancing off.
+    """
+    if not _GAP_BALANCE or (last and iteration - last < _GAP_BALANCE_EVERY):
+        return last
+    primal = abs(check.value - check.bound.dual_objective)
+    dual = max(check.bound.dual_objective - check.bound.value, 0.0)
+    ratio = max(primal, 1e-300) / max(dual, 1e-300)
+    if ratio > _BALANCE_RATIO or ratio < 1.0 / _BALANCE_RATIO:
+        solver.rescale(float(np.clip(math.sqrt(ratio), 1.0 / 3.0, 3.0)))
+        return iteration
+    return last or iteration
 
 
 def _gap(value: float, lower: float) -> float:

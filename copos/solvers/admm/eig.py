@@ -30,7 +30,8 @@ guard vectors).  The result is accepted only if
   left out (up to LOBPCG's convergence, which the residual check covers for the returned
   pairs);
 
-otherwise the full LAPACK decomposition is used.  The projection is then the same to the
+otherwise the LAPACK decomposition is used (and LOBPCG is not tried again for 1, 2, 4, ...,
+``BACKOFF_MAX`` calls after consecutive failures).  The projection is then the same to the
 residual tolerance; an inexact projection can only slow the splitting, never invalidate its
 certified bound (recomputed from the dual point).
 """
@@ -57,6 +58,8 @@ GUARD_MIN, GUARD_FRACTION = 6, 0.25
 #: Accept LOBPCG's pairs when every residual is at most this times ``‖M‖_F``.
 RESIDUAL_TOL = 1e-8
 LOBPCG_MAXITER = 20
+#: After consecutive fallbacks, LAPACK for 1, 2, 4, ... up to this many calls before trying again.
+BACKOFF_MAX = 64
 #: LOBPCG only for a block of size ``k`` with ``k`` times this below ``q`` (it iterates on 3k vectors).
 BLOCK_RATIO = 3
 
@@ -119,6 +122,7 @@ class PsdProjector:
         self.basis: FloatArray | None = None
         self.rng = np.random.default_rng(seed)
         self.counts = {"lobpcg": 0, "evr": 0, "evd": 0, "fallback": 0}
+        self.backoff = self.skip = 0  # after a fallback, LAPACK for `skip` more calls
 
     def __call__(self, M: FloatArray) -> FloatArray:
         sym = 0.5 * (M + M.T)
@@ -127,6 +131,12 @@ class PsdProjector:
             factor = self._lobpcg(sym)
             if factor is None:
                 self.counts["fallback"] += 1
+                self.backoff = min(2 * self.backoff, BACKOFF_MAX) if self.backoff else 1
+                self.skip = self.backoff
+            else:
+                self.backoff = 0
+        elif self.skip:
+            self.skip -= 1
         if factor is None:
             factor = self._lapack(sym)
         self.rank = factor.shape[1]
@@ -138,6 +148,7 @@ class PsdProjector:
             and self.basis is not None
             and self.q >= LOBPCG_FROM
             and self.rank * LOBPCG_BELOW < self.q
+            and not self.skip
         )
 
     def _lapack(self, sym: FloatArray) -> FloatArray:

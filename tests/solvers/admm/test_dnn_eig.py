@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 
-from copos.solvers.admm import eig
+from copos.solvers.admm import dnn, eig
 from copos.solvers.admm.dnn import solve_lifted_dnn_admm
 from copos.solvers.admm.eig import PsdProjector, StructuredFactor
 from tests.solvers.admm.test_dnn import _below, _problem, _reference
@@ -84,6 +84,19 @@ def test_partial_projection_falls_back_on_a_full_rank_input(
     assert projector.counts["evd"] == 2 and projector.counts["fallback"] == 1
 
 
+def test_lobpcg_backs_off_after_failures(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(eig, "LOBPCG_FROM", 50)
+    q, tried = 120, []
+    monkeypatch.setattr(PsdProjector, "_lobpcg", lambda self, sym: tried.append(1))
+    projector = PsdProjector(q)
+    M = _low_rank_minus_negative(q, 3, 8)
+    for call in range(1, 9):
+        F = projector(M)
+        np.testing.assert_allclose(F @ F.T, _projection(M), atol=1e-10 * np.linalg.norm(M))
+        assert len(tried) == {1: 0, 2: 1, 3: 1, 4: 2, 5: 2, 6: 2, 7: 3, 8: 3}[call]
+    assert projector.counts["fallback"] == 3
+
+
 def test_a_lapack_only_projector_never_uses_lobpcg(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(eig, "LOBPCG_FROM", 50)
     q = 120
@@ -103,6 +116,7 @@ def test_a_solve_with_partial_eigendecompositions_certifies_the_same_bound(
     # partial whenever possible (at q = 22 scipy's LOBPCG works densely, through our checks)
     for constant in ("LOBPCG_FROM", "LOBPCG_BELOW", "GUARD_MIN", "BLOCK_RATIO"):
         monkeypatch.setattr(eig, constant, 1)
+    monkeypatch.setattr(dnn, "_LOBPCG", True)
     accepted = []
     verified = PsdProjector._verified
 
