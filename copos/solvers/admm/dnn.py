@@ -25,9 +25,10 @@ exact, and no constraint matrix is ever formed:
 * :math:`\Pi_{\mathcal C}(\Lambda) = V\,\Pi_{\mathbb S_+}(V^\top\Lambda V)V^\top` for an
   orthonormal basis :math:`V = TR^{-1}` of :math:`\ker M` (:math:`T^\top T = R^\top R`,
   Cholesky once).  :math:`T^\top\Lambda T` costs :math:`O(npd)` by the block structure of
-  ``T``, the congruence by ``R`` two triangular solves, and the PSD projection one ``eigh`` of
-  side ``q`` — one eigendecomposition per iteration (only of the positive part once the
-  iterate's rank is below ``q/3``, as it is near the low-rank DNN solutions);
+  ``T``, the congruence by ``R`` :math:`O(nqd)` (``R`` is block structured,
+  :mod:`copos.solvers.admm.eig`), and the PSD projection one ``eigh`` of side ``q`` — one
+  eigendecomposition per iteration (only of the positive part once the iterate's rank is below
+  ``q/3``, as it is near the low-rank DNN solutions; a warm-started LOBPCG variant exists, off);
 * :math:`\operatorname{prox}_{\gamma g_2}` is entrywise: the ``ab`` block is clipped onto
   :math:`\mathcal W`, the ``av`` entries become :math:`(\gamma Y + 2W)/(\gamma + 2)` (each
   appears twice in the Frobenius norm of a symmetric matrix), the ``uu``/``vv`` diagonal is
@@ -136,10 +137,6 @@ _BEST_EVERY = 250
 #: iterates of planted and digits data (q <= 1031) it rarely passed its checks (eigenvalues
 #: cluster at 0 on both sides) and cost more than LAPACK's ``syevr`` (benchmarks/README.md).
 _LOBPCG = False
-#: Balance ``rho`` on the two parts of the certified gap once the residuals are below ``tol``
-#: (:func:`_balance_gap`), at most every this many iterations.
-_GAP_BALANCE = False
-_GAP_BALANCE_EVERY = 100
 #: ``equilibrate="auto"`` scales each sample row from this ``n`` on.
 _ROWS_FROM_N = 100
 #: Matrix side ``q`` from which BLAS may use every core (below, one thread is faster).
@@ -821,7 +818,6 @@ def _iterate(
     r_p = r_d = math.inf
     iteration = 0
     best: _Check | None = None
-    gap_balanced = 0  # iteration of the last gap-driven change of rho (0: none)
     for iteration in range(1, loop.max_iters + 1):
         r_p, r_d = solver.step()
         history["primal"].append(r_p)
@@ -838,7 +834,6 @@ def _iterate(
                 loop.progress.show(iteration, r_p, r_d, check.value, best.bound.value, check.gap)
             if converging:
                 history["gap"].append((iteration, check.gap))
-                gap_balanced = _balance_gap(solver, check, iteration, gap_balanced)
                 if loop.verbose:
                     print(
                         f"[admm] it {iteration}: r_p {r_p:.2e} r_d {r_d:.2e} rho {solver.rho:.2e} gap {check.gap:.2e} viol {check.violation:.1e}"
@@ -851,8 +846,7 @@ def _iterate(
         if loop.time_limit is not None and time.perf_counter() - loop.start > loop.time_limit:
             status = "time_limit"
             break
-        if not gap_balanced:
-            _balance(solver, history, iteration)
+        _balance(solver, history, iteration)
     return status, iteration, (r_p, r_d), history, best
 
 
@@ -871,27 +865,6 @@ def _balance(solver: _DouglasRachford, history: dict[str, list[Any]], iteration:
     ratio = float(np.exp(np.mean(np.log(np.maximum(primal, 1e-300) / np.maximum(dual, 1e-300)))))
     if ratio > _BALANCE_RATIO or ratio < 1.0 / _BALANCE_RATIO:
         solver.rescale(float(np.clip(math.sqrt(ratio), 0.1, 10.0)))
-
-
-def _balance_gap(solver: _DouglasRachford, check: _Check, iteration: int, last: int) -> int:
-    r"""Certified-gap balancing once the residuals are below ``tol`` (``_GAP_BALANCE``).
-
-    The certified gap splits into a primal part :math:`f(S) - \mathcal D` (infeasibility of the
-    iterate) and a dual part :math:`\mathcal D - L` (the PSD correction of ``G``, i.e. the dual
-    infeasibility).  When one is more than ``_BALANCE_RATIO`` times the other, ``rho`` moves by
-    the square root of their ratio (clipped to ``[1/3, 3]``; down when the dual part dominates),
-    at most every ``_GAP_BALANCE_EVERY`` iterations.  Returns the iteration of the last change
-    (0 while disabled), which also switches residual balancing off.
-    """
-    if not _GAP_BALANCE or (last and iteration - last < _GAP_BALANCE_EVERY):
-        return last
-    primal = abs(check.value - check.bound.dual_objective)
-    dual = max(check.bound.dual_objective - check.bound.value, 0.0)
-    ratio = max(primal, 1e-300) / max(dual, 1e-300)
-    if ratio > _BALANCE_RATIO or ratio < 1.0 / _BALANCE_RATIO:
-        solver.rescale(float(np.clip(math.sqrt(ratio), 1.0 / 3.0, 3.0)))
-        return iteration
-    return last or iteration
 
 
 def _gap(value: float, lower: float) -> float:
