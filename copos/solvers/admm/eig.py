@@ -25,15 +25,14 @@ guard vectors).  The result is accepted only if
 * every returned pair with a positive Ritz value has residual :math:`\|Mv - \lambda v\| \le
   \epsilon\|M\|_F` (a bound on the error of the Ritz value and, with the gap, of the vector; the
   guard vectors sit in the dense non-positive spectrum and need not converge), and
-* the smallest returned Ritz value is :math:`\le 0` — so at least one computed eigenvalue is
-  non-positive and, since LOBPCG returns the top of the spectrum, no positive eigenvalue was
-  left out (up to LOBPCG's convergence, which the residual check covers for the returned
-  pairs);
+* the smallest returned Ritz value is :math:`\le 0`, so the block reached the non-positive
+  spectrum and, if LOBPCG found the top of the spectrum, no positive eigenvalue was left out;
 
 otherwise the LAPACK decomposition is used (and LOBPCG is not tried again for 1, 2, 4, ...,
-``BACKOFF_MAX`` calls after consecutive failures).  The projection is then the same to the
-residual tolerance; an inexact projection can only slow the splitting, never invalidate its
-certified bound (recomputed from the dual point).
+``BACKOFF_MAX`` calls after consecutive failures).  The second check is cheap, not a proof: a
+positive eigenvector the block never approached would be missed.  An inexact projection can
+only slow the splitting, never invalidate its certified bound (recomputed from the dual
+point); the solver keeps LOBPCG off by default (:data:`copos.solvers.admm.dnn._LOBPCG`).
 """
 
 from __future__ import annotations
