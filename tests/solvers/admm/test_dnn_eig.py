@@ -7,29 +7,19 @@ import numpy as np
 import pytest
 import scipy.linalg
 
+from copos.relaxations.lifted import LiftedLayout
 from copos.solvers.admm import dnn, eig
-from copos.solvers.admm.dnn import solve_lifted_dnn_admm
+from copos.solvers.admm.dnn import _Operators, solve_lifted_dnn_admm
 from copos.solvers.admm.eig import PsdProjector, StructuredFactor
 from tests.solvers.admm.test_dnn import _below, _problem, _reference
 
 
-def _gram(X: np.ndarray, c: int) -> np.ndarray:
-    """TᵀT of the lifted DNN, dense."""
-    n, d = X.shape
-    gram = np.zeros((n + d + c,) * 2)
-    gram[:n, :n] = 2.0 * np.eye(n)
-    gram[:n, n : n + d] = -X
-    gram[n : n + d, :n] = -X.T
-    gram[n : n + d, n : n + d] = np.eye(d) + X.T @ X
-    gram[n + d :, n + d :] = np.eye(c)
-    return gram
-
-
 def test_structured_factor_is_the_cholesky_factor_of_the_gram_matrix() -> None:
+    problem = _problem("random-25")
+    ops, T = _Operators(problem), LiftedLayout.from_problem(problem).T
+    factor = StructuredFactor(ops.X, ops.c)
+    R = scipy.linalg.cholesky(T.T @ T, lower=False)
     rng = np.random.default_rng(0)
-    X, c = rng.standard_normal((12, 4)) * 3.0, 3
-    factor = StructuredFactor(X, c)
-    R = scipy.linalg.cholesky(_gram(X, c), lower=False)
     np.testing.assert_allclose(factor.dense(), R, atol=1e-12)
     B = rng.standard_normal((factor.q, 5))
     np.testing.assert_allclose(R @ factor.solve(B), B, atol=1e-11)
