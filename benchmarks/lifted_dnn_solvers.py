@@ -40,6 +40,8 @@ SOLVERS = (
     "admm-rms",
     "admm-1e-5",
     "admm-1e-6",
+    "admm-dense",
+    "admm-lobpcg",
     "scs-1e-4",
     "scs-1e-5",
     "scs-1e-6",
@@ -48,6 +50,10 @@ SOLVERS = (
 #: ``admm-rms``: the solver as it was before issue 14 (one scale, ``equilibrate="rms"``), run
 #: beside ``admm`` (default ``equilibrate="auto"``) for before/after rows of one invocation.
 ADMM_EQUILIBRATION = {"admm-rms": "rms"}
+#: Variants of the splitting's internals (session 14), same iteration otherwise:
+#: ``admm-dense`` solves with the dense Cholesky factor of TᵀT as before (two q×q triangular
+#: solves per iteration), ``admm-lobpcg`` turns the warm-started LOBPCG projection on.
+ADMM_VARIANTS = ("admm-dense", "admm-lobpcg")
 #: Below this side q = n + d + c every child runs with one BLAS thread (faster there, for every solver).
 ONE_THREAD_BELOW_Q = 800
 CLARABEL_MAX_N = 100
@@ -97,7 +103,8 @@ def run_case(data: str, n: int, solver: str, time_limit: float) -> dict[str, Any
 
         suffix = solver.split("-", 1)[1] if "-" in solver else ""
         equilibrate = ADMM_EQUILIBRATION.get(solver, "auto")
-        tol = 1e-4 if suffix in ("", "rms") else float(suffix)
+        tol = 1e-4 if suffix in ("", "rms") or solver in ADMM_VARIANTS else float(suffix)
+        _set_variant(solver)
         result = solve_lifted_dnn_admm(
             problem,
             tol=tol,
@@ -117,6 +124,40 @@ def run_case(data: str, n: int, solver: str, time_limit: float) -> dict[str, Any
         row = _run_cvxpy(problem, solver)
     row.update(time_s=time.perf_counter() - start, d=problem.d, c=problem.c)
     return row
+
+
+def _set_variant(solver: str) -> None:
+    """Switch this (child) process's splitting to the internals of ``solver`` (``ADMM_VARIANTS``)."""
+    from copos.solvers.admm import dnn
+
+    if solver == "admm-lobpcg":
+        dnn._LOBPCG = True
+    elif solver == "admm-dense":
+        dnn.StructuredFactor = _DenseFactor  # type: ignore[misc]
+
+
+class _DenseFactor:
+    """The factor as before session 14: dense Cholesky of TᵀT, q×q triangular solves."""
+
+    def __init__(self, X: Any, c: int) -> None:
+        import scipy.linalg
+
+        n, d = X.shape
+        gram = np.zeros((n + d + c,) * 2)
+        gram[:n, :n] = 2.0 * np.eye(n)
+        gram[:n, n : n + d] = -X
+        gram[n : n + d, :n] = -X.T
+        gram[n : n + d, n : n + d] = np.eye(d) + X.T @ X
+        gram[n + d :, n + d :] = np.eye(c)
+        self.R = scipy.linalg.cholesky(gram, lower=False, check_finite=False)
+        self.solve_triangular = scipy.linalg.solve_triangular
+
+    def solve(self, B: Any) -> Any:
+        return self.solve_triangular(self.R, B, check_finite=False)
+
+    def congruence(self, K: Any) -> Any:
+        half = self.solve_triangular(self.R, K, trans="T", check_finite=False)
+        return self.solve_triangular(self.R, half.T, trans="T", check_finite=False)
 
 
 def _run_cvxpy(problem: Any, solver: str) -> dict[str, Any]:

@@ -25,9 +25,10 @@ exact, and no constraint matrix is ever formed:
 * :math:`\Pi_{\mathcal C}(\Lambda) = V\,\Pi_{\mathbb S_+}(V^\top\Lambda V)V^\top` for an
   orthonormal basis :math:`V = TR^{-1}` of :math:`\ker M` (:math:`T^\top T = R^\top R`,
   Cholesky once).  :math:`T^\top\Lambda T` costs :math:`O(npd)` by the block structure of
-  ``T``, the congruence by ``R`` two triangular solves, and the PSD projection one ``eigh`` of
-  side ``q`` — one eigendecomposition per iteration (only of the positive part once the
-  iterate's rank is below ``q/3``, as it is near the low-rank DNN solutions);
+  ``T``, the congruence by ``R`` :math:`O(nqd)` (``R`` is block structured,
+  :mod:`copos.solvers.admm.eig`), and the PSD projection one ``eigh`` of side ``q`` — one
+  eigendecomposition per iteration (only of the positive part once the iterate's rank is below
+  ``q/3``, as it is near the low-rank DNN solutions; a warm-started LOBPCG variant exists, off);
 * :math:`\operatorname{prox}_{\gamma g_2}` is entrywise: the ``ab`` block is clipped onto
   :math:`\mathcal W`, the ``av`` entries become :math:`(\gamma Y + 2W)/(\gamma + 2)` (each
   appears twice in the Frobenius norm of a symmetric matrix), the ``uu``/``vv`` diagonal is
@@ -106,6 +107,7 @@ from copos._deprecation import deprecated_alias
 from copos._validation import check_dimension, check_positive
 from copos.errors import InvalidInputError
 from copos.solvers.admm.anderson import Anderson
+from copos.solvers.admm.eig import PsdProjector, StructuredFactor
 from copos.solvers.admm.equilibrate import KINDS, Equilibration, Kind, ScaledData
 from copos.solvers.admm.progress import Progress
 from copos.solvers.base import ProblemData, SolveInfo
@@ -128,11 +130,13 @@ _RHO_RANGE = (1e-8, 1e4)
 _RHO_PER_BETA = 2.0 / 3.0
 #: Candidate ``theta`` (``mu = theta * beta / (2 ||X||^2)``) tried for the final bound.
 _THETAS = (0.5, 0.9, 0.99)
-#: Partial eigendecomposition when the last PSD projection had rank below ``q`` / this.
-_PARTIAL_EIGH_BELOW = 3
 #: Iterations between evaluations of the certified bound while the residuals are above ``tol``
 #: (so that a time limit returns the best bound seen).
 _BEST_EVERY = 250
+#: Warm-started LOBPCG for the positive part (:mod:`copos.solvers.admm.eig`).  Off: on the
+#: iterates of planted and digits data (q <= 1031) it rarely passed its checks (eigenvalues
+#: cluster at 0 on both sides) and cost more than LAPACK's ``syevr`` (benchmarks/README.md).
+_LOBPCG = False
 #: ``equilibrate="auto"`` scales each sample row from this ``n`` on.
 _ROWS_FROM_N = 100
 #: Matrix side ``q`` from which BLAS may use every core (below, one thread is faster).
@@ -215,6 +219,7 @@ class _Lift:
         ops: _Operators,
         loss_weight: FloatArray | None = None,
         reg_u: FloatArray | None = None,
+        lobpcg: bool | None = None,
     ) -> None:
         self.ops = ops
         n, d, c = ops.n, ops.d, ops.c
@@ -222,14 +227,8 @@ class _Lift:
         self.loss_weight = np.ones((n, 1)) if loss_weight is None else loss_weight[:, None]
         self.reg_u = ops.beta * np.eye(d) if reg_u is None else reg_u
         self.n, self.d, self.q, self.p = n, d, ops.q, 2 * n + d + c
-        gram = np.zeros((self.q, self.q))  # TᵀT
-        gram[:n, :n] = 2.0 * np.eye(n)
-        gram[:n, n : n + d] = -ops.X
-        gram[n : n + d, :n] = -ops.X.T
-        gram[n : n + d, n : n + d] = np.eye(d) + ops.X.T @ ops.X
-        gram[n + d :, n + d :] = np.eye(c)
-        self.R = scipy.linalg.cholesky(gram, lower=False, check_finite=False)
-        self.positive_rank = self.q
+        self.R = StructuredFactor(ops.X, c)  # TᵀT = RᵀR
+        self.projector = PsdProjector(self.q, lobpcg=_LOBPCG if lobpcg is None else lobpcg)
 
     def congruence(self, L: FloatArray) -> FloatArray:
         r""":math:`T^\top LT` (q×q) for a symmetric p×p ``L``, in :math:`O(npd)`."""
@@ -261,12 +260,8 @@ class _Lift:
 
     def project_C(self, L: FloatArray) -> tuple[FloatArray, FloatArray]:
         r""":math:`(S, TST^\top)` with :math:`TST^\top = \Pi_{\mathcal C}(L)`, ``S ⪰ 0`` exactly."""
-        R = self.R
-        inner = scipy.linalg.solve_triangular(R, self.congruence(L), trans="T", check_finite=False)
-        inner = scipy.linalg.solve_triangular(R, inner.T, trans="T", check_finite=False)
-        factor = _psd_factor(inner, self.positive_rank)  # VᵀLV projected = F Fᵀ
-        self.positive_rank = factor.shape[1]
-        F = scipy.linalg.solve_triangular(R, factor, check_finite=False)
+        inner = self.R.congruence(self.congruence(L))  # VᵀLV, V = TR⁻¹
+        F = self.R.solve(self.projector(inner))  # Π₊(VᵀLV) = factor factorᵀ
         S = F @ F.T
         return S, self.lift(S)
 
@@ -300,21 +295,14 @@ class _Lift:
 
 
 def _psd_factor(M: FloatArray, rank_hint: int) -> FloatArray:
-    r"""``F`` with :math:`FF^\top = \Pi_{\mathbb S_+}(M)` (one ``eigh`` of the symmetric part).
+    r"""``F`` with :math:`FF^\top = \Pi_{\mathbb S_+}(M)` by LAPACK (no LOBPCG, no memory).
 
-    When the last projection kept fewer than ``q / _PARTIAL_EIGH_BELOW`` eigenpairs, only the
-    positive ones are computed (LAPACK ``syevr`` on the interval ``(0, inf]``: 2–5× faster than
-    the full decomposition at the low ranks the DNN solutions have); otherwise all of them.
+    When ``rank_hint`` is below ``q / 3`` only the positive eigenpairs are computed (``syevr``
+    on the interval ``(0, inf]``, exact, not a rank guess); otherwise all of them (``syevd``).
     """
-    sym = 0.5 * (M + M.T)
-    if rank_hint * _PARTIAL_EIGH_BELOW < sym.shape[0]:
-        w, V = scipy.linalg.eigh(
-            sym, driver="evr", subset_by_value=(0.0, np.inf), check_finite=False
-        )
-        return V * np.sqrt(np.maximum(w, 0.0))
-    w, V = scipy.linalg.eigh(sym, driver="evd", check_finite=False)
-    positive = w > 0
-    return V[:, positive] * np.sqrt(w[positive])
+    projector = PsdProjector(M.shape[0], lobpcg=False)
+    projector.rank = rank_hint
+    return projector(M)
 
 
 def _clip_dual_cone(N: FloatArray, n: int) -> FloatArray:
