@@ -394,6 +394,7 @@ def solve_lifted_cuts(
     admm_tol: float = 1e-4,
     inner: int = 3,
     admm_iterations: int = 2000,
+    final_solver: str | None = None,
 ) -> LiftedCutsResult:
     r"""The reduced lifted DNN relaxation tightened by valid cuts, in rounds.
 
@@ -414,6 +415,10 @@ def solve_lifted_cuts(
     Lagrange multipliers (:class:`CutMultipliers`, ``inner`` dual steps per proximal step), each
     round warm-started from the last round's Douglas-Rachford state and multipliers.  Any other
     ``solver``: CVXPY, each round from scratch (CVXPY has no warm start for Clarabel).
+    ``final_solver`` (with ``solver="copos-admm"``): the last round (index ``rounds``) is solved
+    by this CVXPY solver instead, once, with the cuts the splitting's rounds separated and left
+    at a positive multiplier, and those of the last separation (the splitting selects the cuts,
+    the interior-point solve certifies them).
 
     Raises
     ------
@@ -439,11 +444,13 @@ def solve_lifted_cuts(
     for index in range(rounds + 1):
         round_start = time.perf_counter()
         try:
-            solution = (
-                admm(problem, cuts)
-                if admm is not None
-                else _solve_round(layout, problem, cuts, solver)
-            )
+            if admm is None:
+                solution = _solve_round(layout, problem, cuts, solver)
+            elif final_solver is not None and index == rounds:
+                cuts = admm.active(cuts)
+                solution = _solve_round(layout, problem, cuts, final_solver)
+            else:
+                solution = admm(problem, cuts)
         except SolverError:
             if index == 0:
                 raise
@@ -629,6 +636,12 @@ class _AdmmRounds:
         self.max_iters = max_iters
         self.multipliers = CutMultipliers(layout.n, inner)
         self.state: AdmmState | None = None
+
+    def active(self, cuts: Cuts) -> Cuts:
+        """``cuts`` without those the splitting has seen and left at multiplier 0."""
+        seen = len(self.multipliers.lam)
+        keep = np.r_[np.flatnonzero(self.multipliers.lam > 0), np.arange(seen, len(cuts))]
+        return cuts.select(keep.astype(np.intp))
 
     def __call__(self, problem: TrainingProblem, cuts: Cuts) -> _Solution:
         """Solve with ``cuts`` (a superset of the last round's), warm-started; certify the dual."""

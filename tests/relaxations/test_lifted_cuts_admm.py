@@ -89,7 +89,7 @@ def test_warm_multipliers_save_iterations(
 def test_admm_route_lies_between_the_dnn_bound_and_p_star() -> None:
     problem = random_problem(1, n=5, beta=0.1)
     result = solve_lifted_cuts(
-        problem, solver="copos-admm", rounds=1, admm_tol=1e-3, admm_iterations=3000, inner=10
+        problem, solver="copos-admm", rounds=1, admm_tol=1e-3, admm_iterations=1500, inner=10
     )
     p_star = exact_optimum(problem)
     dnn = solve_lifted_cuts(problem, rounds=0).value  # Clarabel's DNN bound
@@ -103,3 +103,31 @@ def test_admm_route_lies_between_the_dnn_bound_and_p_star() -> None:
 def test_bad_admm_arguments_raise(kwargs: dict[str, object]) -> None:
     with pytest.raises(InvalidInputError):
         solve_lifted_cuts(random_problem(0, n=4), solver="copos-admm", **kwargs)  # type: ignore[arg-type]
+
+
+def test_final_interior_point_round_certifies_the_cuts_the_splitting_selected() -> None:
+    problem = random_problem(1, n=5, beta=0.1)
+    result = solve_lifted_cuts(
+        problem, solver="copos-admm", rounds=2, admm_iterations=500, final_solver="CLARABEL"
+    )
+    p_star = exact_optimum(problem)
+    dnn = solve_lifted_cuts(problem, rounds=0).value
+    *splitting, final = result.rounds
+    assert [r.iterations > 0 for r in splitting] == [True, True] and final.iterations == 0
+    assert result.solve.solver != "copos-admm"  # the last program went to Clarabel
+    # the final solve certifies more than the splitting's rounds (500 iterations each)
+    assert max(dnn, max(r.bound for r in splitting)) < final.bound == result.value
+    assert result.value <= p_star + BOUND_TOL * max(1.0, p_star)
+    assert p_star - result.value <= 0.1 * (p_star - dnn)
+
+
+def test_the_final_round_keeps_the_active_and_the_unseen_cuts() -> None:
+    layout = LiftedLayout(X=np.eye(2), c=1)
+    rounds = lifted_cuts._AdmmRounds(layout, 1e-3, 1, 10)
+    eye = np.eye(4)
+    seen = Cuts.of(eye[[0, 1, 2]], eye[[3, 3, 3]], "subadditive")
+    rounds.multipliers.extend(seen)
+    rounds.multipliers.lam = np.array([0.0, 2.0, 0.0])
+    unseen = Cuts.of(eye[[3]], eye[[0]], "pairs")
+    kept = rounds.active(seen + unseen)
+    assert np.array_equal(kept.g, eye[[1, 3]]) and list(kept.family) == ["subadditive", "pairs"]
