@@ -21,6 +21,14 @@ For each instance and beta, in a child process under a wall-clock limit:
   Clarabel, certified from its dual point; ``dnn_s`` its solve time; ``admm_s`` the time of
   copos's own DNN solver (``copos-admm``, default tol 1e-4) on the same problem, for reference;
 * ``cuts``: the certified bound after the rounds; ``ratio`` = total time of the rounds / ``dnn_s``.
+* ``--routes clarabel,copos-admm``: each run by each route, side by side in one child
+  (``solver`` column): ``clarabel`` solves every round from scratch through CVXPY;
+  ``copos-admm`` puts the cuts into copos's own splitting, warm-started between rounds, at most
+  ``--admm-iterations`` iterations per round (``dnn_s`` is then its own round 0, not a converged
+  DNN); ``copos-admm@I+clarabel``: the splitting's rounds select the cuts, the last round is
+  one Clarabel solve with those of them left active (``final_solver``); ``ratio_ref`` = the
+  route's total time / ``clarabel_dnn_s``, the time of one Clarabel DNN solve in the same child
+  (the issue's "DNN's time"); ``clarabel_dnn`` its certified bound.
 
 Targets of issue 12: ``cuts`` within 1 % of p*, within 3x the DNN's time.
 
@@ -79,6 +87,11 @@ COLUMNS = [
     "round_1pct",
     "ratio_1pct",
     "admm_s",
+    "solver",
+    "ratio_ref",
+    "clarabel_dnn",
+    "clarabel_dnn_s",
+    "iterations",
     "rel_s",
     "by_round",
     "by_round_s",
@@ -97,7 +110,7 @@ def _problem(instance: str, beta: float):
     return TrainingProblem.from_data(X, Y, beta, name=instance)
 
 
-def _child(instance: str, beta: float, families: str, rounds: int, admm: bool) -> None:
+def _child(instance: str, beta: float, families: str, rounds: int, admm: bool, routes: str) -> None:
     """Run one instance in this process: print a JSON row per run of ``families`` (``,``-separated);
     ``admm``: also time ``copos-admm`` on the DNN."""
     from copos.recovery.cp_factor import recover_from_rel
@@ -120,35 +133,60 @@ def _child(instance: str, beta: float, families: str, rounds: int, admm: bool) -
         start = time.perf_counter()
         solve_lifted_dnn(problem, solver="copos-admm", quiet=True)
         reference["admm_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    clarabel_dnn = solve_lifted_cuts(problem, rounds=0, solver="CLARABEL")
+    reference["clarabel_dnn_s"] = clarabel_dnn_s = time.perf_counter() - start
     for run in families.split(","):
-        row: dict = {"instance": instance, "beta": beta, "families": run, **reference}
-        start = time.perf_counter()
-        names, _, budget = run.partition("@")
-        run_rounds, per_round = (int(v) for v in budget.split("x")) if budget else (rounds, 400)
-        result = solve_lifted_cuts(
-            problem, families=tuple(names.split("+")), rounds=run_rounds, per_round=per_round
-        )
-        cuts_s = time.perf_counter() - start
-        row.update(
-            dnn=result.dnn_value,
-            cuts=result.value,
-            rounds=len(result.rounds) - 1,
-            n_cuts=len(result.cuts),
-            dnn_s=result.rounds[0].solve_time,
-            cuts_s=cuts_s,
-            ratio=cuts_s / result.rounds[0].solve_time,
-            by_round=" ".join(f"{r.bound:.6g}" for r in result.rounds),
-            by_round_s=" ".join(f"{t:.2f}" for t in _cumulative(result.rounds)),
-        )
-        print(json.dumps(_derived(row)), flush=True)
+        for route in routes.split(","):
+            base, _, final = route.partition("+")
+            solver, _, admm_iterations = base.partition("@")
+            row: dict = {"instance": instance, "beta": beta, "families": run, **reference}
+            start = time.perf_counter()
+            names, _, budget = run.partition("@")
+            run_rounds, per_round = (int(v) for v in budget.split("x")) if budget else (rounds, 400)
+            options = {"solver": "CLARABEL" if solver == "clarabel" else solver}
+            if admm_iterations:
+                options["admm_iterations"] = int(admm_iterations)
+            if final:
+                options["final_solver"] = "CLARABEL" if final == "clarabel" else final
+            result = solve_lifted_cuts(
+                problem,
+                families=tuple(names.split("+")),
+                rounds=run_rounds,
+                per_round=per_round,
+                **options,
+            )
+            cuts_s = time.perf_counter() - start
+            row.update(
+                solver=route,
+                ratio_ref=cuts_s / clarabel_dnn_s,
+                clarabel_dnn=clarabel_dnn.value,
+                iterations=" ".join(str(r.iterations) for r in result.rounds),
+            )
+            row.update(
+                dnn=result.dnn_value,
+                cuts=result.value,
+                rounds=len(result.rounds) - 1,
+                n_cuts=len(result.cuts),
+                dnn_s=result.rounds[0].solve_time,
+                cuts_s=cuts_s,
+                ratio=cuts_s / result.rounds[0].solve_time,
+                by_round=" ".join(f"{r.bound:.6g}" for r in result.rounds),
+                by_round_s=" ".join(f"{t:.2f}" for t in _cumulative(result.rounds)),
+            )
+            print(json.dumps(_derived(row)), flush=True)
 
 
 def _derived(row: dict) -> dict:
     """``row`` with its gaps, the share of the DNN gap closed, the first round within 1 % of p*
     and its time ratio, all against ``p_star`` = REL's value where REL ran (the issue's "exact
-    p* from REL"), else the proven ``p_up``; status ``INVALID`` if a bound exceeds ``p_up``."""
+    p* from REL"), else the proven ``p_up``; status ``INVALID`` if a bound exceeds ``p_up``.
+    The DNN's bound and time are Clarabel's (``clarabel_dnn``, ``clarabel_dnn_s``) where
+    measured, so that every route is compared with the same DNN."""
     p_star = float(row["rel"]) if row.get("rel") not in (None, "") else float(row["p_up"])
-    dnn, cuts, p_up = float(row["dnn"]), float(row["cuts"]), float(row["p_up"])
+    dnn = float(row.get("clarabel_dnn") or row["dnn"])
+    dnn_s = float(row.get("clarabel_dnn_s") or row["dnn_s"])
+    cuts, p_up = float(row["cuts"]), float(row["p_up"])
     bounds = [float(v) for v in str(row["by_round"]).split()]
     times = [float(v) for v in str(row.get("by_round_s") or "").split()]
     within = [i for i, b in enumerate(bounds) if p_star - b <= 0.01 * abs(p_star)]
@@ -160,7 +198,7 @@ def _derived(row: dict) -> dict:
         "gap_cuts": (p_star - cuts) / p_star,
         "closes": (cuts - dnn) / max(p_star - dnn, 1e-300),
         "round_1pct": "" if first is None else first,
-        "ratio_1pct": "" if first is None or not times else times[first] / float(row["dnn_s"]),
+        "ratio_1pct": "" if first is None or not times else times[first] / dnn_s,
         "status": "done" if cuts <= p_up * (1 + 1e-6) else "INVALID",
     }
 
@@ -183,13 +221,14 @@ def run_case(
     max_seconds: float,
     source: str,
     admm: bool,
+    routes: str = "clarabel",
 ) -> list[dict]:
     """Run one instance in a child process under a wall-clock limit: one row per run.
 
     ``source`` is ``"rel"`` (p* from REL) or ``"proven"`` (:data:`PROVEN_P_STAR` where known);
     ``admm``: also time ``copos-admm`` on the DNN.
     """
-    args = [instance, beta, families, rounds, source, "admm" if admm else "-"]
+    args = [instance, beta, families, rounds, source, "admm" if admm else "-", routes]
     run = run_child(__file__, args, max_seconds, threads=1)
     rows = json_lines(run.stdout)
     if run.timed_out or run.returncode != 0 or not rows:
@@ -203,6 +242,7 @@ def _table() -> list[Column]:
         Column("instance", 10, "<"),
         Column("beta", 5, spec=".6g"),
         Column("families", 19, "<"),
+        Column("solver", 15, "<"),
         Column("status", 7, "<"),
         Column("p_star", 10, spec=".7g"),
         Column("dnn", 10, spec=".7g"),
@@ -218,28 +258,33 @@ def _table() -> list[Column]:
         Column("round_1pct", 10),
         Column("ratio_1pct", 10, spec=".1f"),
         Column("admm_s", 7, spec=".2f"),
+        Column("ratio_ref", 9, spec=".1f"),
     ]
 
 
 def _summary(rows: list[dict]) -> str:
     """Mean gaps and ratios over the planted rows, per beta and families."""
     lines = []
-    groups = sorted({(r["beta"], r["families"]) for r in rows if r["instance"] != "spiral"})
-    for beta, families in groups:
+    groups = sorted(
+        {(r["beta"], r["families"], r.get("solver", "")) for r in rows if r["instance"] != "spiral"}
+    )
+    for beta, families, solver in groups:
         done = [
             r
             for r in rows
             if r["instance"] != "spiral"
-            and (r["beta"], r["families"]) == (beta, families)
+            and (r["beta"], r["families"], r.get("solver", "")) == (beta, families, solver)
             and isinstance(r.get("gap_cuts"), float)
         ]
         if not done:
             continue
         keys = ("gap_dnn", "gap_cuts", "closes", "ratio")
         mean = {k: sum(r[k] for r in done) / len(done) for k in keys}
+        if all(isinstance(r.get("ratio_ref"), float) for r in done):
+            mean["ratio"] = sum(r["ratio_ref"] for r in done) / len(done)  # vs Clarabel's DNN
         within = sum(r["gap_cuts"] <= 0.01 for r in done)
         lines.append(
-            f"planted beta={beta:g} {families}: {len(done)} instances, mean gap "
+            f"planted beta={beta:g} {families} {solver}: {len(done)} instances, mean gap "
             f"{mean['gap_dnn']:.2%} -> {mean['gap_cuts']:.2%} (closes {mean['closes']:.1%}), "
             f"max gap after "
             f"{max(r['gap_cuts'] for r in done):.2%}, within 1 %: {within}/{len(done)}, "
@@ -268,7 +313,7 @@ def _typed(row: dict) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--child", nargs=6, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=7, help=argparse.SUPPRESS)
     parser.add_argument("--spiral-betas", default="0.1,0.01")
     parser.add_argument("--planted", type=int, default=20, help="N planted instances")
     parser.add_argument("--planted-from", type=int, default=0, help="the first one")
@@ -285,6 +330,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spiral-rel", action="store_true", help="p* of the spiral from REL")
     parser.add_argument("--no-admm", action="store_true", help="do not time copos-admm")
     parser.add_argument("--max-seconds", type=float, default=1800.0)
+    parser.add_argument(
+        "--routes",
+        default="clarabel",
+        help=(
+            "comma-separated: clarabel, copos-admm[@ITERATIONS per round][+clarabel: the last "
+            "round by Clarabel] (side by side)"
+        ),
+    )
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
     parser.add_argument("--summarize", nargs="+", type=Path, help="merge these CSVs, then stop")
     args = parser.parse_args(argv)
@@ -295,10 +348,10 @@ def main(argv: list[str] | None = None) -> int:
         write_results(args.csv, rows, COLUMNS)
         return 0
     if args.child:
-        instance, beta, families, rounds, source, admm = args.child
+        instance, beta, families, rounds, source, admm, routes = args.child
         if source == "rel":
             PROVEN_P_STAR.clear()
-        _child(instance, float(beta), families, int(rounds), admm == "admm")
+        _child(instance, float(beta), families, int(rounds), admm == "admm", routes)
         return 0
 
     cases = [("spiral", float(b), args.spiral_families) for b in args.spiral_betas.split(",") if b]
@@ -316,7 +369,16 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict] = []
     for instance, beta, families in cases:
         source = "rel" if args.spiral_rel else "proven"
-        case = (instance, beta, families, args.rounds, args.max_seconds, source, not args.no_admm)
+        case = (
+            instance,
+            beta,
+            families,
+            args.rounds,
+            args.max_seconds,
+            source,
+            not args.no_admm,
+            args.routes,
+        )
         for row in run_case(*case):
             rows.append(row)
             print(
@@ -332,7 +394,9 @@ def main(argv: list[str] | None = None) -> int:
         args.csv,
         rows,
         COLUMNS,
-        note_label=lambda row: f"{row['instance']} beta={row['beta']:g} {row['families']}",
+        note_label=lambda row: (
+            f"{row['instance']} beta={row['beta']:g} {row['families']} {row.get('solver', '')}"
+        ),
     )
     return 0
 

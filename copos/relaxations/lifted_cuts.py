@@ -46,6 +46,7 @@ from typing import Literal
 
 import cvxpy as cp
 import numpy as np
+import scipy.sparse
 from numpy.typing import NDArray
 
 from copos.bound import Bound
@@ -59,7 +60,14 @@ from copos.relaxations.lifted import (
     _sign_constraints,
 )
 from copos.solvers import DEFAULT_SOLVER, SolveInfo, require_solution, solve
-from copos.solvers.admm.dnn import CorrectedDual, certified_lower_bound
+from copos.solvers.admm.dnn import (
+    AdmmState,
+    CorrectedDual,
+    certified_lower_bound,
+    clip_sign_set,
+    solve_lifted_dnn_admm,
+)
+from copos.solvers.registry import COPOS_ADMM
 
 FloatArray = NDArray[np.float64]
 Family = Literal["rlt", "subadditive", "pairs"]
@@ -304,6 +312,8 @@ class CutRound:
         Seconds of the solve and the separation.
     solve_time:
         Seconds of the solve alone (building the program included).
+    iterations:
+        Iterations of copos-admm in this round (0 for an interior-point solver).
     """
 
     cuts: int
@@ -313,6 +323,7 @@ class CutRound:
     added: dict[str, int]
     time: float
     solve_time: float
+    iterations: int = 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -380,6 +391,10 @@ def solve_lifted_cuts(
     tol: float = 1e-6,
     neighbours: int = 8,
     solver: str = DEFAULT_SOLVER,
+    admm_tol: float = 1e-4,
+    inner: int = 3,
+    admm_iterations: int = 2000,
+    final_solver: str | None = None,
 ) -> LiftedCutsResult:
     r"""The reduced lifted DNN relaxation tightened by valid cuts, in rounds.
 
@@ -392,9 +407,18 @@ def solve_lifted_cuts(
     with :math:`\mathcal C` empty in round 0 (the DNN relaxation).  After each solve the
     ``families`` are separated at :math:`W`; the at most ``per_round`` most violated cuts of each
     (by more than ``tol`` times :math:`\max(1, \max|W|)`) are added and the program is solved
-    again, from scratch (CVXPY has no warm start for Clarabel), for at most ``rounds`` rounds
-    after round 0, or until no cut is violated.  Every round's bound is certified after the solve
-    (module docstring); the result keeps the largest.
+    again, for at most ``rounds`` rounds after round 0, or until no cut is violated.  Every
+    round's bound is certified after the solve (module docstring); the result keeps the largest.
+
+    ``solver="copos-admm"``: copos's own splitting (:func:`~copos.solvers.admm.dnn.solve_lifted_dnn_admm`
+    to relative accuracy ``admm_tol``), the cuts entering its proximal step through their
+    Lagrange multipliers (:class:`CutMultipliers`, ``inner`` dual steps per proximal step), each
+    round warm-started from the last round's Douglas-Rachford state and multipliers.  Any other
+    ``solver``: CVXPY, each round from scratch (CVXPY has no warm start for Clarabel).
+    ``final_solver`` (with ``solver="copos-admm"``): the last round (index ``rounds``) is solved
+    by this CVXPY solver instead, once, with the cuts the splitting's rounds separated and left
+    at a positive multiplier, and those of the last separation (the splitting selects the cuts,
+    the interior-point solve certifies them).
 
     Raises
     ------
@@ -406,6 +430,7 @@ def solve_lifted_cuts(
     """
     require_no_output_bias(problem, "the lifted relaxation with cuts")
     _check_arguments(families, rounds, per_round, tol)
+    _check_admm_arguments(admm_tol, inner, admm_iterations)
     start = time.perf_counter()
     layout = LiftedLayout.from_problem(problem)
     forms = (
@@ -415,10 +440,17 @@ def solve_lifted_cuts(
     history: list[CutRound] = []
     best: tuple[CorrectedDual, FloatArray] | None = None
     info: SolveInfo | None = None
+    admm = _AdmmRounds(layout, admm_tol, inner, admm_iterations) if solver == COPOS_ADMM else None
     for index in range(rounds + 1):
         round_start = time.perf_counter()
         try:
-            solution = _solve_round(layout, problem, cuts, solver)
+            if admm is None:
+                solution = _solve_round(layout, problem, cuts, solver)
+            elif final_solver is not None and index == rounds:
+                cuts = admm.active(cuts)
+                solution = _solve_round(layout, problem, cuts, final_solver)
+            else:
+                solution = admm(problem, cuts)
         except SolverError:
             if index == 0:
                 raise
@@ -441,6 +473,7 @@ def solve_lifted_cuts(
                 added,
                 time.perf_counter() - round_start,
                 solve_time,
+                solution.iterations,
             )
         )
         solved = cuts
@@ -494,6 +527,143 @@ class _Solution:
     Z: FloatArray
     corrected: CorrectedDual
     info: SolveInfo
+    iterations: int = 0
+
+
+class CutMultipliers:
+    r"""Lagrange multipliers :math:`\lambda \ge 0` of cuts, updated inside copos-admm's proximal step.
+
+    The sign block's proximal map of the cut-tightened program is the projection onto
+    :math:`\mathcal P = \{x \in \mathcal W : \langle G_k, x\rangle \ge 0\}`,
+    :math:`G_k = \operatorname{sym}(g_kh_k^\top)`.  Its dual:
+    :math:`\Pi_{\mathcal P}(w) = \Pi_{\mathcal W}(w + \gamma\sum_k\lambda_kG_k)` at the
+    maximizer :math:`\lambda \ge 0` of the concave dual function, whose gradient in
+    :math:`y = \gamma\lambda` is :math:`-\mathcal G(x)`, :math:`\mathcal G(x) = (\langle G_k,
+    x\rangle)_k`.  Each call makes ``inner`` projected gradient steps
+    :math:`\lambda \leftarrow (\lambda - D^{-1}\mathcal G(x)/\gamma)_+` (``D`` the row sums of
+    :math:`|\mathcal G\mathcal G^*|`, a diagonal majorizer of the dual's Hessian, so that each
+    step ascends) from the last :math:`\lambda` (warm: across iterations and rounds) and
+    returns :math:`K = \sum_k\lambda_kG_k`, the Lagrangian term
+    :math:`-\langle K, \Lambda_{ab}\rangle` of copos-admm's ``sign_cost``.  An inexact
+    :math:`\lambda` never makes a bound wrong: the bound is recomputed from :math:`(Z, N, K)`.
+    Everything lives in copos-admm's normalized coordinates (forms scaled by ``r2``).
+    """
+
+    def __init__(self, n: int, inner: int = 3) -> None:
+        self.n = n
+        self.inner = inner
+        self.cuts = Cuts.empty(n)
+        self.lam = np.zeros(0)
+        self.steps = 0
+
+    def extend(self, cuts: Cuts) -> None:
+        """Append ``cuts`` with multipliers 0 (the existing ones are kept: a warm start)."""
+        self.cuts = self.cuts + cuts
+        self.lam = np.concatenate([self.lam, np.zeros(len(cuts))])
+
+    def __call__(self, r2: FloatArray) -> _CutProx:
+        """The map ``(w, gamma) -> K`` for copos-admm in coordinates with row scales ``r2``."""
+        return _CutProx(self, r2)
+
+
+class _CutProx:
+    """The ``sign_cost`` map of :class:`CutMultipliers` in one set of normalized coordinates."""
+
+    def __init__(self, owner: CutMultipliers, r2: FloatArray) -> None:
+        self.owner = owner
+        self.side = 2 * owner.n
+        self.G = _cut_operator(owner.cuts.g * r2, owner.cuts.h * r2)
+        self.GT = self.G.T.tocsr()
+        self.D = _diagonal_majorizer(self.G)
+
+    def __call__(self, w: FloatArray, gamma: float) -> FloatArray:
+        owner = self.owner
+        lam = owner.lam
+        if len(lam) == 0:
+            return np.zeros((self.side, self.side))
+        step = 1.0 / (gamma * self.D)
+        point, t = lam, 1.0  # FISTA: momentum restarted at every call, lam warm
+        for _ in range(owner.inner):
+            x = clip_sign_set(w + gamma * self._adjoint(point), owner.n)
+            following = np.maximum(point - step * (self.G @ x.ravel()), 0.0)
+            t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
+            point = following + ((t - 1.0) / t_next) * (following - lam)
+            lam, t = following, t_next
+        owner.lam = lam
+        owner.steps += owner.inner
+        return self._adjoint(lam)
+
+    def _adjoint(self, lam: FloatArray) -> FloatArray:
+        r""":math:`\sum_k\lambda_kG_k` (side × side)."""
+        return np.asarray(self.GT @ lam).reshape(self.side, self.side)
+
+
+def _cut_operator(g: FloatArray, h: FloatArray) -> scipy.sparse.csr_matrix:
+    r"""Row ``k`` is :math:`\operatorname{vec}(\operatorname{sym}(g_kh_k^\top))` (sparse, K × (2n)²)."""
+    side = g.shape[1]
+    rows, cols, data = [], [], []
+    for k in range(len(g)):
+        i = np.flatnonzero(g[k])
+        j = np.flatnonzero(h[k])
+        product = 0.5 * np.outer(g[k, i], h[k, j]).ravel()
+        I, J = np.meshgrid(i, j, indexing="ij")
+        for first, second in ((I, J), (J, I)):
+            rows.append(np.full(product.size, k))
+            cols.append((first * side + second).ravel())
+            data.append(product)
+    if not rows:
+        return scipy.sparse.csr_matrix((len(g), side * side))
+    return scipy.sparse.csr_matrix(
+        (np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(len(g), side * side),
+    )
+
+
+def _diagonal_majorizer(G: scipy.sparse.csr_matrix) -> FloatArray:
+    r"""Row sums of :math:`|GG^\top|`: :math:`GG^\top \preceq \operatorname{diag}` of them (Gershgorin)."""
+    if G.shape[0] == 0:
+        return np.ones(0)
+    rows = np.asarray(abs(G @ G.T).sum(axis=1)).ravel()
+    return np.where(rows > 0, rows, 1.0)
+
+
+class _AdmmRounds:
+    """The rounds by copos-admm: the Douglas-Rachford state and the cut multipliers carry over."""
+
+    def __init__(self, layout: LiftedLayout, tol: float, inner: int, max_iters: int) -> None:
+        self.layout = layout
+        self.tol = tol
+        self.max_iters = max_iters
+        self.multipliers = CutMultipliers(layout.n, inner)
+        self.state: AdmmState | None = None
+
+    def active(self, cuts: Cuts) -> Cuts:
+        """``cuts`` without those the splitting has seen and left at multiplier 0."""
+        seen = len(self.multipliers.lam)
+        keep = np.r_[np.flatnonzero(self.multipliers.lam > 0), np.arange(seen, len(cuts))]
+        return cuts.select(keep.astype(np.intp))
+
+    def __call__(self, problem: TrainingProblem, cuts: Cuts) -> _Solution:
+        """Solve with ``cuts`` (a superset of the last round's), warm-started; certify the dual."""
+        new = len(cuts) - len(self.multipliers.cuts)  # cuts only grow between rounds
+        self.multipliers.extend(cuts.select(np.arange(len(cuts) - new, len(cuts))))
+        result = solve_lifted_dnn_admm(
+            problem,
+            tol=self.tol,
+            max_iters=self.max_iters,
+            warm_start=self.state,
+            quiet=True,
+            sign_cost=self.multipliers if len(cuts) else None,
+        )
+        if result.status == "diverged":
+            raise SolverError(f"{COPOS_ADMM} diverged on the lifted DNN with {len(cuts)} cuts")
+        self.state = result.state
+        T_ab = self.layout.T[self.layout.ab]
+        W = T_ab @ result.S @ T_ab.T
+        corrected = certified_lower_bound(problem, result.Z, result.N, cuts=result.cuts)
+        return _Solution(
+            W, result.value, result.Z, corrected, result.to_solve_info(), result.iterations
+        )
 
 
 def _solve_round(
@@ -559,3 +729,11 @@ def _check_arguments(families: object, rounds: object, per_round: object, tol: o
         raise InvalidInputError(f"per_round must be an integer >= 1; got {per_round!r}")
     if not isinstance(tol, (int, float)) or not tol > 0:
         raise InvalidInputError(f"tol must be > 0; got {tol!r}")
+
+
+def _check_admm_arguments(admm_tol: object, inner: object, admm_iterations: object) -> None:
+    if not isinstance(admm_tol, (int, float)) or not admm_tol > 0:
+        raise InvalidInputError(f"admm_tol must be > 0; got {admm_tol!r}")
+    for name, value in (("inner", inner), ("admm_iterations", admm_iterations)):
+        if not isinstance(value, int) or value < 1:
+            raise InvalidInputError(f"{name} must be an integer >= 1; got {value!r}")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from copos.errors import SolverError
 from copos.nets.datasets import spiral
 from copos.nets.problem import TrainingProblem
 from copos.study.tightness import MAX_CUTS_N, applicability, check_tightness
@@ -34,3 +36,26 @@ def test_lifted_cuts_is_skipped_beyond_its_size_limit() -> None:
     n = MAX_CUTS_N + 1
     large = TrainingProblem.from_data(np.ones((n, 2)), np.ones(n), beta=0.1)
     assert "limit n" in str(applicability(large, "lifted-cuts"))
+
+
+def test_lifted_cuts_row_selects_cuts_by_the_splitting_from_its_size_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from copos.study import tightness
+
+    calls: list[dict[str, object]] = []
+
+    def record(problem: TrainingProblem, **options: object) -> object:
+        calls.append(options)
+        raise SolverError("recorded")
+
+    monkeypatch.setattr(tightness, "solve_lifted_cuts", record)
+    for n in (tightness.CUTS_SPLITTING_FROM_N - 1, tightness.CUTS_SPLITTING_FROM_N):
+        problem = TrainingProblem.from_data(np.ones((n, 2)), np.ones(n), beta=0.1)
+        context = tightness._Context(problem=problem, solver="CLARABEL", runs=[])
+        with pytest.raises(SolverError):
+            tightness.METHODS["lifted-cuts"](context)
+    assert calls == [
+        {"solver": "CLARABEL"},
+        {"solver": "copos-admm", "final_solver": "CLARABEL"},
+    ]

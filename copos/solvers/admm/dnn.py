@@ -95,7 +95,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -115,6 +115,9 @@ from copos.solvers.registry import COPOS_ADMM
 
 FloatArray = NDArray[np.float64]
 Status = Literal["optimal", "max_iterations", "time_limit", "diverged"]
+#: ``sign_cost(r2)``: for the row scales ``r2`` (2n) of the normalized coordinates, the map
+#: ``(w, gamma) -> K`` of :func:`solve_lifted_dnn_admm` (``sign_cost``), in those coordinates.
+SignCost = Callable[[FloatArray], Callable[[FloatArray, float], FloatArray]]
 
 #: Solver name reported in :class:`SolveInfo`.
 SOLVER_NAME = COPOS_ADMM
@@ -220,8 +223,11 @@ class _Lift:
         loss_weight: FloatArray | None = None,
         reg_u: FloatArray | None = None,
         lobpcg: bool | None = None,
+        sign_cost: Callable[[FloatArray, float], FloatArray] | None = None,
     ) -> None:
         self.ops = ops
+        self.sign_cost = sign_cost  # extra linear term -<K, L_ab> chosen at each prox
+        self.K = np.zeros((2 * ops.n, 2 * ops.n))
         n, d, c = ops.n, ops.d, ops.c
         # loss 1/2 sum_i w_i |L_{a_i v} - Y_i|^2, regularizer 1/2 <B_u, L_uu> (default beta I)
         self.loss_weight = np.ones((n, 1)) if loss_weight is None else loss_weight[:, None]
@@ -269,11 +275,10 @@ class _Lift:
         r""":math:`\operatorname{prox}_{\gamma g_2}(W)`, entrywise (a new array)."""
         n, d, p = self.n, self.d, self.p
         out = W.copy()
-        ab = out[: 2 * n, : 2 * n]
-        np.maximum(ab, 0.0, out=ab)
-        idx = np.arange(n)
-        ab[idx, idx + n] = 0.0
-        ab[idx + n, idx] = 0.0
+        if self.sign_cost is not None:
+            self.K = self.sign_cost(W[: 2 * n, : 2 * n], gamma)
+            out[: 2 * n, : 2 * n] += gamma * self.K
+        clip_sign_set(out[: 2 * n, : 2 * n], n)
         a, v = slice(0, n), slice(2 * n + d, p)
         gw = gamma * self.loss_weight
         out[a, v] = (gw * self.ops.Y + 2.0 * W[a, v]) / (gw + 2.0)
@@ -290,7 +295,7 @@ class _Lift:
         r"""``(Z, N)``: :math:`Z = Y - (\Lambda_2)_{av}`, :math:`N = ((\Lambda_2 - W)/\gamma)_{ab}`."""
         n, d = self.n, self.d
         Z = self.ops.Y - L2[:n, 2 * n + d :]
-        N = (L2[: 2 * n, : 2 * n] - W[: 2 * n, : 2 * n]) / gamma
+        N = (L2[: 2 * n, : 2 * n] - W[: 2 * n, : 2 * n]) / gamma - self.K
         return Z, 0.5 * (N + N.T)
 
 
@@ -303,6 +308,15 @@ def _psd_factor(M: FloatArray, rank_hint: int) -> FloatArray:
     projector = PsdProjector(M.shape[0], lobpcg=False)
     projector.rank = rank_hint
     return projector(M)
+
+
+def clip_sign_set(W: FloatArray, n: int) -> FloatArray:
+    """The projection onto the sign set in place: ``max(W, 0)``, ``W_{a_i b_i} = 0``; returns ``W``."""
+    np.maximum(W, 0.0, out=W)
+    idx = np.arange(n)
+    W[idx, idx + n] = 0.0
+    W[idx + n, idx] = 0.0
+    return W
 
 
 def _clip_dual_cone(N: FloatArray, n: int) -> FloatArray:
@@ -553,6 +567,9 @@ class AdmmResult:
         bound evaluated (at the last iteration, at residual checks, every 250 iterations and
         at progress lines), so a ``"time_limit"`` or ``"max_iterations"`` result carries the
         best bound seen, not only the last one.
+    cuts:
+        The ``sign_cost`` multiplier ``K`` (2n×2n, original coordinates) of the bound's dual
+        point, added to ``N`` in the bound (``None`` without ``sign_cost``).
     """
 
     value: float
@@ -573,6 +590,7 @@ class AdmmResult:
     history: dict[str, list[Any]] = field(default_factory=dict)
     state: AdmmState | None = None
     bound_iteration: int = 0
+    cuts: FloatArray | None = None
 
     def to_solve_info(self) -> SolveInfo:
         """The solve as a copos :class:`SolveInfo` (solver ``"copos-admm"``).
@@ -701,6 +719,7 @@ def solve_lifted_dnn_admm(
     verbose: bool = False,
     equilibrate: Kind | Literal["auto"] = "auto",
     quiet: bool = False,
+    sign_cost: SignCost | None = None,
 ) -> AdmmResult:
     r"""Solve the lifted DNN relaxation by Douglas-Rachford splitting, with a certified lower bound.
 
@@ -747,6 +766,16 @@ def solve_lifted_dnn_admm(
     quiet:
         No progress lines.  Otherwise, when standard error is a terminal, a line every few
         seconds: iteration, residuals, primal value, best certified lower bound, gap, time.
+    sign_cost:
+        Hook for valid inequalities on the sign block (``None``: none): ``sign_cost(r2)``
+        returns a map ``(w, gamma) -> K`` (2n×2n, normalized coordinates, rows scaled by
+        ``r2``) called at every proximal step, which becomes
+        :math:`\Pi_{\mathcal W}(w + \gamma K)`: the Lagrangian term :math:`-\langle K,
+        \Lambda_{ab}\rangle` of inequalities :math:`\langle K_k, \Lambda_{ab}\rangle \ge 0`
+        with :math:`K = \sum_k\lambda_kK_k`, :math:`\lambda \ge 0`, chosen by the caller.  ``K``
+        (original coordinates) is then added to the multiplier in the certified bound
+        (:func:`certified_lower_bound` with ``cuts``), which bounds the program with those
+        inequalities; ``result.cuts`` is that ``K``.
 
     Raises
     ------
@@ -768,7 +797,9 @@ def solve_lifted_dnn_admm(
     original, ops = _Operators(problem), _Operators(data)
     rho0 = _RHO_PER_BETA * ops.beta / scaling.spread**2 if rho is None else float(rho)
     with _blas_threads(ops.q, threads):
-        lift = _Lift(ops, data.loss_weight, data.reg_u)
+        r2 = np.concatenate([scaling.r, scaling.r])
+        cost = None if sign_cost is None else sign_cost(r2)
+        lift = _Lift(ops, data.loss_weight, data.reg_u, sign_cost=cost)
         solver = _DouglasRachford(
             lift, rho0, float(alpha), int(anderson), _check_warm(warm_start, lift)
         )
@@ -803,6 +834,7 @@ class _Check:
     violation: float
     Z: FloatArray
     N: FloatArray
+    K: FloatArray | None = None
 
 
 def _iterate(
@@ -879,6 +911,11 @@ def _original_point(
     return scaling.S(solver.S, ops.n), scaling.Z(Z_norm), scaling.N(N_norm)
 
 
+def _sign_cost(scaling: Equilibration, solver: _DouglasRachford) -> FloatArray | None:
+    """The ``sign_cost`` multiplier ``K`` of the last evaluation (original coordinates), if any."""
+    return None if solver.lift.sign_cost is None else scaling.N(solver.lift.K)
+
+
 def _check_gap(
     ops: _Operators, scaling: Equilibration, solver: _DouglasRachford, iteration: int
 ) -> _Check:
@@ -886,12 +923,13 @@ def _check_gap(
     relative sign violation ``viol(A(S)) / max(1, max|A(S)|)`` and the relative complementarity
     :math:`|\langle N, \mathcal A(S)\rangle| / |f(S)|` (zero at a KKT point)."""
     S, Z, N = _original_point(ops, scaling, solver)
+    K = _sign_cost(scaling, solver)
     W, value = ops.A(S), ops.objective(S)
     violation = sign_violation(W, ops.n) / max(1.0, float(np.abs(W).max()))
     complementarity = abs(float(np.sum(_clip_dual_cone(N, ops.n) * W))) / max(abs(value), 1e-12)
-    bound = _lower_bound(ops, Z, N, _THETAS)
+    bound = _lower_bound(ops, Z, N, _THETAS, cuts=K)
     return _Check(
-        iteration, value, bound, _gap(value, bound.value), max(violation, complementarity), Z, N
+        iteration, value, bound, _gap(value, bound.value), max(violation, complementarity), Z, N, K
     )
 
 
@@ -907,6 +945,7 @@ def _finish(
     value at the last PSD iterate and the result."""
     status, iteration, residuals, history, best = outcome
     S, Z, N = _original_point(ops, scaling, solver)
+    K = _sign_cost(scaling, solver)
     finite = all(np.all(np.isfinite(M)) for M in (S, Z, N))
     bound: CorrectedDual | None = None
     relative = math.nan
@@ -914,9 +953,9 @@ def _finish(
     if status == "diverged" or not finite:
         status, value, lower, violation = "diverged", math.nan, -math.inf, math.nan
     else:
-        bound = _lower_bound(ops, Z, N, _THETAS)
+        bound = _lower_bound(ops, Z, N, _THETAS, cuts=K)
         if best is not None and best.bound.value > bound.value:
-            bound, Z, N, bound_iteration = best.bound, best.Z, best.N, best.iteration
+            bound, Z, N, K, bound_iteration = best.bound, best.Z, best.N, best.K, best.iteration
         value, lower = ops.objective(S), bound.value
         W = ops.A(S)
         violation = sign_violation(W, ops.n)
@@ -940,6 +979,7 @@ def _finish(
         history=history,
         state=solver.state(),
         bound_iteration=bound_iteration,
+        cuts=K,
     )
 
 
