@@ -103,6 +103,21 @@ Implementation notes
 * A non-finite residual stops the run with status ``"diverged"``; the result is then the last
   iterate whose residuals were finite.
 
+Active-set phase (issue 15)
+---------------------------
+At small :math:`\beta/\beta_{\max}` the iterations go into the certified gap, which feels the
+worst block's dual norm.  Once both residuals are at most ``max(tol, ACTIVE_SET_RESIDUALS)``
+the run can hand its blocks to :func:`_active_set_phase` (:mod:`copos.solvers.admm.active_set`):
+the program restricted to a working set of blocks (those of norm above
+``ACTIVE_SET_MIN_NORM`` times the largest, plus the most violated) and of cone rows (near tight),
+solved by Clarabel to 1e-10, its violated rows and then its violating outside blocks added,
+repeated.  Its value is the objective at the blocks projected onto their cones (feasible) and its
+bound the formula below with, for every block, the exact dual norm
+:math:`\min_{\eta_b\le0}\|(F^\top r)_b - G_b^\top\eta_b\|` (nonnegative least squares;
+any :math:`\eta_b \le 0` gives a valid bound).  When it certifies ``tol`` the run stops with
+its blocks; otherwise its bound is kept and the ADMM goes on (``extra["active_set"]`` says
+what it did).
+
 Lower bound (dual certificate)
 ------------------------------
 The Lagrange dual of the program is
@@ -918,11 +933,9 @@ def _active_set_phase(
     data = _block_data(ops, beta)
     value, bound, blocks, norms = _certify(ops, data, start_blocks)
     bound = max(bound, start_bound)
-    g = data.FT(ops.y - ops.F(blocks))
     sizes = np.sqrt(np.einsum("db,db->b", start_blocks, start_blocks))
     nonzero = np.flatnonzero(sizes > ACTIVE_SET_MIN_NORM * sizes.max(initial=0.0))
     working = sorted(set(nonzero.tolist()) | set(_most_violated(norms, beta, nonzero, 0)))
-    rows = {b: active_set.initial_rows(data, start_blocks, g, b) for b in working}
     best = (value, bound, blocks)
     status, solves = "max_rounds", 0
     for _ in range(ACTIVE_SET_ROUNDS):
@@ -933,7 +946,7 @@ def _active_set_phase(
             status = "time_limit"
             break
         left = None if deadline is None else deadline - time.perf_counter()
-        restricted, _ = active_set.solve_restricted(data, working, rows, left)
+        restricted, _ = active_set.solve_restricted(data, working, left)
         solves += 1
         candidate = np.zeros_like(start_blocks)
         candidate[:, working] = restricted
@@ -941,18 +954,9 @@ def _active_set_phase(
         if value < best[0]:
             best = (value, best[1], blocks)
         best = (best[0], max(bound, best[1]), best[2])
-        added_rows = 0
-        for j, b in enumerate(working):
-            extra = active_set.violated_rows(data, restricted[:, j], b, rows[b])
-            if extra.size:
-                rows[b] = np.union1d(rows[b], extra)
-                added_rows += extra.size
         fresh = _most_violated(norms, beta, np.asarray(working), len(working))
-        g = data.FT(ops.y - ops.F(candidate))
-        for b in fresh:
-            rows[b] = active_set.initial_rows(data, candidate, g, b)
         working = sorted(set(working) | set(fresh))
-        if not fresh and not added_rows:
+        if not fresh:
             status = "optimal" if _relative_gap(best[0], best[1]) <= tol else "stalled"
             break
     else:
