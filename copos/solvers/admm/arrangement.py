@@ -874,7 +874,7 @@ def _cone_violation(ops: _Operators, blocks: FloatArray) -> float:
 #: issue's instance it certified 1e-4 from residuals 6e-4 / 1.5e-3 (1,000 ADMM iterations).
 ACTIVE_SET_RESIDUALS = 1e-3
 #: ``active_set=None`` runs the phase below this ``beta / beta_max``.
-ACTIVE_SET_BETA_RATIO = 5e-4
+ACTIVE_SET_BETA_RATIO = 4e-3
 #: Rounds of the active-set phase (each: one restricted Clarabel solve, then rows and blocks added).
 ACTIVE_SET_ROUNDS = 12
 #: Blocks of the ADMM's point in the first working set: norm above this times the largest.
