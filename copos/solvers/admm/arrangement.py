@@ -877,6 +877,9 @@ ACTIVE_SET_RESIDUALS = 1e-3
 ACTIVE_SET_BETA_RATIO = 4e-3
 #: Rounds of the active-set phase (each: one restricted Clarabel solve, then rows and blocks added).
 ACTIVE_SET_ROUNDS = 12
+#: The restricted program is not built beyond this many cone rows ``n |W|`` (status
+#: ``"too_large"``): a memory guard, an estimate (20 M nonzeros at d = 10), not a measurement.
+ACTIVE_SET_MAX_CONE_ROWS = 2_000_000
 #: Blocks of the ADMM's point in the first working set: norm above this times the largest.
 ACTIVE_SET_MIN_NORM = 1e-3
 #: Blocks added per round: the most violated, at most this many (and at least a quarter of |W|).
@@ -887,7 +890,7 @@ ACTIVE_SET_ADD = 20
 class ActiveSetReport:
     """What the active-set phase did: restricted solves, final working set, time, the value
     and bound (rescaled units) and how it ended (``optimal``, ``stalled``, ``time_limit``,
-    ``max_rounds``)."""
+    ``max_rounds``, ``too_large``)."""
 
     solves: int
     working: int
@@ -944,6 +947,9 @@ def _active_set_phase(
             break
         if deadline is not None and time.perf_counter() > deadline:
             status = "time_limit"
+            break
+        if len(working) * ops.n > ACTIVE_SET_MAX_CONE_ROWS:
+            status = "too_large"
             break
         left = None if deadline is None else deadline - time.perf_counter()
         restricted, _ = active_set.solve_restricted(data, working, left)

@@ -142,3 +142,21 @@ def test_dual_norms_are_upper_bounds_attained_in_the_cone() -> None:
         signed = data.signs[:, b] * (data.X @ projected)
         assert signed.min() >= -1e-9 * size  # in K_b, so sigma_b is attained there
         assert math.isclose(g[:, b] @ projected, norms[b] ** 2, abs_tol=1e-9 * size**2)
+
+
+def test_a_phase_too_large_to_build_leaves_the_admm_running(solved, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    problem, patterns, reference, _ = solved
+    monkeypatch.setattr(admm, "ACTIVE_SET_MAX_CONE_ROWS", 1)
+    capped = admm.solve_arrangement_blocks(
+        problem.X,
+        problem.Y[:, 0],
+        problem.beta,
+        patterns.patterns,
+        tol=TOL,
+        active_set=True,
+        max_iters=2_000,
+    )
+    report = capped.solve.extra["active_set"]
+    assert report["status"] == "too_large" and report["solves"] == 0
+    assert capped.solve.iterations > 0 and capped.solve.status != "diverged"
+    assert capped.lower_bound <= reference.value * (1 + 1e-6)
