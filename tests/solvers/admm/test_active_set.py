@@ -34,14 +34,17 @@ def _instance(seed: int) -> tuple[TrainingProblem, object]:
     return TrainingProblem.from_data(X, y, BETA_RATIO * beta_max), patterns
 
 
+def _solve(problem: TrainingProblem, patterns, **options):  # type: ignore[no-untyped-def]
+    """``solve_arrangement_blocks`` at ``tol = TOL`` on the instance."""
+    X, y = problem.X, problem.Y[:, 0]
+    return admm.solve_arrangement_blocks(X, y, problem.beta, patterns.patterns, tol=TOL, **options)
+
+
 @pytest.fixture(scope="module", params=[0, 1])
 def solved(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     problem, patterns = _instance(request.param)
     reference = solve_convex_program(problem, patterns, solver="clarabel")
-    solution = admm.solve_arrangement_blocks(
-        problem.X, problem.Y[:, 0], problem.beta, patterns.patterns, tol=TOL, active_set=True
-    )
-    return problem, patterns, reference, solution
+    return problem, patterns, reference, _solve(problem, patterns, active_set=True)
 
 
 def test_phase_bound_is_below_clarabel_and_within_tol(solved) -> None:  # type: ignore[no-untyped-def]
@@ -77,15 +80,7 @@ def test_phase_value_is_feasible_and_above_its_bound(solved) -> None:  # type: i
 
 def test_admm_alone_does_not_certify_in_the_same_iterations(solved) -> None:  # type: ignore[no-untyped-def]
     problem, patterns, _, solution = solved
-    plain = admm.solve_arrangement_blocks(
-        problem.X,
-        problem.Y[:, 0],
-        problem.beta,
-        patterns.patterns,
-        tol=TOL,
-        active_set=False,
-        max_iters=solution.solve.iterations,
-    )
+    plain = _solve(problem, patterns, active_set=False, max_iters=solution.solve.iterations)
     assert plain.solve.extra["active_set"] is None
     assert plain.solve.gap > solution.solve.gap
 
@@ -147,15 +142,7 @@ def test_dual_norms_are_upper_bounds_attained_in_the_cone() -> None:
 def test_a_phase_too_large_to_build_leaves_the_admm_running(solved, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     problem, patterns, reference, _ = solved
     monkeypatch.setattr(admm, "ACTIVE_SET_MAX_CONE_ROWS", 1)
-    capped = admm.solve_arrangement_blocks(
-        problem.X,
-        problem.Y[:, 0],
-        problem.beta,
-        patterns.patterns,
-        tol=TOL,
-        active_set=True,
-        max_iters=2_000,
-    )
+    capped = _solve(problem, patterns, active_set=True, max_iters=2_000)
     report = capped.solve.extra["active_set"]
     assert report["status"] == "too_large" and report["solves"] == 0
     assert capped.solve.iterations > 0 and capped.solve.status != "diverged"
