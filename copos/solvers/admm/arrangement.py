@@ -109,9 +109,8 @@ At small :math:`\beta/\beta_{\max}` the iterations go into the certified gap, wh
 worst block's dual norm.  Once both residuals are at most ``max(tol, ACTIVE_SET_RESIDUALS)``
 the run can hand its blocks to :func:`_active_set_phase` (:mod:`copos.solvers.admm.active_set`):
 the program restricted to a working set of blocks (those of norm above
-``ACTIVE_SET_MIN_NORM`` times the largest, plus the most violated) and of cone rows (near tight),
-solved by Clarabel to 1e-10, its violated rows and then its violating outside blocks added,
-repeated.  Its value is the objective at the blocks projected onto their cones (feasible) and its
+``ACTIVE_SET_MIN_NORM`` times the largest, plus the most violated) with all their cone rows,
+solved by Clarabel to 1e-10, the violating outside blocks added, repeated.  Its value is the objective at the blocks projected onto their cones (feasible) and its
 bound the formula below with, for every block, the exact dual norm
 :math:`\min_{\eta_b\le0}\|(F^\top r)_b - G_b^\top\eta_b\|` (nonnegative least squares;
 any :math:`\eta_b \le 0` gives a valid bound).  When it certifies ``tol`` the run stops with
