@@ -927,9 +927,10 @@ def _active_set_phase(
 
     Returns the feasible blocks, their value, the best certified lower bound (rescaled units)
     and a report.  The working set starts as the nonzero blocks plus the most violated
-    (:math:`\sigma_b > \beta`); every round solves the restricted program, adds the violated
-    cone rows of the working blocks (and solves again) or else the most violated outside
-    blocks.  Stops at a relative gap ``<= tol``, when nothing is violated, or at ``deadline``.
+    (:math:`\sigma_b > \beta`); every round solves the restricted program (all cone rows of
+    the working blocks) and adds the violating outside blocks.  Stops at a relative gap
+    ``<= tol``, when nothing is violated (``stalled`` if the gap is still above ``tol``), when
+    the program would be too large, or at ``deadline``.
     """
     start = time.perf_counter()
     data = _block_data(ops, beta)
