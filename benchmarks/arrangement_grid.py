@@ -154,6 +154,13 @@ def _child(key: str, solver: str) -> dict[str, Any]:
     if solver == "admm":
         result = solve_convex_program(problem, patterns, solver="copos-admm", tol=ADMM_TOL)
         row.update(lower_bound=result.lower_bound, gap=result.solve.gap)
+        phase = result.solve.extra.get("active_set")
+        if phase:  # the active-set phase ran: its restricted solves, working set, time, end
+            row["note"] = (
+                "active set: {solves} solves, |W| = {working}, {time:.1f} s, {status}".format(
+                    **phase
+                )
+            )
     else:
         result = solve_convex_program(problem, patterns, solver="clarabel")
     row["time_s"] = time.perf_counter() - start

@@ -271,7 +271,8 @@ def solve_convex_program(
     solver:
         ``"clarabel"`` or ``"scs"`` (CVXPY), ``"copos-admm"`` (copos's ADMM; the result is a
         :class:`~copos.solvers.admm.arrangement.ArrangementAdmmResult`, which adds a certified
-        ``lower_bound``), or ``"auto"`` (the registry's rule,
+        ``lower_bound``; below :math:`\beta/\beta_{\max} = 4\cdot10^{-3}` it finishes with the
+        active-set phase of :mod:`copos.solvers.admm.active_set`), or ``"auto"`` (the registry's rule,
         :data:`copos.solvers.registry.AUTO_RULES`).
     neuron_tol:
         Blocks with norm ``<= neuron_tol * max block norm`` are not turned into neurons.

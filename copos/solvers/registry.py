@@ -258,10 +258,11 @@ ARRANGEMENT_ADMM_FROM_D = 5
 #: ... and only when the weight decay is not tiny against the data,
 #: :math:`\beta/\beta_{\max} \ge` this (:math:`\beta_{\max} = \max_i\|X^\top D_iy\|`,
 #: ``copos.relaxations.convex.arrangement_features``): below it the solution is dense and
-#: degenerate and the ADMM needs 10,000s of iterations for a certified 1e-4 gap, while
-#: Clarabel's time hardly depends on the data (issue 15, ``benchmarks/arrangement_grid.py``;
-#: the fit and its accuracy on the grid are in ``docs/solvers.md``).
-ARRANGEMENT_ADMM_FROM_BETA_RATIO = 5e-4
+#: degenerate; the ADMM alone needs 10,000s of iterations for a certified 1e-4 gap, and with
+#: its active-set phase (issue 15, session 14) it was faster than Clarabel in the 6 grid cells
+#: at 1.2e-4 to 1.3e-4 and in 1 of the 3 at 1.2e-5 (``benchmarks/arrangement_grid.py``; 5e-4
+#: before the phase; the fit and its accuracy on the grid are in ``docs/solvers.md``).
+ARRANGEMENT_ADMM_FROM_BETA_RATIO = 4e-5
 
 
 def lifted_dnn_prefers_admm(sizes: Sizes) -> bool:
