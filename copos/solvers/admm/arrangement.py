@@ -615,8 +615,9 @@ def solve_arrangement_blocks(
                     best_bound / y_scale**2,
                 )
                 best_bound = max(best_bound, bound * y_scale**2)
+                phase = (blocks, value * y_scale**2, best_bound)
                 if phase_report.status == "optimal":
-                    phase, status = (blocks, value * y_scale**2, best_bound), "optimal"
+                    status = "optimal"
                     break
             if primal_rel <= tol and dual_rel <= tol:
                 value, bound = _iterate_value_and_bound(splitting, y_scale)
@@ -673,6 +674,7 @@ def solve_arrangement_blocks(
         start=start,
         best_bound=best_bound,
         phase=phase,
+        phase_certified=phase_report is not None and phase_report.status == "optimal",
     )
 
 
@@ -700,17 +702,23 @@ def _result(
     start: float,
     best_bound: float = -math.inf,
     phase: tuple[FloatArray, float, float] | None = None,
+    phase_certified: bool = False,
 ) -> ArrangementAdmmSolution:
-    """Blocks, bound and state of the last evaluated iterate, original units (or the
-    active-set phase's blocks ``(d, 2P)`` rescaled, value and bound, original units)."""
+    """Blocks, bound and state of the last evaluated iterate, original units, or the
+    active-set phase's blocks ``(d, 2P)`` rescaled, value and bound, original units, when the
+    phase ran and its feasible point has the lower value (it certified, or it stalled on a
+    better point than where the ADMM stopped after it)."""
     u_to_scaled, x_scale, y_scale = scales
     ops = splitting.ops
     lower_bound = _iterate_value_and_bound(splitting, y_scale)[1]
-    if phase is None:
-        value, blocks_scaled = _feasible_value(splitting, y_scale)
-    else:
-        blocks_scaled, value, _ = phase
+    certified = phase is not None and phase_certified
+    value, blocks_scaled = (
+        (phase[1], phase[0]) if certified else _feasible_value(splitting, y_scale)
+    )
+    if phase is not None:
         lower_bound = max(lower_bound, phase[2])
+        if phase[1] < value:
+            blocks_scaled, value = phase[0], phase[1]
     lower_bound = max(lower_bound, best_bound)
     blocks = blocks_scaled / u_to_scaled
     violation = _cone_violation(ops, blocks_scaled)

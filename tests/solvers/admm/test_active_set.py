@@ -7,6 +7,7 @@ value is checked against its own accuracy before it judges the phase's bound.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -147,3 +148,24 @@ def test_a_phase_too_large_to_build_leaves_the_admm_running(solved, monkeypatch)
     assert report["status"] == "too_large" and report["solves"] == 0
     assert capped.solve.iterations > 0 and capped.solve.status != "diverged"
     assert capped.lower_bound <= reference.value * (1 + 1e-6)
+
+
+def test_a_phase_that_does_not_certify_still_hands_back_its_better_point(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The phase stalls (forced here); the ADMM goes on, and the run returns the lower of the
+    two feasible values (before, the ADMM's last point, however much worse)."""
+    problem, patterns = _instance(0)
+    real, seen = admm._active_set_phase, []
+
+    def stalled(*args, **kwargs):  # type: ignore[no-untyped-def]
+        blocks, value, bound, report = real(*args, **kwargs)
+        seen.append(value)
+        return blocks, value, bound, dataclasses.replace(report, status="stalled")
+
+    monkeypatch.setattr(admm, "_active_set_phase", stalled)
+    solution = _solve(problem, patterns, active_set=True, max_iters=2_000)
+    assert len(seen) == 1
+    y_scale = float(np.linalg.norm(problem.Y[:, 0]))
+    assert solution.value <= seen[0] * y_scale**2 * (1 + 1e-12)
+    assert solution.value >= solution.lower_bound
