@@ -5,14 +5,18 @@ is an upper bound (never below p*), and the refit never raises the objective."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from copos.nets.architectures.dense import TwoLayerReLU, network_objective
 from copos.nets.datasets import whitened
 from copos.nets.problem import TrainingProblem
-from copos.recovery.cp_factor import refit_output_layer
+from copos.recovery import cp_factor
+from copos.recovery.cp_factor import recover_from_rel, refit_output_layer
 from copos.relaxations.closed_form import soft_threshold_optimum
+from copos.relaxations.rel import solve_rel
+from tests.known import random_problem
 
 
 def _duplicated_neurons(seed: int, beta: float) -> tuple[TrainingProblem, TwoLayerReLU]:
@@ -91,3 +95,34 @@ def test_the_optimal_output_layer_with_an_output_bias_never_raises_the_objective
     # optimal over V: a perturbation of V does not do better
     nudged = TwoLayerReLU(refit.U, refit.V + 1e-3 * rng.standard_normal(refit.V.shape), refit.b)
     assert refit.objective(problem) <= nudged.objective(problem) * (1 + 1e-12)
+
+
+@pytest.mark.parametrize("seed", [0, 2])
+def test_a_block_that_does_not_factor_gives_a_real_net_above_p_star(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # d = 2: REL is exact and its recovered net closes it, so p* is known; then the largest
+    # block is made to fail: the refit net of the others is a real net, at or above p*, and
+    # the refit only lowered the objective of the net read off the other blocks.
+    problem = random_problem(seed, n=6, beta=0.05)
+    rel = solve_rel(problem)
+    p_star = recover_from_rel(rel, problem).objective
+    assert p_star - rel.value <= 1e-5 * max(1.0, p_star)
+    largest = int(np.argmax([np.trace(S_i) for S_i in rel.S]))
+    real_factor = cp_factor._factor_block
+    calls = []
+
+    def failing(S, A, tol, scale):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) - 1 == largest:
+            return [], "forced failure"
+        return real_factor(S, A, tol, scale)
+
+    monkeypatch.setattr(cp_factor, "_factor_block", failing)
+    refit = recover_from_rel(rel, problem)
+    calls.clear()
+    monkeypatch.setattr(cp_factor, "refit_output_layer", lambda U, V, problem: (U, V, 0))
+    plain = recover_from_rel(rel, problem)
+    assert not refit.exact and "refit" in refit.message
+    assert refit.objective == network_objective(problem, refit.U, refit.V)
+    assert p_star * (1 - 1e-9) <= refit.objective <= plain.objective
