@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from copos.nets.arrangements import sample_arrangements
+from copos.nets.arrangements import Arrangements, sample_arrangements
 from copos.nets.problem import TrainingProblem
 from copos.relaxations.convex import arrangement_features, solve_convex_program
 from copos.solvers.admm import arrangement as admm
@@ -131,3 +131,20 @@ def test_a_passed_deadline_stops_the_phase_with_an_honest_status() -> None:
     reference = solve_convex_program(problem, patterns, solver="clarabel")
     assert reference.solve.accurate
     assert bound * y_scale**2 <= reference.value * (1 + 1e-6)
+
+
+@pytest.mark.parametrize("extra", ["repeated patterns", "empty pattern", "full pattern"])
+def test_degenerate_patterns_keep_the_bound_below_the_checked_optimum(extra: str) -> None:
+    problem, patterns = _instance("plain")
+    masks = np.asarray(patterns.patterns)
+    added = {
+        "repeated patterns": masks[:3],
+        "empty pattern": np.zeros((1, problem.n), dtype=bool),
+        "full pattern": np.ones((1, problem.n), dtype=bool),
+    }[extra]
+    degenerate = Arrangements(
+        patterns=np.vstack([masks, added]), complete=False, method="sampled", rank=problem.d
+    )
+    solution = _solve(problem, degenerate)
+    assert solution.solve.extra["active_set"] is not None
+    _check_against_clarabel(problem, degenerate, solution)
