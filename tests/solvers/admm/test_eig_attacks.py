@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 import scipy.sparse.linalg
 
+from copos.nets.problem import TrainingProblem
+from copos.relaxations.lifted import solve_lifted_dnn
 from copos.solvers.admm import dnn, eig
 from copos.solvers.admm.dnn import solve_lifted_dnn_admm
 from copos.solvers.admm.eig import PsdProjector
@@ -82,3 +84,27 @@ def test_a_projector_that_drops_and_shrinks_eigenpairs_never_lies(
         result = solve_lifted_dnn_admm(_problem(name), tol=1e-5, max_iters=800)
         assert result.status != "optimal"
         _check(name, result)
+
+
+@pytest.mark.parametrize("kind", ["zero column", "repeated rows", "bias column"])
+def test_degenerate_data_through_the_structured_factor_keeps_the_bound(kind: str) -> None:
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((8, 3)), rng.standard_normal((8, 2))
+    if kind == "zero column":
+        X[:, 1] = 0.0
+    elif kind == "repeated rows":
+        X[4:] = X[:4]
+    problem = TrainingProblem.from_data(X, Y, 0.1, bias=kind == "bias column")
+    reference = solve_lifted_dnn(problem, form="reduced", solver="clarabel")
+    assert reference.solve.status == "optimal"
+    result = solve_lifted_dnn_admm(problem, tol=1e-5, max_iters=1000, quiet=True)
+    assert _below(result.lower_bound, reference.value)
+
+
+def test_zero_data_keeps_the_bound_below_half_the_labels_norm() -> None:
+    # X = 0: every net outputs 0, p* = ||Y||^2 / 2 exactly (no interior-point reference needed)
+    Y = np.random.default_rng(1).standard_normal((8, 2))
+    problem = TrainingProblem.from_data(np.zeros((8, 3)), Y, 0.1)
+    result = solve_lifted_dnn_admm(problem, tol=1e-5, max_iters=1000, quiet=True)
+    assert result.lower_bound <= 0.5 * float(np.sum(Y**2)) * (1 + 1e-12)
+    assert result.status != "optimal" or result.value >= result.lower_bound
