@@ -148,3 +148,21 @@ def test_degenerate_patterns_keep_the_bound_below_the_checked_optimum(extra: str
     solution = _solve(problem, degenerate)
     assert solution.solve.extra["active_set"] is not None
     _check_against_clarabel(problem, degenerate, solution)
+
+
+def test_a_tolerance_below_the_phase_accuracy_is_not_claimed() -> None:
+    # The restricted solves run to 1e-10: at tol = 1e-12 the phase stalls, and neither it nor
+    # the run may say "optimal" without the recomputed gap within tol.
+    problem, patterns = _instance("plain")
+    X, y = problem.X, problem.Y[:, 0]
+    solution = admm.solve_arrangement_blocks(
+        X, y, problem.beta, patterns.patterns, tol=1e-12, active_set=True, max_iters=1500
+    )
+    report = solution.solve.extra["active_set"]
+    gap = (solution.value - solution.lower_bound) / abs(solution.value)
+    assert report["status"] != "optimal" or report["value"] - report["lower_bound"] <= 1e-12 * abs(
+        report["value"]
+    )
+    assert solution.solve.status != "optimal" or gap <= 1e-12
+    assert solution.solve.gap == pytest.approx(abs(gap), rel=1e-9)
+    _check_against_clarabel(problem, patterns, solution)
