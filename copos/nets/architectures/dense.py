@@ -417,12 +417,17 @@ class TwoLayerReLU:
             H^\top(Y - \mathbf 1b^\top),\qquad H = (XU)_+
 
         (ridge regression on the hidden features). The objective never increases: it is
-        minimised exactly over :math:`V`.
+        minimised exactly over :math:`V`.  Solved as the least-squares problem
+        :math:`\min_V\lVert [H; \sqrt\beta I]V - [Y - \mathbf 1b^\top; 0]\rVert_F`, so that
+        duplicate neurons with a tiny :math:`\beta` (a singular :math:`H^\top H + \beta I` in
+        floating point) still get a solution.
         """
         self._checked(problem)
         H = np.maximum(problem.X @ self.U, 0.0)
         target = problem.Y if self.b is None else problem.Y - self.b
-        V = np.linalg.solve(H.T @ H + problem.beta * np.eye(self.m), H.T @ target)
+        stacked = np.vstack([H, np.sqrt(problem.beta) * np.eye(self.m)])
+        padded = np.vstack([target, np.zeros((self.m, problem.c))])
+        V = np.linalg.lstsq(stacked, padded, rcond=None)[0]
         return TwoLayerReLU(U=self.U, V=V, b=self.b)
 
     def pruned(self, tol: float = 1e-10, X: ArrayLike | None = None) -> TwoLayerReLU:
