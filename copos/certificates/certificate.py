@@ -197,6 +197,9 @@ class Certificate:
         :class:`~copos.nets.architectures.conv.Convolution` (``U`` ``(h, m)`` holds the filters,
         ``sigma`` is bounded over the patterns of the patch matrix, method
         ``"patch-patterns"``); ``None`` for a dense net (and then absent from the JSON).
+    witness_margin:
+        A bound on the rounding error of ``sigma_lower`` (:func:`~copos.certificates.certify.
+        witness_margin`; ``inf``, no witness claimed, in certificates written before it).
     """
 
     copos_version: str
@@ -241,6 +244,7 @@ class Certificate:
     output_bias: bool = False
     dual_norm: DualNormResult | None = field(default=None, repr=False, compare=False)
     architecture: Convolution | None = None
+    witness_margin: float = math.inf
 
     @property
     def optimal(self) -> bool:
@@ -254,11 +258,14 @@ class Certificate:
 
     @property
     def witness(self) -> bool:
-        r"""Whether the net is proven **not** optimal: :math:`\sigma_{\rm lower} > \beta(1 +`
-        :data:`WITNESS_RTOL` :math:`)`, so a unit :math:`u` with :math:`\|Z^\top(Xu)_+\| > \beta`
-        is known and a neuron along it lowers the objective
-        (:func:`~copos.nets.polish.insert_neuron`; :func:`~copos.certificates.improve.improve`)."""
-        return math.isfinite(self.sigma_lower) and self.sigma_lower > self.beta * (1 + WITNESS_RTOL)
+        r"""Whether the net is proven **not** optimal: :math:`\sigma_{\rm lower} - \beta >
+        \max(\beta\,` :data:`WITNESS_RTOL` :math:`, \delta)` with :math:`\delta` =
+        ``witness_margin`` the rounding error of :math:`\sigma_{\rm lower}`, so a unit :math:`u`
+        with :math:`\|Z^\top(Xu)_+\| > \beta` is known and a neuron along it lowers the
+        objective (:func:`~copos.nets.polish.insert_neuron`;
+        :func:`~copos.certificates.improve.improve`)."""
+        excess = self.sigma_lower - self.beta
+        return math.isfinite(excess) and excess > max(self.beta * WITNESS_RTOL, self.witness_margin)
 
     @property
     def bound(self) -> Bound:
@@ -307,6 +314,7 @@ class Certificate:
             "network": _network_to_dict(self.U, self.V, self.b),
             "sigma": json_number(self.sigma),
             "sigma_lower": json_number(self.sigma_lower),
+            "witness_margin": json_number(self.witness_margin),
             "method": self.method,
             "options": dict(self.options),
             "rigorous": self.rigorous,
@@ -520,7 +528,14 @@ def _certificate_from_dict(data: Any) -> Certificate:
         b=_output_bias_of(network, V),
         output_bias=_field(data, "output_bias", bool) if "output_bias" in data else False,
         architecture=architecture,
+        witness_margin=_margin(data),
     )
+
+
+def _margin(data: dict[str, Any]) -> float:
+    """``witness_margin``: absent or ``null`` (not finite, or an older certificate) is ``inf``."""
+    value = _optional_number(data, "witness_margin")
+    return math.inf if value is None else value
 
 
 def _architecture_from_dict(data: Any, U: FloatArray, V: FloatArray) -> Convolution | None:

@@ -36,6 +36,7 @@ from copos.certificates.certify import (
     dual_scale,
     residual_dual_norm,
     sigma_search_options,
+    witness_margin,
 )
 from copos.certificates.conv import conv_dual_norm
 from copos.certificates.dual_norm import DEFAULT_MAX_EXACT_WORK, DEFAULT_MAX_PATTERNS
@@ -467,6 +468,7 @@ def _recompute(
         number("relative gap", cert.relative_gap, gap / max(1.0, abs(objective)), rtol),
         *lifted_checks,
         *_original_checks(cert, problem, objective, rtol),
+        _margin_check(cert, witness_margin(net, problem, Z), rtol),
     ]
     numbers = Recomputed(  # a proven stored sigma stands: its L is then proven too
         objective=objective,
@@ -476,6 +478,13 @@ def _recompute(
         lifted=None if lifted is None else lifted.value,
     )
     return numbers, checks
+
+
+def _margin_check(cert: Certificate, margin: float, rtol: float) -> Check:
+    """The stored rounding margin of ``sigma_lower`` must not understate the recomputed one (a
+    smaller margin would let :attr:`Certificate.witness` claim a rounding error as a witness)."""
+    ok = cert.witness_margin >= margin * (1.0 - rtol)
+    return Check("witness margin", cert.witness_margin, margin, rtol, ok, "recomputed (at least)")
 
 
 def _search_options(

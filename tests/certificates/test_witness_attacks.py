@@ -88,3 +88,38 @@ def test_a_non_finite_sigma_lower_is_no_witness(value: float) -> None:
     broken = replace(certificate, sigma_lower=value)
     assert not broken.witness
     assert "witness" not in broken.bound.status
+
+
+@pytest.mark.parametrize(
+    ("label_scale", "beta"), [(1e7, 1e-3), (1e9, 0.1), (1e9, 1e-3), (1e5, 1e-3)]
+)
+def test_rounding_in_sigma_lower_is_never_a_witness(label_scale: float, beta: float) -> None:
+    """Labels large against beta: the closed-form optimum's sigma_lower exceeds beta by rounding
+    alone (4e-6 relative at 1e7 / 1e-3); the witness margin must absorb it (found by the
+    adversarial pass of session 14, where the status said "witness: not optimal")."""
+    base = whitened(n=6, d=8, c=3, beta=0.1, class_sizes=[3, 2, 1])
+    problem = TrainingProblem.from_data(base.X, base.Y * label_scale, beta=beta)
+    certificate = certify(soft_threshold_optimum(problem).network(), problem)
+    assert certificate.sigma_lower - certificate.beta <= certificate.witness_margin
+    assert not certificate.witness
+    assert "witness" not in certificate.bound.status
+
+
+def test_the_witness_margin_survives_json_and_verify(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from copos.certificates.certificate import Certificate
+    from copos.certificates.verify import verify
+
+    base = whitened(n=6, d=8, c=3, beta=0.1, class_sizes=[3, 2, 1])
+    optimum = soft_threshold_optimum(base)
+    short = TwoLayerReLU(optimum.U[:, :-1], optimum.V[:-1])
+    certificate = certify(short, base)
+    assert certificate.witness and 0 < certificate.witness_margin < 1e-10
+    path = tmp_path / "c.json"
+    certificate.save(path)
+    loaded = Certificate.load(path)
+    assert loaded.witness_margin == certificate.witness_margin and loaded.witness
+    assert verify(loaded, base.X, base.Y).passed
+    understated = replace(loaded, witness_margin=0.0)
+    result = verify(understated, base.X, base.Y)
+    assert not result.passed
+    assert any(check.name == "witness margin" and not check.ok for check in result.checks)
