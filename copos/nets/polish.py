@@ -36,10 +36,11 @@ import time
 import warnings
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy.linalg import solve_triangular
 from scipy.optimize import OptimizeResult, minimize
 from scipy.sparse.linalg import LinearOperator, minres
 
@@ -68,6 +69,18 @@ COARSE_GTOL = 1e-8
 #: Newton stops when the gradient norm of :math:`F_D` is at most this (relative to
 #: :math:`\max(1, F)`).
 GRADIENT_TOL = 1e-13
+
+#: The change of variables of the face solves (:class:`_Preconditioned`): ``"full"`` (the
+#: Gauss-Newton matrix at the start of each face solve), ``"block"`` (its per-neuron blocks) or
+#: ``"none"`` (the trust region in :math:`\theta` itself).
+Preconditioner = Literal["none", "block", "full"]
+PRECONDITIONERS: tuple[str, ...] = ("none", "block", "full")
+DEFAULT_PRECONDITIONER: Preconditioner = "full"
+
+#: Initial trust radii of a preconditioned face solve, tried in turn while its first iterate
+#: already leaves the pattern cones (in the variables :math:`\psi` a unit step can be long
+#: along the flat directions of :math:`F_D`).
+PRECONDITIONED_RADII: tuple[float, ...] = (1.0, 0.1, 0.01)
 
 
 @dataclass(frozen=True, eq=False)
@@ -164,6 +177,14 @@ class _Face:
     def _U(self, z: FloatArray) -> FloatArray:
         return np.einsum("jab,bj->aj", self.B, z)
 
+    def U_of(self, theta: FloatArray) -> FloatArray:
+        r"""The first-layer weights :math:`U` at :math:`\theta`."""
+        return self._U(self._split(theta)[0])
+
+    def gradient_norm(self, theta: FloatArray) -> float:
+        r""":math:`\|\nabla F_D(\theta)\|`."""
+        return float(np.linalg.norm(self.gradient(theta)))
+
     def _pack(self, grad_U: FloatArray, grad_V: FloatArray) -> FloatArray:
         grad_z = np.einsum("jab,aj->bj", self.B, grad_U)
         return np.concatenate([grad_z.ravel(), grad_V.ravel()])
@@ -197,6 +218,19 @@ class _Face:
         hess_U = self.X.T @ ((dR @ V.T + R @ dV.T) * self.M) + self.beta * dU
         return self._pack(hess_U, dA.T @ R + A.T @ dR + self.beta * dV)
 
+    def residual_jacobian(self, theta: FloatArray) -> FloatArray:
+        r"""The Jacobian :math:`J` of :math:`\mathrm{vec}(\sum_j M_jXu_jv_j^\top - Y)` in
+        :math:`\theta` (rows: the entries of the residual, C order)."""
+        _, V, A, _ = self._state(theta)
+        size, k = self.d * self.m, theta.size
+        directions = np.eye(k)
+        dz = directions[:size].reshape(self.d, self.m, k)
+        dV = directions[size:].reshape(self.m, self.c, k)
+        dU = np.einsum("jab,bjk->ajk", self.B, dz)
+        dA = np.einsum("ia,ajk->ijk", self.X, dU) * self.M[:, :, None]
+        dR = np.einsum("ijk,jc->ick", dA, V) + np.einsum("ij,jck->ick", A, dV)
+        return dR.reshape(-1, k)
+
 
 def _null_basis(rows: FloatArray, d: int) -> FloatArray:
     """An orthonormal basis of the null space of ``rows`` (k×d), zero-padded to d×d."""
@@ -209,6 +243,63 @@ def _null_basis(rows: FloatArray, d: int) -> FloatArray:
     null = Vt[rank:].T
     basis[:, : null.shape[1]] = null
     return basis
+
+
+class _Preconditioned:
+    r""":math:`F_D` of a :class:`_Face` in the variables :math:`\psi = L^\top(\theta - \theta_0)`, with
+    :math:`LL^\top = G` fixed for the solve: the Gauss-Newton matrix :math:`J^\top J + \beta I`
+    at the start (:math:`J` the Jacobian of the residual :math:`\sum_j M_jXu_jv_j^\top - Y` in
+    :math:`\theta`), whole (``full``) or its per-neuron diagonal blocks (``block``: block-Jacobi
+    preconditioning of the Krylov subproblems); mapped back by :math:`\theta = \theta_0 +
+    L^{-\top}\psi` (exactly :math:`\theta_0` at the start :math:`\psi = 0`)."""
+
+    def __init__(self, face: _Face, net: TwoLayerReLU, kind: Preconditioner = "full") -> None:
+        self.base, self.X = face, face.X
+        self.theta0 = face.start(net)
+        size = self.theta0.size
+        dR = face.residual_jacobian(self.theta0)  # (n c) x size
+        gram = dR.T @ dR
+        if kind == "block":
+            neuron = np.concatenate(
+                [np.tile(np.arange(face.m), face.d), np.repeat(np.arange(face.m), face.c)]
+            )
+            gram = np.where(neuron[:, None] == neuron[None, :], gram, 0.0)
+        # beta > 0 makes G positive definite; the floor keeps it so at beta = 0 (dead neurons,
+        # padded coordinates): any fixed P gives the same minimisers
+        shift = max(face.beta, 1e-12 * max(1.0, float(np.max(np.diag(gram), initial=0.0))))
+        self.L = np.linalg.cholesky(gram + shift * np.eye(size))
+
+    def _step(self, psi: FloatArray) -> FloatArray:
+        return solve_triangular(self.L, psi, lower=True, trans="T")
+
+    def theta(self, psi: FloatArray) -> FloatArray:
+        r""":math:`\theta = \theta_0 + L^{-\top}\psi` (:math:`\psi = 0` is the start, exactly)."""
+        return self.theta0 + self._step(psi)
+
+    def start(self, net: TwoLayerReLU) -> FloatArray:
+        """:math:`\psi = 0`: the net the preconditioner was built at."""
+        return np.zeros_like(self.theta0)
+
+    def net(self, psi: FloatArray) -> TwoLayerReLU:
+        return self.base.net(self.theta(psi))
+
+    def U_of(self, psi: FloatArray) -> FloatArray:
+        return self.base.U_of(self.theta(psi))
+
+    def gradient_norm(self, psi: FloatArray) -> float:
+        r""":math:`\|\nabla F_D(\theta)\|` at :math:`\theta = L^{-\top}\psi` (not the gradient
+        in :math:`\psi`)."""
+        return self.base.gradient_norm(self.theta(psi))
+
+    def value(self, psi: FloatArray) -> float:
+        return self.base.value(self.theta(psi))
+
+    def gradient(self, psi: FloatArray) -> FloatArray:
+        return solve_triangular(self.L, self.base.gradient(self.theta(psi)), lower=True)
+
+    def hessp(self, psi: FloatArray, direction: FloatArray) -> FloatArray:
+        product = self.base.hessp(self.theta(psi), self._step(direction))
+        return solve_triangular(self.L, product, lower=True)
 
 
 def patterns_of(net: TwoLayerReLU, X: FloatArray) -> BoolArray:
@@ -228,14 +319,15 @@ class _FirstCrossing:
     crosses its neuron's hyperplane (:math:`x_i^\top u_j` changes sign against the masks):
     the face's own minimiser lies beyond, and only the segment up to the crossing is used."""
 
-    def __init__(self, face: _Face, masks: BoolArray, active: BoolArray, start: FloatArray):
+    def __init__(
+        self, face: _Face | _Preconditioned, masks: BoolArray, active: BoolArray, start: FloatArray
+    ):
         self.face, self.side, self.free = face, np.where(masks, 1.0, -1.0), ~active
         self.feasible, self.crossing = start, None
 
     def __call__(self, intermediate_result: OptimizeResult) -> None:
         theta = np.array(intermediate_result.x)
-        z, _ = self.face._split(theta)
-        if np.any((self.side * (self.face.X @ self.face._U(z)) < 0.0) & self.free):
+        if np.any((self.side * (self.face.X @ self.face.U_of(theta)) < 0.0) & self.free):
             self.crossing = theta
             raise StopIteration
         self.feasible = theta
@@ -250,6 +342,7 @@ def newton_on_face(
     gtol: float = GRADIENT_TOL,
     max_iter: int = 50,
     precise: bool = True,
+    precondition: Preconditioner = DEFAULT_PRECONDITIONER,
 ) -> tuple[TwoLayerReLU, TwoLayerReLU, int, float]:
     r"""Minimise :math:`F_D` with the patterns ``masks`` fixed and the rows ``active[:, j]`` held
     on neuron :math:`j`'s hyperplane (:class:`_Face`), by trust-region Newton
@@ -264,29 +357,36 @@ def newton_on_face(
     """
     if net.m == 0:
         return net, net, 0, 0.0
-    face = _Face(problem, net, masks, active)
+    face: _Face | _Preconditioned = _Face(problem, net, masks, active)
+    if precondition != "none":
+        face = _Preconditioned(face, net, precondition)
     theta = face.start(net)
     scale = max(1.0, face.value(theta))
-    stop = _FirstCrossing(face, masks, active, theta)
-    with warnings.catch_warnings():
-        # "A bad approximation caused failure to predict improvement": rounding, handled below
-        warnings.simplefilter("ignore")
-        result: OptimizeResult = minimize(
-            face.value,
-            theta,
-            jac=face.gradient,
-            hessp=face.hessp,
-            method="trust-ncg",
-            callback=stop,
-            options={"gtol": max(gtol, COARSE_GTOL) * scale, "maxiter": max_iter},
-        )
+    options = {"gtol": max(gtol, COARSE_GTOL) * scale, "maxiter": max_iter}
+    radii = (1.0,) if precondition == "none" else PRECONDITIONED_RADII
+    for radius in radii:
+        stop = _FirstCrossing(face, masks, active, theta)
+        with warnings.catch_warnings():
+            # "A bad approximation caused failure to predict improvement": rounding, handled below
+            warnings.simplefilter("ignore")
+            result: OptimizeResult = minimize(
+                face.value,
+                theta,
+                jac=face.gradient,
+                hessp=face.hessp,
+                method="trust-ncg",
+                callback=stop,
+                options={**options, "initial_trust_radius": radius},
+            )
+        if stop.crossing is None or stop.feasible is not theta:
+            break  # no crossing, or progress inside the cones before it
     if stop.crossing is not None:
         inside, outside = face.net(stop.feasible), face.net(stop.crossing)
-        return inside, outside, int(result.nit), float(np.linalg.norm(face.gradient(stop.crossing)))
+        return inside, outside, int(result.nit), face.gradient_norm(stop.crossing)
     best = result.x if face.value(result.x) <= face.value(theta) else theta
     best, steps = _newton_on_gradient(face, best) if precise else (best, 0)
     solved = face.net(best)
-    return solved, solved, int(result.nit) + steps, float(np.linalg.norm(face.gradient(best)))
+    return solved, solved, int(result.nit) + steps, face.gradient_norm(best)
 
 
 def _newton_on_gradient(
@@ -371,6 +471,7 @@ def active_set_newton(
     max_iter: int = 50,
     max_updates: int = 30,
     deadline: float = math.inf,
+    precondition: Preconditioner = DEFAULT_PRECONDITIONER,
 ) -> tuple[TwoLayerReLU, int, float, bool]:
     r"""Minimise :math:`F_D` subject to the cone constraints :math:`(2D_j - I)Xu_j \ge 0` by an
     active-set method: rows within ``tau`` of neuron :math:`j`'s hyperplane
@@ -393,7 +494,14 @@ def active_set_newton(
         if time.perf_counter() > deadline:
             break
         inside, solved, steps, gradient = newton_on_face(
-            current, problem, masks, active, gtol=gtol, max_iter=max_iter, precise=precise
+            current,
+            problem,
+            masks,
+            active,
+            gtol=gtol,
+            max_iter=max_iter,
+            precise=precise,
+            precondition=precondition,
         )
         iterations += steps
         current, hits = _step_to_boundary(inside, solved, problem.X, masks, active)
@@ -484,6 +592,7 @@ def _polish_path(
     prune_tol: float,
     merge_tol: float,
     deadline: float = math.inf,
+    precondition: Preconditioner = DEFAULT_PRECONDITIONER,
 ) -> _Run:
     """Rounds of merge -> active-set Newton -> prune from ``start``, boundary tolerance ``tau``;
     no new round after ``deadline``."""
@@ -495,7 +604,13 @@ def _polish_path(
         joined = merge_parallel(current, problem.X, merge_tol)
         merged += current.m - joined.m
         solved, steps, gradient, kkt = active_set_newton(
-            joined, problem, tau, gtol=gtol, max_iter=max_iter, deadline=deadline
+            joined,
+            problem,
+            tau,
+            gtol=gtol,
+            max_iter=max_iter,
+            deadline=deadline,
+            precondition=precondition,
         )
         iterations += steps
         current = prune_dead(solved, problem, prune_tol)
@@ -530,6 +645,7 @@ def polish(
     merge_tol: float = MERGE_TOL,
     boundary_tols: tuple[float, ...] = BOUNDARY_TOLS,
     time_budget: float | None = None,
+    precondition: Preconditioner = DEFAULT_PRECONDITIONER,
 ) -> PolishResult:
     r"""Refine ``net`` on its own activation patterns; never increase the true objective.
 
@@ -557,6 +673,10 @@ def polish(
         :func:`prune_dead` and :func:`merge_parallel` tolerances.
     boundary_tols:
         The tolerances :math:`\tau` of :func:`near_boundary` to try.
+    precondition:
+        The change of variables of each face solve (:class:`_Preconditioned`): ``"full"`` (the
+        Gauss-Newton matrix at the solve's start), ``"block"`` (its per-neuron blocks) or
+        ``"none"``; the same minimisers, fewer Krylov steps.
     time_budget:
         Seconds (``None``: no limit).  No new Newton solve starts after it; the best net so far
         is returned (``budget_reached``), so one solve may overrun it.
@@ -572,6 +692,7 @@ def polish(
         "gtol": check_positive(gtol, "gtol"),
         "prune_tol": check_nonnegative(prune_tol, "prune_tol"),
         "merge_tol": check_nonnegative(merge_tol, "merge_tol"),
+        "precondition": _check_preconditioner(precondition),
     }
     if time_budget is not None:
         options["deadline"] = start + check_positive(time_budget, "time_budget")
@@ -595,6 +716,14 @@ def polish(
         pruned=net.m - first.m + best.pruned,
         budget_reached=time.perf_counter() > options.get("deadline", math.inf),
     )
+
+
+def _check_preconditioner(precondition: object) -> Preconditioner:
+    if precondition not in PRECONDITIONERS:
+        raise InvalidInputError(
+            f"precondition must be one of {', '.join(PRECONDITIONERS)}; got {precondition!r}"
+        )
+    return precondition  # type: ignore[return-value]
 
 
 def _accept(
