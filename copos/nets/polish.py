@@ -77,11 +77,6 @@ Preconditioner = Literal["none", "block", "full"]
 PRECONDITIONERS: tuple[str, ...] = ("none", "block", "full")
 DEFAULT_PRECONDITIONER: Preconditioner = "full"
 
-#: Initial trust radii of a preconditioned face solve, tried in turn while its first iterate
-#: already leaves the pattern cones (in the variables :math:`\psi` a unit step can be long
-#: along the flat directions of :math:`F_D`).
-PRECONDITIONED_RADII: tuple[float, ...] = (1.0, 0.1, 0.01)
-
 
 @dataclass(frozen=True, eq=False)
 class PolishResult:
@@ -277,7 +272,7 @@ class _Preconditioned:
         return self.theta0 + self._step(psi)
 
     def start(self, net: TwoLayerReLU) -> FloatArray:
-        """:math:`\psi = 0`: the net the preconditioner was built at."""
+        r""":math:`\psi = 0`: the net the preconditioner was built at."""
         return np.zeros_like(self.theta0)
 
     def net(self, psi: FloatArray) -> TwoLayerReLU:
@@ -362,24 +357,19 @@ def newton_on_face(
         face = _Preconditioned(face, net, precondition)
     theta = face.start(net)
     scale = max(1.0, face.value(theta))
-    options = {"gtol": max(gtol, COARSE_GTOL) * scale, "maxiter": max_iter}
-    radii = (1.0,) if precondition == "none" else PRECONDITIONED_RADII
-    for radius in radii:
-        stop = _FirstCrossing(face, masks, active, theta)
-        with warnings.catch_warnings():
-            # "A bad approximation caused failure to predict improvement": rounding, handled below
-            warnings.simplefilter("ignore")
-            result: OptimizeResult = minimize(
-                face.value,
-                theta,
-                jac=face.gradient,
-                hessp=face.hessp,
-                method="trust-ncg",
-                callback=stop,
-                options={**options, "initial_trust_radius": radius},
-            )
-        if stop.crossing is None or stop.feasible is not theta:
-            break  # no crossing, or progress inside the cones before it
+    stop = _FirstCrossing(face, masks, active, theta)
+    with warnings.catch_warnings():
+        # "A bad approximation caused failure to predict improvement": rounding, handled below
+        warnings.simplefilter("ignore")
+        result: OptimizeResult = minimize(
+            face.value,
+            theta,
+            jac=face.gradient,
+            hessp=face.hessp,
+            method="trust-ncg",
+            callback=stop,
+            options={"gtol": max(gtol, COARSE_GTOL) * scale, "maxiter": max_iter},
+        )
     if stop.crossing is not None:
         inside, outside = face.net(stop.feasible), face.net(stop.crossing)
         return inside, outside, int(result.nit), face.gradient_norm(stop.crossing)
