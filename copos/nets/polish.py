@@ -77,6 +77,11 @@ Preconditioner = Literal["none", "block", "full"]
 PRECONDITIONERS: tuple[str, ...] = ("none", "block", "full")
 DEFAULT_PRECONDITIONER: Preconditioner = "full"
 
+#: Above this many variables :math:`m(d + c)` the ``"full"`` preconditioner keeps only the
+#: per-neuron blocks: its Cholesky factor costs :math:`O(N^3)` per face solve and its
+#: triangular solves :math:`O(N^2)` per Hessian product.
+FULL_MAX_SIZE = 1000
+
 
 @dataclass(frozen=True, eq=False)
 class PolishResult:
@@ -213,18 +218,25 @@ class _Face:
         hess_U = self.X.T @ ((dR @ V.T + R @ dV.T) * self.M) + self.beta * dU
         return self._pack(hess_U, dA.T @ R + A.T @ dR + self.beta * dV)
 
-    def residual_jacobian(self, theta: FloatArray) -> FloatArray:
-        r"""The Jacobian :math:`J` of :math:`\mathrm{vec}(\sum_j M_jXu_jv_j^\top - Y)` in
-        :math:`\theta` (rows: the entries of the residual, C order)."""
+    def gauss_newton(self, theta: FloatArray, blocks: bool = False) -> FloatArray:
+        r"""The Gauss-Newton matrix :math:`J^\top J` at :math:`\theta`, :math:`J` the Jacobian of
+        :math:`\sum_j M_jXu_jv_j^\top - Y` in :math:`\theta`, from its blocks: with :math:`P_j =
+        M_jXB_j` and :math:`a_j = M_jXu_j`, :math:`(z_j, z_k)`: :math:`(v_j^\top v_k)P_j^\top
+        P_k`; :math:`(z_j, v_k)`: :math:`P_j^\top a_k v_j^\top`; :math:`(v_j, v_k)`:
+        :math:`(a_j^\top a_k)I_c`.  ``blocks``: only the per-neuron diagonal blocks."""
         _, V, A, _ = self._state(theta)
-        size, k = self.d * self.m, theta.size
-        directions = np.eye(k)
-        dz = directions[:size].reshape(self.d, self.m, k)
-        dV = directions[size:].reshape(self.m, self.c, k)
-        dU = np.einsum("jab,bjk->ajk", self.B, dz)
-        dA = np.einsum("ia,ajk->ijk", self.X, dU) * self.M[:, :, None]
-        dR = np.einsum("ijk,jc->ick", dA, V) + np.einsum("ij,jck->ick", A, dV)
-        return dR.reshape(-1, k)
+        d, m, c = self.d, self.m, self.c
+        P = np.einsum("ia,jab->ibj", self.X, self.B) * self.M[:, None, :]
+        zz = np.einsum("ibj,ick->bjck", P, P) * (V @ V.T)[None, :, None, :]
+        zv = np.einsum("ibj,ik->bjk", P, A)[:, :, :, None] * V[None, :, None, :]
+        vv = np.einsum("jk,ce->jcke", A.T @ A, np.eye(c))
+        if blocks:
+            same = np.eye(m, dtype=bool)
+            zz = zz * same[None, :, None, :]
+            zv = zv * same[None, :, :, None]
+            vv = vv * same[:, None, :, None]
+        zz, zv, vv = zz.reshape(d * m, d * m), zv.reshape(d * m, m * c), vv.reshape(m * c, m * c)
+        return np.block([[zz, zv], [zv.T, vv]])
 
 
 def _null_basis(rows: FloatArray, d: int) -> FloatArray:
@@ -244,21 +256,16 @@ class _Preconditioned:
     r""":math:`F_D` of a :class:`_Face` in the variables :math:`\psi = L^\top(\theta - \theta_0)`, with
     :math:`LL^\top = G` fixed for the solve: the Gauss-Newton matrix :math:`J^\top J + \beta I`
     at the start (:math:`J` the Jacobian of the residual :math:`\sum_j M_jXu_jv_j^\top - Y` in
-    :math:`\theta`), whole (``full``) or its per-neuron diagonal blocks (``block``: block-Jacobi
-    preconditioning of the Krylov subproblems); mapped back by :math:`\theta = \theta_0 +
+    :math:`\theta`, :meth:`_Face.gauss_newton`), whole (``full``, up to :data:`FULL_MAX_SIZE`
+    variables) or its per-neuron diagonal blocks (``block``: block-Jacobi preconditioning of the
+    Krylov subproblems); mapped back by :math:`\theta = \theta_0 +
     L^{-\top}\psi` (exactly :math:`\theta_0` at the start :math:`\psi = 0`)."""
 
     def __init__(self, face: _Face, net: TwoLayerReLU, kind: Preconditioner = "full") -> None:
         self.base, self.X = face, face.X
         self.theta0 = face.start(net)
         size = self.theta0.size
-        dR = face.residual_jacobian(self.theta0)  # (n c) x size
-        gram = dR.T @ dR
-        if kind == "block":
-            neuron = np.concatenate(
-                [np.tile(np.arange(face.m), face.d), np.repeat(np.arange(face.m), face.c)]
-            )
-            gram = np.where(neuron[:, None] == neuron[None, :], gram, 0.0)
+        gram = face.gauss_newton(self.theta0, blocks=kind == "block" or size > FULL_MAX_SIZE)
         # beta > 0 makes G positive definite; the floor keeps it so at beta = 0 (dead neurons,
         # padded coordinates): any fixed P gives the same minimisers
         shift = max(face.beta, 1e-12 * max(1.0, float(np.max(np.diag(gram), initial=0.0))))
