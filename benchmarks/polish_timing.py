@@ -4,7 +4,7 @@ r"""Benchmark: the polish (:func:`copos.nets.polish.polish`) on planted instance
 For each case ``INSTANCE:BETA`` the planted instance of the lifted-CP paper
 (``../shared/data/planted_authors_100.npz``, read, never copied) with weight decay
 :math:`\beta`, the best of 9 Adam nets (widths {5, 10, 100} x seeds {0, 1, 2}, 10,000 epochs, as
-in the paper study's certificate cells) is polished; one line per case: wall seconds, the Adam
+in the paper study's certificate cells) is polished; one line per case: wall and CPU seconds, the Adam
 and polished true objectives :math:`F`, the widths, the Newton iterations and rounds.  The Adam
 nets are trained once and kept in ``--cache`` (``U``, ``V`` in ``.npz``), so that a timing run
 (``farm-bench -n 3 --vs 'OLD' -- NEW``) measures the polish alone.
@@ -66,11 +66,12 @@ def main(argv: list[str] | None = None) -> None:
         instance, beta = int(case.split(":")[0]), float(case.split(":")[1])
         problem = problem_of(instance, beta)
         net = best_adam_net(instance, beta, args.cache)
-        tic = time.perf_counter()
+        tic, cpu = time.perf_counter(), time.process_time()
         result = polish(net, problem)
-        seconds = time.perf_counter() - tic
+        seconds, cpu = time.perf_counter() - tic, time.process_time() - cpu
         print(
-            f"#{instance} beta={beta:g} {seconds:7.2f}s F {result.original_objective:.15g} -> "
+            f"#{instance} beta={beta:g} {seconds:7.2f}s wall {cpu:6.2f}s CPU "
+            f"F {result.original_objective:.15g} -> "
             f"{result.objective:.15g} width {net.m} -> {result.net.m} "
             f"iterations {result.iterations} rounds {result.rounds}",
             flush=True,

@@ -9,7 +9,15 @@ import pytest
 from copos.errors import InvalidInputError
 from copos.nets.architectures.dense import TwoLayerReLU
 from copos.nets.datasets import whitened
-from copos.nets.polish import _Face, _Preconditioned, polish
+from copos.nets.polish import (
+    AUTO_MIN_ITERATIONS,
+    AUTO_PRODUCTS_PER_ITERATION,
+    PRECONDITIONERS,
+    _Face,
+    _KrylovCount,
+    _Preconditioned,
+    polish,
+)
 from copos.nets.problem import TrainingProblem
 from copos.relaxations.closed_form import soft_threshold_optimum
 
@@ -85,10 +93,9 @@ def test_preconditioned_polish_reaches_the_objective_of_the_original_variables(s
     V = optimum.V + 1e-3 * rng.standard_normal(optimum.V.shape)
     net = TwoLayerReLU(np.hstack([U, 2.0 * U]), np.vstack([V / 3.0, V / 3.0]))
     objectives = {
-        kind: polish(net, problem, precondition=kind).objective
-        for kind in ("none", "block", "full")
+        kind: polish(net, problem, precondition=kind).objective for kind in PRECONDITIONERS
     }
-    for kind in ("block", "full"):
+    for kind in ("auto", "block", "full"):
         assert objectives[kind] == pytest.approx(objectives["none"], rel=1e-10)
     assert objectives["full"] == pytest.approx(optimum.value, rel=1e-12)
 
@@ -98,3 +105,19 @@ def test_polish_refuses_an_unknown_preconditioner() -> None:
     problem = TrainingProblem(face.X, face.Y, beta=face.beta)
     with pytest.raises(InvalidInputError, match="precondition"):
         polish(net, problem, precondition="jacobi")  # type: ignore[arg-type]
+
+
+def test_auto_preconditions_once_the_krylov_subproblems_are_ill_conditioned() -> None:
+    krylov = _KrylovCount()
+    assert krylov.choose("auto") == "none"  # nothing measured yet
+    krylov.iterations = AUTO_MIN_ITERATIONS
+    krylov.products = AUTO_PRODUCTS_PER_ITERATION * AUTO_MIN_ITERATIONS
+    assert krylov.choose("auto") == "none"  # at the threshold, not above
+    assert krylov.choose("block") == "block"  # an explicit choice is kept
+    krylov.products += 1
+    assert krylov.choose("auto") == "full"
+    krylov.products = 0
+    assert krylov.choose("auto") == "full"  # for the rest of the path
+    counted = krylov.counted(lambda theta, direction: theta + direction)
+    np.testing.assert_array_equal(counted(np.ones(2), np.ones(2)), 2.0 * np.ones(2))
+    assert krylov.products == 1
