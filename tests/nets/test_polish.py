@@ -12,6 +12,9 @@ from copos.errors import InvalidInputError
 from copos.nets.architectures.dense import TwoLayerReLU
 from copos.nets.datasets import whitened
 from copos.nets.polish import (
+    PRECONDITIONERS,
+    Preconditioner,
+    _step_to_boundary,
     insert_neuron,
     merge_parallel,
     near_boundary,
@@ -185,16 +188,24 @@ def test_polish_of_the_zero_net_is_the_zero_net() -> None:
     m=st.integers(1, 4),
     c=st.integers(1, 2),
     beta=st.sampled_from([0.01, 0.1, 1.0]),
+    precondition=st.sampled_from(PRECONDITIONERS),
 )
 def test_polish_never_increases_the_true_objective(
-    seed: int, n: int, d: int, m: int, c: int, beta: float
+    seed: int, n: int, d: int, m: int, c: int, beta: float, precondition: Preconditioner
 ) -> None:
     rng = np.random.default_rng(seed)
     problem = TrainingProblem(
         X=rng.standard_normal((n, d)), Y=rng.standard_normal((n, c)), beta=beta
     )
     net = TwoLayerReLU(rng.standard_normal((d, m)), rng.standard_normal((m, c)))
-    result = polish(net, problem, max_rounds=2, max_iter=50, boundary_tols=(1e-4, 0.0))
+    result = polish(
+        net,
+        problem,
+        max_rounds=2,
+        max_iter=50,
+        boundary_tols=(1e-4, 0.0),
+        precondition=precondition,
+    )
     assert result.objective <= result.original_objective
     assert result.objective == result.net.objective(problem)  # the true ReLU objective
     assert result.original_objective == net.objective(problem)
@@ -241,17 +252,47 @@ def test_polish_and_insertion_refuse_an_output_bias_they_do_not_model() -> None:
         insert_neuron(net, problem, np.ones(2))
 
 
-def test_face_solve_stops_inside_the_cones_at_the_first_crossing() -> None:
-    """A face whose minimiser lies outside the net's pattern cones: the solve stops at the first
-    iterate that leaves them; the iterate before it keeps every pattern and lowers F_D."""
+def _crossing_face() -> tuple[TrainingProblem, TwoLayerReLU, np.ndarray]:
+    """A net whose face (its own patterns, no active row) has its minimiser outside the cones."""
     rng = np.random.default_rng(3)
     X = rng.standard_normal((12, 2))
     problem = TrainingProblem(X, rng.standard_normal((12, 1)), beta=1e-3)
     net = TwoLayerReLU(rng.standard_normal((2, 3)), rng.standard_normal((3, 1)))
-    masks = X @ net.U > 0.0
+    return problem, net, X @ net.U > 0.0
+
+
+def test_face_solve_stops_inside_the_cones_at_the_first_crossing() -> None:
+    """A face whose minimiser lies outside the net's pattern cones: the solve stops at the first
+    iterate that leaves them; the iterate before it keeps every pattern and lowers F_D."""
+    problem, net, masks = _crossing_face()
+    X = problem.X
     active = np.zeros_like(masks)
-    inside, outside, steps, _ = newton_on_face(net, problem, masks, active, max_iter=50)
+    inside, outside, steps, _ = newton_on_face(
+        net, problem, masks, active, max_iter=50, precondition="none"
+    )
     assert steps >= 1
     assert np.array_equal(X @ inside.U > 0.0, masks)  # the patterns are kept
     assert not np.array_equal(X @ outside.U > 0.0, masks)  # the solve stopped at a crossing
     assert inside.objective(problem) < net.objective(problem)  # F_D = F inside the cones
+
+
+@pytest.mark.parametrize("precondition", ["block", "full"])
+def test_preconditioned_face_solve_keeps_the_first_crossing_rule(
+    precondition: Preconditioner,
+) -> None:
+    """The same face solved in preconditioned variables: it also stops at its first iterate
+    outside the cones, the iterate before it keeps every pattern, and the segment cut at the
+    first hyperplane lowers the true objective."""
+    problem, net, masks = _crossing_face()
+    X = problem.X
+    active = np.zeros_like(masks)
+    inside, outside, steps, _ = newton_on_face(
+        net, problem, masks, active, max_iter=50, precondition=precondition
+    )
+    assert steps >= 1
+    assert np.array_equal(X @ inside.U > 0.0, masks)
+    assert not np.array_equal(X @ outside.U > 0.0, masks)
+    assert inside.objective(problem) <= net.objective(problem)
+    cut, hits = _step_to_boundary(inside, outside, X, masks, active)
+    assert hits.any() and np.all((X @ cut.U)[~masks] <= 1e-12)  # on the first hyperplane
+    assert cut.objective(problem) < net.objective(problem)
