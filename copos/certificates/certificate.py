@@ -198,8 +198,9 @@ class Certificate:
         ``sigma`` is bounded over the patterns of the patch matrix, method
         ``"patch-patterns"``); ``None`` for a dense net (and then absent from the JSON).
     witness_margin:
-        A bound on the rounding error of ``sigma_lower`` (:func:`~copos.certificates.certify.
-        witness_margin`; ``inf``, no witness claimed, in certificates written before it).
+        A bound on the rounding error of ``sigma_lower``
+        (:func:`~copos.certificates.certify.witness_margin`; ``inf``, no witness claimed, in
+        certificates written before it).
     """
 
     copos_version: str
